@@ -1,0 +1,50 @@
+"""fastprep: feature pre- and postprocessing for inference services.
+
+scikit-learn-style transforms whose hot loops run in Rust (``fastprep._core``) with a NumPy
+reference twin of every kernel (``fastprep.reference``) that is their specification and the
+pure-Python backend.
+"""
+
+from fastprep._backend import get_backend, set_backend, use_backend
+from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
+from fastprep.binarize import Binarizer
+from fastprep.exceptions import (
+    ArtifactError,
+    BackendError,
+    DataError,
+    FastprepError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+    UnknownCategoryError,
+)
+from fastprep.impute import SimpleImputer
+from fastprep.normalize import Normalizer
+from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArtifactError",
+    "BackendError",
+    "Binarizer",
+    "DataError",
+    "FastprepError",
+    "FitAccumulator",
+    "MaxAbsScaler",
+    "MinMaxScaler",
+    "Moments",
+    "NotFittedError",
+    "Normalizer",
+    "ParameterError",
+    "RobustScaler",
+    "SchemaError",
+    "SimpleImputer",
+    "StandardScaler",
+    "UnknownCategoryError",
+    "ValueBuffer",
+    "__version__",
+    "get_backend",
+    "set_backend",
+    "use_backend",
+]

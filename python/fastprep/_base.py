@@ -1,0 +1,200 @@
+"""The base class of every fastprep transform: scikit-learn's parameter protocol plus the
+mergeable fit protocol (``fit`` = one ``partial_fit`` from scratch; ``merge`` combines fits)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from fastprep._validation import as_float_matrix, column_label
+from fastprep.accumulators import FitAccumulator
+from fastprep.exceptions import DataError, NotFittedError, ParameterError, SchemaError
+
+
+class Transform:
+    """Subclasses define ``__init__`` (parameters only, stored unchanged, as in scikit-learn),
+    ``_validate_params``, ``_finalize`` (fitted attributes from an accumulator) and
+    ``_transform``; and ``_inverse_transform`` where the transform has an inverse."""
+
+    #: Whether fitting needs every value (order statistics) or only moments.
+    _keep_values = False
+    #: Names of the fitted attributes ``_finalize`` returns, for ``repr`` and state export.
+    _fitted_attributes: tuple[str, ...] = ()
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Transform:
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ParameterError(
+                    f"{type(self).__name__} has no parameter {name!r}; valid: {', '.join(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        shown = [
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if not (isinstance(v, type(defaults.get(k))) and v == defaults.get(k))
+        ]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def _validate_params(self) -> None:
+        """Raise ParameterError for a parameter outside its domain."""
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    # -- fitting ------------------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "accumulator_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"{self._name} is not fitted yet: call fit or partial_fit before using it"
+            )
+
+    def _label(self, j: int) -> str:
+        return column_label(j, getattr(self, "feature_names_in_", None))
+
+    def _batch(self, X) -> FitAccumulator:
+        """Validate one training batch and accumulate it."""
+        x = as_float_matrix(X, owner=self._name)
+        if x.shape[0] == 0:
+            raise DataError(f"{self._name}: cannot fit on 0 rows (input shape {x.shape})")
+        if self.is_fitted and x.shape[1] != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: batch has {x.shape[1]} columns, but the previous batches had "
+                f"{self.n_features_in_}"
+            )
+        batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
+        infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
+        if infinite.size:
+            raise DataError(
+                f"{self._name}: {self._label(int(infinite[0]))} contains infinity; fitting "
+                "accepts finite values and NaN (missing) only"
+            )
+        return batch
+
+    def _commit(self, accumulator: FitAccumulator) -> Transform:
+        # Compute everything first, assign after: a failure leaves the fitted state untouched.
+        fitted = self._finalize(accumulator)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.n_features_in_ = accumulator.n_features
+        self.accumulator_ = accumulator
+        return self
+
+    def fit(self, X, y=None) -> Transform:
+        """Fit on ``X`` (2-D: rows x columns), discarding any previous fit."""
+        self._validate_params()
+        batch = self._batch(X) if not self.is_fitted else _unfitted(self)._batch(X)
+        return self._commit(batch)
+
+    def partial_fit(self, X, y=None) -> Transform:
+        """Add the rows of ``X`` to the fit (the first call starts one)."""
+        self._validate_params()
+        batch = self._batch(X)
+        if self.is_fitted:
+            batch = self.accumulator_.merge(batch)
+        return self._commit(batch)
+
+    def merge(self, other: Transform) -> Transform:
+        """Add the fit of ``other`` (same class and parameters, fitted on other rows) to this
+        one. ``other`` is not changed. Merging parts in a fixed order is deterministic."""
+        if type(other) is not type(self):
+            raise ParameterError(f"cannot merge a {type(other).__name__} into a {self._name}")
+        if _comparable(other.get_params()) != _comparable(self.get_params()):
+            raise ParameterError(f"{self._name}: cannot merge fits with different parameters")
+        self._check_fitted()
+        other._check_fitted()
+        self._validate_params()
+        return self._commit(self.accumulator_.merge(other.accumulator_))
+
+    def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
+        return {}
+
+    # -- transforming -------------------------------------------------------------------------
+
+    def _input(self, X) -> np.ndarray:
+        self._check_fitted()
+        x = as_float_matrix(X, owner=self._name)
+        if x.shape[1] != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: X has {x.shape[1]} columns, but {self._name} was fitted on "
+                f"{self.n_features_in_}"
+            )
+        return x
+
+    def transform(self, X) -> np.ndarray:
+        """Apply the fitted transform. Float32 in gives float32 out; other numbers float64."""
+        return self._transform(self._input(X))
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def _transform(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output column names (``x0, x1, ...`` unless ``input_features`` names the inputs)."""
+        return self._input_names(input_features)
+
+    def _input_names(self, input_features=None) -> np.ndarray:
+        self._check_fitted()
+        if input_features is None:
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                names = [f"x{i}" for i in range(self.n_features_in_)]
+        else:
+            names = list(input_features)
+            if len(names) != self.n_features_in_:
+                raise SchemaError(
+                    f"{self._name}: input_features has {len(names)} names, but "
+                    f"{self.n_features_in_} columns were fitted"
+                )
+        return np.asarray([str(n) for n in names], dtype=object)
+
+
+class InvertibleTransform(Transform):
+    def inverse_transform(self, X) -> np.ndarray:
+        """Map transformed data back to the input space."""
+        self._check_fitted()
+        x = as_float_matrix(X, owner=self._name)
+        expected = len(self.get_feature_names_out())
+        if x.shape[1] != expected:
+            raise SchemaError(
+                f"{self._name}: X has {x.shape[1]} columns, but the transform outputs {expected}"
+            )
+        return self._inverse_transform(x)
+
+    def _inverse_transform(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _unfitted(transform: Transform) -> Transform:
+    """A fresh, unfitted copy with the same parameters (for refitting)."""
+    return type(transform)(**transform.get_params())
+
+
+def _comparable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}

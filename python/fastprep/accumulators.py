@@ -1,0 +1,177 @@
+"""Mergeable fit accumulators: the one way every fastprep transform is fitted.
+
+A fit is ``partial_fit`` over batches, and two accumulators built on different partitions of
+the data merge into the accumulator of their union. So the same code fits in memory, streams
+over a file larger than memory, and fits on a cluster (map ``partial_fit`` over partitions,
+reduce with ``merge``)::
+
+    parts = [fp.StandardScaler().partial_fit(chunk) for chunk in chunks]
+    scaler = parts[0]
+    for part in parts[1:]:
+        scaler.merge(part)          # == fp.StandardScaler().fit(np.vstack(chunks))
+
+Accumulators are immutable values: ``update`` and ``merge`` return a new one, so a failed
+update leaves the fitted state untouched and a merge never changes its operands. Merging is
+deterministic: the same parts merged in the same order give the same bits.
+
+Guarantees against fitting all rows at once:
+
+- counts, NaN counts, min and max: exact, in any order;
+- mean and variance: Chan et al.'s pairwise update of (count, mean, M2) per batch, within
+  1e-12 relative (no sum of squares, so no catastrophic cancellation);
+- quantiles, medians and modes (``ValueBuffer``): exact; the buffer keeps every non-NaN value,
+  in merge order, and computes the statistic over all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastprep._backend import kernels
+from fastprep.exceptions import SchemaError
+
+__all__ = ["FitAccumulator", "Moments", "ValueBuffer"]
+
+
+def _check_same_width(a: int, b: int) -> None:
+    if a != b:
+        raise SchemaError(f"cannot merge accumulators over {a} and {b} columns")
+
+
+@dataclass(frozen=True, eq=False)
+class Moments:
+    """Per column: count of values, count of NaN, mean, M2 (sum of squared deviations),
+    min and max. NaN is disregarded; empty columns have NaN mean, min and max."""
+
+    count: np.ndarray
+    nan_count: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+
+    @classmethod
+    def empty(cls, n_features: int) -> Moments:
+        zeros = np.zeros(n_features, dtype=np.int64)
+        nans = np.full(n_features, np.nan)
+        return cls(zeros, zeros.copy(), nans, np.zeros(n_features), nans.copy(), nans.copy())
+
+    @classmethod
+    def of_batch(cls, x: np.ndarray) -> Moments:
+        """Statistics of one validated 2-D float batch, computed by the active backend."""
+        count, nan_count, mean, m2, lo, hi = kernels().column_stats(x)
+        return cls(
+            np.asarray(count, dtype=np.int64),
+            np.asarray(nan_count, dtype=np.int64),
+            np.asarray(mean, dtype=np.float64),
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+        )
+
+    @property
+    def n_features(self) -> int:
+        return self.count.shape[0]
+
+    @property
+    def n_rows(self) -> int:
+        """Rows seen (values plus NaN of any one column)."""
+        return int(self.count[0] + self.nan_count[0]) if self.n_features else 0
+
+    @property
+    def var(self) -> np.ndarray:
+        """Population variance (ddof=0), NaN for empty columns."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.m2 / self.count, np.nan)
+
+    def update(self, x: np.ndarray) -> Moments:
+        return self.merge(Moments.of_batch(x))
+
+    def merge(self, other: Moments) -> Moments:
+        """The accumulator of both operands' rows (Chan, Golub & LeVeque's pairwise update)."""
+        _check_same_width(self.n_features, other.n_features)
+        na = self.count.astype(np.float64)
+        nb = other.count.astype(np.float64)
+        n = na + nb
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (nb / n)
+            m2 = self.m2 + other.m2 + delta * delta * (na * nb / n)
+        # An empty side contributes nothing, exactly: merging with it is the identity.
+        mean = np.where(nb == 0, self.mean, np.where(na == 0, other.mean, mean))
+        m2 = np.where(nb == 0, self.m2, np.where(na == 0, other.m2, m2))
+        return Moments(
+            self.count + other.count,
+            self.nan_count + other.nan_count,
+            mean,
+            m2,
+            np.fmin(self.min, other.min),
+            np.fmax(self.max, other.max),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ValueBuffer:
+    """Every value seen, batch by batch, for exact order statistics (quantiles, medians,
+    modes). Memory grows with the rows seen: 8 bytes per float64 cell, 4 per float32."""
+
+    batches: tuple[np.ndarray, ...]
+    n_features: int
+
+    @classmethod
+    def empty(cls, n_features: int) -> ValueBuffer:
+        return cls((), n_features)
+
+    @classmethod
+    def of_batch(cls, x: np.ndarray) -> ValueBuffer:
+        # A private copy: the caller may reuse its array after partial_fit returns.
+        return cls((np.array(x, copy=True),), x.shape[1])
+
+    def update(self, x: np.ndarray) -> ValueBuffer:
+        return self.merge(ValueBuffer.of_batch(x))
+
+    def merge(self, other: ValueBuffer) -> ValueBuffer:
+        _check_same_width(self.n_features, other.n_features)
+        return ValueBuffer(self.batches + other.batches, self.n_features)
+
+    def values(self) -> np.ndarray:
+        if not self.batches:
+            return np.empty((0, self.n_features))
+        if len(self.batches) == 1:
+            return self.batches[0]
+        return np.concatenate(self.batches, axis=0)
+
+    def quantiles(self, qs) -> np.ndarray:
+        """``(len(qs), n_features)`` quantiles (fractions in [0, 1]), NaN skipped."""
+        return kernels().column_quantiles(self.values(), [float(q) for q in qs])
+
+    def medians(self) -> np.ndarray:
+        return kernels().column_medians(self.values())
+
+    def modes(self) -> np.ndarray:
+        return kernels().column_modes(self.values())
+
+
+@dataclass(frozen=True, eq=False)
+class FitAccumulator:
+    """What a transform accumulates: ``Moments`` always (row counts, the training profile, the
+    refusal of infinities), and a ``ValueBuffer`` for transforms that need order statistics."""
+
+    moments: Moments
+    values: ValueBuffer | None
+
+    @classmethod
+    def of_batch(cls, x: np.ndarray, *, keep_values: bool) -> FitAccumulator:
+        return cls(Moments.of_batch(x), ValueBuffer.of_batch(x) if keep_values else None)
+
+    @property
+    def n_features(self) -> int:
+        return self.moments.n_features
+
+    def merge(self, other: FitAccumulator) -> FitAccumulator:
+        if (self.values is None) != (other.values is None):
+            raise SchemaError("cannot merge an accumulator with values and one without")
+        values = None if self.values is None else self.values.merge(other.values)
+        return FitAccumulator(self.moments.merge(other.moments), values)

@@ -1,0 +1,33 @@
+"""Binarizer: threshold numeric values to 0/1."""
+
+from __future__ import annotations
+
+from fastprep._backend import kernels
+from fastprep._base import Transform
+from fastprep._validation import check_real
+
+__all__ = ["Binarizer"]
+
+
+class Binarizer(Transform):
+    """1 where ``x > threshold``, else 0.
+
+    Stateless: ``fit`` only records the number of columns. NaN stays NaN rather than becoming
+    0 (scikit-learn refuses NaN here).
+
+    Example
+    -------
+    >>> import numpy as np, fastprep as fp
+    >>> fp.Binarizer(threshold=1.5).fit_transform(np.array([[1.0, 2.0]]))
+    array([[0., 1.]])
+    """
+
+    def __init__(self, *, threshold: float = 0.0):
+        self.threshold = threshold
+
+    def _validate_params(self) -> None:
+        check_real(self._name, "threshold", self.threshold, finite=False)
+
+    def _transform(self, x):
+        self._validate_params()
+        return kernels().binarize(x, float(self.threshold))

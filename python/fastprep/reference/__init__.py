@@ -1,0 +1,26 @@
+"""The NumPy reference kernels: the executable specification of every Rust kernel.
+
+Each function here has the same name, signature and result as its twin in ``fastprep._core``
+(one file per kernel family, named like the Rust file). They are written to be read, not to be
+fast; where the result must be bit-identical to the Rust kernel, the operation order is spelled
+out. This module is also the pure-Python backend (``fastprep.set_backend("python")``).
+"""
+
+from fastprep.reference.binarize import binarize
+from fastprep.reference.impute import impute
+from fastprep.reference.normalize import normalize
+from fastprep.reference.quantile import column_medians, column_modes, column_quantiles
+from fastprep.reference.scale import mul_add, sub_div
+from fastprep.reference.stats import column_stats
+
+__all__ = [
+    "binarize",
+    "column_medians",
+    "column_modes",
+    "column_quantiles",
+    "column_stats",
+    "impute",
+    "mul_add",
+    "normalize",
+    "sub_div",
+]

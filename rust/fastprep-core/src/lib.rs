@@ -1,0 +1,18 @@
+//! fastprep-core: the numeric kernels and fit statistics behind fastprep.
+//!
+//! Pure Rust, no Python: a service written in Rust can link this crate and apply the same fitted
+//! state that the Python package produces. Every kernel reads a row-major matrix view and returns
+//! a new matrix; inputs are never written. Arithmetic is done in `f64` and rounded once to the
+//! output element type, so `f32` input gives `f32` output with a single rounding.
+
+pub mod binarize;
+pub mod error;
+pub mod impute;
+pub mod matrix;
+pub mod normalize;
+pub mod quantile;
+pub mod scale;
+pub mod stats;
+
+pub use error::{Error, Result};
+pub use matrix::{Element, Mat, MatRef};

@@ -1,0 +1,98 @@
+//! Row normalisation (scikit-learn's `Normalizer`).
+//!
+//! Policy: the row norm is accumulated left to right over the columns, in `f64`. A row whose norm
+//! is 0 is returned unchanged (as in scikit-learn). NaN anywhere in a row makes its norm NaN, so
+//! the whole row becomes NaN: NaN is kept, never hidden. (scikit-learn refuses NaN here.)
+
+use crate::error::{Error, Result};
+use crate::matrix::{Element, Mat, MatRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    L1,
+    L2,
+    Max,
+}
+
+impl Norm {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "l1" => Ok(Norm::L1),
+            "l2" => Ok(Norm::L2),
+            "max" => Ok(Norm::Max),
+            other => Err(Error::Parameter(format!(
+                "norm must be 'l1', 'l2' or 'max', got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// NaN-propagating maximum, as `np.maximum` (f64::max would drop the NaN).
+#[inline(always)]
+fn max_propagate_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+fn row_norm<T: Element>(row: &[T], norm: Norm) -> f64 {
+    let n = match norm {
+        Norm::L1 => row.iter().fold(0.0, |acc, v| acc + v.to_f64().abs()),
+        Norm::L2 => row
+            .iter()
+            .fold(0.0, |acc, v| acc + v.to_f64() * v.to_f64())
+            .sqrt(),
+        Norm::Max => row
+            .iter()
+            .fold(0.0, |acc, v| max_propagate_nan(acc, v.to_f64().abs())),
+    };
+    if n == 0.0 {
+        1.0
+    } else {
+        n
+    }
+}
+
+/// Divides every row by its l1, l2 or max norm.
+pub fn normalize<T: Element>(x: MatRef<'_, T>, norm: Norm) -> Mat<T> {
+    let mut data = Vec::with_capacity(x.data().len());
+    for row in x.row_iter() {
+        let n = row_norm(row, norm);
+        data.extend(row.iter().map(|&v| T::from_f64(v.to_f64() / n)));
+    }
+    Mat {
+        data,
+        rows: x.rows(),
+        cols: x.cols(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norms() {
+        let data = [3.0f64, -4.0, 0.0, 0.0];
+        let x = MatRef::new(&data, 2, 2).expect("shape");
+        assert_eq!(normalize(x, Norm::L2).data, vec![0.6, -0.8, 0.0, 0.0]);
+        assert_eq!(
+            normalize(x, Norm::L1).data,
+            vec![3.0 / 7.0, -4.0 / 7.0, 0.0, 0.0]
+        );
+        assert_eq!(normalize(x, Norm::Max).data, vec![0.75, -1.0, 0.0, 0.0]);
+        assert!(Norm::parse("l3").is_err());
+    }
+
+    #[test]
+    fn nan_poisons_its_row_only() {
+        let data = [f64::NAN, 1.0, 2.0, 0.0];
+        let y = normalize(MatRef::new(&data, 2, 2).expect("shape"), Norm::Max);
+        assert!(y.data[0].is_nan() && y.data[1].is_nan());
+        assert_eq!(&y.data[2..], &[1.0, 0.0]);
+    }
+}

@@ -1,0 +1,37 @@
+//! `fastprep._core`: the compiled kernels. Each binding converts its arguments, releases the GIL,
+//! calls `fastprep-core`, and maps errors; nothing else lives here.
+
+mod binarize;
+mod errors;
+mod impute;
+mod normalize;
+mod quantile;
+mod scale;
+mod stats;
+mod util;
+
+use pyo3::prelude::*;
+
+/// Panics inside the kernel guard, so tests can prove that a panic reaches Python as a
+/// `FastprepError` and never as a `PanicException`.
+#[pyfunction]
+fn _panic_guard_probe(py: Python<'_>) -> PyResult<()> {
+    util::detached(py, || -> fastprep_core::Result<()> { panic!("probe") })
+}
+
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
+    m.add_function(wrap_pyfunction!(stats::column_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(scale::sub_div, m)?)?;
+    m.add_function(wrap_pyfunction!(scale::mul_add, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
+    m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile::column_quantiles, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
+    Ok(())
+}

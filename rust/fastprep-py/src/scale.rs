@@ -1,0 +1,31 @@
+use fastprep_core::scale;
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+
+use crate::util::{map_matrix, Matrix};
+
+/// `(x - sub) / div`, per column.
+#[pyfunction]
+pub fn sub_div<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    sub: PyReadonlyArray1<'py, f64>,
+    div: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (sub, div) = (sub.as_slice()?, div.as_slice()?);
+    Ok(map_matrix!(py, x, |m| scale::sub_div(m, sub, div)))
+}
+
+/// `x * mul + add`, per column, optionally clipped to `clip = (lo, hi)`.
+#[pyfunction]
+#[pyo3(signature = (x, mul, add, clip=None))]
+pub fn mul_add<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    mul: PyReadonlyArray1<'py, f64>,
+    add: PyReadonlyArray1<'py, f64>,
+    clip: Option<(f64, f64)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (mul, add) = (mul.as_slice()?, add.as_slice()?);
+    Ok(map_matrix!(py, x, |m| scale::mul_add(m, mul, add, clip)))
+}

@@ -1,0 +1,32 @@
+use fastprep_core::stats;
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+
+use crate::util::{reduce_matrix, Matrix};
+
+type Arr<'py, T> = Bound<'py, PyArray1<T>>;
+
+/// (count, nan_count, mean, m2, min, max) of every column, NaN skipped.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn column_stats<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+) -> PyResult<(
+    Arr<'py, u64>,
+    Arr<'py, u64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+)> {
+    let s = reduce_matrix!(py, x, |m| Ok(stats::column_stats(m)));
+    Ok((
+        s.count.into_pyarray(py),
+        s.nan_count.into_pyarray(py),
+        s.mean.into_pyarray(py),
+        s.m2.into_pyarray(py),
+        s.min.into_pyarray(py),
+        s.max.into_pyarray(py),
+    ))
+}

@@ -1,0 +1,97 @@
+//! Conversions shared by every binding: NumPy in, core call detached from the GIL, NumPy out.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use fastprep_core::{Element, Mat, MatRef};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::errors::{to_py, FastprepError, SchemaError};
+
+/// A 2-D float array; the Python layer has already made it C-contiguous.
+#[derive(FromPyObject)]
+pub enum Matrix<'py> {
+    F64(PyReadonlyArray2<'py, f64>),
+    F32(PyReadonlyArray2<'py, f32>),
+}
+
+/// Borrows a NumPy array as a core matrix view.
+pub fn view<'a, T: Element + numpy::Element>(
+    a: &'a PyReadonlyArray2<'_, T>,
+) -> PyResult<MatRef<'a, T>> {
+    let (rows, cols) = (a.shape()[0], a.shape()[1]);
+    let data = a
+        .as_slice()
+        .map_err(|_| SchemaError::new_err("expected a C-contiguous array"))?;
+    MatRef::new(data, rows, cols).map_err(to_py)
+}
+
+/// Runs a core call with the GIL released. A panic is a bug: it comes back as a
+/// `FastprepError` (an `Exception`), never as pyo3's `PanicException` (a `BaseException`).
+pub fn detached<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> fastprep_core::Result<T> + Send,
+{
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(result) => result.map_err(to_py),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(FastprepError::new_err(format!(
+                "internal error in a fastprep kernel (please report it): {what}"
+            )))
+        }
+    }
+}
+
+/// Moves a core matrix into a NumPy array without copying it.
+pub fn to_numpy<T: Element + numpy::Element>(
+    py: Python<'_>,
+    m: Mat<T>,
+) -> PyResult<Bound<'_, PyArray2<T>>> {
+    let array = Array2::from_shape_vec((m.rows, m.cols), m.data)
+        .map_err(|e| FastprepError::new_err(e.to_string()))?;
+    Ok(array.into_pyarray(py))
+}
+
+/// Applies a kernel `|view| -> Result<Mat<T>>` to a `Matrix` of either float type, detached,
+/// and returns the NumPy result of the same type.
+macro_rules! map_matrix {
+    ($py:expr, $x:expr, |$m:ident| $body:expr) => {
+        match $x {
+            $crate::util::Matrix::F64(a) => {
+                let $m = $crate::util::view(&a)?;
+                let out = $crate::util::detached($py, || $body)?;
+                $crate::util::to_numpy($py, out)?.into_any()
+            }
+            $crate::util::Matrix::F32(a) => {
+                let $m = $crate::util::view(&a)?;
+                let out = $crate::util::detached($py, || $body)?;
+                $crate::util::to_numpy($py, out)?.into_any()
+            }
+        }
+    };
+}
+pub(crate) use map_matrix;
+
+/// Same as `map_matrix`, for kernels whose result does not depend on the input float type.
+macro_rules! reduce_matrix {
+    ($py:expr, $x:expr, |$m:ident| $body:expr) => {
+        match $x {
+            $crate::util::Matrix::F64(a) => {
+                let $m = $crate::util::view(&a)?;
+                $crate::util::detached($py, || $body)?
+            }
+            $crate::util::Matrix::F32(a) => {
+                let $m = $crate::util::view(&a)?;
+                $crate::util::detached($py, || $body)?
+            }
+        }
+    };
+}
+pub(crate) use reduce_matrix;
