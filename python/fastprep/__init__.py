@@ -5,6 +5,7 @@ reference twin of every kernel (``fastprep.reference``) that is their specificat
 pure-Python backend.
 """
 
+from fastprep import datasets
 from fastprep._backend import get_backend, set_backend, use_backend
 from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
 from fastprep.binarize import Binarizer
@@ -34,8 +35,8 @@ __all__ = [
     "MaxAbsScaler",
     "MinMaxScaler",
     "Moments",
-    "NotFittedError",
     "Normalizer",
+    "NotFittedError",
     "ParameterError",
     "RobustScaler",
     "SchemaError",
@@ -44,6 +45,7 @@ __all__ = [
     "UnknownCategoryError",
     "ValueBuffer",
     "__version__",
+    "datasets",
     "get_backend",
     "set_backend",
     "use_backend",

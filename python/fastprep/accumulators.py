@@ -95,7 +95,7 @@ class Moments:
         na = self.count.astype(np.float64)
         nb = other.count.astype(np.float64)
         n = na + nb
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             delta = other.mean - self.mean
             mean = self.mean + delta * (nb / n)
             m2 = self.m2 + other.m2 + delta * delta * (na * nb / n)

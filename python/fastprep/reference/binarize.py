@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.reference._ieee import ieee
 
+
+@ieee
 def binarize(x: np.ndarray, threshold: float) -> np.ndarray:
     x64 = x.astype(np.float64, copy=False)
     y = np.where(np.isnan(x64), np.nan, (x64 > threshold).astype(np.float64))

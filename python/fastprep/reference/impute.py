@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.reference._ieee import ieee
 
-def impute(
-    x: np.ndarray, columns: list[int], fill: np.ndarray, indicator: list[int]
-) -> np.ndarray:
+
+@ieee
+def impute(x: np.ndarray, columns: list[int], fill: np.ndarray, indicator: list[int]) -> np.ndarray:
     """The kept ``columns`` with NaN replaced by ``fill`` (rounded once to the input dtype),
     followed by a 0/1 NaN indicator for each column in ``indicator``."""
     kept = x[:, list(columns)]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.reference._ieee import ieee
 
+
+@ieee
 def normalize(x: np.ndarray, norm: str) -> np.ndarray:
     """Divide every row by its ``"l1"``, ``"l2"`` or ``"max"`` norm."""
     from fastprep.exceptions import ParameterError

@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from fastprep.reference._ieee import ieee
+
 
 def _check_probabilities(qs) -> np.ndarray:
     from fastprep.exceptions import ParameterError
@@ -22,6 +24,7 @@ def _check_probabilities(qs) -> np.ndarray:
     return qs
 
 
+@ieee
 def column_quantiles(x: np.ndarray, qs) -> np.ndarray:
     """Quantiles ``qs`` (fractions) of every column: shape ``(len(qs), n_columns)``."""
     qs = _check_probabilities(qs)
@@ -35,6 +38,7 @@ def column_quantiles(x: np.ndarray, qs) -> np.ndarray:
     return out
 
 
+@ieee
 def column_medians(x: np.ndarray) -> np.ndarray:
     x64 = x.astype(np.float64, copy=False)
     if x64.shape[0] == 0:
@@ -44,6 +48,7 @@ def column_medians(x: np.ndarray) -> np.ndarray:
         return np.asarray(np.nanmedian(x64, axis=0), dtype=np.float64)
 
 
+@ieee
 def column_modes(x: np.ndarray) -> np.ndarray:
     x64 = x.astype(np.float64, copy=False)
     out = np.full(x64.shape[1], np.nan)

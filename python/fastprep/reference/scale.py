@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.reference._ieee import ieee
 
+
+@ieee
 def sub_div(x: np.ndarray, sub: np.ndarray, div: np.ndarray) -> np.ndarray:
     """``(x - sub) / div`` per column."""
     y = (x.astype(np.float64, copy=False) - sub) / div
     return y.astype(x.dtype, copy=False)
 
 
+@ieee
 def mul_add(
     x: np.ndarray,
     mul: np.ndarray,

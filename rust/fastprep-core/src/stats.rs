@@ -2,8 +2,9 @@
 //!
 //! Policy: NaN is disregarded (counted in `nan_count`, excluded from every other statistic).
 //! Infinities are included as values, so `min`/`max` show them and the caller can refuse them.
-//! The mean and the sum of squared deviations (`m2`) use two passes over the batch, which is
-//! exact enough to merge batches with Chan's formula afterwards.
+//! The sum of squared deviations (`m2`) uses the corrected two-pass algorithm (Chan, Golub &
+//! LeVeque): `Σd² - (Σd)²/n` with `d = x - mean` cancels the rounding error of the mean, so a
+//! constant column gets exactly 0, as in scikit-learn.
 
 use crate::matrix::{Element, MatRef};
 
@@ -53,14 +54,19 @@ pub fn column_stats<T: Element>(x: MatRef<'_, T>) -> ColumnStats {
             }
         })
         .collect();
+    let mut sum_d = vec![0.0f64; m];
     let mut m2 = vec![0.0f64; m];
     for row in x.row_iter() {
         for j in 0..m {
             let d = row[j].to_f64() - mean[j];
-            m2[j] += if d.is_nan() { 0.0 } else { d * d };
+            let ok = !d.is_nan();
+            sum_d[j] += if ok { d } else { 0.0 };
+            m2[j] += if ok { d * d } else { 0.0 };
         }
     }
     for j in 0..m {
+        // Mathematically non-negative; rounding must not make a variance negative.
+        m2[j] = (m2[j] - sum_d[j] * sum_d[j] / count[j] as f64).max(0.0);
         if count[j] == 0 {
             min[j] = f64::NAN;
             max[j] = f64::NAN;

@@ -1,0 +1,30 @@
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import fastprep as fp
+from fastprep.testing import available_backends
+
+# Tiny by default so the suite stays quick; HYPOTHESIS_PROFILE=ci for a deeper run.
+_common = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+settings.register_profile("dev", max_examples=40, **_common)
+settings.register_profile("ci", max_examples=150, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(params=available_backends(), autouse=True)
+def backend(request):
+    """Every test runs once per backend."""
+    with fp.use_backend(request.param):
+        yield request.param
+
+
+@pytest.fixture(scope="session")
+def adult_numeric():
+    """The six numeric columns of the bundled Adult data, as float64."""
+    from fastprep.datasets import load_adult
+
+    table = load_adult()
+    return np.column_stack([table[c] for c in fp.datasets.ADULT_NUMERIC]).astype(np.float64)

@@ -1,0 +1,77 @@
+"""Shared tables and assertions for the test modules."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+import fastprep as fp
+
+# Every transform with the parameter combinations the tests sweep.
+PARAM_GRID: dict[type, list[dict]] = {
+    fp.StandardScaler: [
+        dict(with_mean=m, with_std=s) for m, s in itertools.product([True, False], repeat=2)
+    ],
+    fp.MinMaxScaler: [
+        dict(feature_range=r, clip=c)
+        for r, c in itertools.product([(0, 1), (-3.0, 5.5)], [False, True])
+    ],
+    fp.MaxAbsScaler: [{}],
+    fp.RobustScaler: [
+        dict(with_centering=c, with_scaling=s, quantile_range=q, unit_variance=u)
+        for c, s, q, u in itertools.product(
+            [True, False], [True, False], [(25.0, 75.0), (10.0, 90.0)], [False, True]
+        )
+    ],
+    fp.Normalizer: [dict(norm=n) for n in ("l1", "l2", "max")],
+    fp.Binarizer: [dict(threshold=t) for t in (0.0, 1.5, -2.0)],
+    fp.SimpleImputer: [
+        dict(strategy=s, add_indicator=a, keep_empty_features=k)
+        for s, a, k in itertools.product(
+            ["mean", "median", "most_frequent", "constant"], [False, True], [False, True]
+        )
+    ]
+    + [dict(strategy="constant", fill_value=-7.5)],
+}
+
+ALL_CASES = [(cls, params) for cls, grid in PARAM_GRID.items() for params in grid]
+DEFAULT_CASES = [(cls, {}) for cls in PARAM_GRID]
+
+
+def case_id(case) -> str:
+    cls, params = case
+    inside = ",".join(f"{k}={v}" for k, v in params.items())
+    return f"{cls.__name__}({inside})"
+
+
+def fitted_state(transform) -> dict:
+    return {name: getattr(transform, name) for name in transform._fitted_attributes}
+
+
+def assert_state_close(a: dict, b: dict, *, rtol: float = 1e-12, scale: float = 0.0) -> None:
+    """Fitted attributes equal within ``rtol`` (NaN equal to NaN, None to None), with an
+    absolute slack of ``rtol * scale`` (``rtol * scale**2`` for variances): rounding in a mean
+    is relative to the data's magnitude, not to the mean's."""
+    assert a.keys() == b.keys()
+    for name in a:
+        va, vb = a[name], b[name]
+        with np.errstate(over="ignore"):
+            atol = min(rtol * (scale * scale if name.startswith("var") else scale), 1e300)
+        if va is None or vb is None:
+            assert va is None and vb is None, name
+            continue
+        np.testing.assert_allclose(
+            np.asarray(va, dtype=np.float64),
+            np.asarray(vb, dtype=np.float64),
+            rtol=rtol,
+            atol=atol,
+            equal_nan=True,
+            err_msg=name,
+        )
+
+
+def magnitude(x: np.ndarray) -> float:
+    """Largest finite absolute value of ``x`` (1 if none): the scale for absolute tolerances."""
+    finite = np.abs(x[np.isfinite(x)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0

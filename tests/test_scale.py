@@ -1,0 +1,242 @@
+"""Scalers: kernels vs reference, fitted statistics vs reference and scikit-learn, merges,
+round trips."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep import reference
+from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
+
+from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
+
+sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+
+SCALERS = [fp.StandardScaler, fp.MinMaxScaler, fp.MaxAbsScaler, fp.RobustScaler]
+CASES = [(cls, p) for cls in SCALERS for p in PARAM_GRID[cls]]
+
+
+@st.composite
+def fit_and_transform_inputs(draw, **kwargs):
+    """A finite-or-NaN training matrix (fit refuses infinity) and any matrix of the same
+    width to transform, possibly empty, possibly with infinities."""
+    train = draw(float_matrices(min_rows=1, allow_infinity=False, **kwargs))
+    cols = train.shape[1]
+    live = draw(float_matrices(min_cols=cols, max_cols=cols, **kwargs))
+    return train, live
+
+
+# -- kernels ----------------------------------------------------------------------------------
+
+
+@given(x=float_matrices(), data=st.data())
+def test_affine_kernels_match_reference(x, data):
+    cols = x.shape[1]
+    params = st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=cols, max_size=cols
+    )
+    a = np.array(data.draw(params))
+    b = np.array(data.draw(params))
+    assert_backends_agree(_sub_div, x, a, b)
+    clip = data.draw(st.none() | st.just((-1.0, 2.0)))
+    assert_backends_agree(_mul_add, x, a, b, clip)
+
+
+def _sub_div(x, a, b):
+    return fp._backend.kernels().sub_div(np.ascontiguousarray(x), a, b)
+
+
+def _mul_add(x, a, b, clip):
+    return fp._backend.kernels().mul_add(np.ascontiguousarray(x), a, b, clip)
+
+
+@given(x=float_matrices())
+def test_column_stats_match_reference(x):
+    """Counts, min and max exact; mean and m2 within 1e-12 of the column's magnitude."""
+    x = np.ascontiguousarray(x)
+    ours = fp._backend.kernels().column_stats(x)
+    ref = reference.column_stats(x)
+    for k in (0, 1, 4, 5):
+        assert_bit_identical(np.asarray(ours[k]).astype(ref[k].dtype), ref[k])
+    finite = np.where(np.isfinite(x), x, np.nan).astype(np.float64)
+    scale = magnitude(finite)
+    with np.errstate(invalid="ignore"):
+        if np.all(np.isfinite(x) | np.isnan(x)):
+            np.testing.assert_allclose(ours[2], ref[2], rtol=1e-12, atol=1e-12 * scale)
+            np.testing.assert_allclose(
+                ours[3], ref[3], rtol=1e-11, atol=1e-11 * scale * scale * max(len(x), 1)
+            )
+
+
+# -- transforms -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(inputs=fit_and_transform_inputs())
+def test_transform_and_inverse_are_bit_identical_across_backends(case, inputs):
+    cls, params = case
+    train, live = inputs
+    scaler = cls(**params).fit(train)
+    out = assert_backends_agree(scaler.transform, live)
+    assert out.dtype == live.dtype
+    assert_backends_agree(scaler.inverse_transform, out)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(inputs=fit_and_transform_inputs())
+def test_fitted_statistics_agree_across_backends(case, inputs):
+    cls, params = case
+    train, _ = inputs
+    states = []
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            states.append(fitted_state(cls(**params).fit(train)))
+    scale = magnitude(train.astype(np.float64))
+    for other in states[1:]:
+        # Order statistics and extremes are exact; moments may differ in summation order.
+        assert_state_close(states[0], other, rtol=1e-12, scale=scale)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(
+    x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)),
+    data=st.data(),
+)
+def test_partition_and_merge_equals_one_fit(case, x, data):
+    cls, params = case
+    n = x.shape[0]
+    cuts = sorted(data.draw(st.sets(st.integers(1, n - 1), max_size=3)))
+    parts = np.split(x, cuts)
+    fitted = [cls(**params).partial_fit(p) for p in parts]
+    order = data.draw(st.permutations(range(len(fitted))))
+    merged = fitted[order[0]]
+    for i in order[1:]:
+        merged.merge(fitted[i])
+    whole = cls(**params).fit(x)
+    scale = magnitude(x)
+    assert_state_close(fitted_state(merged), fitted_state(whole), scale=scale)
+    # Extremes and order statistics are exact whatever the order.
+    for name in ("data_min_", "data_max_", "max_abs_", "center_"):
+        if getattr(whole, name, None) is not None:
+            np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+
+
+def test_merge_is_deterministic_and_leaves_the_operand_alone():
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=(100, 3)) * 10**k for k in range(4)]
+    a = [fp.StandardScaler().partial_fit(p) for p in parts]
+    b = [fp.StandardScaler().partial_fit(p) for p in parts]
+    before = fitted_state(a[1])
+    for i in range(1, 4):
+        a[0].merge(a[i])
+        b[0].merge(b[i])
+    assert_state_close(fitted_state(a[0]), fitted_state(b[0]), rtol=0.0)
+    assert_state_close(fitted_state(a[1]), before, rtol=0.0)
+
+
+def test_streaming_partial_fit_equals_fit():
+    rng = np.random.default_rng(1)
+    x = rng.normal(5.0, 3.0, size=(1000, 4))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    stream = fp.RobustScaler()
+    for chunk in np.array_split(x, 7):
+        stream.partial_fit(chunk)
+    assert_state_close(fitted_state(stream), fitted_state(fp.RobustScaler().fit(x)), rtol=0.0)
+    stream = fp.StandardScaler()
+    for chunk in np.array_split(x, 7):
+        stream.partial_fit(chunk)
+    assert_state_close(fitted_state(stream), fitted_state(fp.StandardScaler().fit(x)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=1, allow_infinity=False, layouts=False))
+def test_inverse_round_trip(case, x):
+    cls, params = case
+    scaler = cls(**params).fit(x)
+    if params.get("clip"):
+        return  # clipping is not invertible outside the range; covered by the kernel tests
+    out = scaler.transform(x)
+    back = scaler.inverse_transform(out)
+    x64 = x.astype(np.float64)
+    eps = 1e-6 if x.dtype == np.float32 else 1e-13
+    # The inverse is affine, back = s * out + c: rounding in `out` comes back scaled by |s|.
+    width = x.shape[1]
+    s = np.abs(
+        scaler.inverse_transform(np.ones((1, width)))
+        - scaler.inverse_transform(np.zeros((1, width)))
+    )[0]
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        atol = eps * (np.nanmax(np.abs(x64), axis=0) + np.nanmax(np.abs(out), axis=0) * s)
+    finite = np.isfinite(back) & np.isfinite(x64)
+    # Two roundings to the dtype cost at least its smallest step near zero.
+    floor = 2 * float(np.finfo(x.dtype).smallest_subnormal)
+    assert np.all((np.abs(back - x64) <= atol + eps * np.abs(x64) + floor)[finite])
+    assert np.array_equal(np.isnan(back) & np.isfinite(s), np.isnan(x64) & np.isfinite(s))
+
+
+# -- scikit-learn oracle ----------------------------------------------------------------------
+
+
+def _sklearn_twin(cls, params):
+    sk = getattr(sklearn_preprocessing, cls.__name__)
+    return sk(**params)
+
+
+def _affine_atol(fn, x, y, rtol=1e-10):
+    """Absolute slack for ``y = fn(x)``, an affine map per column ``y = a x + b``: rounding
+    in the fitted statistics is relative to the magnitudes of ``a x`` and ``y``, not of the
+    result (a mean that cancels is only that accurate)."""
+    width = x.shape[1]
+    a = np.abs(fn(np.ones((1, width))) - fn(np.zeros((1, width))))[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        ax = np.nan_to_num(np.nanmax(np.abs(x), axis=0) * a)
+        ay = np.nan_to_num(np.nanmax(np.abs(y), axis=0))
+    return rtol * (ax + ay).max(initial=0.0) + 1e-300
+
+
+def _compare_with_sklearn(cls, params, x):
+    ours = cls(**params).fit(x)
+    theirs = _sklearn_twin(cls, params).fit(x)
+    names = ours._fitted_attributes
+    assert_state_close(
+        fitted_state(ours),
+        {name: getattr(theirs, name) for name in names},
+        rtol=1e-10,
+        scale=magnitude(x),
+    )
+    out, expected = ours.transform(x), theirs.transform(x)
+    np.testing.assert_allclose(
+        out, expected, rtol=1e-10, atol=_affine_atol(theirs.transform, x, expected), equal_nan=True
+    )
+    back = theirs.inverse_transform(expected)
+    np.testing.assert_allclose(
+        ours.inverse_transform(out),
+        back,
+        rtol=1e-10,
+        atol=_affine_atol(theirs.inverse_transform, expected, back),
+    )
+    np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_sklearn_on_adult(case, adult_numeric):
+    _compare_with_sklearn(*case, adult_numeric)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(
+    x=float_matrices(min_rows=1, allow_infinity=False, dtypes=(np.float64,), layouts=False).filter(
+        lambda a: np.all(np.any(~np.isnan(a), axis=0))
+    )
+)
+def test_matches_sklearn_on_random_data(case, x):
+    x = np.where(np.abs(x) > 1e12, np.sign(x) * 1e12, x)  # moderate magnitudes: see below
+    _compare_with_sklearn(*case, x)
