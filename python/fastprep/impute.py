@@ -27,8 +27,9 @@ class SimpleImputer(InvertibleTransform):
     add_indicator : bool, default False
         Append one 0/1 column per feature that had NaN at fit, 1 where the input was NaN.
     keep_empty_features : bool, default False
-        A column with no value at fit is dropped from the output (with a warning) unless this
-        is True, in which case it is filled with 0 (or ``fill_value`` for "constant").
+        A column with no value at fit is dropped from the output (with a warning; its
+        statistic is NaN) unless this is True, in which case it is filled with 0 (with
+        ``fill_value`` for "constant").
 
     Missing means NaN (scikit-learn's ``missing_values=np.nan``). Statistics are exact:
     means by mergeable moments, medians and modes over every training value.
@@ -78,9 +79,12 @@ class SimpleImputer(InvertibleTransform):
 
     def _finalize(self, accumulator):
         moments = accumulator.moments
+        empty = moments.count == 0
         if self.strategy == "constant":
             fill = 0.0 if self.fill_value is None else float(self.fill_value)
             statistics = np.full(moments.n_features, fill)
+            if not self.keep_empty_features:
+                statistics[empty] = np.nan  # marks the column as dropped, as in scikit-learn
         else:
             if self.strategy == "mean":
                 statistics = moments.mean.copy()
@@ -94,7 +98,7 @@ class SimpleImputer(InvertibleTransform):
             else:
                 statistics = accumulator.values.modes()
             if self.keep_empty_features:
-                statistics[moments.count == 0] = 0.0
+                statistics[empty] = 0.0
         return {
             "statistics_": statistics,
             "indicator_features_": np.flatnonzero(moments.nan_count > 0),
@@ -102,7 +106,7 @@ class SimpleImputer(InvertibleTransform):
 
     @property
     def _kept_columns(self) -> np.ndarray:
-        if self.strategy == "constant" or self.keep_empty_features:
+        if self.keep_empty_features:
             return np.arange(self.n_features_in_)
         return np.flatnonzero(~np.isnan(self.statistics_))
 

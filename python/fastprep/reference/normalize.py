@@ -1,7 +1,7 @@
 """Row normalisation (twin of rust/fastprep-core/src/normalize.rs).
 
-The row norm is accumulated column by column, left to right, in float64; a zero norm leaves
-the row unchanged; NaN anywhere in a row makes the whole row NaN.
+The row norm is accumulated column by column, left to right, in float64; a norm below 10·eps
+(scikit-learn's threshold) leaves the row unchanged; NaN anywhere in a row makes the whole row NaN.
 """
 
 from __future__ import annotations
@@ -30,5 +30,5 @@ def normalize(x: np.ndarray, norm: str) -> np.ndarray:
             acc = np.maximum(acc, np.abs(column))  # propagates NaN
     if norm == "l2":
         acc = np.sqrt(acc)
-    acc[acc == 0.0] = 1.0
+    acc[acc < 10 * np.finfo(np.float64).eps] = 1.0
     return (x64 / acc[:, np.newaxis]).astype(x.dtype, copy=False)

@@ -1,7 +1,7 @@
 //! Row normalisation (scikit-learn's `Normalizer`).
 //!
 //! Policy: the row norm is accumulated left to right over the columns, in `f64`. A row whose norm
-//! is 0 is returned unchanged (as in scikit-learn). NaN anywhere in a row makes its norm NaN, so
+//! is below `10 * f64::EPSILON` is returned unchanged (scikit-learn's `_handle_zeros_in_scale`). NaN anywhere in a row makes its norm NaN, so
 //! the whole row becomes NaN: NaN is kept, never hidden. (scikit-learn refuses NaN here.)
 
 use crate::error::{Error, Result};
@@ -50,7 +50,7 @@ fn row_norm<T: Element>(row: &[T], norm: Norm) -> f64 {
             .iter()
             .fold(0.0, |acc, v| max_propagate_nan(acc, v.to_f64().abs())),
     };
-    if n == 0.0 {
+    if n < 10.0 * f64::EPSILON {
         1.0
     } else {
         n

@@ -1,0 +1,112 @@
+"""SimpleImputer: kernel vs reference, statistics vs scikit-learn, indicator, empty columns."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep.testing import assert_backends_agree, float_matrices
+
+from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
+
+sklearn_impute = pytest.importorskip("sklearn.impute")
+
+CASES = [(fp.SimpleImputer, p) for p in PARAM_GRID[fp.SimpleImputer]]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_empty_feature_warning():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*(S|s)kipping features", UserWarning)
+        yield
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(train=float_matrices(min_rows=1, allow_infinity=False), data=st.data())
+def test_transform_bit_identical_across_backends(case, train, data):
+    _, params = case
+    cols = train.shape[1]
+    live = data.draw(float_matrices(min_cols=cols, max_cols=cols))
+    imputer = fp.SimpleImputer(**params).fit(train)
+    out = assert_backends_agree(imputer.transform, live)
+    assert out.dtype == live.dtype
+    assert out.shape == (live.shape[0], len(imputer.get_feature_names_out()))
+    if params.get("add_indicator"):
+        back = assert_backends_agree(imputer.inverse_transform, out)
+        # Only columns that had NaN at fit carry an indicator, as in scikit-learn.
+        for j in np.intersect1d(imputer.indicator_features_, imputer._kept_columns):
+            np.testing.assert_array_equal(np.isnan(back[:, j]), np.isnan(live[:, j]))
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(train=float_matrices(min_rows=1, allow_infinity=False))
+def test_statistics_agree_across_backends(case, train):
+    _, params = case
+    states = []
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            states.append(fitted_state(fp.SimpleImputer(**params).fit(train)))
+    for other in states[1:]:
+        assert_state_close(states[0], other, scale=magnitude(train.astype(np.float64)))
+
+
+def _compare_with_sklearn(params, x):
+    ours = fp.SimpleImputer(**params).fit(x)
+    theirs = sklearn_impute.SimpleImputer(**params).fit(x)
+    np.testing.assert_allclose(
+        ours.statistics_,
+        np.asarray(theirs.statistics_, dtype=np.float64),
+        rtol=1e-10,
+        atol=1e-12 * magnitude(x),
+        equal_nan=True,
+    )
+    np.testing.assert_allclose(
+        ours.transform(x), theirs.transform(x), rtol=1e-10, atol=1e-12 * magnitude(x)
+    )
+    np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    # scikit-learn's inverse guesses dropped columns from all-missing indicators, which breaks
+    # with keep_empty_features=True and an empty column; fastprep knows which columns it kept.
+    if params.get("add_indicator") and not params.get("keep_empty_features"):
+        np.testing.assert_array_equal(
+            ours.inverse_transform(ours.transform(x)),
+            theirs.inverse_transform(theirs.transform(x)),
+        )
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_sklearn_on_adult(case, adult_numeric):
+    x = adult_numeric.copy()
+    rng = np.random.default_rng(3)
+    x[rng.random(x.shape) < 0.1] = np.nan  # Adult's numeric columns have no missing values
+    x[:, 4] = np.nan  # and one column with none at all
+    _compare_with_sklearn(case[1], x)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=1, allow_infinity=False, dtypes=(np.float64,), layouts=False))
+def test_matches_sklearn_on_random_data(case, x):
+    _compare_with_sklearn(case[1], x)
+
+
+def test_median_and_most_frequent_merge_exactly():
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 7, size=(999, 3)).astype(np.float64)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    for strategy in ("median", "most_frequent", "mean"):
+        parts = [fp.SimpleImputer(strategy=strategy).partial_fit(p) for p in np.array_split(x, 4)]
+        merged = parts[3].merge(parts[1]).merge(parts[0]).merge(parts[2])
+        whole = fp.SimpleImputer(strategy=strategy).fit(x)
+        np.testing.assert_allclose(merged.statistics_, whole.statistics_, rtol=1e-12)
+
+
+def test_all_missing_column_is_dropped_with_a_warning_or_kept_as_zero():
+    x = np.array([[1.0, np.nan], [3.0, np.nan]])
+    with pytest.warns(UserWarning, match="column 1"):
+        assert fp.SimpleImputer().fit_transform(x).shape == (2, 1)
+    kept = fp.SimpleImputer(keep_empty_features=True).fit_transform(x)
+    np.testing.assert_array_equal(kept, [[1.0, 0.0], [3.0, 0.0]])

@@ -1,0 +1,63 @@
+"""Exact order statistics (the fit kernels of RobustScaler and SimpleImputer): Rust vs the
+NumPy reference, which is NumPy's own nanquantile/nanmedian."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep._backend import kernels
+from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
+
+probabilities = st.lists(st.floats(0.0, 1.0), max_size=6)
+
+
+def _zeros_equal(a: np.ndarray) -> np.ndarray:
+    """-0.0 and 0.0 are the same order statistic; NumPy's partition may return either."""
+    return np.asarray(a) + 0.0
+
+
+@given(x=float_matrices(), qs=probabilities)
+def test_quantiles_match_numpy(x, qs):
+    x = np.ascontiguousarray(x)
+    out = assert_backends_agree(lambda: _zeros_equal(kernels().column_quantiles(x, qs)))
+    assert out.shape == (len(qs), x.shape[1])
+
+
+@given(x=float_matrices())
+def test_medians_match_numpy(x):
+    x = np.ascontiguousarray(x)
+    assert_backends_agree(lambda: _zeros_equal(kernels().column_medians(x)))
+
+
+@given(x=float_matrices())
+def test_modes_match_reference(x):
+    x = np.ascontiguousarray(x)
+    modes = assert_backends_agree(lambda: kernels().column_modes(x))
+    for j in range(x.shape[1]):
+        values = x[:, j][~np.isnan(x[:, j])] + 0.0
+        if values.size == 0:
+            assert np.isnan(modes[j])
+            continue
+        uniques, counts = np.unique(values, return_counts=True)
+        assert modes[j] == uniques[counts == counts.max()].min()
+
+
+def test_quantiles_match_numpy_exactly_on_large_random_columns():
+    rng = np.random.default_rng(7)
+    x = rng.standard_cauchy(size=(100_001, 3))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    qs = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 1.0]
+    assert_bit_identical(
+        kernels().column_quantiles(x, qs), np.nanquantile(x, qs, axis=0, method="linear")
+    )
+    assert_bit_identical(kernels().column_medians(x), np.nanmedian(x, axis=0))
+
+
+@pytest.mark.parametrize("q", [-0.1, 1.5, float("nan")])
+def test_probabilities_outside_unit_interval_are_refused(q):
+    with pytest.raises(fp.ParameterError):
+        kernels().column_quantiles(np.zeros((3, 1)), [q])
