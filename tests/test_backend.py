@@ -79,9 +79,11 @@ def test_package_imports_and_works_without_the_compiled_module(tmp_path):
     assert lines[0] == "python"
     assert lines[1] == "[-1.0, 1.0]"
     assert lines[2].startswith("refused: the 'rust' backend is not available")
-    assert result.stderr.count("running on its NumPy reference") + result.stderr.count(
-        "runs on its NumPy reference"
-    ) == 1  # warned exactly once
+    assert (
+        result.stderr.count("running on its NumPy reference")
+        + result.stderr.count("runs on its NumPy reference")
+        == 1
+    )  # warned exactly once
 
 
 def test_explicit_python_backend_does_not_warn(tmp_path):

@@ -31,9 +31,7 @@ def test_matches_sklearn_on_adult(threshold, adult_numeric):
     np.testing.assert_array_equal(ours, theirs)
 
 
-@given(
-    x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,))
-)
+@given(x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,)))
 def test_matches_sklearn_on_random_data(x):
     ours = fp.Binarizer(threshold=0.5).fit_transform(x)
     theirs = sklearn_preprocessing.Binarizer(threshold=0.5).fit_transform(x)

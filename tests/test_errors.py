@@ -54,7 +54,7 @@ def test_wrong_number_of_columns_at_transform(case):
     transform = _fitted(*case)
     expected = transform.transform(TRAIN)
     wrong = np.ones((2, 4))
-    with pytest.raises(fp.SchemaError, match="4 columns.*fitted on 3"):
+    with pytest.raises(fp.SchemaError, match=r"4 columns.*fitted on 3"):
         transform.transform(wrong)
     np.testing.assert_array_equal(wrong, np.ones((2, 4)))
     np.testing.assert_array_equal(transform.transform(TRAIN), expected)  # still usable
@@ -82,14 +82,14 @@ def test_wrong_dimensions(case, bad):
 def test_non_numeric_strings_name_the_column(case):
     cls, params = case
     bad = np.array([[1.0, 2.0, "abc"], [3.0, 4.0, 5.0]], dtype=object)
-    with pytest.raises(fp.SchemaError, match="column 2.*'abc'"):
+    with pytest.raises(fp.SchemaError, match=r"column 2.*'abc'"):
         cls(**params).fit(bad)
     transform = _fitted(cls, params)
     with pytest.raises(fp.SchemaError, match="column 2"):
         transform.transform(bad)
     with pytest.raises(fp.SchemaError, match="strings"):
         transform.transform(np.array([["a", "b", "c"]]))
-    with pytest.raises(fp.SchemaError, match="rectangular|2-D"):
+    with pytest.raises(fp.SchemaError, match=r"rectangular|2-D"):
         transform.transform([[1.0, 2.0, 3.0], [1.0]])
 
 

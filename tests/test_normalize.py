@@ -23,9 +23,7 @@ def test_backends_bit_identical(norm, x):
 
 
 @pytest.mark.parametrize("norm", NORMS)
-@given(
-    x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,))
-)
+@given(x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,)))
 def test_matches_sklearn(norm, x):
     x = np.clip(x, -1e100, 1e100)  # squares of larger values overflow in both
     ours = fp.Normalizer(norm=norm).fit(x).transform(x)

@@ -15,7 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fastprep._backend import BACKENDS, _core, use_backend
+from fastprep._backend import use_backend
+from fastprep.testing_light import available_backends
 
 __all__ = [
     "assert_backends_agree",
@@ -24,10 +25,6 @@ __all__ = [
     "float_matrices",
     "special_values",
 ]
-
-
-def available_backends() -> tuple[str, ...]:
-    return BACKENDS if _core is not None else ("python",)
 
 
 def _huge(dtype) -> float:

@@ -4,7 +4,7 @@
 //! one 0/1 indicator column per entry of `indicator` (1 where the input was NaN).
 
 use crate::error::{Error, Result};
-use crate::matrix::{Element, Mat, MatRef};
+use crate::matrix::{Element, MatRef};
 
 /// Keeps `columns` (filling NaN with `fill`) and appends NaN indicators for `indicator`.
 pub fn impute<T: Element>(
@@ -12,7 +12,8 @@ pub fn impute<T: Element>(
     columns: &[usize],
     fill: &[f64],
     indicator: &[usize],
-) -> Result<Mat<T>> {
+    out: &mut [T],
+) -> Result<()> {
     if columns.len() != fill.len() {
         return Err(Error::Shape(format!(
             "{} kept columns but {} fill values",
@@ -27,41 +28,36 @@ pub fn impute<T: Element>(
         )));
     }
     let fill: Vec<T> = fill.iter().map(|&f| T::from_f64(f)).collect();
-    let width = columns.len() + indicator.len();
-    let mut data = Vec::with_capacity(x.rows() * width);
-    for row in x.row_iter() {
-        data.extend(columns.iter().zip(&fill).map(|(&c, &f)| {
-            let v = row[c];
-            if v.to_f64().is_nan() {
-                f
-            } else {
-                v
+    let (m, width) = (x.cols(), columns.len() + indicator.len());
+    x.map_rows_into(out, width, |input, output| {
+        for (row, out) in input
+            .chunks_exact(m.max(1))
+            .zip(output.chunks_exact_mut(width.max(1)))
+        {
+            let (kept, flags) = out.split_at_mut(columns.len());
+            for ((o, &c), &f) in kept.iter_mut().zip(columns).zip(&fill) {
+                let v = row[c];
+                *o = if v.to_f64().is_nan() { f } else { v };
             }
-        }));
-        data.extend(
-            indicator
-                .iter()
-                .map(|&c| T::from_f64(row[c].to_f64().is_nan() as u8 as f64)),
-        );
-    }
-    Ok(Mat {
-        data,
-        rows: x.rows(),
-        cols: width,
+            for (o, &c) in flags.iter_mut().zip(indicator) {
+                *o = T::from_f64(row[c].to_f64().is_nan() as u8 as f64);
+            }
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Mat;
 
     #[test]
     fn fills_drops_and_indicates() {
         let data = [1.0f64, f64::NAN, 7.0, f64::NAN, 2.0, 8.0];
         let x = MatRef::new(&data, 2, 3).expect("shape");
-        let y = impute(x, &[0, 1], &[-1.0, -2.0], &[0, 1]).expect("kernel");
-        assert_eq!(y.shape(), (2, 4));
+        let y =
+            Mat::build(2, 4, |o| impute(x, &[0, 1], &[-1.0, -2.0], &[0, 1], o)).expect("kernel");
         assert_eq!(y.data, vec![1.0, -2.0, 0.0, 1.0, -1.0, 2.0, 1.0, 0.0]);
-        assert!(impute(x, &[3], &[0.0], &[]).is_err());
+        assert!(impute(x, &[3], &[0.0], &[], &mut [0.0; 2]).is_err());
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod impute;
 pub mod matrix;
 pub mod normalize;
+pub mod parallel;
 pub mod quantile;
 pub mod scale;
 pub mod stats;

@@ -4,11 +4,13 @@ use crate::error::{Error, Result};
 
 /// The element types a kernel accepts. Kernels compute in `f64` and round once on output.
 pub trait Element: Copy + Send + Sync + 'static {
+    const ZERO: Self;
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
 }
 
 impl Element for f64 {
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self
@@ -20,6 +22,7 @@ impl Element for f64 {
 }
 
 impl Element for f32 {
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
@@ -84,7 +87,29 @@ impl<'a, T: Copy> MatRef<'a, T> {
     }
 }
 
-/// An owned, C-contiguous matrix: what every kernel returns.
+impl<'a, T: Element> MatRef<'a, T> {
+    /// Fills `out`, a `rows × out_cols` row-major buffer, by row blocks:
+    /// `f(input_rows, output_rows)`, on several threads for large inputs (see `parallel`).
+    /// `f` must write every cell of its output block: `out` may arrive uninitialised.
+    pub fn map_rows_into<U: Element>(
+        &self,
+        out: &mut [U],
+        out_cols: usize,
+        f: impl Fn(&[T], &mut [U]) + Sync,
+    ) -> Result<()> {
+        if Some(out.len()) != self.rows.checked_mul(out_cols) {
+            return Err(Error::Shape(format!(
+                "the output buffer holds {} values, expected {} x {out_cols}",
+                out.len(),
+                self.rows
+            )));
+        }
+        crate::parallel::for_row_blocks(self.data, self.cols, out, out_cols, f);
+        Ok(())
+    }
+}
+
+/// An owned, C-contiguous matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mat<T> {
     pub data: Vec<T>,
@@ -92,7 +117,19 @@ pub struct Mat<T> {
     pub cols: usize,
 }
 
-impl<T> Mat<T> {
+impl<T: Element> Mat<T> {
+    /// Allocates a `rows × cols` matrix and lets `fill` write it: how a Rust caller runs a
+    /// kernel (they all write into a caller-provided buffer, so bindings can hand them one).
+    pub fn build(
+        rows: usize,
+        cols: usize,
+        fill: impl FnOnce(&mut [T]) -> Result<()>,
+    ) -> Result<Self> {
+        let mut data = vec![T::ZERO; rows * cols];
+        fill(&mut data)?;
+        Ok(Mat { data, rows, cols })
+    }
+
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }

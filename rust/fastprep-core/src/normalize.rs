@@ -5,7 +5,7 @@
 //! the whole row becomes NaN: NaN is kept, never hidden. (scikit-learn refuses NaN here.)
 
 use crate::error::{Error, Result};
-use crate::matrix::{Element, Mat, MatRef};
+use crate::matrix::{Element, MatRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Norm {
@@ -58,41 +58,44 @@ fn row_norm<T: Element>(row: &[T], norm: Norm) -> f64 {
 }
 
 /// Divides every row by its l1, l2 or max norm.
-pub fn normalize<T: Element>(x: MatRef<'_, T>, norm: Norm) -> Mat<T> {
-    let mut data = Vec::with_capacity(x.data().len());
-    for row in x.row_iter() {
-        let n = row_norm(row, norm);
-        data.extend(row.iter().map(|&v| T::from_f64(v.to_f64() / n)));
-    }
-    Mat {
-        data,
-        rows: x.rows(),
-        cols: x.cols(),
-    }
+pub fn normalize<T: Element>(x: MatRef<'_, T>, norm: Norm, out: &mut [T]) -> Result<()> {
+    let m = x.cols();
+    x.map_rows_into(out, m, |input, output| {
+        for (row, out) in input.chunks_exact(m).zip(output.chunks_exact_mut(m)) {
+            let n = row_norm(row, norm);
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o = T::from_f64(v.to_f64() / n);
+            }
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Mat;
+
+    fn run(x: MatRef<'_, f64>, norm: Norm) -> Vec<f64> {
+        Mat::build(x.rows(), x.cols(), |o| normalize(x, norm, o))
+            .expect("kernel")
+            .data
+    }
 
     #[test]
     fn norms() {
         let data = [3.0f64, -4.0, 0.0, 0.0];
         let x = MatRef::new(&data, 2, 2).expect("shape");
-        assert_eq!(normalize(x, Norm::L2).data, vec![0.6, -0.8, 0.0, 0.0]);
-        assert_eq!(
-            normalize(x, Norm::L1).data,
-            vec![3.0 / 7.0, -4.0 / 7.0, 0.0, 0.0]
-        );
-        assert_eq!(normalize(x, Norm::Max).data, vec![0.75, -1.0, 0.0, 0.0]);
+        assert_eq!(run(x, Norm::L2), vec![0.6, -0.8, 0.0, 0.0]);
+        assert_eq!(run(x, Norm::L1), vec![3.0 / 7.0, -4.0 / 7.0, 0.0, 0.0]);
+        assert_eq!(run(x, Norm::Max), vec![0.75, -1.0, 0.0, 0.0]);
         assert!(Norm::parse("l3").is_err());
     }
 
     #[test]
     fn nan_poisons_its_row_only() {
         let data = [f64::NAN, 1.0, 2.0, 0.0];
-        let y = normalize(MatRef::new(&data, 2, 2).expect("shape"), Norm::Max);
-        assert!(y.data[0].is_nan() && y.data[1].is_nan());
-        assert_eq!(&y.data[2..], &[1.0, 0.0]);
+        let y = run(MatRef::new(&data, 2, 2).expect("shape"), Norm::Max);
+        assert!(y[0].is_nan() && y[1].is_nan());
+        assert_eq!(&y[2..], &[1.0, 0.0]);
     }
 }

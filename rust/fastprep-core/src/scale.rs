@@ -5,24 +5,24 @@
 //! arithmetic: NaN stays NaN. Rust never fuses `x * a + b` into an FMA, and neither does NumPy.
 
 use crate::error::Result;
-use crate::matrix::{Element, Mat, MatRef};
+use crate::matrix::{Element, MatRef};
 
 /// `(x - sub[j]) / div[j]` for every cell of column `j`.
-pub fn sub_div<T: Element>(x: MatRef<'_, T>, sub: &[f64], div: &[f64]) -> Result<Mat<T>> {
+pub fn sub_div<T: Element>(
+    x: MatRef<'_, T>,
+    sub: &[f64],
+    div: &[f64],
+    out: &mut [T],
+) -> Result<()> {
     x.expect_params(&[("sub", sub.len()), ("div", div.len())])?;
-    let mut data = Vec::with_capacity(x.data().len());
-    for row in x.row_iter() {
-        data.extend(
-            row.iter()
-                .zip(sub)
-                .zip(div)
-                .map(|((&v, &s), &d)| T::from_f64((v.to_f64() - s) / d)),
-        );
-    }
-    Ok(Mat {
-        data,
-        rows: x.rows(),
-        cols: x.cols(),
+    let m = x.cols();
+    x.map_rows_into(out, m, |input, output| {
+        for (row, out) in input.chunks_exact(m).zip(output.chunks_exact_mut(m)) {
+            // Equal-length slices let the compiler drop bounds checks and vectorise.
+            for (((o, &v), &s), &d) in out.iter_mut().zip(row).zip(&sub[..m]).zip(&div[..m]) {
+                *o = T::from_f64((v.to_f64() - s) / d);
+            }
+        }
     })
 }
 
@@ -32,22 +32,20 @@ pub fn mul_add<T: Element>(
     mul: &[f64],
     add: &[f64],
     clip: Option<(f64, f64)>,
-) -> Result<Mat<T>> {
+    out: &mut [T],
+) -> Result<()> {
     x.expect_params(&[("mul", mul.len()), ("add", add.len())])?;
-    let mut data = Vec::with_capacity(x.data().len());
+    let m = x.cols();
     let (lo, hi) = clip.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
-    for row in x.row_iter() {
-        data.extend(row.iter().zip(mul).zip(add).map(|((&v, &a), &b)| {
-            let y = v.to_f64() * a + b;
-            // Same as np.clip: NaN compares false both ways and passes through.
-            let y = if y < lo { lo } else { y };
-            T::from_f64(if y > hi { hi } else { y })
-        }));
-    }
-    Ok(Mat {
-        data,
-        rows: x.rows(),
-        cols: x.cols(),
+    x.map_rows_into(out, m, |input, output| {
+        for (row, out) in input.chunks_exact(m).zip(output.chunks_exact_mut(m)) {
+            for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(&mul[..m]).zip(&add[..m]) {
+                let y = v.to_f64() * a + b;
+                // As np.clip: NaN compares false both ways and passes through.
+                let y = if y < lo { lo } else { y };
+                *o = T::from_f64(if y > hi { hi } else { y });
+            }
+        }
     })
 }
 
@@ -55,20 +53,17 @@ pub fn mul_add<T: Element>(
 mod tests {
     use super::*;
     use crate::error::Error;
+    use crate::matrix::Mat;
 
     #[test]
     fn sub_div_then_mul_add_round_trips() {
         let data = [1.0f64, 10.0, 3.0, 30.0];
         let x = MatRef::new(&data, 2, 2).expect("shape");
-        let y = sub_div(x, &[2.0, 20.0], &[1.0, 10.0]).expect("kernel");
+        let y = Mat::build(2, 2, |o| sub_div(x, &[2.0, 20.0], &[1.0, 10.0], o)).expect("kernel");
         assert_eq!(y.data, vec![-1.0, -1.0, 1.0, 1.0]);
-        let back = mul_add(
-            MatRef::new(&y.data, 2, 2).expect("shape"),
-            &[1.0, 10.0],
-            &[2.0, 20.0],
-            None,
-        )
-        .expect("kernel");
+        let y = MatRef::new(&y.data, 2, 2).expect("shape");
+        let back =
+            Mat::build(2, 2, |o| mul_add(y, &[1.0, 10.0], &[2.0, 20.0], None, o)).expect("kernel");
         assert_eq!(back.data, data.to_vec());
     }
 
@@ -76,7 +71,8 @@ mod tests {
     fn clip_keeps_nan() {
         let data = [f32::NAN, 5.0, -5.0];
         let x = MatRef::new(&data, 3, 1).expect("shape");
-        let y = mul_add(x, &[1.0], &[0.0], Some((-1.0, 1.0))).expect("kernel");
+        let y =
+            Mat::build(3, 1, |o| mul_add(x, &[1.0], &[0.0], Some((-1.0, 1.0)), o)).expect("kernel");
         assert!(y.data[0].is_nan());
         assert_eq!(&y.data[1..], &[1.0, -1.0]);
     }
@@ -85,9 +81,10 @@ mod tests {
     fn wrong_parameter_length_is_an_error() {
         let data = [1.0f64, 2.0];
         let x = MatRef::new(&data, 1, 2).expect("shape");
-        assert!(matches!(
-            sub_div(x, &[0.0], &[1.0, 1.0]),
-            Err(Error::Shape(_))
-        ));
+        let mut out = [0.0; 2];
+        let short = sub_div(x, &[0.0], &[1.0, 1.0], &mut out);
+        assert!(matches!(short, Err(Error::Shape(_))));
+        let small_output = sub_div(x, &[0.0, 0.0], &[1.0, 1.0], &mut out[..1]);
+        assert!(matches!(small_output, Err(Error::Shape(_))));
     }
 }

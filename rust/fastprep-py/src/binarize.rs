@@ -10,5 +10,7 @@ pub fn binarize<'py>(
     x: Matrix<'py>,
     threshold: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    Ok(map_matrix!(py, x, |m| Ok(core::binarize(m, threshold))))
+    Ok(map_matrix!(py, x, m.cols(), |m, out| core::binarize(
+        m, threshold, out
+    )))
 }

@@ -14,7 +14,8 @@ pub fn impute<'py>(
     indicator: Vec<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let fill = fill.as_slice()?;
-    Ok(map_matrix!(py, x, |m| core::impute(
-        m, &columns, fill, &indicator
+    let width = columns.len() + indicator.len();
+    Ok(map_matrix!(py, x, width, |m, out| core::impute(
+        m, &columns, fill, &indicator, out
     )))
 }

@@ -8,5 +8,7 @@ use crate::util::{map_matrix, Matrix};
 #[pyfunction]
 pub fn normalize<'py>(py: Python<'py>, x: Matrix<'py>, norm: &str) -> PyResult<Bound<'py, PyAny>> {
     let norm = Norm::parse(norm).map_err(to_py)?;
-    Ok(map_matrix!(py, x, |m| Ok(core::normalize(m, norm))))
+    Ok(map_matrix!(py, x, m.cols(), |m, out| core::normalize(
+        m, norm, out
+    )))
 }

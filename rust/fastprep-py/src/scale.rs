@@ -13,7 +13,9 @@ pub fn sub_div<'py>(
     div: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (sub, div) = (sub.as_slice()?, div.as_slice()?);
-    Ok(map_matrix!(py, x, |m| scale::sub_div(m, sub, div)))
+    Ok(map_matrix!(py, x, m.cols(), |m, out| scale::sub_div(
+        m, sub, div, out
+    )))
 }
 
 /// `x * mul + add`, per column, optionally clipped to `clip = (lo, hi)`.
@@ -27,5 +29,7 @@ pub fn mul_add<'py>(
     clip: Option<(f64, f64)>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (mul, add) = (mul.as_slice()?, add.as_slice()?);
-    Ok(map_matrix!(py, x, |m| scale::mul_add(m, mul, add, clip)))
+    Ok(map_matrix!(py, x, m.cols(), |m, out| scale::mul_add(
+        m, mul, add, clip, out
+    )))
 }

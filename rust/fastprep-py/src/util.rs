@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use fastprep_core::{Element, Mat, MatRef};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::{to_py, FastprepError, SchemaError};
@@ -59,27 +59,58 @@ pub fn to_numpy<T: Element + numpy::Element>(
     Ok(array.into_pyarray(py))
 }
 
-/// Applies a kernel `|view| -> Result<Mat<T>>` to a `Matrix` of either float type, detached,
-/// and returns the NumPy result of the same type.
+/// Allocates a `rows × cols` NumPy output and lets a kernel fill it with the GIL released.
+///
+/// NumPy allocates it: on Linux NumPy asks for transparent huge pages on large arrays, which
+/// saves most of the page faults a fresh 100 MB buffer otherwise costs (more than the kernel).
+pub fn numpy_output<'py, T, F>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    fill: F,
+) -> PyResult<Bound<'py, PyArray2<T>>>
+where
+    T: Element + numpy::Element,
+    F: FnOnce(&mut [T]) -> fastprep_core::Result<()> + Send,
+{
+    // SAFETY: the buffer is uninitialised until `fill` writes it. Every kernel writes every
+    // output cell (the contract of `MatRef::map_rows_into`) and nothing reads it before; the
+    // elements are plain floats, so no drop code ever sees an uninitialised value. On error
+    // the array is dropped unread.
+    let array = unsafe { PyArray2::<T>::new(py, [rows, cols], false) };
+    {
+        let mut guard = array.readwrite();
+        let out = guard
+            .as_slice_mut()
+            .map_err(|e| FastprepError::new_err(e.to_string()))?;
+        detached(py, || fill(out))?;
+    }
+    Ok(array)
+}
+
+/// Runs a kernel `|view, out| -> Result<()>` on a `Matrix` of either float type: `out` is a new
+/// NumPy array of the same float type with `$cols` columns (an expression that may use the
+/// view), filled with the GIL released.
 macro_rules! map_matrix {
-    ($py:expr, $x:expr, |$m:ident| $body:expr) => {
+    ($py:expr, $x:expr, $cols:expr, |$m:ident, $out:ident| $body:expr) => {
         match $x {
             $crate::util::Matrix::F64(a) => {
                 let $m = $crate::util::view(&a)?;
-                let out = $crate::util::detached($py, || $body)?;
-                $crate::util::to_numpy($py, out)?.into_any()
+                let cols = $cols;
+                $crate::util::numpy_output($py, $m.rows(), cols, |$out| $body)?.into_any()
             }
             $crate::util::Matrix::F32(a) => {
                 let $m = $crate::util::view(&a)?;
-                let out = $crate::util::detached($py, || $body)?;
-                $crate::util::to_numpy($py, out)?.into_any()
+                let cols = $cols;
+                $crate::util::numpy_output($py, $m.rows(), cols, |$out| $body)?.into_any()
             }
         }
     };
 }
 pub(crate) use map_matrix;
 
-/// Same as `map_matrix`, for kernels whose result does not depend on the input float type.
+/// Runs a kernel `|view| -> Result<R>` on a `Matrix` of either float type, detached, for
+/// kernels whose result type does not depend on the input float type.
 macro_rules! reduce_matrix {
     ($py:expr, $x:expr, |$m:ident| $body:expr) => {
         match $x {

@@ -1,0 +1,56 @@
+//! Splitting large batches across cores.
+//!
+//! A batch is cut into blocks of whole rows; blocks run on rayon's global pool (sized by
+//! `RAYON_NUM_THREADS`, default one thread per core). Small batches, and every single request
+//! row, run on the calling thread: below `PARALLEL_MIN_CELLS` the coordination costs more than
+//! it saves. `set_max_threads(1)` turns splitting off entirely.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+/// Batches with fewer cells than this run on the calling thread.
+pub const PARALLEL_MIN_CELLS: usize = 1 << 17;
+/// Target cells per block: large enough to amortise scheduling, small enough to balance.
+const BLOCK_CELLS: usize = 1 << 15;
+
+static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// 1 runs every kernel on the calling thread; 0 (the default) uses the whole pool.
+pub fn set_max_threads(n: usize) {
+    MAX_THREADS.store(n, Ordering::Relaxed);
+}
+
+pub fn max_threads() -> usize {
+    MAX_THREADS.load(Ordering::Relaxed)
+}
+
+/// Runs `f(input_block, output_block)` over blocks of whole rows: `input` has `in_cols` values
+/// per row and `output` `out_cols`. Blocks are disjoint, so `f` needs no synchronisation.
+pub fn for_row_blocks<T, U, F>(input: &[T], in_cols: usize, output: &mut [U], out_cols: usize, f: F)
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&[T], &mut [U]) + Sync,
+{
+    let rows = input
+        .len()
+        .checked_div(in_cols)
+        .or(output.len().checked_div(out_cols))
+        .unwrap_or(0);
+    let cells = rows * in_cols.max(out_cols);
+    if rows == 0
+        || cells < PARALLEL_MIN_CELLS
+        || max_threads() == 1
+        || in_cols == 0
+        || out_cols == 0
+    {
+        f(input, output);
+        return;
+    }
+    let block_rows = (BLOCK_CELLS / in_cols.max(out_cols)).max(1);
+    input
+        .par_chunks(block_rows * in_cols)
+        .zip(output.par_chunks_mut(block_rows * out_cols))
+        .for_each(|(i, o)| f(i, o));
+}
