@@ -24,6 +24,13 @@ PARAM_GRID: dict[type, list[dict]] = {
             [True, False], [True, False], [(25.0, 75.0), (10.0, 90.0)], [False, True]
         )
     ],
+    fp.KBinsDiscretizer: [
+        dict(n_bins=b, encode=e, strategy=s)
+        for b, e, s in itertools.product(
+            [3, 5], ["ordinal", "onehot-dense"], ["quantile", "uniform"]
+        )
+    ]
+    + [dict(n_bins=4, encode="ordinal", quantile_method="linear")],
     fp.Normalizer: [dict(norm=n) for n in ("l1", "l2", "max")],
     fp.Binarizer: [dict(threshold=t) for t in (0.0, 1.5, -2.0)],
     fp.SimpleImputer: [

@@ -20,10 +20,11 @@ def _zeros_equal(a: np.ndarray) -> np.ndarray:
     return np.asarray(a) + 0.0
 
 
+@pytest.mark.parametrize("method", ["linear", "averaged_inverted_cdf"])
 @given(x=float_matrices(), qs=probabilities)
-def test_quantiles_match_numpy(x, qs):
+def test_quantiles_match_numpy(method, x, qs):
     x = np.ascontiguousarray(x)
-    out = assert_backends_agree(lambda: _zeros_equal(kernels().column_quantiles(x, qs)))
+    out = assert_backends_agree(lambda: _zeros_equal(kernels().column_quantiles(x, qs, method)))
     assert out.shape == (len(qs), x.shape[1])
 
 
@@ -55,9 +56,16 @@ def test_quantiles_match_numpy_exactly_on_large_random_columns():
         kernels().column_quantiles(x, qs), np.nanquantile(x, qs, axis=0, method="linear")
     )
     assert_bit_identical(kernels().column_medians(x), np.nanmedian(x, axis=0))
+    averaged = kernels().column_quantiles(x, qs, "averaged_inverted_cdf")
+    assert_bit_identical(averaged, np.nanquantile(x, qs, axis=0, method="averaged_inverted_cdf"))
 
 
 @pytest.mark.parametrize("q", [-0.1, 1.5, float("nan")])
 def test_probabilities_outside_unit_interval_are_refused(q):
     with pytest.raises(fp.ParameterError):
         kernels().column_quantiles(np.zeros((3, 1)), [q])
+
+
+def test_unknown_quantile_method_is_refused():
+    with pytest.raises(fp.ParameterError, match="quantile method"):
+        kernels().column_quantiles(np.zeros((3, 1)), [0.5], "hazen")

@@ -9,6 +9,7 @@ from fastprep import datasets
 from fastprep._backend import get_backend, set_backend, use_backend
 from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
 from fastprep.binarize import Binarizer
+from fastprep.discretize import KBinsDiscretizer
 from fastprep.exceptions import (
     ArtifactError,
     BackendError,
@@ -32,6 +33,7 @@ __all__ = [
     "DataError",
     "FastprepError",
     "FitAccumulator",
+    "KBinsDiscretizer",
     "MaxAbsScaler",
     "MinMaxScaler",
     "Moments",

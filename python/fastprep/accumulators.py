@@ -143,9 +143,10 @@ class ValueBuffer:
             return self.batches[0]
         return np.concatenate(self.batches, axis=0)
 
-    def quantiles(self, qs) -> np.ndarray:
-        """``(len(qs), n_features)`` quantiles (fractions in [0, 1]), NaN skipped."""
-        return kernels().column_quantiles(self.values(), [float(q) for q in qs])
+    def quantiles(self, qs, method: str = "linear") -> np.ndarray:
+        """``(len(qs), n_features)`` quantiles (fractions in [0, 1]), NaN skipped, interpolated
+        as ``np.nanquantile(..., method=method)`` ("linear" or "averaged_inverted_cdf")."""
+        return kernels().column_quantiles(self.values(), [float(q) for q in qs], method)
 
     def medians(self) -> np.ndarray:
         return kernels().column_medians(self.values())

@@ -7,6 +7,7 @@ out. This module is also the pure-Python backend (``fastprep.set_backend("python
 """
 
 from fastprep.reference.binarize import binarize
+from fastprep.reference.discretize import digitize
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
 from fastprep.reference.quantile import column_medians, column_modes, column_quantiles
@@ -19,6 +20,7 @@ __all__ = [
     "column_modes",
     "column_quantiles",
     "column_stats",
+    "digitize",
     "impute",
     "mul_add",
     "normalize",

@@ -1,6 +1,7 @@
 """Exact order statistics of columns, NaN skipped (twin of rust/fastprep-core/src/quantile.rs).
 
-The specification is NumPy's: ``np.nanquantile(method="linear")`` and ``np.nanmedian``. A
+The specification is NumPy's: ``np.nanquantile`` with ``method="linear"`` or
+``"averaged_inverted_cdf"``, and ``np.nanmedian``. A
 column without values gives NaN. For modes, ``-0.0`` and ``0.0`` are one value (``0.0``) and
 ties go to the smallest value.
 """
@@ -24,9 +25,18 @@ def _check_probabilities(qs) -> np.ndarray:
     return qs
 
 
+METHODS = ("linear", "averaged_inverted_cdf")
+
+
 @ieee
-def column_quantiles(x: np.ndarray, qs) -> np.ndarray:
+def column_quantiles(x: np.ndarray, qs, method: str = "linear") -> np.ndarray:
     """Quantiles ``qs`` (fractions) of every column: shape ``(len(qs), n_columns)``."""
+    from fastprep.exceptions import ParameterError
+
+    if method not in METHODS:
+        raise ParameterError(
+            f"quantile method must be 'linear' or 'averaged_inverted_cdf', got {method!r}"
+        )
     qs = _check_probabilities(qs)
     x64 = x.astype(np.float64, copy=False)
     out = np.full((qs.size, x64.shape[1]), np.nan)
@@ -34,7 +44,7 @@ def column_quantiles(x: np.ndarray, qs) -> np.ndarray:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as wanted
-        out[:] = np.nanquantile(x64, qs, axis=0, method="linear")
+        out[:] = np.nanquantile(x64, qs, axis=0, method=method)
     return out
 
 

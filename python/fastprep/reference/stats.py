@@ -27,6 +27,7 @@ def column_stats(x: np.ndarray) -> tuple[np.ndarray, ...]:
         # Corrected two-pass algorithm: the second term cancels the rounding of the mean.
         m2 = np.nansum(d * d, axis=0) - np.nansum(d, axis=0) ** 2 / count
         m2 = np.where(has_values, np.maximum(m2, 0.0), 0.0)
-    lo = np.where(has_values, np.fmin.reduce(x, axis=0, initial=np.inf), np.nan)
-    hi = np.where(has_values, np.fmax.reduce(x, axis=0, initial=-np.inf), np.nan)
+    # `+ 0.0`: a zero extreme is always 0.0 (-0.0 == 0.0, so either could win the scan).
+    lo = np.where(has_values, np.fmin.reduce(x, axis=0, initial=np.inf) + 0.0, np.nan)
+    hi = np.where(has_values, np.fmax.reduce(x, axis=0, initial=-np.inf) + 0.0, np.nan)
     return count, nan_count, mean, m2, lo, hi

@@ -6,6 +6,7 @@
 //! output element type, so `f32` input gives `f32` output with a single rounding.
 
 pub mod binarize;
+pub mod discretize;
 pub mod error;
 pub mod impute;
 pub mod matrix;

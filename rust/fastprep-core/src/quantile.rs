@@ -1,8 +1,9 @@
 //! Exact order statistics of columns, skipping NaN: quantiles, medians and modes.
 //!
 //! The interpolation reproduces NumPy bit for bit, so exact fits agree with scikit-learn:
-//! quantiles follow `np.nanquantile(method="linear")` (including NumPy's two-sided `_lerp`), and
-//! medians follow `np.nanmedian`, which averages the two middle values as `(a + b) / 2`.
+//! quantiles follow `np.nanquantile` with `method="linear"` or `"averaged_inverted_cdf"`
+//! (including NumPy's index clamping and two-sided `_lerp`), and medians follow `np.nanmedian`,
+//! which averages the two middle values as `(a + b) / 2`.
 //! A column with no non-NaN value gives NaN.
 
 use crate::error::{Error, Result};
@@ -45,16 +46,58 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     }
 }
 
-/// Position of quantile `q` in `n` sorted values: (previous index, next index, gamma),
-/// with NumPy's clamping at both ends.
-fn linear_position(n: usize, q: f64) -> (usize, usize, f64) {
-    let virtual_index = (n - 1) as f64 * q;
-    if virtual_index >= (n - 1) as f64 {
-        // NumPy points both neighbours at the last value.
-        return (n - 1, n - 1, virtual_index + 1.0);
+/// NumPy's quantile methods that fastprep supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantileMethod {
+    /// Hyndman & Fan's type 7, NumPy's default: `np.nanpercentile`, scikit-learn's
+    /// `RobustScaler` and `QuantileTransformer`.
+    Linear,
+    /// Type 2: the mean of the two neighbours at a jump of the CDF, else the upper one;
+    /// scikit-learn's `KBinsDiscretizer` default.
+    AveragedInvertedCdf,
+}
+
+impl QuantileMethod {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "linear" => Ok(Self::Linear),
+            "averaged_inverted_cdf" => Ok(Self::AveragedInvertedCdf),
+            other => Err(Error::Parameter(format!(
+                "quantile method must be 'linear' or 'averaged_inverted_cdf', got {other:?}"
+            ))),
+        }
     }
-    let prev = virtual_index.floor();
-    (prev as usize, prev as usize + 1, virtual_index - prev)
+}
+
+/// Position of quantile `q` in `n` sorted values: (previous index, next index, gamma), as
+/// NumPy's `_get_indexes` and `_get_gamma` compute them, clamping included.
+fn position(n: usize, q: f64, method: QuantileMethod) -> (usize, usize, f64) {
+    let virtual_index = match method {
+        QuantileMethod::Linear => (n - 1) as f64 * q,
+        QuantileMethod::AveragedInvertedCdf => n as f64 * q - 1.0,
+    };
+    // NumPy points both neighbours at the last value (index -1) above the range and at the
+    // first (index 0) below it; gamma is taken against those clamped indices.
+    let (prev, next, prev_index) = if virtual_index >= (n - 1) as f64 {
+        (n - 1, n - 1, -1.0)
+    } else if virtual_index < 0.0 {
+        (0, 0, 0.0)
+    } else {
+        let p = virtual_index.floor();
+        (p as usize, p as usize + 1, p)
+    };
+    let gamma = virtual_index - prev_index;
+    let gamma = match method {
+        QuantileMethod::Linear => gamma,
+        QuantileMethod::AveragedInvertedCdf => {
+            if gamma == 0.0 {
+                0.5
+            } else {
+                1.0
+            }
+        }
+    };
+    (prev, next, gamma)
 }
 
 fn check_probabilities(qs: &[f64]) -> Result<()> {
@@ -67,7 +110,11 @@ fn check_probabilities(qs: &[f64]) -> Result<()> {
 }
 
 /// Quantiles `qs` (fractions in [0, 1]) of every column: a `qs.len() × cols` matrix.
-pub fn column_quantiles<T: Element>(x: MatRef<'_, T>, qs: &[f64]) -> Result<Mat<f64>> {
+pub fn column_quantiles<T: Element>(
+    x: MatRef<'_, T>,
+    qs: &[f64],
+    method: QuantileMethod,
+) -> Result<Mat<f64>> {
     check_probabilities(qs)?;
     let m = x.cols();
     let mut out = vec![f64::NAN; qs.len() * m];
@@ -77,7 +124,7 @@ pub fn column_quantiles<T: Element>(x: MatRef<'_, T>, qs: &[f64]) -> Result<Mat<
         if n == 0 {
             continue;
         }
-        let positions: Vec<_> = qs.iter().map(|&q| linear_position(n, q)).collect();
+        let positions: Vec<_> = qs.iter().map(|&q| position(n, q, method)).collect();
         let mut ranks: Vec<usize> = positions.iter().flat_map(|&(a, b, _)| [a, b]).collect();
         ranks.sort_unstable();
         ranks.dedup();
@@ -148,10 +195,14 @@ mod tests {
     fn quantiles_interpolate_like_numpy() {
         let data = [4.0f64, 1.0, 3.0, f64::NAN, 2.0];
         let x = MatRef::new(&data, 5, 1).expect("shape");
-        let q = column_quantiles(x, &[0.0, 0.25, 0.5, 1.0]).expect("kernel");
+        let linear = QuantileMethod::Linear;
+        let q = column_quantiles(x, &[0.0, 0.25, 0.5, 1.0], linear).expect("kernel");
         assert_eq!(q.data, vec![1.0, 1.75, 2.5, 4.0]);
+        let averaged = QuantileMethod::AveragedInvertedCdf;
+        let q = column_quantiles(x, &[0.0, 0.3, 0.5, 1.0], averaged).expect("kernel");
+        assert_eq!(q.data, vec![1.0, 2.0, 2.5, 4.0]);
         assert_eq!(column_medians(x), vec![2.5]);
-        assert!(column_quantiles(x, &[1.5]).is_err());
+        assert!(column_quantiles(x, &[1.5], linear).is_err());
     }
 
     #[test]
@@ -167,6 +218,9 @@ mod tests {
         let x = MatRef::new(&data, 2, 1).expect("shape");
         assert!(column_medians(x)[0].is_nan());
         assert!(column_modes(x)[0].is_nan());
-        assert!(column_quantiles(x, &[0.5]).expect("kernel").data[0].is_nan());
+        assert!(column_quantiles(x, &[0.5], QuantileMethod::Linear)
+            .expect("kernel")
+            .data[0]
+            .is_nan());
     }
 }

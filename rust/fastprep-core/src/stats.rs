@@ -25,7 +25,8 @@ pub struct ColumnStats {
     pub max: Vec<f64>,
 }
 
-/// Count, NaN count, mean, m2, min and max of every column, skipping NaN.
+/// Count, NaN count, mean, m2, min and max of every column, skipping NaN. A zero extreme is
+/// always `0.0`, never `-0.0`.
 pub fn column_stats<T: Element>(x: MatRef<'_, T>) -> ColumnStats {
     let m = x.cols();
     let mut count = vec![0u64; m];
@@ -67,6 +68,10 @@ pub fn column_stats<T: Element>(x: MatRef<'_, T>) -> ColumnStats {
     for j in 0..m {
         // Mathematically non-negative; rounding must not make a variance negative.
         m2[j] = (m2[j] - sum_d[j] * sum_d[j] / count[j] as f64).max(0.0);
+        // -0.0 and 0.0 compare equal, so which one a scan keeps depends on the order;
+        // `+ 0.0` makes the extremes' zero always 0.0.
+        min[j] += 0.0;
+        max[j] += 0.0;
         if count[j] == 0 {
             min[j] = f64::NAN;
             max[j] = f64::NAN;

@@ -2,6 +2,7 @@
 //! calls `fastprep-core`, and maps errors; nothing else lives here.
 
 mod binarize;
+mod discretize;
 mod errors;
 mod impute;
 mod normalize;
@@ -29,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
+    m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;

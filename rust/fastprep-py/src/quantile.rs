@@ -1,20 +1,22 @@
-use fastprep_core::quantile;
+use fastprep_core::quantile::{self, QuantileMethod};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
+use crate::errors::to_py;
 use crate::util::{reduce_matrix, to_numpy, Matrix};
 
 /// Quantiles `qs` (fractions) of every column, NaN skipped: shape `(len(qs), n_columns)`.
 #[pyfunction]
+#[pyo3(signature = (x, qs, method="linear"))]
 pub fn column_quantiles<'py>(
     py: Python<'py>,
     x: Matrix<'py>,
     qs: Vec<f64>,
+    method: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    to_numpy(
-        py,
-        reduce_matrix!(py, x, |m| quantile::column_quantiles(m, &qs)),
-    )
+    let method = QuantileMethod::parse(method).map_err(to_py)?;
+    let out = reduce_matrix!(py, x, |m| quantile::column_quantiles(m, &qs, method));
+    to_numpy(py, out)
 }
 
 /// Median of every column, NaN skipped.

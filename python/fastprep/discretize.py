@@ -1,0 +1,190 @@
+"""KBinsDiscretizer: bin continuous columns into intervals."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from fastprep._backend import kernels
+from fastprep._base import InvertibleTransform
+from fastprep._validation import check_choice
+from fastprep.exceptions import DataError, ParameterError
+
+__all__ = ["KBinsDiscretizer"]
+
+
+class KBinsDiscretizer(InvertibleTransform):
+    """Bin each column into ``n_bins`` intervals; output the bin index or one-hot bins.
+
+    Parameters
+    ----------
+    n_bins : int or array-like of int, default 5
+        Bins per column (at least 2).
+    encode : {"onehot-dense", "ordinal"}, default "onehot-dense"
+        One 0/1 column per bin, or the bin index. scikit-learn's default, sparse "onehot",
+        is not offered: fastprep's output is dense.
+    strategy : {"quantile", "uniform"}, default "quantile"
+        Edges at quantiles of the training data, or evenly spaced between its min and max.
+    quantile_method : {"averaged_inverted_cdf", "linear"}, default "averaged_inverted_cdf"
+        How quantile edges are interpolated (NumPy's methods; scikit-learn's default).
+
+    A value's bin is the number of inner edges at or below it, so values outside the training
+    range go to the first or last bin. Bins narrower than 1e-8 are merged away and a constant
+    column gets a single bin, both with a warning, as in scikit-learn. Quantile edges are
+    exact over every training row (scikit-learn subsamples 200,000 rows by default: pass
+    ``subsample=None`` to it for identical edges on larger data). NaN is disregarded in fit and
+    kept in transform: its ordinal code is NaN and all of its one-hot columns are NaN.
+
+    Fitted attributes: ``bin_edges_`` (object array of per-column edge arrays), ``n_bins_``,
+    ``n_features_in_``.
+
+    Example
+    -------
+    >>> import numpy as np, fastprep as fp
+    >>> x = np.arange(8.0).reshape(-1, 1)
+    >>> fp.KBinsDiscretizer(n_bins=4, encode="ordinal").fit_transform(x).ravel()
+    array([0., 0., 1., 1., 2., 2., 3., 3.])
+    """
+
+    _fitted_attributes = ("bin_edges_", "n_bins_")
+
+    def __init__(
+        self,
+        n_bins=5,
+        *,
+        encode: str = "onehot-dense",
+        strategy: str = "quantile",
+        quantile_method: str = "averaged_inverted_cdf",
+    ):
+        self.n_bins = n_bins
+        self.encode = encode
+        self.strategy = strategy
+        self.quantile_method = quantile_method
+
+    @property
+    def _keep_values(self) -> bool:  # type: ignore[override]
+        return self.strategy == "quantile"
+
+    def _validate_params(self) -> None:
+        if self.encode == "onehot":
+            raise ParameterError(
+                f"{self._name}: encode='onehot' (sparse output) is not supported; use "
+                "'onehot-dense' or 'ordinal'"
+            )
+        check_choice(self._name, "encode", self.encode, ("onehot-dense", "ordinal"))
+        check_choice(self._name, "strategy", self.strategy, ("quantile", "uniform"))
+        check_choice(
+            self._name,
+            "quantile_method",
+            self.quantile_method,
+            ("averaged_inverted_cdf", "linear"),
+        )
+        self._bins_per_feature(None)
+
+    def _bins_per_feature(self, n_features: int | None) -> np.ndarray:
+        bins = self.n_bins
+        if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
+            if bins < 2:
+                raise ParameterError(f"{self._name}: n_bins must be >= 2, got {bins}")
+            return np.full(n_features or 0, int(bins))
+        values = np.asarray(bins)
+        if values.ndim != 1 or values.dtype.kind not in "iu" or np.any(values < 2):
+            raise ParameterError(
+                f"{self._name}: n_bins must be an integer >= 2 or one such integer per column, "
+                f"got {bins!r}"
+            )
+        if n_features is not None and values.size != n_features:
+            raise ParameterError(
+                f"{self._name}: n_bins has {values.size} entries for {n_features} columns"
+            )
+        return values.astype(int)
+
+    def _finalize(self, accumulator):
+        moments = accumulator.moments
+        n_features = moments.n_features
+        n_bins = self._bins_per_feature(n_features).copy()
+        quantiles = {}
+        if self.strategy == "quantile":
+            for nb in np.unique(n_bins):
+                # np.percentile's own fractions: linspace(0, 100) / 100.
+                levels = np.true_divide(np.linspace(0, 100, nb + 1), 100)
+                quantiles[nb] = accumulator.values.quantiles(levels, self.quantile_method)
+        edges = np.empty(n_features, dtype=object)
+        for j in range(n_features):
+            lo, hi = moments.min[j], moments.max[j]
+            if not lo < hi:  # constant, or no value at all
+                warnings.warn(
+                    f"{self._name}: {self._label(j)} is constant and will be replaced with 0",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                n_bins[j] = 1
+                edges[j] = np.array([-np.inf, np.inf])
+                continue
+            if self.strategy == "uniform":
+                edges[j] = np.linspace(lo, hi, n_bins[j] + 1)
+                continue
+            column = quantiles[n_bins[j]][:, j]
+            column = column[np.ediff1d(column, to_begin=np.inf) > 1e-8]
+            if column.size < 2:  # every value within 1e-8 of the first: one bin, as constant
+                column = np.array([-np.inf, np.inf])
+            if column.size - 1 != n_bins[j]:
+                warnings.warn(
+                    f"{self._name}: bins narrower than 1e-8 in {self._label(j)} are removed; "
+                    "consider fewer bins",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                n_bins[j] = column.size - 1
+            edges[j] = column
+        return {
+            "bin_edges_": edges,
+            "n_bins_": n_bins,
+            "_flat_edges": np.concatenate(list(edges)) if n_features else np.empty(0),
+            "_edge_offsets": np.concatenate([[0], np.cumsum([e.size for e in edges])]).tolist(),
+        }
+
+    def _transform(self, x):
+        onehot = self.encode == "onehot-dense"
+        return kernels().digitize(x, self._flat_edges, self._edge_offsets, onehot)
+
+    def get_feature_names_out(self, input_features=None):
+        names = self._input_names(input_features)
+        if self.encode == "ordinal":
+            return names
+        return np.asarray(
+            # scikit-learn's names: its one-hot categories are the float codes 0.0, 1.0, ...
+            [
+                f"{name}_{float(k)}"
+                for name, nb in zip(names, self.n_bins_, strict=True)
+                for k in range(nb)
+            ],
+            dtype=object,
+        )
+
+    def _inverse_transform(self, x):
+        """Each bin maps back to its centre (as scikit-learn); NaN stays NaN."""
+        codes = x
+        if self.encode == "onehot-dense":
+            starts = np.concatenate([[0], np.cumsum(self.n_bins_)])
+            codes = np.empty((x.shape[0], self.n_features_in_), dtype=x.dtype)
+            for j in range(self.n_features_in_):
+                block = x[:, starts[j] : starts[j + 1]]
+                codes[:, j] = np.argmax(block, axis=1)
+                codes[np.isnan(block).any(axis=1), j] = np.nan
+        out = np.empty(codes.shape, dtype=x.dtype)
+        for j, edges in enumerate(self.bin_edges_):
+            column = codes[:, j]
+            known = ~np.isnan(column)
+            index = column[known]
+            if np.any((index != np.floor(index)) | (index < 0) | (index >= self.n_bins_[j])):
+                raise DataError(
+                    f"{self._name}: {self._label(j)} holds codes outside 0..{self.n_bins_[j] - 1}"
+                )
+            with np.errstate(invalid="ignore"):
+                centres = (edges[1:] + edges[:-1]) * 0.5
+            out[:, j] = np.nan
+            out[known, j] = centres[index.astype(np.intp)]
+        return out

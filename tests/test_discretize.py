@@ -1,0 +1,157 @@
+"""KBinsDiscretizer: kernel vs reference, edges vs scikit-learn, merges, round trips."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep._backend import kernels
+from fastprep.testing import assert_backends_agree, float_matrices
+
+from .helpers import PARAM_GRID, case_id
+
+sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+
+CASES = [(fp.KBinsDiscretizer, p) for p in PARAM_GRID[fp.KBinsDiscretizer]]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_bin_warnings():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*(constant|Bins whose|bins narrower)", UserWarning)
+        yield
+
+
+@st.composite
+def edges_for(draw, cols: int):
+    """Sorted edges per column (repeats and ±inf allowed), flattened with offsets."""
+    edge = st.floats(allow_nan=False) | st.sampled_from([0.0, 1.0, -1.0])
+    columns = [np.sort(np.array(draw(st.lists(edge, min_size=2, max_size=7)))) for _ in range(cols)]
+    offsets = np.concatenate([[0], np.cumsum([c.size for c in columns])]).tolist()
+    return np.concatenate(columns), offsets
+
+
+@given(x=float_matrices(), data=st.data(), onehot=st.booleans())
+def test_digitize_kernel_bit_identical_across_backends(x, data, onehot):
+    edges, offsets = data.draw(edges_for(x.shape[1]))
+    x = np.ascontiguousarray(x)
+    out = assert_backends_agree(lambda: kernels().digitize(x, edges, offsets, onehot))
+    assert out.dtype == x.dtype
+
+
+@pytest.mark.parametrize(
+    "edges,offsets",
+    [([1.0, 0.0], [0, 2]), ([0.0, np.nan], [0, 2]), ([0.0], [0, 1]), ([0.0, 1.0], [0, 3])],
+)
+def test_digitize_refuses_bad_edges(edges, offsets):
+    with pytest.raises(fp.ParameterError):
+        kernels().digitize(np.zeros((2, 1)), np.array(edges), offsets, False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(train=float_matrices(min_rows=1, allow_infinity=False), data=st.data())
+def test_transform_bit_identical_across_backends(case, train, data):
+    _, params = case
+    cols = train.shape[1]
+    live = data.draw(float_matrices(min_cols=cols, max_cols=cols))
+    binner = fp.KBinsDiscretizer(**params).fit(train)
+    out = assert_backends_agree(binner.transform, live)
+    assert out.shape == (live.shape[0], len(binner.get_feature_names_out()))
+    # Edges are order statistics: exact across backends.
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            other = fp.KBinsDiscretizer(**params).fit(train)
+        for a, b in zip(binner.bin_edges_, other.bin_edges_, strict=True):
+            np.testing.assert_array_equal(a + 0.0, b + 0.0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=1, allow_infinity=False, layouts=False))
+def test_inverse_maps_each_bin_to_its_centre(case, x):
+    binner = fp.KBinsDiscretizer(**case[1]).fit(x)
+    codes = binner.transform(x)
+    centres = binner.inverse_transform(codes)
+    assert centres.shape == x.shape and centres.dtype == x.dtype
+    # A centre strictly inside its bin bins back to the same code.
+    if binner.encode != "ordinal":
+        return
+    again = binner.transform(centres)
+    for j, edges in enumerate(binner.bin_edges_):
+        lo, hi = edges[:-1], edges[1:]
+        with np.errstate(invalid="ignore", over="ignore"):
+            inside = (lo < (lo + hi) * 0.5) & ((lo + hi) * 0.5 < hi)
+        known = ~np.isnan(codes[:, j])
+        rows = known & inside[np.where(known, codes[:, j], 0).astype(int)]
+        np.testing.assert_array_equal(again[rows, j], codes[rows, j])
+
+
+def _compare_with_sklearn(params, x):
+    ours = fp.KBinsDiscretizer(**params).fit(x)
+    twin = sklearn_preprocessing.KBinsDiscretizer
+    probe = twin(**{**params, "encode": "ordinal", "subsample": None}).fit(x)
+    # When every value lies within 1e-8 of the smallest, scikit-learn is left with zero bins
+    # (and cannot transform); fastprep keeps one bin, as for a constant column.
+    if np.any(probe.n_bins_ == 0):
+        assert np.all(ours.n_bins_[probe.n_bins_ == 0] == 1)
+        return
+    theirs = twin(**{"encode": "onehot-dense", "subsample": None, **params}).fit(x)
+    np.testing.assert_array_equal(ours.n_bins_, theirs.n_bins_)
+    for a, b in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(ours.transform(x), theirs.transform(x))
+    np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    out = ours.transform(x)
+    np.testing.assert_allclose(
+        ours.inverse_transform(out), theirs.inverse_transform(out), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_sklearn_on_adult(case, adult_numeric):
+    _compare_with_sklearn(case[1], adult_numeric)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(
+    x=float_matrices(
+        min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,), layouts=False
+    )
+)
+def test_matches_sklearn_on_random_data(case, x):
+    _compare_with_sklearn(case[1], x)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)), data=st.data())
+def test_partition_and_merge_gives_the_same_edges(case, x, data):
+    _, params = case
+    cuts = sorted(data.draw(st.sets(st.integers(1, x.shape[0] - 1), max_size=3)))
+    parts = [fp.KBinsDiscretizer(**params).partial_fit(p) for p in np.split(x, cuts)]
+    order = data.draw(st.permutations(range(len(parts))))
+    merged = parts[order[0]]
+    for i in order[1:]:
+        merged.merge(parts[i])
+    whole = fp.KBinsDiscretizer(**params).fit(x)
+    for a, b in zip(merged.bin_edges_, whole.bin_edges_, strict=True):
+        np.testing.assert_array_equal(a + 0.0, b + 0.0)
+
+
+def test_nan_is_kept_in_every_encoding():
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    binner = fp.KBinsDiscretizer(n_bins=2, encode="onehot-dense").fit(x)
+    out = binner.transform(np.array([[np.nan], [-np.inf], [np.inf]]))
+    assert np.isnan(out[0]).all()
+    np.testing.assert_array_equal(out[1:], [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_constant_column_gets_one_bin_with_a_warning():
+    x = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    with pytest.warns(UserWarning, match="column 0 is constant"):
+        binner = fp.KBinsDiscretizer(n_bins=2, encode="ordinal").fit(x)
+    assert binner.n_bins_.tolist() == [1, 2]
+    np.testing.assert_array_equal(binner.transform(x)[:, 0], [0.0, 0.0, 0.0])
