@@ -32,6 +32,10 @@ PARAM_GRID: dict[type, list[dict]] = {
     ]
     + [dict(n_bins=4, encode="ordinal", quantile_method="linear")],
     fp.Normalizer: [dict(norm=n) for n in ("l1", "l2", "max")],
+    fp.QuantileTransformer: [
+        dict(n_quantiles=q, output_distribution=d)
+        for q, d in itertools.product([1000, 7], ["uniform", "normal"])
+    ],
     fp.Binarizer: [dict(threshold=t) for t in (0.0, 1.5, -2.0)],
     fp.SimpleImputer: [
         dict(strategy=s, add_indicator=a, keep_empty_features=k)

@@ -22,6 +22,7 @@ from fastprep.exceptions import (
 )
 from fastprep.impute import SimpleImputer
 from fastprep.normalize import Normalizer
+from fastprep.quantile_transform import QuantileTransformer
 from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __all__ = [
     "Normalizer",
     "NotFittedError",
     "ParameterError",
+    "QuantileTransformer",
     "RobustScaler",
     "SchemaError",
     "SimpleImputer",

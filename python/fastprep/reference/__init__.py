@@ -11,7 +11,9 @@ from fastprep.reference.discretize import digitize
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
 from fastprep.reference.quantile import column_medians, column_modes, column_quantiles
+from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div
+from fastprep.reference.special import ndtr, ndtri
 from fastprep.reference.stats import column_stats
 
 __all__ = [
@@ -23,6 +25,9 @@ __all__ = [
     "digitize",
     "impute",
     "mul_add",
+    "ndtr",
+    "ndtri",
     "normalize",
+    "quantile_transform",
     "sub_div",
 ]

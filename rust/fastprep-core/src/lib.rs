@@ -13,7 +13,9 @@ pub mod matrix;
 pub mod normalize;
 pub mod parallel;
 pub mod quantile;
+pub mod quantile_transform;
 pub mod scale;
+pub mod special;
 pub mod stats;
 
 pub use error::{Error, Result};

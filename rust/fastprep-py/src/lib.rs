@@ -7,7 +7,9 @@ mod errors;
 mod impute;
 mod normalize;
 mod quantile;
+mod quantile_transform;
 mod scale;
+mod special;
 mod stats;
 mod util;
 
@@ -34,6 +36,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantile::column_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile_transform::quantile_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
+    m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
     Ok(())
 }

@@ -1,0 +1,147 @@
+"""QuantileTransformer and the normal special functions: kernels vs reference, quantiles and
+outputs vs scikit-learn and scipy, merges, round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep import reference
+from fastprep._backend import kernels
+from fastprep.testing import assert_backends_agree, float_matrices
+
+from .helpers import PARAM_GRID, case_id, magnitude
+
+sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+scipy_special = pytest.importorskip("scipy.special")
+
+CASES = [(fp.QuantileTransformer, p) for p in PARAM_GRID[fp.QuantileTransformer]]
+
+
+def _ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in units in the last place (0 where both are equal or both NaN)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    spacing = np.spacing(np.maximum(np.abs(a), np.abs(b)))
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, np.abs(a - b) / spacing)
+
+
+@given(p=st.lists(st.floats(0.0, 1.0) | st.sampled_from([0.0, 1.0, 1e-300, np.nan, 2.0])))
+def test_ndtri_within_4_ulp_of_reference_and_scipy(p):
+    p = np.array(p, dtype=np.float64)
+    ours = kernels().ndtri(p)
+    assert np.all(_ulps(ours, reference.ndtri(p)) <= 4)
+    np.testing.assert_allclose(ours, scipy_special.ndtri(p), rtol=1e-13, atol=0)
+
+
+@given(x=st.lists(st.floats(-40, 40, allow_nan=False) | st.sampled_from([np.inf, -np.inf])))
+def test_ndtr_within_4_ulp_of_reference_and_scipy(x):
+    x = np.array(x, dtype=np.float64)
+    ours = kernels().ndtr(x)
+    assert np.all(_ulps(ours, reference.ndtr(x)) <= 4)
+    np.testing.assert_allclose(ours, scipy_special.ndtr(x), rtol=1e-12, atol=1e-300)
+
+
+@st.composite
+def fitted_and_live(draw):
+    train = draw(float_matrices(min_rows=1, allow_infinity=False))
+    cols = train.shape[1]
+    live = draw(float_matrices(min_cols=cols, max_cols=cols))
+    return train, live
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(inputs=fitted_and_live())
+def test_backends_agree(case, inputs):
+    """Uniform output: bit-identical. Normal output: the transcendental step may differ by a
+    few ULP between C libraries, which the following interpolation can scale up."""
+    _, params = case
+    train, live = inputs
+    qt = fp.QuantileTransformer(**params).fit(train)
+    if params["output_distribution"] == "uniform":
+        out = assert_backends_agree(qt.transform, live)
+        assert_backends_agree(qt.inverse_transform, out)
+        return
+    results = {}
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            results[backend] = (qt.transform(live), qt.inverse_transform(qt.transform(live)))
+    first, *others = results.values()
+    for other in others:
+        assert np.all(_ulps(first[0], other[0]) <= 4)
+        np.testing.assert_allclose(
+            first[1], other[1], rtol=1e-9, atol=1e-9 * magnitude(train), equal_nan=True
+        )
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(train=float_matrices(min_rows=1, allow_infinity=False))
+def test_quantiles_are_identical_across_backends(case, train):
+    states = []
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            states.append(fp.QuantileTransformer(**case[1]).fit(train).quantiles_ + 0.0)
+    for other in states[1:]:
+        np.testing.assert_array_equal(states[0], other)
+
+
+def _compare_with_sklearn(params, x):
+    ours = fp.QuantileTransformer(**params).fit(x)
+    theirs = sklearn_preprocessing.QuantileTransformer(**params, subsample=None).fit(x)
+    np.testing.assert_array_equal(ours.quantiles_ + 0.0, theirs.quantiles_ + 0.0)
+    np.testing.assert_array_equal(ours.references_, theirs.references_)
+    out, expected = ours.transform(x), theirs.transform(x)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        ours.inverse_transform(out),
+        theirs.inverse_transform(expected),
+        rtol=1e-9,
+        atol=1e-9 * magnitude(x),
+        equal_nan=True,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_sklearn_on_adult(case, adult_numeric):
+    x = adult_numeric.copy()
+    x[np.random.default_rng(2).random(x.shape) < 0.05] = np.nan
+    _compare_with_sklearn(case[1], x)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=1, allow_infinity=False, dtypes=(np.float64,), layouts=False))
+def test_matches_sklearn_on_random_data(case, x):
+    x = np.clip(x, -1e12, 1e12)  # slopes between huge quantiles overflow alike, not usefully
+    _compare_with_sklearn(case[1], x)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@given(x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)), data=st.data())
+def test_partition_and_merge_gives_identical_quantiles(case, x, data):
+    _, params = case
+    cuts = sorted(data.draw(st.sets(st.integers(1, x.shape[0] - 1), max_size=3)))
+    parts = [fp.QuantileTransformer(**params).partial_fit(p) for p in np.split(x, cuts)]
+    order = data.draw(st.permutations(range(len(parts))))
+    merged = parts[order[0]]
+    for i in order[1:]:
+        merged.merge(parts[i])
+    whole = fp.QuantileTransformer(**params).fit(x)
+    np.testing.assert_array_equal(merged.quantiles_ + 0.0, whole.quantiles_ + 0.0)
+
+
+def test_round_trip_on_training_values():
+    rng = np.random.default_rng(4)
+    x = np.round(rng.lognormal(size=(2000, 3)), 3)
+    for distribution in ("uniform", "normal"):
+        qt = fp.QuantileTransformer(output_distribution=distribution).fit(x)
+        np.testing.assert_allclose(qt.inverse_transform(qt.transform(x)), x, rtol=1e-9)
+
+
+def test_warns_when_fewer_rows_than_quantiles():
+    with pytest.warns(UserWarning, match="n_quantiles"):
+        qt = fp.QuantileTransformer(n_quantiles=50).fit(np.arange(10.0).reshape(-1, 1))
+    assert qt.n_quantiles_ == 10
