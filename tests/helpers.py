@@ -32,6 +32,8 @@ PARAM_GRID: dict[type, list[dict]] = {
     ]
     + [dict(n_bins=4, encode="ordinal", quantile_method="linear")],
     fp.Normalizer: [dict(norm=n) for n in ("l1", "l2", "max")],
+    # Box-Cox needs positive data: tests/test_power.py covers it.
+    fp.PowerTransformer: [dict(method="yeo-johnson", standardize=s) for s in (True, False)],
     fp.QuantileTransformer: [
         dict(n_quantiles=q, output_distribution=d)
         for q, d in itertools.product([1000, 7], ["uniform", "normal"])

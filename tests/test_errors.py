@@ -33,6 +33,8 @@ INVALID_PARAMS = [
     (fp.KBinsDiscretizer, {"strategy": "kmeans"}, "strategy"),
     (fp.KBinsDiscretizer, {"quantile_method": "hazen"}, "quantile_method"),
     (fp.Normalizer, {"norm": "l3"}, "norm"),
+    (fp.PowerTransformer, {"method": "log"}, "method"),
+    (fp.PowerTransformer, {"standardize": 1}, "standardize"),
     (fp.QuantileTransformer, {"n_quantiles": 0}, "n_quantiles"),
     (fp.QuantileTransformer, {"output_distribution": "cauchy"}, "output_distribution"),
     (fp.QuantileTransformer, {"subsample": -1}, "subsample"),

@@ -22,6 +22,7 @@ from fastprep.exceptions import (
 )
 from fastprep.impute import SimpleImputer
 from fastprep.normalize import Normalizer
+from fastprep.power import PowerTransformer
 from fastprep.quantile_transform import QuantileTransformer
 from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
@@ -41,6 +42,7 @@ __all__ = [
     "Normalizer",
     "NotFittedError",
     "ParameterError",
+    "PowerTransformer",
     "QuantileTransformer",
     "RobustScaler",
     "SchemaError",

@@ -12,6 +12,7 @@ pub mod impute;
 pub mod matrix;
 pub mod normalize;
 pub mod parallel;
+pub mod power;
 pub mod quantile;
 pub mod quantile_transform;
 pub mod scale;

@@ -6,6 +6,7 @@ mod discretize;
 mod errors;
 mod impute;
 mod normalize;
+mod power;
 mod quantile;
 mod quantile_transform;
 mod scale;
@@ -37,6 +38,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;
     m.add_function(wrap_pyfunction!(quantile_transform::quantile_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(power::power_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(power::power_log_likelihood, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
