@@ -7,14 +7,39 @@
 //! A column with no non-NaN value gives NaN.
 
 use crate::error::{Error, Result};
-use crate::matrix::{Element, Mat, MatRef};
+use rayon::prelude::*;
 
-/// The non-NaN values of column `j`, in row order.
-fn column_values<T: Element>(x: MatRef<'_, T>, j: usize) -> Vec<f64> {
-    x.row_iter()
-        .map(|row| row[j].to_f64())
-        .filter(|v| !v.is_nan())
-        .collect()
+use crate::matrix::{Element, Mat, MatRef};
+use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
+
+/// The non-NaN values of every column, in row order: one pass over the row-major data
+/// (gathering one column at a time would read the whole matrix once per column).
+fn column_values<T: Element>(x: MatRef<'_, T>) -> Vec<Vec<f64>> {
+    let mut columns: Vec<Vec<f64>> = (0..x.cols())
+        .map(|_| Vec::with_capacity(x.rows()))
+        .collect();
+    for row in x.row_iter() {
+        for (column, v) in columns.iter_mut().zip(row) {
+            let v = v.to_f64();
+            if !v.is_nan() {
+                column.push(v);
+            }
+        }
+    }
+    columns
+}
+
+/// `f(values)` for every column's non-NaN values, columns in parallel.
+fn per_column<T: Element, R: Send>(
+    x: MatRef<'_, T>,
+    f: impl Fn(Vec<f64>) -> R + Sync + Send,
+) -> Vec<R> {
+    let columns = column_values(x);
+    if max_threads() == 1 || x.data().len() < PARALLEL_MIN_CELLS {
+        columns.into_iter().map(f).collect()
+    } else {
+        columns.into_par_iter().map(f).collect()
+    }
 }
 
 /// Puts the values at the (ascending) positions `ranks` in their sorted places.
@@ -117,20 +142,25 @@ pub fn column_quantiles<T: Element>(
 ) -> Result<Mat<f64>> {
     check_probabilities(qs)?;
     let m = x.cols();
-    let mut out = vec![f64::NAN; qs.len() * m];
-    for j in 0..m {
-        let mut values = column_values(x, j);
+    let per_column = per_column(x, |mut values| {
         let n = values.len();
         if n == 0 {
-            continue;
+            return vec![f64::NAN; qs.len()];
         }
         let positions: Vec<_> = qs.iter().map(|&q| position(n, q, method)).collect();
         let mut ranks: Vec<usize> = positions.iter().flat_map(|&(a, b, _)| [a, b]).collect();
         ranks.sort_unstable();
         ranks.dedup();
         select_ranks(&mut values, &ranks);
-        for (i, &(a, b, gamma)) in positions.iter().enumerate() {
-            out[i * m + j] = lerp(values[a], values[b], gamma);
+        positions
+            .iter()
+            .map(|&(a, b, gamma)| lerp(values[a], values[b], gamma))
+            .collect()
+    });
+    let mut out = vec![f64::NAN; qs.len() * m];
+    for (j, column) in per_column.iter().enumerate() {
+        for (i, &q) in column.iter().enumerate() {
+            out[i * m + j] = q;
         }
     }
     Ok(Mat {
@@ -142,49 +172,44 @@ pub fn column_quantiles<T: Element>(
 
 /// Median of every column, as `np.nanmedian`.
 pub fn column_medians<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
-    (0..x.cols())
-        .map(|j| {
-            let mut values = column_values(x, j);
-            let n = values.len();
-            if n == 0 {
-                return f64::NAN;
-            }
-            let hi = n / 2;
-            if n % 2 == 1 {
-                select_ranks(&mut values, &[hi]);
-                values[hi]
-            } else {
-                select_ranks(&mut values, &[hi - 1, hi]);
-                (values[hi - 1] + values[hi]) / 2.0
-            }
-        })
-        .collect()
+    per_column(x, |mut values| {
+        let n = values.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let hi = n / 2;
+        if n % 2 == 1 {
+            select_ranks(&mut values, &[hi]);
+            values[hi]
+        } else {
+            select_ranks(&mut values, &[hi - 1, hi]);
+            (values[hi - 1] + values[hi]) / 2.0
+        }
+    })
 }
 
 /// Most frequent non-NaN value of every column; ties go to the smallest value
 /// (scikit-learn's `most_frequent`). `-0.0` and `0.0` count as one value.
 pub fn column_modes<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
-    (0..x.cols())
-        .map(|j| {
-            // `+ 0.0` turns -0.0 into 0.0, so the two zeros are one value.
-            let mut values: Vec<f64> = column_values(x, j).iter().map(|v| v + 0.0).collect();
-            values.sort_unstable_by(f64::total_cmp);
-            let mut best = (f64::NAN, 0usize);
-            let mut i = 0;
-            while i < values.len() {
-                let mut k = i + 1;
-                while k < values.len() && values[k] == values[i] {
-                    k += 1;
-                }
-                // Strictly greater keeps the first, that is the smallest, of tied values.
-                if k - i > best.1 {
-                    best = (values[i], k - i);
-                }
-                i = k;
+    per_column(x, |values| {
+        // `+ 0.0` turns -0.0 into 0.0, so the two zeros are one value.
+        let mut values: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
+        values.sort_unstable_by(f64::total_cmp);
+        let mut best = (f64::NAN, 0usize);
+        let mut i = 0;
+        while i < values.len() {
+            let mut k = i + 1;
+            while k < values.len() && values[k] == values[i] {
+                k += 1;
             }
-            best.0
-        })
-        .collect()
+            // Strictly greater keeps the first, that is the smallest, of tied values.
+            if k - i > best.1 {
+                best = (values[i], k - i);
+            }
+            i = k;
+        }
+        best.0
+    })
 }
 
 #[cfg(test)]

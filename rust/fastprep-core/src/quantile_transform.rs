@@ -48,10 +48,134 @@ pub fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
     }
 }
 
-/// Fitted quantiles of one column, with the reversed, negated copies the downward pass needs.
+/// Fitted quantiles of one column, indexed for the forward pass.
+///
+/// The forward map needs, for a value `x`, `lo` (the first quantile `>= x`) and `hi` (one past
+/// the last quantile `<= x`): np.interp going up interpolates at `hi - 1`, and going down (on the
+/// negated, reversed arrays) at `lo`. A grid of buckets over the quantile range finds `lo` with a
+/// search over the few quantiles of one bucket; `run_end` skips runs of repeated quantiles.
 struct Column {
     q: Vec<f64>,
-    neg_q_rev: Vec<f64>,
+    /// `(r[i + 1] - r[i]) / (q[i + 1] - q[i])`, np.interp's slope for both directions.
+    slopes: Vec<f64>,
+    /// Last index of the run of quantiles equal to `q[i]`.
+    run_end: Vec<u32>,
+    /// `grid[b]..grid[b + 1]`: the quantiles whose bucket is `b` (u32 keeps the tables in L1).
+    grid: Vec<u32>,
+    /// Number of the last bucket (`x == q[n - 1]` falls in it).
+    last_bucket: usize,
+    inv_width: f64,
+}
+
+impl Column {
+    fn new(q: Vec<f64>, refs: &[f64]) -> Self {
+        let n = q.len();
+        let slopes = (0..n.saturating_sub(1))
+            .map(|i| (refs[i + 1] - refs[i]) / (q[i + 1] - q[i]))
+            .collect();
+        // Quantile counts are far below u32::MAX (they come from n_quantiles).
+        let mut run_end = vec![0u32; n];
+        for i in (0..n).rev() {
+            run_end[i] = if i + 1 < n && q[i + 1] == q[i] {
+                run_end[i + 1]
+            } else {
+                i as u32
+            };
+        }
+        let buckets = 4 * n;
+        let span = q[n - 1] - q[0];
+        let inv_width = if span > 0.0 && span.is_finite() {
+            buckets as f64 / span
+        } else {
+            0.0
+        };
+        let mut column = Column {
+            q,
+            slopes,
+            run_end,
+            grid: Vec::new(),
+            last_bucket: buckets,
+            inv_width,
+        };
+        // bucket() is monotone in x, so the quantiles of bucket b form one contiguous range.
+        let mut grid = vec![0u32; buckets + 2];
+        let mut i = 0;
+        for (b, g) in grid.iter_mut().enumerate() {
+            while i < n && column.bucket(column.q[i]) < b {
+                i += 1;
+            }
+            *g = i as u32;
+        }
+        column.grid = grid;
+        column
+    }
+
+    /// Monotone non-decreasing in `x` (for `q[0] <= x <= q[n-1]`).
+    #[inline(always)]
+    fn bucket(&self, x: f64) -> usize {
+        let b = ((x - self.q[0]) * self.inv_width) as usize; // saturating cast; NaN is excluded
+        b.min(self.last_bucket)
+    }
+
+    /// `0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))`, bit for bit.
+    #[inline]
+    fn interp_both_ways(&self, x: f64, r: &[f64]) -> f64 {
+        let (q, n) = (&self.q, self.q.len());
+        if n == 1 {
+            return 0.5 * (r[0] - -r[0]);
+        }
+        if x > q[n - 1] {
+            return 0.5 * (r[n - 1] - -r[n - 1]);
+        }
+        if x < q[0] {
+            return 0.5 * (r[0] - -r[0]);
+        }
+        let b = self.bucket(x);
+        let (from, to) = (self.grid[b] as usize, self.grid[b + 1] as usize);
+        let lo = from + q[from..to].partition_point(|&e| e < x);
+        let hi = if lo < n && q[lo] == x {
+            self.run_end[lo] as usize + 1
+        } else {
+            lo
+        };
+        // Going up: np.interp at j = hi - 1 (hi >= 1 since x >= q[0]).
+        let j = hi - 1;
+        let up = if j == n - 1 || q[j] == x {
+            r[j]
+        } else {
+            let s = self.slopes[j];
+            let y = s * (x - q[j]) + r[j];
+            if !y.is_nan() {
+                y
+            } else {
+                let y = s * (x - q[j + 1]) + r[j + 1];
+                if y.is_nan() && r[j] == r[j + 1] {
+                    r[j]
+                } else {
+                    y
+                }
+            }
+        };
+        // Going down: np.interp on (-q[::-1], -r[::-1]) at j' = n - 1 - lo; its slope is
+        // exactly slopes[lo - 1] and its terms are exact negations of these.
+        let down = if lo == 0 || q[lo] == x {
+            -r[lo]
+        } else {
+            let s = self.slopes[lo - 1];
+            let y = s * (q[lo] - x) - r[lo];
+            if !y.is_nan() {
+                y
+            } else {
+                let y = s * (q[lo - 1] - x) - r[lo - 1];
+                if y.is_nan() && r[lo] == r[lo - 1] {
+                    -r[lo]
+                } else {
+                    y
+                }
+            }
+        };
+        0.5 * (up - down)
+    }
 }
 
 /// Non-decreasing and free of NaN (a NaN fails every comparison).
@@ -59,8 +183,13 @@ fn is_sorted(v: &[f64]) -> bool {
     v.iter().all(|x| !x.is_nan()) && v.windows(2).all(|w| w[0] <= w[1])
 }
 
-/// Checks the state and splits the `n_quantiles × cols` matrix into per-column vectors.
-fn columns(quantiles: MatRef<'_, f64>, references: &[f64], cols: usize) -> Result<Vec<Column>> {
+/// Checks the state and indexes every column of the `n_quantiles × cols` matrix; `None` for a
+/// column whose quantiles are all NaN (no value at fit).
+fn columns(
+    quantiles: MatRef<'_, f64>,
+    references: &[f64],
+    cols: usize,
+) -> Result<Vec<Option<Column>>> {
     if quantiles.cols() != cols {
         return Err(Error::Shape(format!(
             "quantiles for {} columns but the input has {cols}",
@@ -77,31 +206,28 @@ fn columns(quantiles: MatRef<'_, f64>, references: &[f64], cols: usize) -> Resul
     if !is_sorted(references) {
         return Err(Error::Parameter("references must be sorted".into()));
     }
+    if references.len() >= u32::MAX as usize / 4 {
+        return Err(Error::Parameter("too many quantiles per column".into()));
+    }
     (0..cols)
         .map(|j| {
             let q: Vec<f64> = quantiles.row_iter().map(|row| row[j]).collect();
-            let all_nan = q.iter().all(|v| v.is_nan());
-            if !all_nan && !is_sorted(&q) {
+            if q.iter().all(|v| v.is_nan()) {
+                return Ok(None);
+            }
+            if !is_sorted(&q) {
                 return Err(Error::Parameter(format!(
                     "quantiles of column {j} must be sorted and not NaN"
                 )));
             }
-            let neg_q_rev = q.iter().rev().map(|v| -v).collect();
-            Ok(Column { q, neg_q_rev })
+            Ok(Some(Column::new(q, references)))
         })
         .collect()
 }
 
-fn forward(
-    v: f64,
-    c: &Column,
-    refs: &[f64],
-    neg_refs_rev: &[f64],
-    normal: bool,
-    clip: (f64, f64),
-) -> f64 {
+fn forward(v: f64, c: &Column, refs: &[f64], normal: bool, clip: (f64, f64)) -> f64 {
     let (first, last) = (c.q[0], c.q[c.q.len() - 1]);
-    if v.is_nan() || first.is_nan() {
+    if v.is_nan() {
         return f64::NAN;
     }
     let (lower, upper) = if normal {
@@ -114,7 +240,7 @@ fn forward(
     } else if upper {
         1.0
     } else {
-        0.5 * (interp(v, &c.q, refs) - interp(-v, &c.neg_q_rev, neg_refs_rev))
+        c.interp_both_ways(v, refs)
     };
     if !normal {
         return y;
@@ -132,7 +258,7 @@ fn forward(
 fn backward(v: f64, c: &Column, refs: &[f64], normal: bool) -> f64 {
     let (first, last) = (c.q[0], c.q[c.q.len() - 1]);
     let v = if normal { ndtr(v) } else { v };
-    if v.is_nan() || first.is_nan() {
+    if v.is_nan() {
         return f64::NAN;
     }
     let (lower, upper) = if normal {
@@ -167,19 +293,19 @@ pub fn quantile_transform<T: Element>(
 ) -> Result<()> {
     let m = x.cols();
     let cols = columns(quantiles, references, m)?;
-    let neg_refs_rev: Vec<f64> = references.iter().rev().map(|v| -v).collect();
     let clip = normal_clip();
     x.map_rows_into(out, m, |input, output| {
-        for (row, out) in input
-            .chunks_exact(m.max(1))
-            .zip(output.chunks_exact_mut(m.max(1)))
-        {
-            for ((o, &v), c) in out.iter_mut().zip(row).zip(&cols) {
+        // Column by column within the (cache-resident) block, so that one column's quantile
+        // tables stay in L1 while its values stream past.
+        for (j, c) in cols.iter().enumerate() {
+            let cells = input.iter().skip(j).step_by(m);
+            let outs = output.iter_mut().skip(j).step_by(m);
+            for (o, &v) in outs.zip(cells) {
                 let v = v.to_f64();
-                let y = if inverse {
-                    backward(v, c, references, normal)
-                } else {
-                    forward(v, c, references, &neg_refs_rev, normal, clip)
+                let y = match c {
+                    None => f64::NAN,
+                    Some(c) if inverse => backward(v, c, references, normal),
+                    Some(c) => forward(v, c, references, normal, clip),
                 };
                 *o = T::from_f64(y);
             }
@@ -201,6 +327,28 @@ mod tests {
         assert_eq!(interp(2.0, &xp, &fp), 0.75);
         assert_eq!(interp(5.0, &xp, &fp), 1.0);
         assert!(interp(f64::NAN, &xp, &fp).is_nan());
+    }
+
+    /// The indexed forward pass equals the two np.interp calls it replaces.
+    #[test]
+    fn indexed_interpolation_matches_two_interps() {
+        let refs: Vec<f64> = (0..9).map(|i| i as f64 / 8.0).collect();
+        let q = vec![-3.0, 0.0, 0.0, 0.0, 1.5, 1.5, 2.0, 7.0, 1e6];
+        let neg_q_rev: Vec<f64> = q.iter().rev().map(|v| -v).collect();
+        let neg_r_rev: Vec<f64> = refs.iter().rev().map(|v| -v).collect();
+        let column = Column::new(q.clone(), &refs);
+        let mut x = -5.0;
+        while x < 12.0 {
+            for v in [x, 0.0, 1.5, -3.0, 1e6, 2.0, 7.0] {
+                let expected = 0.5 * (interp(v, &q, &refs) - interp(-v, &neg_q_rev, &neg_r_rev));
+                assert_eq!(
+                    column.interp_both_ways(v, &refs).to_bits(),
+                    expected.to_bits(),
+                    "{v}"
+                );
+            }
+            x += 0.0625;
+        }
     }
 
     #[test]
