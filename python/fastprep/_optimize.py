@@ -22,11 +22,11 @@ def fminbound(
     parabolic interpolation; the same steps as scipy's ``_minimize_scalar_bounded``)."""
     sqrt_eps = math.sqrt(2.2e-16)
     golden_mean = 0.5 * (3.0 - math.sqrt(5.0))
-    a, b = lower, upper
+    a, b = float(lower), float(upper)  # Python floats: inf - inf is NaN without a warning
     fulc = a + golden_mean * (b - a)
     nfc, xf = fulc, fulc
     rat = e = 0.0
-    fx = func(xf)
+    fx = float(func(xf))
     ffulc = fnfc = fx
     xm = 0.5 * (a + b)
     tol1 = sqrt_eps * abs(xf) + xatol / 3.0
@@ -57,7 +57,7 @@ def fminbound(
             rat = golden_mean * e
         step = 1.0 if rat >= 0 else -1.0
         x = xf + step * max(abs(rat), tol1)
-        fu = func(x)
+        fu = float(func(x))
         if fu <= fx:
             if x >= xf:
                 a = xf
