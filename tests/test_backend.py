@@ -131,3 +131,17 @@ def test_inconsistent_kernel_arguments_are_errors_not_panics():
         _core.normalize(x, "l7")
     with pytest.raises(fp.SchemaError):
         _core.sub_div(np.zeros((3, 4))[:, ::2], np.zeros(2), np.ones(2))  # not contiguous
+
+
+@pytest.mark.skipif(_core is None, reason="needs the compiled module")
+def test_reference_and_core_expose_the_same_kernels():
+    import ast
+
+    from fastprep import reference
+
+    kernels = set(reference.__all__)
+    assert kernels <= set(dir(_core)), kernels - set(dir(_core))
+    stub = ast.parse((PACKAGE_DIR / "_core.pyi").read_text())
+    stubbed = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    assert kernels <= stubbed, kernels - stubbed
+    assert stubbed <= set(dir(_core)), stubbed - set(dir(_core))
