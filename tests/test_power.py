@@ -61,7 +61,9 @@ def test_transform_kernel_agrees_across_backends(method, x, data):
     for out, back in results[1:]:
         assert out.dtype == x.dtype
         assert _ulp_close(out, results[0][0])
-        assert _ulp_close(back, results[0][1], ulps=1024)
+        # The inverse amplifies those last bits: scikit-learn's exp(y) - 1 cancels for small y.
+        tol = 1e-4 if x.dtype == np.float32 else 1e-9
+        np.testing.assert_allclose(back, results[0][1], rtol=tol, atol=tol * magnitude(x))
 
 
 @pytest.mark.parametrize("method", METHODS)

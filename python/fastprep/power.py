@@ -6,7 +6,6 @@ import numpy as np
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._optimize import fminbound
 from fastprep._validation import check_bool, check_choice
 from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError
@@ -84,12 +83,8 @@ class PowerTransformer(InvertibleTransform):
         if values.size == 0 or moments.min[j] == moments.max[j]:
             return 1.0
         low, high = _lambda_bounds(values, self.method)
-        kernel = kernels().power_log_likelihood
-        return fminbound(
-            lambda lmbda: -kernel(values, lmbda, self.method),
-            low,
-            high,
-            xatol=LAMBDA_TOLERANCE,
+        return kernels().fit_power_lambda(
+            values, self.method, float(low), float(high), LAMBDA_TOLERANCE
         )
 
     def _finalize(self, accumulator):

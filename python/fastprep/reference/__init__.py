@@ -10,7 +10,7 @@ from fastprep.reference.binarize import binarize
 from fastprep.reference.discretize import digitize
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
-from fastprep.reference.power import power_log_likelihood, power_transform
+from fastprep.reference.power import fit_power_lambda, power_log_likelihood, power_transform
 from fastprep.reference.quantile import column_medians, column_modes, column_quantiles
 from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div
@@ -24,6 +24,7 @@ __all__ = [
     "column_quantiles",
     "column_stats",
     "digitize",
+    "fit_power_lambda",
     "impute",
     "mul_add",
     "ndtr",

@@ -90,6 +90,20 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
     return float(llf) if np.isfinite(llf) else float("-inf")
 
 
+def fit_power_lambda(
+    values: np.ndarray, method: str, lower: float, upper: float, xatol: float
+) -> float:
+    """The lambda in ``[lower, upper]`` that maximises ``power_log_likelihood`` for one
+    column's values (NaN removed), by Brent's bounded method to ``xatol``."""
+    from fastprep._optimize import fminbound
+
+    _check_method(method)
+    values = np.asarray(values, dtype=np.float64)
+    return fminbound(
+        lambda lmbda: -power_log_likelihood(values, lmbda, method), lower, upper, xatol=xatol
+    )
+
+
 @ieee
 def power_transform(
     x: np.ndarray,

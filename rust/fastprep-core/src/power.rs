@@ -77,66 +77,223 @@ pub fn box_cox_inverse(y: f64, lmbda: f64) -> f64 {
 /// do not depend on the number of threads.
 const SUM_BLOCK: usize = 1 << 14;
 
-/// `Σ f(v)` over `values`, in fixed blocks summed in order: deterministic on any pool.
-fn block_sum(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> f64 {
+/// `Σ v` over `values`, in fixed blocks summed in order: deterministic on any pool.
+fn block_sum(values: &[f64]) -> f64 {
     let partial: Vec<f64> = values
         .par_chunks(SUM_BLOCK)
-        .map(|c| c.iter().fold(0.0, |acc, &v| acc + f(v)))
+        .map(|c| c.iter().sum::<f64>())
         .collect();
     partial.iter().sum()
 }
 
-/// Population variance of `f(v)` by the corrected two-pass algorithm (`f` evaluated again
-/// rather than stored): `(Σd² - (Σd)²/n) / n`, `d = f(v) - mean`.
-fn variance_of(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> f64 {
+/// Population variance by the corrected two-pass algorithm: `(Σd² - (Σd)²/n) / n`.
+fn variance(values: &[f64]) -> f64 {
     let n = values.len() as f64;
-    let mean = block_sum(values, &f) / n;
-    let sum_d = block_sum(values, |v| f(v) - mean);
-    let sum_d2 = block_sum(values, |v| {
-        let d = f(v) - mean;
-        d * d
-    });
+    let mean = block_sum(values) / n;
+    let sum = |f: &(dyn Fn(f64) -> f64 + Sync)| -> f64 {
+        let partial: Vec<f64> = values
+            .par_chunks(SUM_BLOCK)
+            .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
+            .collect();
+        partial.iter().sum()
+    };
+    let sum_d = sum(&|v| v - mean);
+    let sum_d2 = sum(&|v| (v - mean) * (v - mean));
     ((sum_d2 - sum_d * sum_d / n) / n).max(0.0)
 }
 
-/// The profile log-likelihood of `lmbda` for one column's values (NaN removed, and for
-/// Box-Cox all > 0): scipy's `yeojohnson_llf` / `boxcox_llf`. A degenerate variance gives -inf,
-/// as scipy's optimiser sees it.
-pub fn log_likelihood(values: &[f64], lmbda: f64, method: PowerMethod) -> f64 {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let llf = match method {
-        PowerMethod::YeoJohnson => {
-            let var = variance_of(values, |v| yeo_johnson(v, lmbda));
-            if var < f64::MIN_POSITIVE {
-                return f64::NEG_INFINITY;
-            }
-            let jacobian = block_sum(values, |v| v.signum() * v.abs().ln_1p());
-            -n / 2.0 * var.ln() + (lmbda - 1.0) * jacobian
-        }
-        PowerMethod::BoxCox => {
-            let log_sum = block_sum(values, f64::ln);
-            let log_var = if lmbda == 0.0 {
-                variance_of(values, f64::ln).ln()
-            } else {
-                // log var(x^lmbda) computed as log var(exp(l - m)) + 2m, m = max l: no overflow.
-                let m = values
+/// One column's profile log-likelihood as a function of lambda, with everything that does not
+/// depend on lambda computed once: the logarithms (`ln(1 + |x|)` for Yeo-Johnson, `ln x` for
+/// Box-Cox) and the Jacobian term. Each evaluation is then one `exp` per value.
+pub struct Likelihood {
+    method: PowerMethod,
+    logs: Vec<f64>,
+    non_negative: Vec<bool>,
+    jacobian: f64,
+    /// The transformed values of the current evaluation.
+    scratch: Vec<f64>,
+}
+
+impl Likelihood {
+    /// `values`: one column, NaN removed (and, for Box-Cox, all > 0).
+    pub fn new(values: &[f64], method: PowerMethod) -> Self {
+        let logs: Vec<f64> = match method {
+            PowerMethod::YeoJohnson => values.par_iter().map(|v| v.abs().ln_1p()).collect(),
+            PowerMethod::BoxCox => values.par_iter().map(|v| v.ln()).collect(),
+        };
+        let non_negative = values.iter().map(|&v| v >= 0.0).collect();
+        let jacobian = match method {
+            // Σ sign(x) ln(1 + |x|)
+            PowerMethod::YeoJohnson => {
+                let signed: Vec<f64> = values
                     .iter()
-                    .map(|v| lmbda * v.ln())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                variance_of(values, |v| (lmbda * v.ln() - m).exp()).ln() + 2.0 * m
-                    - 2.0 * lmbda.abs().ln()
-            };
-            (lmbda - 1.0) * log_sum - n / 2.0 * log_var
+                    .zip(&logs)
+                    .map(|(v, l)| v.signum() * l)
+                    .collect();
+                block_sum(&signed)
+            }
+            PowerMethod::BoxCox => block_sum(&logs),
+        };
+        Likelihood {
+            method,
+            scratch: vec![0.0; logs.len()],
+            logs,
+            non_negative,
+            jacobian,
         }
-    };
-    if llf.is_finite() {
-        llf
-    } else {
-        f64::NEG_INFINITY
     }
+
+    /// scipy's `yeojohnson_llf` / `boxcox_llf` at `lmbda`; a degenerate variance gives -inf, as
+    /// scipy's optimiser sees it.
+    pub fn at(&mut self, lmbda: f64) -> f64 {
+        let n = self.logs.len() as f64;
+        if self.logs.is_empty() {
+            return f64::NAN;
+        }
+        let y = self.scratch.as_mut_slice();
+        let llf = match self.method {
+            PowerMethod::YeoJohnson => {
+                // yeo_johnson() with ln_1p(|x|) precomputed: the same operations.
+                let (up_log, down_log) = (
+                    lmbda.abs() < f64::EPSILON,
+                    (lmbda - 2.0).abs() <= f64::EPSILON,
+                );
+                y.par_iter_mut()
+                    .zip(&self.logs)
+                    .zip(&self.non_negative)
+                    .for_each(|((o, &l), &pos)| {
+                        *o = match (pos, up_log, down_log) {
+                            (true, true, _) => l,
+                            (true, false, _) => (lmbda * l).exp_m1() / lmbda,
+                            (false, _, false) => -((2.0 - lmbda) * l).exp_m1() / (2.0 - lmbda),
+                            (false, _, true) => -l,
+                        }
+                    });
+                let var = variance(y);
+                if var < f64::MIN_POSITIVE {
+                    return f64::NEG_INFINITY;
+                }
+                -n / 2.0 * var.ln() + (lmbda - 1.0) * self.jacobian
+            }
+            PowerMethod::BoxCox => {
+                let log_var = if lmbda == 0.0 {
+                    variance(&self.logs).ln()
+                } else {
+                    // log var(x^lmbda) as log var(exp(l - m)) + 2m, m = max l: no overflow.
+                    let m = self
+                        .logs
+                        .iter()
+                        .map(|l| lmbda * l)
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    y.par_iter_mut()
+                        .zip(&self.logs)
+                        .for_each(|(o, &l)| *o = (lmbda * l - m).exp());
+                    variance(y).ln() + 2.0 * m - 2.0 * lmbda.abs().ln()
+                };
+                (lmbda - 1.0) * self.jacobian - n / 2.0 * log_var
+            }
+        };
+        if llf.is_finite() {
+            llf
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+}
+
+/// The profile log-likelihood of `lmbda` for one column's values (NaN removed).
+pub fn log_likelihood(values: &[f64], lmbda: f64, method: PowerMethod) -> f64 {
+    let mut likelihood = Likelihood::new(values, method);
+    likelihood.at(lmbda)
+}
+
+/// The lambda in `[lower, upper]` that maximises the likelihood, to `xatol`: Brent's bounded
+/// method step for step as `fastprep._optimize.fminbound` (scipy's `fminbound`).
+pub fn fit_lambda(values: &[f64], method: PowerMethod, lower: f64, upper: f64, xatol: f64) -> f64 {
+    let mut likelihood = Likelihood::new(values, method);
+    fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500)
+}
+
+/// Brent's bounded minimisation (golden section with parabolic steps).
+pub fn fminbound(
+    mut f: impl FnMut(f64) -> f64,
+    lower: f64,
+    upper: f64,
+    xatol: f64,
+    maxiter: usize,
+) -> f64 {
+    let sqrt_eps = 2.2e-16f64.sqrt();
+    let golden_mean = 0.5 * (3.0 - 5.0f64.sqrt());
+    let (mut a, mut b) = (lower, upper);
+    let mut fulc = a + golden_mean * (b - a);
+    let (mut nfc, mut xf) = (fulc, fulc);
+    let (mut rat, mut e) = (0.0f64, 0.0f64);
+    let mut fx = f(xf);
+    let (mut ffulc, mut fnfc) = (fx, fx);
+    let mut xm = 0.5 * (a + b);
+    let mut tol1 = sqrt_eps * xf.abs() + xatol / 3.0;
+    let mut tol2 = 2.0 * tol1;
+    for _ in 0..maxiter {
+        if (xf - xm).abs() <= tol2 - 0.5 * (b - a) {
+            break;
+        }
+        let mut golden = true;
+        if e.abs() > tol1 {
+            golden = false;
+            let mut r = (xf - nfc) * (fx - ffulc);
+            let mut q = (xf - fulc) * (fx - fnfc);
+            let mut p = (xf - fulc) * q - (xf - nfc) * r;
+            q = 2.0 * (q - r);
+            if q > 0.0 {
+                p = -p;
+            }
+            q = q.abs();
+            r = e;
+            e = rat;
+            if p.abs() < (0.5 * q * r).abs() && q * (a - xf) < p && p < q * (b - xf) {
+                rat = p / q;
+                let x = xf + rat;
+                if (x - a) < tol2 || (b - x) < tol2 {
+                    rat = if xm >= xf { tol1 } else { -tol1 };
+                }
+            } else {
+                golden = true;
+            }
+        }
+        if golden {
+            e = if xf >= xm { a - xf } else { b - xf };
+            rat = golden_mean * e;
+        }
+        let step = if rat >= 0.0 { 1.0 } else { -1.0 };
+        let x = xf + step * rat.abs().max(tol1);
+        let fu = f(x);
+        if fu <= fx {
+            if x >= xf {
+                a = xf;
+            } else {
+                b = xf;
+            }
+            (fulc, ffulc) = (nfc, fnfc);
+            (nfc, fnfc) = (xf, fx);
+            (xf, fx) = (x, fu);
+        } else {
+            if x < xf {
+                a = x;
+            } else {
+                b = x;
+            }
+            if fu <= fnfc || nfc == xf {
+                (fulc, ffulc) = (nfc, fnfc);
+                (nfc, fnfc) = (x, fu);
+            } else if fu <= ffulc || fulc == xf || fulc == nfc {
+                (fulc, ffulc) = (x, fu);
+            }
+        }
+        xm = 0.5 * (a + b);
+        tol1 = sqrt_eps * xf.abs() + xatol / 3.0;
+        tol2 = 2.0 * tol1;
+    }
+    xf
 }
 
 /// Applies each column's power transform with its `lambdas`, then `(y - sub) / div`;
@@ -219,6 +376,12 @@ mod tests {
             &mut out,
         );
         assert!(matches!(err, Err(Error::Value { column: 1, .. })));
+    }
+
+    #[test]
+    fn fminbound_finds_a_parabola_minimum() {
+        let x = fminbound(|v| (v - 0.3) * (v - 0.3), -5.0, 5.0, 1e-10, 500);
+        assert!((x - 0.3).abs() < 1e-8);
     }
 
     #[test]

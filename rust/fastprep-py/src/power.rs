@@ -38,3 +38,20 @@ pub fn power_log_likelihood(
     let values = values.as_slice()?;
     detached(py, || Ok(core::log_likelihood(values, lmbda, method)))
 }
+
+/// The lambda in `[lower, upper]` maximising one column's likelihood (values without NaN).
+#[pyfunction]
+pub fn fit_power_lambda(
+    py: Python<'_>,
+    values: PyReadonlyArray1<'_, f64>,
+    method: &str,
+    lower: f64,
+    upper: f64,
+    xatol: f64,
+) -> PyResult<f64> {
+    let method = PowerMethod::parse(method).map_err(to_py)?;
+    let values = values.as_slice()?;
+    detached(py, || {
+        Ok(core::fit_lambda(values, method, lower, upper, xatol))
+    })
+}
