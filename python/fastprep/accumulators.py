@@ -19,8 +19,9 @@ Guarantees against fitting all rows at once:
 - counts, NaN counts, min and max: exact, in any order;
 - mean and variance: Chan et al.'s pairwise update of (count, mean, M2) per batch, within
   1e-12 relative (no sum of squares, so no catastrophic cancellation);
-- quantiles, medians and modes (``ValueBuffer``): exact; the buffer keeps every non-NaN value,
-  in merge order, and computes the statistic over all of them.
+- quantiles, medians and modes (``ValueBuffer``): exact while the values held fit the budget
+  (``EXACT_VALUE_BUDGET`` per column); beyond it, a deterministic mergeable quantile sketch
+  (``fastprep.sketch``) whose rank error ``ValueBuffer.rank_error()`` bounds.
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ import numpy as np
 
 from fastprep._backend import kernels
 from fastprep.exceptions import SchemaError
+from fastprep.sketch import QuantileSketch
 
-__all__ = ["FitAccumulator", "Moments", "ValueBuffer"]
+__all__ = [
+    "EXACT_VALUE_BUDGET",
+    "FitAccumulator",
+    "Moments",
+    "ValueBuffer",
+    "set_exact_value_budget",
+]
 
 
 def _check_same_width(a: int, b: int) -> None:
@@ -112,31 +120,88 @@ class Moments:
         )
 
 
+#: Values per column held exactly before a ``ValueBuffer`` switches to a sketch
+#: (about 16 MB per float64 column). Change it with ``set_exact_value_budget``.
+EXACT_VALUE_BUDGET = 1 << 21
+#: Values per column that stand for the data when a fit needs values but holds a sketch.
+SKETCH_SAMPLE_SIZE = 1 << 16
+
+
+def set_exact_value_budget(values_per_column: int) -> None:
+    """How many values per column a fit keeps exactly before switching to a quantile sketch
+    (``fastprep.sketch``). Applies to accumulators created afterwards."""
+    global EXACT_VALUE_BUDGET
+    if values_per_column < 1:
+        raise ValueError("the budget must be at least 1 value per column")
+    EXACT_VALUE_BUDGET = int(values_per_column)
+
+
 @dataclass(frozen=True, eq=False)
 class ValueBuffer:
-    """Every value seen, batch by batch, for exact order statistics (quantiles, medians,
-    modes). Memory grows with the rows seen: 8 bytes per float64 cell, 4 per float32."""
+    """The values behind order statistics (quantiles, medians, modes).
+
+    Exact while the rows held fit ``budget`` (values per column; ``EXACT_VALUE_BUDGET`` by
+    default): every batch is kept, 8 bytes per float64 cell, and statistics equal NumPy's and
+    scikit-learn's. Beyond it, the buffer turns into a deterministic mergeable
+    ``QuantileSketch`` with a stated rank-error bound (``rank_error``), and stays one."""
 
     batches: tuple[np.ndarray, ...]
     n_features: int
+    budget: int = 0
+    sketch: QuantileSketch | None = None
 
     @classmethod
     def empty(cls, n_features: int) -> ValueBuffer:
-        return cls((), n_features)
+        return cls((), n_features, EXACT_VALUE_BUDGET)
 
     @classmethod
     def of_batch(cls, x: np.ndarray) -> ValueBuffer:
         # A private copy: the caller may reuse its array after partial_fit returns.
-        return cls((np.array(x, copy=True),), x.shape[1])
+        return cls((np.array(x, copy=True),), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
+
+    @property
+    def rows_held(self) -> int:
+        return sum(b.shape[0] for b in self.batches)
+
+    @property
+    def is_exact(self) -> bool:
+        return self.sketch is None
+
+    def rank_error(self) -> float:
+        """Bound on the normalised rank error of the statistics: 0 while exact."""
+        return 0.0 if self.sketch is None else self.sketch.rank_error()
+
+    def _within_budget(self) -> ValueBuffer:
+        if self.sketch is None and self.rows_held <= self.budget:
+            return self
+        sketch = self.sketch or QuantileSketch.empty(self.n_features)
+        for batch in self.batches:
+            sketch = sketch.update(batch)
+        return ValueBuffer((), self.n_features, self.budget, sketch)
 
     def update(self, x: np.ndarray) -> ValueBuffer:
         return self.merge(ValueBuffer.of_batch(x))
 
     def merge(self, other: ValueBuffer) -> ValueBuffer:
         _check_same_width(self.n_features, other.n_features)
-        return ValueBuffer(self.batches + other.batches, self.n_features)
+        budget = min(self.budget, other.budget)
+        if self.sketch is None and other.sketch is None:
+            merged = ValueBuffer(self.batches + other.batches, self.n_features, budget)
+            return merged._within_budget()
+        sketch = self.sketch or QuantileSketch.empty(self.n_features)
+        for batch in self.batches:
+            sketch = sketch.update(batch)
+        if other.sketch is not None:
+            sketch = sketch.merge(other.sketch)
+        for batch in other.batches:
+            sketch = sketch.update(batch)
+        return ValueBuffer((), self.n_features, budget, sketch)
 
     def values(self) -> np.ndarray:
+        """Every value held (rows x columns); from a sketch, ``SKETCH_SAMPLE_SIZE`` values per
+        column at evenly spaced ranks, which stand for the data."""
+        if self.sketch is not None:
+            return self.sketch.sample(SKETCH_SAMPLE_SIZE)
         if not self.batches:
             return np.empty((0, self.n_features))
         if len(self.batches) == 1:
@@ -145,13 +210,21 @@ class ValueBuffer:
 
     def quantiles(self, qs, method: str = "linear") -> np.ndarray:
         """``(len(qs), n_features)`` quantiles (fractions in [0, 1]), NaN skipped, interpolated
-        as ``np.nanquantile(..., method=method)`` ("linear" or "averaged_inverted_cdf")."""
+        as ``np.nanquantile(..., method=method)`` ("linear" or "averaged_inverted_cdf") while
+        exact; from the sketch within ``rank_error()`` beyond the budget."""
+        if self.sketch is not None:
+            return self.sketch.quantiles(qs)
         return kernels().column_quantiles(self.values(), [float(q) for q in qs], method)
 
     def medians(self) -> np.ndarray:
+        if self.sketch is not None:
+            return self.sketch.quantiles([0.5])[0]
         return kernels().column_medians(self.values())
 
     def modes(self) -> np.ndarray:
+        """Most frequent values; beyond the budget, the value with most weight in the sketch."""
+        if self.sketch is not None:
+            return self.sketch.modes()
         return kernels().column_modes(self.values())
 
 
