@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from hypothesis import strategies as st
 
 import fastprep as fp
 
@@ -91,3 +92,15 @@ def magnitude(x: np.ndarray) -> float:
     """Largest finite absolute value of ``x`` (1 if none): the scale for absolute tolerances."""
     finite = np.abs(x[np.isfinite(x)])
     return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
+def fit_in_parts(cls, params: dict, x: np.ndarray, data) -> tuple:
+    """``(merged, whole)``: ``x``'s rows split at random points, each part fitted, the parts
+    merged in a random order; and one fit on all of ``x``."""
+    cuts = sorted(data.draw(st.sets(st.integers(1, x.shape[0] - 1), max_size=3)))
+    parts = [cls(**params).partial_fit(p) for p in np.split(x, cuts)]
+    order = data.draw(st.permutations(range(len(parts))))
+    merged = parts[order[0]]
+    for i in order[1:]:
+        merged.merge(parts[i])
+    return merged, cls(**params).fit(x)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,13 +15,6 @@ from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magn
 sklearn_impute = pytest.importorskip("sklearn.impute")
 
 CASES = [(fp.SimpleImputer, p) for p in PARAM_GRID[fp.SimpleImputer]]
-
-
-@pytest.fixture(autouse=True)
-def _quiet_empty_feature_warning():
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*(S|s)kipping features", UserWarning)
-        yield
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)

@@ -13,7 +13,7 @@ from fastprep import reference
 from fastprep._backend import kernels
 from fastprep.testing import assert_backends_agree, float_matrices
 
-from .helpers import PARAM_GRID, case_id, magnitude
+from .helpers import PARAM_GRID, case_id, fit_in_parts, magnitude
 
 sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
 scipy_special = pytest.importorskip("scipy.special")
@@ -122,14 +122,7 @@ def test_matches_sklearn_on_random_data(case, x):
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @given(x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)), data=st.data())
 def test_partition_and_merge_gives_identical_quantiles(case, x, data):
-    _, params = case
-    cuts = sorted(data.draw(st.sets(st.integers(1, x.shape[0] - 1), max_size=3)))
-    parts = [fp.QuantileTransformer(**params).partial_fit(p) for p in np.split(x, cuts)]
-    order = data.draw(st.permutations(range(len(parts))))
-    merged = parts[order[0]]
-    for i in order[1:]:
-        merged.merge(parts[i])
-    whole = fp.QuantileTransformer(**params).fit(x)
+    merged, whole = fit_in_parts(*case, x, data)
     np.testing.assert_array_equal(merged.quantiles_ + 0.0, whole.quantiles_ + 0.0)
 
 

@@ -14,7 +14,14 @@ import fastprep as fp
 from fastprep import reference
 from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
 
-from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
+from .helpers import (
+    PARAM_GRID,
+    assert_state_close,
+    case_id,
+    fit_in_parts,
+    fitted_state,
+    magnitude,
+)
 
 sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
 
@@ -109,16 +116,7 @@ def test_fitted_statistics_agree_across_backends(case, inputs):
     data=st.data(),
 )
 def test_partition_and_merge_equals_one_fit(case, x, data):
-    cls, params = case
-    n = x.shape[0]
-    cuts = sorted(data.draw(st.sets(st.integers(1, n - 1), max_size=3)))
-    parts = np.split(x, cuts)
-    fitted = [cls(**params).partial_fit(p) for p in parts]
-    order = data.draw(st.permutations(range(len(fitted))))
-    merged = fitted[order[0]]
-    for i in order[1:]:
-        merged.merge(fitted[i])
-    whole = cls(**params).fit(x)
+    merged, whole = fit_in_parts(*case, x, data)
     scale = magnitude(x)
     assert_state_close(fitted_state(merged), fitted_state(whole), scale=scale)
     # Extremes and order statistics are exact whatever the order.
