@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastprep as fp
+from fastprep import reference
 from fastprep._backend import kernels
 from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
 
@@ -69,3 +70,13 @@ def test_probabilities_outside_unit_interval_are_refused(q):
 def test_unknown_quantile_method_is_refused():
     with pytest.raises(fp.ParameterError, match="quantile method"):
         kernels().column_quantiles(np.zeros((3, 1)), [0.5], "hazen")
+
+
+@given(x=float_matrices(), qs=probabilities)
+def test_quantiles_and_medians_in_one_pass_match_numpy(x, qs):
+    x = np.ascontiguousarray(x)
+    quantiles, medians = assert_backends_agree(
+        lambda: tuple(_zeros_equal(a) for a in kernels().column_quantiles_and_medians(x, qs))
+    )
+    assert_bit_identical(quantiles, _zeros_equal(reference.column_quantiles(x, qs)))
+    assert_bit_identical(medians, _zeros_equal(reference.column_medians(x)))

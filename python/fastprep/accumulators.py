@@ -216,6 +216,12 @@ class ValueBuffer:
             return self.sketch.quantiles(qs)
         return kernels().column_quantiles(self.values(), [float(q) for q in qs], method)
 
+    def quantiles_and_medians(self, qs, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+        """``(quantiles(qs, method), medians())`` from one pass over the values."""
+        if self.sketch is not None:
+            return self.sketch.quantiles(qs), self.sketch.quantiles([0.5])[0]
+        return kernels().column_quantiles_and_medians(self.values(), [float(q) for q in qs], method)
+
     def medians(self) -> np.ndarray:
         if self.sketch is not None:
             return self.sketch.quantiles([0.5])[0]

@@ -259,13 +259,13 @@ class RobustScaler(InvertibleTransform):
 
     def _finalize(self, accumulator):
         values = accumulator.values
-        center = values.medians() if self.with_centering else None
+        q_min, q_max = (float(q) for q in self.quantile_range)
+        # np.nanpercentile divides by 100 first; so do we, for identical fractions.
+        qs = np.true_divide(np.array([q_min, q_max]), 100)
+        quantiles, medians = values.quantiles_and_medians(qs)
+        center = medians if self.with_centering else None
         scale = None
         if self.with_scaling:
-            q_min, q_max = (float(q) for q in self.quantile_range)
-            # np.nanpercentile divides by 100 first; so do we, for identical fractions.
-            qs = np.true_divide(np.array([q_min, q_max]), 100)
-            quantiles = values.quantiles(qs)
             scale = _handle_zeros_in_scale(quantiles[1] - quantiles[0])
             if self.unit_variance:
                 scale = scale / (_normal_ppf(q_max / 100.0) - _normal_ppf(q_min / 100.0))

@@ -11,7 +11,12 @@ from fastprep.reference.discretize import digitize
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
 from fastprep.reference.power import fit_power_lambda, power_log_likelihood, power_transform
-from fastprep.reference.quantile import column_medians, column_modes, column_quantiles
+from fastprep.reference.quantile import (
+    column_medians,
+    column_modes,
+    column_quantiles,
+    column_quantiles_and_medians,
+)
 from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div
 from fastprep.reference.special import ndtr, ndtri
@@ -22,6 +27,7 @@ __all__ = [
     "column_medians",
     "column_modes",
     "column_quantiles",
+    "column_quantiles_and_medians",
     "column_stats",
     "digitize",
     "fit_power_lambda",

@@ -58,6 +58,13 @@ def column_medians(x: np.ndarray) -> np.ndarray:
         return np.asarray(np.nanmedian(x64, axis=0), dtype=np.float64)
 
 
+def column_quantiles_and_medians(
+    x: np.ndarray, qs, method: str = "linear"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(column_quantiles(x, qs, method), column_medians(x))``."""
+    return column_quantiles(x, qs, method), column_medians(x)
+
+
 @ieee
 def column_modes(x: np.ndarray) -> np.ndarray:
     x64 = x.astype(np.float64, copy=False)

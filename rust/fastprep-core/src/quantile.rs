@@ -168,6 +168,55 @@ fn check_probabilities(qs: &[f64]) -> Result<()> {
     }
 }
 
+/// Quantiles `qs` of one column's values (reordered in place), NaN if there are none.
+fn quantiles_of(values: &mut [f64], qs: &[f64], method: QuantileMethod) -> Vec<f64> {
+    let n = values.len();
+    if n == 0 {
+        return vec![f64::NAN; qs.len()];
+    }
+    let positions: Vec<_> = qs.iter().map(|&q| position(n, q, method)).collect();
+    let mut ranks: Vec<usize> = positions.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    select_ranks(values, &ranks);
+    positions
+        .iter()
+        .map(|&(a, b, gamma)| lerp(values[a], values[b], gamma))
+        .collect()
+}
+
+/// The median of one column's values (reordered in place), as `np.nanmedian`.
+fn median_of(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let hi = n / 2;
+    if n % 2 == 1 {
+        select_ranks(values, &[hi]);
+        values[hi]
+    } else {
+        select_ranks(values, &[hi - 1, hi]);
+        (values[hi - 1] + values[hi]) / 2.0
+    }
+}
+
+/// Per-column results as a `qs.len() × cols` matrix.
+fn by_quantile(columns: &[Vec<f64>], n_quantiles: usize) -> Mat<f64> {
+    let m = columns.len();
+    let mut data = vec![f64::NAN; n_quantiles * m];
+    for (j, column) in columns.iter().enumerate() {
+        for (i, &q) in column.iter().enumerate() {
+            data[i * m + j] = q;
+        }
+    }
+    Mat {
+        data,
+        rows: n_quantiles,
+        cols: m,
+    }
+}
+
 /// Quantiles `qs` (fractions in [0, 1]) of every column: a `qs.len() × cols` matrix.
 pub fn column_quantiles<T: Element>(
     x: MatRef<'_, T>,
@@ -175,51 +224,28 @@ pub fn column_quantiles<T: Element>(
     method: QuantileMethod,
 ) -> Result<Mat<f64>> {
     check_probabilities(qs)?;
-    let m = x.cols();
-    let per_column = per_column(x, |values| {
-        let n = values.len();
-        if n == 0 {
-            return vec![f64::NAN; qs.len()];
-        }
-        let positions: Vec<_> = qs.iter().map(|&q| position(n, q, method)).collect();
-        let mut ranks: Vec<usize> = positions.iter().flat_map(|&(a, b, _)| [a, b]).collect();
-        ranks.sort_unstable();
-        ranks.dedup();
-        select_ranks(values, &ranks);
-        positions
-            .iter()
-            .map(|&(a, b, gamma)| lerp(values[a], values[b], gamma))
-            .collect()
-    });
-    let mut out = vec![f64::NAN; qs.len() * m];
-    for (j, column) in per_column.iter().enumerate() {
-        for (i, &q) in column.iter().enumerate() {
-            out[i * m + j] = q;
-        }
-    }
-    Ok(Mat {
-        data: out,
-        rows: qs.len(),
-        cols: m,
-    })
+    let columns = per_column(x, |values| quantiles_of(values, qs, method));
+    Ok(by_quantile(&columns, qs.len()))
 }
 
 /// Median of every column, as `np.nanmedian`.
 pub fn column_medians<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
-    per_column(x, |values| {
-        let n = values.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        let hi = n / 2;
-        if n % 2 == 1 {
-            select_ranks(values, &[hi]);
-            values[hi]
-        } else {
-            select_ranks(values, &[hi - 1, hi]);
-            (values[hi - 1] + values[hi]) / 2.0
-        }
-    })
+    per_column(x, median_of)
+}
+
+/// `column_quantiles` and `column_medians` from one gather of the values (what `RobustScaler`
+/// needs: gathering costs as much as selecting).
+pub fn column_quantiles_and_medians<T: Element>(
+    x: MatRef<'_, T>,
+    qs: &[f64],
+    method: QuantileMethod,
+) -> Result<(Mat<f64>, Vec<f64>)> {
+    check_probabilities(qs)?;
+    let both = per_column(x, |values| {
+        (quantiles_of(values, qs, method), median_of(values))
+    });
+    let (columns, medians): (Vec<_>, Vec<_>) = both.into_iter().unzip();
+    Ok((by_quantile(&columns, qs.len()), medians))
 }
 
 /// Most frequent non-NaN value of every column; ties go to the smallest value
@@ -261,6 +287,8 @@ mod tests {
         let q = column_quantiles(x, &[0.0, 0.3, 0.5, 1.0], averaged).expect("kernel");
         assert_eq!(q.data, vec![1.0, 2.0, 2.5, 4.0]);
         assert_eq!(column_medians(x), vec![2.5]);
+        let (q, medians) = column_quantiles_and_medians(x, &[0.25], linear).expect("kernel");
+        assert_eq!((q.data, medians), (vec![1.75], vec![2.5]));
         assert!(column_quantiles(x, &[1.5], linear).is_err());
     }
 

@@ -19,6 +19,23 @@ pub fn column_quantiles<'py>(
     to_numpy(py, out)
 }
 
+/// `(column_quantiles, column_medians)` from one pass over the data.
+#[pyfunction]
+#[pyo3(signature = (x, qs, method="linear"))]
+#[allow(clippy::type_complexity)]
+pub fn column_quantiles_and_medians<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    qs: Vec<f64>,
+    method: &str,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let method = QuantileMethod::parse(method).map_err(to_py)?;
+    let (q, medians) = reduce_matrix!(py, x, |m| quantile::column_quantiles_and_medians(
+        m, &qs, method
+    ));
+    Ok((to_numpy(py, q)?, medians.into_pyarray(py)))
+}
+
 /// Median of every column, NaN skipped.
 #[pyfunction]
 pub fn column_medians<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
