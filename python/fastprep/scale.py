@@ -231,8 +231,9 @@ class RobustScaler(InvertibleTransform):
     Example
     -------
     >>> import numpy as np, fastprep as fp
-    >>> fp.RobustScaler().fit_transform(np.array([[1.0], [2.0], [3.0], [100.0]])).ravel()
-    array([-0.6, -0.2,  0.2, 39. ])
+    >>> x = np.array([[1.0], [2.0], [3.0], [4.0], [100.0]])
+    >>> fp.RobustScaler().fit_transform(x).ravel()  # median 3, interquartile range 2
+    array([-1. , -0.5,  0. ,  0.5, 48.5])
     """
 
     _keep_values = True
