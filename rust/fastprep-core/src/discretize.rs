@@ -83,19 +83,23 @@ pub fn digitize<T: Element>(
             let mut at = 0;
             for (&v, inner) in row.iter().zip(&inner) {
                 let v = v.to_f64();
-                let bin = inner.partition_point(|&e| e <= v);
+                // The number of inner edges <= v. Few edges: a branch-free count beats a search.
+                let bin = if inner.len() <= 16 {
+                    inner.iter().map(|&e| (e <= v) as usize).sum()
+                } else {
+                    inner.partition_point(|&e| e <= v)
+                };
                 if !onehot {
                     out[at] = T::from_f64(if v.is_nan() { f64::NAN } else { bin as f64 });
                     at += 1;
                     continue;
                 }
                 let cells = &mut out[at..at + inner.len() + 1];
-                for (k, o) in cells.iter_mut().enumerate() {
-                    *o = T::from_f64(if v.is_nan() {
-                        f64::NAN
-                    } else {
-                        (k == bin) as u8 as f64
-                    });
+                if v.is_nan() {
+                    cells.fill(T::from_f64(f64::NAN));
+                } else {
+                    cells.fill(T::ZERO);
+                    cells[bin] = T::from_f64(1.0);
                 }
                 at += cells.len();
             }
