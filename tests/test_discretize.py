@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep._backend import kernels
-from fastprep.testing import assert_backends_agree, float_matrices
+from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, case_id, fit_in_parts
 
@@ -45,11 +45,10 @@ def test_digitize_refuses_bad_edges(edges, offsets):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@given(train=float_matrices(min_rows=1, allow_infinity=False), data=st.data())
-def test_transform_bit_identical_across_backends(case, train, data):
+@given(inputs=fit_and_transform_matrices())
+def test_transform_bit_identical_across_backends(case, inputs):
     _, params = case
-    cols = train.shape[1]
-    live = data.draw(float_matrices(min_cols=cols, max_cols=cols))
+    train, live = inputs
     binner = fp.KBinsDiscretizer(**params).fit(train)
     out = assert_backends_agree(binner.transform, live)
     assert out.shape == (live.shape[0], len(binner.get_feature_names_out()))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 import fastprep as fp
-from fastprep.testing import assert_backends_agree, float_matrices
+from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
 
@@ -18,11 +17,10 @@ CASES = [(fp.SimpleImputer, p) for p in PARAM_GRID[fp.SimpleImputer]]
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@given(train=float_matrices(min_rows=1, allow_infinity=False), data=st.data())
-def test_transform_bit_identical_across_backends(case, train, data):
+@given(inputs=fit_and_transform_matrices())
+def test_transform_bit_identical_across_backends(case, inputs):
     _, params = case
-    cols = train.shape[1]
-    live = data.draw(float_matrices(min_cols=cols, max_cols=cols))
+    train, live = inputs
     imputer = fp.SimpleImputer(**params).fit(train)
     out = assert_backends_agree(imputer.transform, live)
     assert out.dtype == live.dtype

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import fastprep as fp
 from fastprep import reference
 from fastprep._backend import kernels
-from fastprep.testing import assert_backends_agree, float_matrices
+from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, case_id, fit_in_parts, magnitude
 
@@ -46,16 +46,8 @@ def test_ndtr_within_4_ulp_of_reference_and_scipy(x):
     np.testing.assert_allclose(ours, scipy_special.ndtr(x), rtol=1e-12, atol=1e-300)
 
 
-@st.composite
-def fitted_and_live(draw):
-    train = draw(float_matrices(min_rows=1, allow_infinity=False))
-    cols = train.shape[1]
-    live = draw(float_matrices(min_cols=cols, max_cols=cols))
-    return train, live
-
-
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@given(inputs=fitted_and_live())
+@given(inputs=fit_and_transform_matrices())
 def test_backends_agree(case, inputs):
     """Uniform output: bit-identical. Normal output: the transcendental step may differ by a
     few ULP between C libraries, which the following interpolation can scale up."""

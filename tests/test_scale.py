@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep import reference
-from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
+from fastprep.testing import (
+    assert_backends_agree,
+    assert_bit_identical,
+    fit_and_transform_matrices,
+    float_matrices,
+)
 
 from .helpers import (
     PARAM_GRID,
@@ -27,16 +32,6 @@ sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
 
 SCALERS = [fp.StandardScaler, fp.MinMaxScaler, fp.MaxAbsScaler, fp.RobustScaler]
 CASES = [(cls, p) for cls in SCALERS for p in PARAM_GRID[cls]]
-
-
-@st.composite
-def fit_and_transform_inputs(draw, **kwargs):
-    """A finite-or-NaN training matrix (fit refuses infinity) and any matrix of the same
-    width to transform, possibly empty, possibly with infinities."""
-    train = draw(float_matrices(min_rows=1, allow_infinity=False, **kwargs))
-    cols = train.shape[1]
-    live = draw(float_matrices(min_cols=cols, max_cols=cols, **kwargs))
-    return train, live
 
 
 # -- kernels ----------------------------------------------------------------------------------
@@ -85,7 +80,7 @@ def test_column_stats_match_reference(x):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@given(inputs=fit_and_transform_inputs())
+@given(inputs=fit_and_transform_matrices())
 def test_transform_and_inverse_are_bit_identical_across_backends(case, inputs):
     cls, params = case
     train, live = inputs
@@ -96,7 +91,7 @@ def test_transform_and_inverse_are_bit_identical_across_backends(case, inputs):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@given(inputs=fit_and_transform_inputs())
+@given(inputs=fit_and_transform_matrices())
 def test_fitted_statistics_agree_across_backends(case, inputs):
     cls, params = case
     train, _ = inputs

@@ -22,6 +22,7 @@ __all__ = [
     "assert_backends_agree",
     "assert_bit_identical",
     "available_backends",
+    "fit_and_transform_matrices",
     "float_matrices",
     "special_values",
 ]
@@ -97,6 +98,17 @@ def float_matrices(
     if layout == "readonly":
         x.setflags(write=False)
     return x
+
+
+@st.composite
+def fit_and_transform_matrices(draw, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, live)``: a training matrix with at least one row and no infinity (fits refuse
+    infinity) and a matrix of the same width to transform, which may be empty or hold
+    infinities. ``kwargs`` go to ``float_matrices`` for both."""
+    train = draw(float_matrices(min_rows=1, allow_infinity=False, **kwargs))
+    cols = train.shape[1]
+    live = draw(float_matrices(min_cols=cols, max_cols=cols, **kwargs))
+    return train, live
 
 
 def assert_bit_identical(actual: np.ndarray, expected: np.ndarray) -> None:
