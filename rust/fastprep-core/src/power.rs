@@ -324,23 +324,42 @@ pub fn power_transform<T: Element>(
         }
     }
     x.map_rows_into(out, m, |input, output| {
-        for (row, out) in input
-            .chunks_exact(m.max(1))
-            .zip(output.chunks_exact_mut(m.max(1)))
-        {
-            for (j, (o, &v)) in out.iter_mut().zip(row).enumerate() {
-                let (l, s, d) = (lambdas[j], sub[j], div[j]);
-                let v = v.to_f64();
-                let y = match (method, inverse) {
-                    (PowerMethod::YeoJohnson, false) => (yeo_johnson(v, l) - s) / d,
-                    (PowerMethod::BoxCox, false) => (box_cox(v, l) - s) / d,
-                    (PowerMethod::YeoJohnson, true) => yeo_johnson_inverse(v * d + s, l),
-                    (PowerMethod::BoxCox, true) => box_cox_inverse(v * d + s, l),
-                };
-                *o = T::from_f64(y);
+        // Column by column within the block, so that the method, the direction and the lambda
+        // branches are decided once per column rather than once per value.
+        for j in 0..m {
+            let (l, s, d) = (lambdas[j], sub[j], div[j]);
+            match (method, inverse) {
+                (PowerMethod::YeoJohnson, false) => {
+                    map_column(input, output, j, m, |v| (yeo_johnson(v, l) - s) / d)
+                }
+                (PowerMethod::BoxCox, false) => {
+                    map_column(input, output, j, m, |v| (box_cox(v, l) - s) / d)
+                }
+                (PowerMethod::YeoJohnson, true) => {
+                    map_column(input, output, j, m, |v| yeo_johnson_inverse(v * d + s, l))
+                }
+                (PowerMethod::BoxCox, true) => {
+                    map_column(input, output, j, m, |v| box_cox_inverse(v * d + s, l))
+                }
             }
         }
     })
+}
+
+/// `output[.., j] = f(input[.., j])` over one block of rows with `m` columns (monomorphised per
+/// `f`, so that its lambda branches are hoisted out of the loop).
+#[inline(always)]
+fn map_column<T: Element>(
+    input: &[T],
+    output: &mut [T],
+    j: usize,
+    m: usize,
+    f: impl Fn(f64) -> f64,
+) {
+    let cells = input.iter().skip(j).step_by(m);
+    for (o, &v) in output.iter_mut().skip(j).step_by(m).zip(cells) {
+        *o = T::from_f64(f(v.to_f64()));
+    }
 }
 
 #[cfg(test)]
