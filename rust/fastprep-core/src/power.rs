@@ -86,20 +86,39 @@ fn block_sum(values: &[f64]) -> f64 {
     partial.iter().sum()
 }
 
-/// Population variance by the corrected two-pass algorithm: `(Σd² - (Σd)²/n) / n`.
-fn variance(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = block_sum(values) / n;
-    let sum = |f: &(dyn Fn(f64) -> f64 + Sync)| -> f64 {
-        let partial: Vec<f64> = values
-            .par_chunks(SUM_BLOCK)
-            .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
-            .collect();
-        partial.iter().sum()
-    };
-    let sum_d = sum(&|v| v - mean);
-    let sum_d2 = sum(&|v| (v - mean) * (v - mean));
-    ((sum_d2 - sum_d * sum_d / n) / n).max(0.0)
+/// Population variance of `f(i)` for `i` in `0..len`, evaluating `f` once per value: blocks
+/// of `SUM_BLOCK` values are held in cache for the corrected two-pass algorithm
+/// (`(Σd² - (Σd)²/n) / n`), and merged in order with Chan's formula, so the result does not
+/// depend on the number of threads.
+fn blocked_variance(len: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let blocks: Vec<(f64, f64, f64)> = (0..len.div_ceil(SUM_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let y: Vec<f64> = (b * SUM_BLOCK..((b + 1) * SUM_BLOCK).min(len))
+                .map(&f)
+                .collect();
+            let n = y.len() as f64;
+            let mean = y.iter().sum::<f64>() / n;
+            let (sum_d, sum_d2) = y.iter().fold((0.0, 0.0), |(a, b), &v| {
+                let d = v - mean;
+                (a + d, b + d * d)
+            });
+            (n, mean, (sum_d2 - sum_d * sum_d / n).max(0.0))
+        })
+        .collect();
+    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    for (nb, mb, m2b) in blocks {
+        if n == 0.0 {
+            (n, mean, m2) = (nb, mb, m2b);
+            continue;
+        }
+        let total = n + nb;
+        let delta = mb - mean;
+        mean += delta * (nb / total);
+        m2 += m2b + delta * delta * (n * nb / total);
+        n = total;
+    }
+    m2 / n
 }
 
 /// One column's profile log-likelihood as a function of lambda, with everything that does not
@@ -110,8 +129,6 @@ pub struct Likelihood {
     logs: Vec<f64>,
     non_negative: Vec<bool>,
     jacobian: f64,
-    /// The transformed values of the current evaluation.
-    scratch: Vec<f64>,
 }
 
 impl Likelihood {
@@ -136,7 +153,6 @@ impl Likelihood {
         };
         Likelihood {
             method,
-            scratch: vec![0.0; logs.len()],
             logs,
             non_negative,
             jacobian,
@@ -145,12 +161,11 @@ impl Likelihood {
 
     /// scipy's `yeojohnson_llf` / `boxcox_llf` at `lmbda`; a degenerate variance gives -inf, as
     /// scipy's optimiser sees it.
-    pub fn at(&mut self, lmbda: f64) -> f64 {
+    pub fn at(&self, lmbda: f64) -> f64 {
         let n = self.logs.len() as f64;
         if self.logs.is_empty() {
             return f64::NAN;
         }
-        let y = self.scratch.as_mut_slice();
         let llf = match self.method {
             PowerMethod::YeoJohnson => {
                 // yeo_johnson() with ln_1p(|x|) precomputed: the same operations.
@@ -158,18 +173,16 @@ impl Likelihood {
                     lmbda.abs() < f64::EPSILON,
                     (lmbda - 2.0).abs() <= f64::EPSILON,
                 );
-                y.par_iter_mut()
-                    .zip(&self.logs)
-                    .zip(&self.non_negative)
-                    .for_each(|((o, &l), &pos)| {
-                        *o = match (pos, up_log, down_log) {
-                            (true, true, _) => l,
-                            (true, false, _) => (lmbda * l).exp_m1() / lmbda,
-                            (false, _, false) => -((2.0 - lmbda) * l).exp_m1() / (2.0 - lmbda),
-                            (false, _, true) => -l,
-                        }
-                    });
-                let var = variance(y);
+                let (logs, non_negative) = (&self.logs, &self.non_negative);
+                let var = blocked_variance(logs.len(), |i| {
+                    let l = logs[i];
+                    match (non_negative[i], up_log, down_log) {
+                        (true, true, _) => l,
+                        (true, false, _) => (lmbda * l).exp_m1() / lmbda,
+                        (false, _, false) => -((2.0 - lmbda) * l).exp_m1() / (2.0 - lmbda),
+                        (false, _, true) => -l,
+                    }
+                });
                 if var < f64::MIN_POSITIVE {
                     return f64::NEG_INFINITY;
                 }
@@ -177,7 +190,7 @@ impl Likelihood {
             }
             PowerMethod::BoxCox => {
                 let log_var = if lmbda == 0.0 {
-                    variance(&self.logs).ln()
+                    blocked_variance(self.logs.len(), |i| self.logs[i]).ln()
                 } else {
                     // log var(x^lmbda) as log var(exp(l - m)) + 2m, m = max l: no overflow.
                     let m = self
@@ -185,10 +198,9 @@ impl Likelihood {
                         .iter()
                         .map(|l| lmbda * l)
                         .fold(f64::NEG_INFINITY, f64::max);
-                    y.par_iter_mut()
-                        .zip(&self.logs)
-                        .for_each(|(o, &l)| *o = (lmbda * l - m).exp());
-                    variance(y).ln() + 2.0 * m - 2.0 * lmbda.abs().ln()
+                    let logs = &self.logs;
+                    blocked_variance(logs.len(), |i| (lmbda * logs[i] - m).exp()).ln() + 2.0 * m
+                        - 2.0 * lmbda.abs().ln()
                 };
                 (lmbda - 1.0) * self.jacobian - n / 2.0 * log_var
             }
@@ -203,14 +215,13 @@ impl Likelihood {
 
 /// The profile log-likelihood of `lmbda` for one column's values (NaN removed).
 pub fn log_likelihood(values: &[f64], lmbda: f64, method: PowerMethod) -> f64 {
-    let mut likelihood = Likelihood::new(values, method);
-    likelihood.at(lmbda)
+    Likelihood::new(values, method).at(lmbda)
 }
 
 /// The lambda in `[lower, upper]` that maximises the likelihood, to `xatol`: Brent's bounded
 /// method step for step as `fastprep._optimize.fminbound` (scipy's `fminbound`).
 pub fn fit_lambda(values: &[f64], method: PowerMethod, lower: f64, upper: f64, xatol: f64) -> f64 {
-    let mut likelihood = Likelihood::new(values, method);
+    let likelihood = Likelihood::new(values, method);
     fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500)
 }
 
