@@ -76,15 +76,15 @@ class Transform:
     def _label(self, j: int) -> str:
         return column_label(j, getattr(self, "feature_names_in_", None))
 
-    def _batch(self, X) -> FitAccumulator:
-        """Validate one training batch and accumulate it."""
+    def _batch(self, X, width: int | None) -> FitAccumulator:
+        """Validate one training batch (of ``width`` columns, if given) and accumulate it."""
         x = as_float_matrix(X, owner=self._name)
         if x.shape[0] == 0:
             raise DataError(f"{self._name}: cannot fit on 0 rows (input shape {x.shape})")
-        if self.is_fitted and x.shape[1] != self.n_features_in_:
+        if width is not None and x.shape[1] != width:
             raise SchemaError(
                 f"{self._name}: batch has {x.shape[1]} columns, but the previous batches had "
-                f"{self.n_features_in_}"
+                f"{width}"
             )
         batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
         infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
@@ -107,16 +107,15 @@ class Transform:
     def fit(self, X, y=None) -> Transform:
         """Fit on ``X`` (2-D: rows x columns), discarding any previous fit."""
         self._validate_params()
-        batch = self._batch(X) if not self.is_fitted else _unfitted(self)._batch(X)
-        return self._commit(batch)
+        return self._commit(self._batch(X, None))
 
     def partial_fit(self, X, y=None) -> Transform:
         """Add the rows of ``X`` to the fit (the first call starts one)."""
         self._validate_params()
-        batch = self._batch(X)
-        if self.is_fitted:
-            batch = self.accumulator_.merge(batch)
-        return self._commit(batch)
+        if not self.is_fitted:
+            return self._commit(self._batch(X, None))
+        batch = self._batch(X, self.n_features_in_)
+        return self._commit(self.accumulator_.merge(batch))
 
     def merge(self, other: Transform) -> Transform:
         """Add the fit of ``other`` (same class and parameters, fitted on other rows) to this
@@ -189,11 +188,6 @@ class InvertibleTransform(Transform):
 
     def _inverse_transform(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-
-def _unfitted(transform: Transform) -> Transform:
-    """A fresh, unfitted copy with the same parameters (for refitting)."""
-    return type(transform)(**transform.get_params())
 
 
 def _comparable(params: dict[str, Any]) -> dict[str, Any]:
