@@ -7,9 +7,10 @@ pure-Python backend.
 
 from fastprep import datasets
 from fastprep._backend import get_backend, set_backend, use_backend
-from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
+from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
 from fastprep.binarize import Binarizer
 from fastprep.discretize import KBinsDiscretizer
+from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 from fastprep.exceptions import (
     ArtifactError,
     BackendError,
@@ -32,6 +33,8 @@ __all__ = [
     "ArtifactError",
     "BackendError",
     "Binarizer",
+    "CategoryCounts",
+    "CountEncoder",
     "DataError",
     "FastprepError",
     "FitAccumulator",
@@ -41,6 +44,8 @@ __all__ = [
     "Moments",
     "Normalizer",
     "NotFittedError",
+    "OneHotEncoder",
+    "OrdinalEncoder",
     "ParameterError",
     "PowerTransformer",
     "QuantileTransformer",

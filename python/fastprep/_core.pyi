@@ -2,7 +2,7 @@
 of the same name and signature in ``fastprep.reference``. Matrices are 2-D, C-contiguous float32
 or float64 arrays; results keep the input's float type."""
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,3 +64,45 @@ def fit_power_lambda(
 def ndtri(p: _Vector) -> _Vector: ...
 def ndtr(x: _Vector) -> _Vector: ...
 def _panic_guard_probe() -> None: ...
+
+# Categorical columns cross as lists of chunk tuples (see fastprep._columns).
+_Chunk = tuple[Any, ...]
+_Column = list[_Chunk]
+_Counts = tuple[str, npt.NDArray[Any], npt.NDArray[np.int64] | None, npt.NDArray[np.int64], int]
+_Codes = npt.NDArray[np.uint32]
+_Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]
+
+class CategoryIndex:
+    def __init__(
+        self, kind: str, values: npt.NDArray[Any], offsets: npt.NDArray[np.int64] | None = None
+    ) -> None: ...
+    def __len__(self) -> int: ...
+
+def count_categories(column: _Column) -> _Counts: ...
+def merge_category_counts(a: _Counts, b: _Counts) -> _Counts: ...
+def lookup_codes(
+    indexes: list[CategoryIndex], columns: list[_Column], rows: int
+) -> tuple[_Codes, list[int], list[int]]: ...
+def gather_codes(
+    codes: _Codes, tables: list[npt.NDArray[np.float64]], float32: bool
+) -> npt.NDArray[Any]: ...
+def onehot_dense(
+    codes: _Codes,
+    tables: list[npt.NDArray[np.int32]],
+    offsets: list[int],
+    width: int,
+    float32: bool,
+) -> npt.NDArray[Any]: ...
+def onehot_csr(
+    codes: _Codes, tables: list[npt.NDArray[np.int32]], offsets: list[int], width: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]: ...
+def hash_columns(
+    columns: list[_Column], names: list[bytes] | None, n_features: int, alternate_sign: bool
+) -> _Csr: ...
+def hash_features(
+    features: _Chunk,
+    values: _Vector,
+    indptr: npt.NDArray[np.int64],
+    n_features: int,
+    alternate_sign: bool,
+) -> _Csr: ...

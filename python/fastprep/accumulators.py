@@ -36,6 +36,7 @@ from fastprep.sketch import QuantileSketch
 
 __all__ = [
     "EXACT_VALUE_BUDGET",
+    "CategoryCounts",
     "FitAccumulator",
     "Moments",
     "ValueBuffer",
@@ -255,3 +256,46 @@ class FitAccumulator:
             raise SchemaError("cannot merge an accumulator with values and one without")
         values = None if self.values is None else self.values.merge(other.values)
         return FitAccumulator(self.moments.merge(other.moments), values)
+
+
+#: The lookup kind of each column kind: booleans are looked up as the integers 0 and 1.
+CORE_KIND = {"str": "str", "int": "int", "bool": "int", "float": "float"}
+
+
+@dataclass(frozen=True, eq=False)
+class CategoryCounts:
+    """What a categorical encoder accumulates, per column: the sorted distinct categories with
+    their counts and the number of missing values; and the number of rows. Exact and order-free,
+    so any partition of the rows, merged in any order, gives the same counts as one fit.
+
+    ``columns[j]`` is ``(core_kind, values, offsets, counts, missing)``: for strings ``values``
+    is their UTF-8 bytes and ``offsets`` the ``len + 1`` int64 offsets (the layout saved in
+    artifacts); for numbers ``values`` is a sorted int64 or float64 array.
+    """
+
+    kinds: tuple[str, ...]
+    columns: tuple[tuple, ...]
+    n_rows: int
+
+    @classmethod
+    def of_columns(cls, columns) -> CategoryCounts:
+        """Counts of a batch of ``fastprep._columns.CategoricalColumn``."""
+        count = kernels().count_categories
+        counted = tuple(count(c.chunks) for c in columns)
+        rows = columns[0].length if columns else 0
+        return cls(tuple(c.kind for c in columns), counted, rows)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.columns)
+
+    def merge(self, other: CategoryCounts) -> CategoryCounts:
+        _check_same_width(self.n_features, other.n_features)
+        for j, (a, b) in enumerate(zip(self.kinds, other.kinds, strict=True)):
+            if a != b:
+                raise SchemaError(
+                    f"column {j}: cannot merge counts of {a} categories with counts of {b}"
+                )
+        merge = kernels().merge_category_counts
+        merged = tuple(merge(a, b) for a, b in zip(self.columns, other.columns, strict=True))
+        return CategoryCounts(self.kinds, merged, self.n_rows + other.n_rows)

@@ -8,6 +8,16 @@ out. This module is also the pure-Python backend (``fastprep.set_backend("python
 
 from fastprep.reference.binarize import binarize
 from fastprep.reference.discretize import digitize
+from fastprep.reference.encode import (
+    CategoryIndex,
+    count_categories,
+    gather_codes,
+    lookup_codes,
+    merge_category_counts,
+    onehot_csr,
+    onehot_dense,
+)
+from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
 from fastprep.reference.power import fit_power_lambda, power_log_likelihood, power_transform
@@ -23,19 +33,28 @@ from fastprep.reference.special import ndtr, ndtri
 from fastprep.reference.stats import column_stats
 
 __all__ = [
+    "CategoryIndex",
     "binarize",
     "column_medians",
     "column_modes",
     "column_quantiles",
     "column_quantiles_and_medians",
     "column_stats",
+    "count_categories",
     "digitize",
     "fit_power_lambda",
+    "gather_codes",
+    "hash_columns",
+    "hash_features",
     "impute",
+    "lookup_codes",
+    "merge_category_counts",
     "mul_add",
     "ndtr",
     "ndtri",
     "normalize",
+    "onehot_csr",
+    "onehot_dense",
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",

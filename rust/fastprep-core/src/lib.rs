@@ -7,7 +7,9 @@
 
 pub mod binarize;
 pub mod discretize;
+pub mod encode;
 pub mod error;
+pub mod hashing;
 pub mod impute;
 pub mod matrix;
 pub mod normalize;
@@ -18,6 +20,7 @@ pub mod quantile_transform;
 pub mod scale;
 pub mod special;
 pub mod stats;
+pub mod strings;
 
 pub use error::{Error, Result};
 pub use matrix::{Element, Mat, MatRef};

@@ -3,7 +3,9 @@
 
 mod binarize;
 mod discretize;
+mod encode;
 mod errors;
+mod hashing;
 mod impute;
 mod normalize;
 mod power;
@@ -12,6 +14,7 @@ mod quantile_transform;
 mod scale;
 mod special;
 mod stats;
+mod strings;
 mod util;
 
 use pyo3::prelude::*;
@@ -44,6 +47,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(power::fit_power_lambda, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
+    m.add_class::<encode::CategoryIndex>()?;
+    m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::merge_category_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::lookup_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::gather_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::onehot_dense, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::onehot_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::hash_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::hash_features, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
     Ok(())
 }

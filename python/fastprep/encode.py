@@ -1,0 +1,1013 @@
+"""Categorical encoders: OneHotEncoder, OrdinalEncoder and CountEncoder.
+
+All three share one fit (``CategoryCounts``: each column's categories with their counts, a
+mergeable accumulator) and one transform path: the values of each column are looked up in a
+table built once per fit (so a transform costs the same with 10 or 1M categories), giving a
+*code* per value (category rank, missing, or unknown); a per-column table computed from the
+fitted state turns codes into output. Policies for missing, unknown and infrequent values live
+in those tables.
+
+Missing values (None, NaN, Arrow null, and NaN inside float columns) are one case of their
+own, never an unknown or infrequent category:
+
+===================  ===========================================================================
+encoder              what a missing value gets
+===================  ===========================================================================
+OneHotEncoder        its own column ``<name>_nan`` when missing values were seen at fit (or
+                     ``categories`` ends with NaN); otherwise it is handled like an unknown
+                     category (``handle_unknown``), with a message that says "missing".
+OrdinalEncoder       ``encoded_missing_value`` (default NaN), whether or not fit saw missing
+                     values.
+CountEncoder         the number (or frequency) of missing values seen at fit (0 if none).
+===================  ===========================================================================
+
+Categories are sorted as scikit-learn sorts them: strings by code point, numbers ascending,
+NaN (missing) last. Categories given explicitly keep the given order.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fastprep import _backend
+from fastprep._columns import CategoricalColumn, columns_of, row_count
+from fastprep.accumulators import CORE_KIND, CategoryCounts
+from fastprep.exceptions import (
+    DataError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+    UnknownCategoryError,
+)
+
+__all__ = ["CountEncoder", "OneHotEncoder", "OrdinalEncoder"]
+
+#: The name scikit-learn gives the output column of grouped infrequent categories.
+INFREQUENT_NAME = "infrequent_sklearn"
+
+
+def _is_nan(v: Any) -> bool:
+    return v is None or (isinstance(v, (float, np.floating)) and v != v)
+
+
+@dataclass(frozen=True, eq=False)
+class _Column:
+    """One fitted column. ``categories`` is in ``categories_`` order (without missing);
+    ``order[r]`` is the position in it of the category of sorted rank ``r`` (the lookup code)."""
+
+    kind: str
+    vocab: tuple  # (core_kind, values, offsets)
+    categories: np.ndarray
+    order: np.ndarray
+    counts: np.ndarray  # per position
+    missing: int  # missing values seen at fit
+    has_missing: bool  # missing is a category
+    infrequent: np.ndarray | None  # bool per position, or None when none is infrequent
+
+    @property
+    def n_codes(self) -> int:
+        return len(self.order)
+
+
+def _decode_values(kind: str, counted: tuple) -> np.ndarray:
+    core_kind, values, offsets, _, _ = counted
+    if core_kind == "str":
+        raw = np.asarray(values, dtype=np.uint8).tobytes()
+        o = np.asarray(offsets, dtype=np.int64).tolist()
+        return np.array(
+            [raw[o[i] : o[i + 1]].decode("utf-8") for i in range(len(o) - 1)], dtype=object
+        )
+    if kind == "bool":
+        return np.asarray(values).astype(bool)
+    return np.asarray(values)
+
+
+def _encode_values(kind: str, values: list) -> tuple:
+    """The sorted vocabulary ``(core_kind, values, offsets)`` of explicit categories, and the
+    position of each sorted entry in the given order."""
+    if kind == "str":
+        keys = [str(v).encode("utf-8") for v in values]
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        data = b"".join(keys[i] for i in order)
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum([len(keys[i]) for i in order], out=offsets[1:])
+        vocab = ("str", np.frombuffer(data, dtype=np.uint8).copy(), offsets)
+        return vocab, np.asarray(order, dtype=np.int64)
+    dtype = np.float64 if kind == "float" else np.int64
+    array = np.asarray(values, dtype=dtype)
+    if kind == "float":
+        array = np.where(array == 0.0, 0.0, array)
+    order = np.argsort(array, kind="stable")
+    return (CORE_KIND[kind], array[order], None), order
+
+
+def _identify_infrequent(counts, n_samples, min_frequency, max_categories) -> np.ndarray | None:
+    """scikit-learn's rule: below ``min_frequency`` (a count, or a fraction of all rows), then
+    the smallest until at most ``max_categories - 1`` frequent ones remain (stable ordering)."""
+    if isinstance(min_frequency, numbers.Integral):
+        mask = counts < min_frequency
+    elif isinstance(min_frequency, numbers.Real):
+        mask = counts < n_samples * min_frequency
+    else:
+        mask = np.zeros(counts.shape[0], dtype=bool)
+    n_current = counts.size - mask.sum() + 1
+    if max_categories is not None and max_categories < n_current:
+        frequent = max_categories - 1
+        if frequent == 0:
+            mask[:] = True
+        else:
+            smallest = np.argsort(counts, kind="mergesort")[:-frequent]
+            mask[smallest] = True
+    return mask if mask.any() else None
+
+
+class _Encoder:
+    """The parameter protocol, the mergeable fit and the lookup shared by the encoders."""
+
+    _infrequent_params = True
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        import inspect
+
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ParameterError(
+                    f"{self._name} has no parameter {name!r}; valid: {', '.join(valid)}"
+                )
+            setattr(self, name, value)
+        self.__dict__.pop("_tables_cache", None)
+        return self
+
+    def __repr__(self) -> str:
+        import inspect
+
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        shown = [
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if not (type(v) is type(defaults.get(k)) and _same(v, defaults.get(k)))
+        ]
+        return f"{self._name}({', '.join(shown)})"
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def _validate_params(self) -> None:
+        if not (isinstance(self.categories, str) and self.categories == "auto"):
+            if isinstance(self.categories, str) or not hasattr(self.categories, "__len__"):
+                raise ParameterError(
+                    f"{self._name}: categories must be 'auto' or a list of lists, got "
+                    f"{self.categories!r}"
+                )
+        if not self._infrequent_params:
+            return
+        mf = self.min_frequency
+        if mf is not None:
+            if isinstance(mf, bool) or not isinstance(mf, numbers.Real):
+                raise ParameterError(f"{self._name}: min_frequency must be a number, got {mf!r}")
+            if isinstance(mf, numbers.Integral) and mf < 1:
+                raise ParameterError(f"{self._name}: min_frequency must be >= 1, got {mf}")
+            if not isinstance(mf, numbers.Integral) and not 0.0 < mf < 1.0:
+                raise ParameterError(
+                    f"{self._name}: a fractional min_frequency must be in (0, 1), got {mf}"
+                )
+        mc = self.max_categories
+        if mc is not None and (
+            isinstance(mc, bool) or not isinstance(mc, numbers.Integral) or mc < 1
+        ):
+            raise ParameterError(f"{self._name}: max_categories must be an int >= 1, got {mc!r}")
+
+    @property
+    def _infrequent_enabled(self) -> bool:
+        return self._infrequent_params and (
+            self.min_frequency is not None or self.max_categories is not None
+        )
+
+    # -- input ------------------------------------------------------------------------------
+
+    def _read(self, X) -> tuple[list[str] | None, list[CategoricalColumn], int]:
+        names, columns = columns_of(X, self._name)
+        return names, columns, row_count(columns)
+
+    def _label(self, j: int) -> str:
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {names[j]!r}" if names is not None else f"column {j}"
+
+    # -- fitting ------------------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "accumulator_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"{self._name} is not fitted yet: call fit or partial_fit before using it"
+            )
+
+    def _batch(self, X, expected: CategoryCounts | None) -> tuple[list | None, CategoryCounts]:
+        names, columns, rows = self._read(X)
+        if rows == 0:
+            raise DataError(f"{self._name}: cannot fit on 0 rows")
+        if expected is not None:
+            if names is not None and getattr(self, "feature_names_in_", None) is not None:
+                columns = self._select(names, columns)
+            elif len(columns) != expected.n_features:
+                raise SchemaError(
+                    f"{self._name}: batch has {len(columns)} columns, but the previous batches "
+                    f"had {expected.n_features}"
+                )
+            columns = [
+                _coerce(c, k, self._label(j)) if c.kind != k else c
+                for j, (c, k) in enumerate(zip(columns, expected.kinds, strict=True))
+            ]
+        return names, CategoryCounts.of_columns(columns)
+
+    def fit(self, X, y=None):
+        """Learn each column's categories (and their counts) from ``X``."""
+        self._validate_params()
+        names, counts = self._batch(X, None)
+        return self._commit(counts, names)
+
+    def partial_fit(self, X, y=None):
+        """Add the rows of ``X`` to the fit (the first call starts one)."""
+        self._validate_params()
+        if not self.is_fitted:
+            return self.fit(X)
+        _, counts = self._batch(X, self.accumulator_)
+        return self._commit(self.accumulator_.merge(counts), self._names_or_none())
+
+    def merge(self, other):
+        """Add the fit of ``other`` (same class and parameters, fitted on other rows)."""
+        if type(other) is not type(self):
+            raise ParameterError(f"cannot merge a {type(other).__name__} into a {self._name}")
+        if not _same(other.get_params(), self.get_params()):
+            raise ParameterError(f"{self._name}: cannot merge fits with different parameters")
+        self._check_fitted()
+        other._check_fitted()
+        if _names(other) != _names(self):
+            raise SchemaError(f"{self._name}: cannot merge fits over different columns")
+        return self._commit(self.accumulator_.merge(other.accumulator_), self._names_or_none())
+
+    def _names_or_none(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else list(names)
+
+    def _commit(self, counts: CategoryCounts, names):
+        if self.categories != "auto" and len(self.categories) != counts.n_features:
+            raise SchemaError(
+                f"{self._name}: categories has {len(self.categories)} lists, but X has "
+                f"{counts.n_features} columns"
+            )
+        columns = [
+            self._fit_column(j, kind, c, counts.n_rows, names)
+            for j, (kind, c) in enumerate(zip(counts.kinds, counts.columns, strict=True))
+        ]
+        fitted = self._fitted_attributes(columns)
+        # Everything is computed; now assign, so that a failure above changes nothing.
+        self._columns = columns
+        self._indexes = {}
+        self.__dict__.pop("_tables_cache", None)
+        self.categories_ = [self._public_categories(c) for c in columns]
+        self.n_features_in_ = counts.n_features
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.accumulator_ = counts
+        self._index_list()  # the lookup tables, built once per fit
+        return self
+
+    def _fitted_attributes(self, columns: list[_Column]) -> dict[str, Any]:
+        return {}
+
+    def _fit_column(self, j: int, kind: str, counted: tuple, n_rows: int, names) -> _Column:
+        label = f"column {names[j]!r}" if names is not None else f"column {j}"
+        seen = _decode_values(kind, counted)
+        seen_counts = np.asarray(counted[3], dtype=np.int64)
+        missing = int(counted[4])
+        if self.categories == "auto":
+            vocab = counted[:3]
+            categories, order, counts = seen, np.arange(len(seen)), seen_counts
+            has_missing = missing > 0
+        else:
+            given = list(self.categories[j])
+            has_missing = bool(given) and _is_nan(given[-1])
+            if has_missing:
+                given = given[:-1]
+            if any(_is_nan(v) for v in given):
+                raise ParameterError(
+                    f"{self._name}: {label}: NaN/None must be the last of the given categories"
+                )
+            if kind == "str" and not all(isinstance(v, str) for v in given):
+                raise ParameterError(
+                    f"{self._name}: {label}: the given categories must be strings, like the "
+                    "column's values"
+                )
+            try:
+                vocab, order = _encode_values(kind, given)
+            except (TypeError, ValueError) as exc:
+                raise ParameterError(
+                    f"{self._name}: {label}: given categories do not match the column's "
+                    f"{kind} values: {exc}"
+                ) from None
+            sorted_values = vocab[1]
+            if (kind != "str" and np.any(np.diff(np.asarray(sorted_values)) == 0)) or (
+                kind == "str" and len(set(given)) != len(given)
+            ):
+                raise ParameterError(f"{self._name}: {label}: the given categories repeat a value")
+            if kind != "str" and not np.array_equal(order, np.arange(len(order))):
+                raise ParameterError(
+                    f"{self._name}: {label}: numeric categories must be given in ascending order"
+                )
+            categories = np.array(given, dtype=object if kind == "str" else None)
+            if kind == "bool":
+                categories = categories.astype(bool)
+            # Fit counts of the given categories; a seen value outside them is unknown.
+            index = _backend.kernels().CategoryIndex(*vocab)
+            found = _lookup_counts(index, counted)
+            counts = np.zeros(len(given), dtype=np.int64)
+            known = found < len(given)
+            counts[order[found[known]]] = seen_counts[known]
+            unknown_values = seen[~known]
+            refuse = getattr(self, "handle_unknown", "error") == "error"
+            if refuse and (unknown_values.size or (missing and not has_missing)):
+                shown = unknown_values[:5].tolist() + (
+                    ["<missing>"] if missing and not has_missing else []
+                )
+                raise UnknownCategoryError(
+                    f"{self._name}: {label}: found categories {shown} during fit that are not "
+                    "in the given categories"
+                )
+            vocab = tuple(vocab)
+        infrequent = None
+        if self._infrequent_enabled:
+            infrequent = _identify_infrequent(
+                counts, n_rows, self.min_frequency, self.max_categories
+            )
+        return _Column(
+            kind,
+            vocab,
+            categories,
+            np.asarray(order, dtype=np.int64),
+            counts,
+            missing,
+            has_missing,
+            infrequent,
+        )
+
+    @staticmethod
+    def _public_categories(c: _Column) -> np.ndarray:
+        if not c.has_missing:
+            return c.categories
+        if c.kind == "float":
+            return np.append(c.categories.astype(np.float64), np.nan)
+        return np.append(c.categories.astype(object), np.array([np.nan], dtype=object))
+
+    @property
+    def infrequent_categories_(self) -> list[np.ndarray | None]:
+        """Per column, the categories grouped as infrequent (None where none is)."""
+        self._check_fitted()
+        return [None if c.infrequent is None else c.categories[c.infrequent] for c in self._columns]
+
+    # -- transforming -------------------------------------------------------------------------
+
+    def _index_list(self) -> list:
+        """This backend's lookup table of each column, built once and kept."""
+        backend = _backend.get_backend()
+        indexes = self._indexes.get(backend)
+        if indexes is None:
+            make = _backend.kernels().CategoryIndex
+            indexes = [make(*c.vocab) for c in self._columns]
+            self._indexes[backend] = indexes
+        return indexes
+
+    def _select(self, names: list[str], columns: list[CategoricalColumn]) -> list:
+        by_name = dict(zip(names, columns, strict=True))
+        fitted = list(self.feature_names_in_)
+        absent = [n for n in fitted if n not in by_name]
+        if absent:
+            raise SchemaError(f"{self._name}: input lacks the fitted column(s) {absent}")
+        return [by_name[n] for n in fitted]
+
+    def _codes(self, X) -> tuple[np.ndarray, list[int], list[int], list[CategoricalColumn]]:
+        """Lookup codes ``(k, rows)`` of ``X``, with unknown and missing counts per column."""
+        self._check_fitted()
+        names, columns, rows = self._read(X)
+        if names is not None and getattr(self, "feature_names_in_", None) is not None:
+            columns = self._select(names, columns)
+        elif len(columns) != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: X has {len(columns)} columns, but {self._name} was fitted on "
+                f"{self.n_features_in_}"
+            )
+        columns = [
+            _coerce(c, f.kind, self._label(j)) if c.kind != f.kind else c
+            for j, (c, f) in enumerate(zip(columns, self._columns, strict=True))
+        ]
+        codes, unknown, missing = _backend.kernels().lookup_codes(
+            self._index_list(), [c.chunks for c in columns], rows
+        )
+        return codes, unknown, missing, columns
+
+    def _refuse(self, j: int, codes: np.ndarray, column: CategoricalColumn, missing: bool):
+        c = self._columns[j]
+        code = c.n_codes if missing else c.n_codes + 1
+        row = int(np.flatnonzero(codes[j] == code)[0])
+        if missing:
+            raise UnknownCategoryError(
+                f"{self._name}: {self._label(j)}: missing value (None/NaN/null) at row {row}, "
+                "but no missing value was seen during fit; set handle_unknown to encode it"
+            )
+        raise UnknownCategoryError(
+            f"{self._name}: {self._label(j)}: unknown category {column.value(row)!r} at row "
+            f"{row} (not seen during fit); set handle_unknown to encode unknown categories"
+        )
+
+    def _tables(self) -> Any:
+        key = tuple(repr(v) for v in self.get_params().values())
+        cache = self.__dict__.get("_tables_cache")
+        if cache is None or cache[0] != key:
+            self._validate_params()
+            cache = (key, self._build_tables())
+            self._tables_cache = cache
+        return cache[1]
+
+    def _build_tables(self) -> Any:
+        raise NotImplementedError
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def _input_names(self, input_features=None) -> list[str]:
+        self._check_fitted()
+        if input_features is None:
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                return [f"x{i}" for i in range(self.n_features_in_)]
+            return [str(n) for n in names]
+        names = [str(n) for n in input_features]
+        if len(names) != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: input_features has {len(names)} names, but "
+                f"{self.n_features_in_} columns were fitted"
+            )
+        return names
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(self._input_names(input_features), dtype=object)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return repr(a) == repr(b)
+
+
+def _names(encoder) -> list | None:
+    names = getattr(encoder, "feature_names_in_", None)
+    return None if names is None else list(names)
+
+
+def _lookup_counts(index, counted: tuple) -> np.ndarray:
+    """The code of each counted category in another vocabulary (for explicit categories)."""
+    core_kind, values, offsets, _, _ = counted
+    if core_kind == "str":
+        n = len(offsets) - 1
+        chunk = ("utf8", np.asarray(offsets, dtype=np.int64), values, None, 0)
+    else:
+        n = len(values)
+        chunk = (core_kind, values, None)
+    codes, _, _ = _backend.kernels().lookup_codes([index], [[chunk]], n)
+    return codes[0].astype(np.int64)
+
+
+def _coerce(column: CategoricalColumn, kind: str, label: str) -> CategoricalColumn:
+    """A column in the kind it was fitted with, where that loses nothing."""
+    have = column.kind
+    if CORE_KIND[have] == CORE_KIND[kind]:
+        return column  # booleans and integers share lookups
+    if have in ("int", "bool") and kind == "float":
+        chunks = [("float", np.asarray(c[1], dtype=np.float64), c[2]) for c in column.chunks]
+        return CategoricalColumn("float", chunks, column.source, column.length)
+    if have == "float" and kind in ("int", "bool"):
+        chunks = []
+        for c in column.chunks:
+            values = np.asarray(c[1], dtype=np.float64)
+            missing = np.isnan(values) if c[2] is None else (np.isnan(values) | c[2])
+            whole = np.where(missing, 0.0, values)
+            if np.any(whole != np.round(whole)) or np.any(np.abs(whole) > 2.0**63):
+                raise SchemaError(f"{label}: fitted on integer categories, got non-integral floats")
+            chunks.append(("int", whole.astype(np.int64), missing if missing.any() else None))
+        return CategoricalColumn(kind, chunks, column.source, column.length)
+    what = {"str": "strings", "int": "integers", "bool": "booleans", "float": "floats"}
+    raise SchemaError(f"{label}: fitted on {what[kind]}, got {what[have]}")
+
+
+def _scipy_sparse():
+    try:
+        from scipy import sparse
+    except ImportError:  # pragma: no cover - exercised in an environment without scipy
+        raise ImportError(
+            "sparse output needs scipy: `pip install scipy`, or pass sparse_output=False for "
+            "a dense NumPy array"
+        ) from None
+    return sparse
+
+
+def _output_dtype(dtype, owner: str) -> np.dtype:
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise ParameterError(f"{owner}: dtype {dtype!r} is not a NumPy dtype") from None
+    if d.kind not in "fiub":
+        raise ParameterError(f"{owner}: dtype must be numeric, got {d}")
+    return d
+
+
+def _assemble_dense(kernel, dtype: np.dtype, *args):
+    """Run a float kernel in float32 or float64 and cast to other requested dtypes."""
+    if dtype == np.float32:
+        return kernel(*args, True)
+    out = kernel(*args, False)
+    return out if dtype == np.float64 else out.astype(dtype)
+
+
+class OneHotEncoder(_Encoder):
+    """One output column per category of each input column (scikit-learn's OneHotEncoder).
+
+    Parameters follow scikit-learn: ``categories`` ("auto" or one list per column),
+    ``drop`` (None, "first", "if_binary"), ``handle_unknown`` ("error", "ignore",
+    "infrequent_if_exist", "warn"), ``min_frequency`` and ``max_categories`` (group rare
+    categories into one ``infrequent_sklearn`` column), ``sparse_output`` (scipy CSR, the
+    default, needs scipy; else a dense NumPy array) and ``dtype``.
+
+    Output columns per input column: frequent categories in ``categories_`` order, then the
+    missing column (``<name>_nan``) if missing is a category, then ``<name>_infrequent_sklearn``.
+    Unlike scikit-learn, a missing value is never grouped as infrequent (scikit-learn's
+    OrdinalEncoder rule, applied to both encoders): ``max_categories`` counts the frequent
+    categories and the infrequent column, and the missing column comes in addition.
+
+    Example
+    -------
+    >>> import fastprep as fp
+    >>> enc = fp.OneHotEncoder(sparse_output=False).fit({"color": ["red", "blue", "red"]})
+    >>> enc.transform({"color": ["blue", "red"]})
+    array([[1., 0.],
+           [0., 1.]])
+    >>> enc.get_feature_names_out().tolist()
+    ['color_blue', 'color_red']
+    """
+
+    def __init__(
+        self,
+        *,
+        categories="auto",
+        drop=None,
+        sparse_output: bool = True,
+        dtype=np.float64,
+        handle_unknown: str = "error",
+        min_frequency=None,
+        max_categories=None,
+    ):
+        self.categories = categories
+        self.drop = drop
+        self.sparse_output = sparse_output
+        self.dtype = dtype
+        self.handle_unknown = handle_unknown
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.drop not in (None, "first", "if_binary"):
+            raise ParameterError(
+                f"{self._name}: drop must be None, 'first' or 'if_binary', got {self.drop!r}"
+            )
+        if self.handle_unknown not in ("error", "ignore", "infrequent_if_exist", "warn"):
+            raise ParameterError(
+                f"{self._name}: handle_unknown must be 'error', 'ignore', "
+                f"'infrequent_if_exist' or 'warn', got {self.handle_unknown!r}"
+            )
+        _output_dtype(self.dtype, self._name)
+
+    def _layout(self, c: _Column) -> tuple[np.ndarray, int | None, int | None, int]:
+        """Output index (before drop) per position, of missing, of infrequent; and width."""
+        m = len(c.categories)
+        infrequent = c.infrequent if c.infrequent is not None else np.zeros(m, dtype=bool)
+        out = np.empty(m, dtype=np.int64)
+        n_frequent = int(m - infrequent.sum())
+        out[~infrequent] = np.arange(n_frequent)
+        at = n_frequent
+        missing_at = None
+        if c.has_missing:
+            missing_at, at = at, at + 1
+        infrequent_at = None
+        if infrequent.any():
+            out[infrequent] = at
+            infrequent_at, at = at, at + 1
+        return out, missing_at, infrequent_at, at
+
+    def _drop_index(self, width: int) -> int | None:
+        if self.drop == "first":
+            return 0
+        if self.drop == "if_binary" and width == 2:
+            return 0
+        return None
+
+    def _build_tables(self):
+        tables, offsets, _names = [], [], []
+        width = 0
+        for c in self._columns:
+            out, missing_at, infrequent_at, n_out = self._layout(c)
+            dropped = self._drop_index(n_out)
+
+            def final(t, dropped=dropped):
+                if t is None or t == dropped:
+                    return -1
+                return t - 1 if dropped is not None and t > dropped else t
+
+            if self.handle_unknown in ("infrequent_if_exist", "warn"):
+                unknown = final(infrequent_at)
+            else:
+                unknown = -1
+            table = np.empty(c.n_codes + 2, dtype=np.int32)
+            table[: c.n_codes] = [final(int(t)) for t in out[c.order]]
+            table[c.n_codes] = final(missing_at) if c.has_missing else unknown
+            table[c.n_codes + 1] = unknown
+            tables.append(table)
+            offsets.append(width)
+            width += n_out - (dropped is not None)
+        return tables, offsets, width
+
+    def _fitted_attributes(self, columns):
+        drops = []
+        for c in columns:
+            out, missing_at, _infrequent_at, n_out = self._layout(c)
+            d = self._drop_index(n_out)
+            if d is None:
+                drops.append(None)
+            elif d == missing_at:
+                drops.append(len(c.categories))
+            else:
+                drops.append(int(np.flatnonzero(out == d)[0]))
+        return {"drop_idx_": None if self.drop is None else np.array(drops, dtype=object)}
+
+    def transform(self, X):
+        """One-hot encode ``X``: scipy CSR if ``sparse_output`` else a dense NumPy array."""
+        self._validate_params()
+        dtype = _output_dtype(self.dtype, self._name)
+        sparse = _scipy_sparse() if self.sparse_output else None
+        codes, unknown, missing, columns = self._codes(X)
+        tables, offsets, width = self._tables()
+        with_unknown = []
+        for j, c in enumerate(self._columns):
+            unseen_missing = missing[j] > 0 and not c.has_missing
+            if self.handle_unknown == "error":
+                if unknown[j]:
+                    self._refuse(j, codes, columns[j], missing=False)
+                if unseen_missing:
+                    self._refuse(j, codes, columns[j], missing=True)
+            elif unknown[j] or unseen_missing:
+                with_unknown.append(j)
+        if with_unknown and (self.handle_unknown == "warn" or self.drop is not None):
+            where = "the infrequent category" if self.handle_unknown != "ignore" else "all zeros"
+            warnings.warn(
+                f"{self._name}: unknown categories in columns "
+                f"{[self._label(j) for j in with_unknown]} are encoded as {where}",
+                UserWarning,
+                stacklevel=2,
+            )
+        k = _backend.kernels()
+        if sparse is None:
+            return _assemble_dense(k.onehot_dense, dtype, codes, tables, offsets, width)
+        indptr, indices = k.onehot_csr(codes, tables, offsets, width)
+        if indptr[-1] < 2**31:
+            indptr = indptr.astype(np.int32)
+        else:
+            indices = indices.astype(np.int64)
+        data = np.ones(indices.size, dtype=dtype)
+        return sparse.csr_matrix((data, indices, indptr), shape=(codes.shape[1], width))
+
+    def _transformed_categories(self, c: _Column) -> list:
+        out, missing_at, infrequent_at, n_out = self._layout(c)
+        names: list = [None] * n_out
+        for p, t in enumerate(out):
+            if infrequent_at is None or t != infrequent_at:
+                names[t] = c.categories[p]
+        if missing_at is not None:
+            names[missing_at] = np.nan
+        if infrequent_at is not None:
+            names[infrequent_at] = INFREQUENT_NAME
+        dropped = self._drop_index(n_out)
+        if dropped is not None:
+            del names[dropped]
+        return names
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``<input name>_<category>`` for every output column, as scikit-learn names them."""
+        inputs = self._input_names(input_features)
+        names = [
+            f"{name}_{cat}"
+            for name, c in zip(inputs, self._columns, strict=True)
+            for cat in self._transformed_categories(c)
+        ]
+        return np.asarray(names, dtype=object)
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Categories back from one-hot rows (dense or sparse): an object array. An all-zero
+        block is the dropped category, or None (an ignored unknown); the infrequent column
+        gives ``"infrequent_sklearn"``."""
+        self._check_fitted()
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        x = np.asarray(X)
+        _, _, width = self._tables()
+        if x.ndim != 2 or x.shape[1] != width:
+            raise SchemaError(
+                f"{self._name}: X has shape {x.shape}, but the transform outputs {width} columns"
+            )
+        out = np.empty((x.shape[0], len(self._columns)), dtype=object)
+        at = 0
+        for j, c in enumerate(self._columns):
+            cats = self._transformed_categories(c)
+            _, _, _, n_out = self._layout(c)
+            dropped = self._drop_index(n_out)
+            block = x[:, at : at + len(cats)]
+            at += len(cats)
+            empty = ~block.any(axis=1) if block.shape[1] else np.ones(x.shape[0], dtype=bool)
+            picked = np.argmax(block, axis=1) if block.shape[1] else np.zeros(x.shape[0], int)
+            col = (
+                np.array([*cats, None], dtype=object)[picked]
+                if cats
+                else np.full(x.shape[0], None, dtype=object)
+            )
+            if dropped is not None:
+                full = self._transformed_categories_undropped(c)
+                col[empty] = full[dropped]
+            else:
+                col[empty] = None
+            out[:, j] = col
+        return out
+
+    def _transformed_categories_undropped(self, c: _Column) -> list:
+        drop, self.drop = self.drop, None
+        try:
+            return self._transformed_categories(c)
+        finally:
+            self.drop = drop
+
+
+class OrdinalEncoder(_Encoder):
+    """Each category's position in ``categories_`` as a number (scikit-learn's OrdinalEncoder).
+
+    ``handle_unknown="use_encoded_value"`` writes ``unknown_value`` for unknown categories;
+    missing values always get ``encoded_missing_value`` (default NaN), even when fit saw none
+    (scikit-learn treats an unseen NaN as unknown). Infrequent categories (``min_frequency``,
+    ``max_categories``) share the code after the frequent ones.
+
+    Example
+    -------
+    >>> import fastprep as fp
+    >>> enc = fp.OrdinalEncoder().fit({"size": ["S", "M", "L", None]})
+    >>> enc.transform({"size": ["M", None, "S"]})
+    array([[ 1.],
+           [nan],
+           [ 2.]])
+    """
+
+    def __init__(
+        self,
+        *,
+        categories="auto",
+        dtype=np.float64,
+        handle_unknown: str = "error",
+        unknown_value=None,
+        encoded_missing_value=np.nan,
+        min_frequency=None,
+        max_categories=None,
+    ):
+        self.categories = categories
+        self.dtype = dtype
+        self.handle_unknown = handle_unknown
+        self.unknown_value = unknown_value
+        self.encoded_missing_value = encoded_missing_value
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.handle_unknown not in ("error", "use_encoded_value"):
+            raise ParameterError(
+                f"{self._name}: handle_unknown must be 'error' or 'use_encoded_value', got "
+                f"{self.handle_unknown!r}"
+            )
+        dtype = _output_dtype(self.dtype, self._name)
+        uv = self.unknown_value
+        if self.handle_unknown == "use_encoded_value":
+            if _is_nan(uv) and uv is not None:
+                if dtype.kind != "f":
+                    raise ParameterError(
+                        f"{self._name}: unknown_value NaN needs a float dtype, got {dtype}"
+                    )
+            elif isinstance(uv, bool) or not isinstance(uv, numbers.Integral):
+                raise ParameterError(
+                    f"{self._name}: unknown_value must be an int or NaN with "
+                    f"handle_unknown='use_encoded_value', got {uv!r}"
+                )
+        elif uv is not None:
+            raise ParameterError(
+                f"{self._name}: unknown_value is only used with "
+                f"handle_unknown='use_encoded_value', got {uv!r}"
+            )
+        emv = self.encoded_missing_value
+        if not (_is_nan(emv) and emv is not None) and (
+            isinstance(emv, bool) or not isinstance(emv, numbers.Real)
+        ):
+            raise ParameterError(
+                f"{self._name}: encoded_missing_value must be a number or NaN, got {emv!r}"
+            )
+        if dtype.kind != "f" and _is_nan(emv):
+            raise ParameterError(
+                f"{self._name}: encoded_missing_value is NaN, which dtype {dtype} cannot hold; "
+                "set encoded_missing_value to a number or use a float dtype"
+            )
+
+    def _cardinality(self, c: _Column) -> int:
+        m = len(c.categories)
+        if c.infrequent is None:
+            return m
+        return int(m - c.infrequent.sum() + 1)
+
+    def _fitted_attributes(self, columns):
+        for j, c in enumerate(columns):
+            n = self._cardinality(c)
+            if self.handle_unknown == "use_encoded_value" and not _is_nan(self.unknown_value):
+                if 0 <= self.unknown_value < n:
+                    raise ParameterError(
+                        f"{self._name}: unknown_value {self.unknown_value} is already the code "
+                        f"of a category of column {j}"
+                    )
+            emv = self.encoded_missing_value
+            if c.has_missing and not _is_nan(emv) and 0 <= emv < n:
+                raise ParameterError(
+                    f"{self._name}: encoded_missing_value {emv} is already the code of a "
+                    f"category of column {j}"
+                )
+        return {}
+
+    def _build_tables(self):
+        tables = []
+        unknown = (
+            float(self.unknown_value) if self.handle_unknown == "use_encoded_value" else np.nan
+        )
+        for c in self._columns:
+            m = len(c.categories)
+            value = np.arange(m, dtype=np.float64)
+            if c.infrequent is not None:
+                n_frequent = int(m - c.infrequent.sum())
+                value[~c.infrequent] = np.arange(n_frequent)
+                value[c.infrequent] = n_frequent
+            table = np.empty(c.n_codes + 2, dtype=np.float64)
+            table[: c.n_codes] = value[c.order]
+            table[c.n_codes] = float(self.encoded_missing_value)
+            table[c.n_codes + 1] = unknown
+            tables.append(table)
+        return tables
+
+    def transform(self, X) -> np.ndarray:
+        """Codes of ``X`` as a dense array of ``dtype``."""
+        self._validate_params()
+        dtype = _output_dtype(self.dtype, self._name)
+        codes, unknown, _, columns = self._codes(X)
+        if self.handle_unknown == "error":
+            for j in range(len(self._columns)):
+                if unknown[j]:
+                    self._refuse(j, codes, columns[j], missing=False)
+        return _assemble_dense(_backend.kernels().gather_codes, dtype, codes, self._tables())
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Categories back from codes: an object array; ``unknown_value`` gives None,
+        ``encoded_missing_value`` NaN, the infrequent code ``"infrequent_sklearn"``."""
+        self._check_fitted()
+        x = np.asarray(X, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: X has shape {x.shape}, but {self.n_features_in_} columns were "
+                "fitted"
+            )
+        out = np.empty(x.shape, dtype=object)
+        for j, c in enumerate(self._columns):
+            frequent = c.categories if c.infrequent is None else c.categories[~c.infrequent]
+            labels = list(frequent) + ([INFREQUENT_NAME] if c.infrequent is not None else [])
+            col = np.full(x.shape[0], None, dtype=object)
+            v = x[:, j]
+            missing = (
+                np.isnan(v)
+                if _is_nan(self.encoded_missing_value)
+                else (v == self.encoded_missing_value)
+            )
+            ok = ~missing & (v >= 0) & (v < len(labels)) & (v == np.round(v))
+            ok &= ~np.isnan(v)
+            col[ok] = np.array(labels, dtype=object)[v[ok].astype(np.int64)]
+            col[missing] = np.nan
+            out[:, j] = col
+        return out
+
+
+class CountEncoder(_Encoder):
+    """Each category's count at fit (``normalize=True``: its frequency, count / rows).
+
+    Missing values get the count (frequency) of missing values at fit, 0 if there were none.
+    Unknown categories get ``unknown_value`` (default 0: "seen zero times") under
+    ``handle_unknown="value"``, or raise under ``"error"``. There is no scikit-learn
+    counterpart; the output is float64 (or ``dtype``).
+
+    Example
+    -------
+    >>> import fastprep as fp
+    >>> enc = fp.CountEncoder().fit({"city": ["a", "b", "a", None]})
+    >>> enc.transform({"city": ["a", "b", None, "z"]}).ravel().tolist()
+    [2.0, 1.0, 1.0, 0.0]
+    """
+
+    _infrequent_params = False
+
+    def __init__(
+        self,
+        *,
+        normalize: bool = False,
+        categories="auto",
+        handle_unknown: str = "value",
+        unknown_value: float = 0.0,
+        dtype=np.float64,
+    ):
+        self.normalize = normalize
+        self.categories = categories
+        self.handle_unknown = handle_unknown
+        self.unknown_value = unknown_value
+        self.dtype = dtype
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if not isinstance(self.normalize, (bool, np.bool_)):
+            raise ParameterError(f"{self._name}: normalize must be a bool, got {self.normalize!r}")
+        if self.handle_unknown not in ("value", "error"):
+            raise ParameterError(
+                f"{self._name}: handle_unknown must be 'value' or 'error', got "
+                f"{self.handle_unknown!r}"
+            )
+        if isinstance(self.unknown_value, bool) or not isinstance(self.unknown_value, numbers.Real):
+            raise ParameterError(
+                f"{self._name}: unknown_value must be a number, got {self.unknown_value!r}"
+            )
+        _output_dtype(self.dtype, self._name)
+
+    def _commit(self, counts, names):
+        super()._commit(counts, names)
+        self.n_rows_seen_ = counts.n_rows
+        self.counts_ = [
+            np.append(c.counts, c.missing) if c.has_missing else c.counts.copy()
+            for c in self._columns
+        ]
+        return self
+
+    def _build_tables(self):
+        scale = 1.0 / self.n_rows_seen_ if self.normalize else 1.0
+        tables = []
+        for c in self._columns:
+            table = np.empty(c.n_codes + 2, dtype=np.float64)
+            table[: c.n_codes] = c.counts[c.order] * scale
+            table[c.n_codes] = c.missing * scale
+            table[c.n_codes + 1] = float(self.unknown_value)
+            tables.append(table)
+        return tables
+
+    def transform(self, X) -> np.ndarray:
+        """Counts (or frequencies) of ``X``'s categories, a dense array of ``dtype``."""
+        self._validate_params()
+        dtype = _output_dtype(self.dtype, self._name)
+        codes, unknown, _, columns = self._codes(X)
+        if self.handle_unknown == "error":
+            for j in range(len(self._columns)):
+                if unknown[j]:
+                    self._refuse(j, codes, columns[j], missing=False)
+        return _assemble_dense(_backend.kernels().gather_codes, dtype, codes, self._tables())

@@ -1,0 +1,945 @@
+//! Categorical encoding: category counts at fit, a lookup table built once, and the one-hot,
+//! ordinal and count outputs at transform.
+//!
+//! Codes. For a vocabulary of `n` categories, a looked-up value gets a *code*: `0..n` for the
+//! category of that rank in the (sorted) vocabulary, `n` ([`missing_code`]) for a missing value
+//! (null, None, NaN) and `n + 1` ([`unknown_code`]) for a value not in the vocabulary. Each
+//! encoder turns codes into output through a per-column table of `n + 2` entries, computed once
+//! from the fitted state; so the policies for missing, unknown and infrequent values live in
+//! those tables and the kernels below stay branch-free and identical for every encoder.
+
+use foldhash::fast::FixedState;
+use hashbrown::{HashMap, HashTable};
+use rayon::prelude::*;
+use std::hash::BuildHasher;
+
+use crate::parallel::max_threads;
+use crate::strings::{Chunk, Column, Offsets, StrArray};
+use crate::{Element, Error, Result};
+
+/// The fixed seed keeps hashing deterministic across runs and machines (only speed depends
+/// on it, never a result).
+const SEED: u64 = 0x5eed_fa57_b7e9_0001;
+/// Rows per parallel block of a lookup.
+const BLOCK_ROWS: usize = 1 << 14;
+/// Columns shorter than this are looked up on the calling thread.
+const PARALLEL_MIN_ROWS: usize = 1 << 16;
+
+pub fn missing_code(n_categories: usize) -> u32 {
+    n_categories as u32
+}
+
+pub fn unknown_code(n_categories: usize) -> u32 {
+    n_categories as u32 + 1
+}
+
+/// The sorted distinct categories of one column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Vocab {
+    /// UTF-8 strings sorted by bytes (= by code point, as Python sorts `str`), stored as one
+    /// data buffer plus `len + 1` offsets.
+    Str { data: Vec<u8>, offsets: Vec<i64> },
+    /// Integers (booleans as 0/1), ascending.
+    Int(Vec<i64>),
+    /// Floats, ascending, never NaN, `-0.0` folded into `0.0`.
+    Float(Vec<f64>),
+}
+
+impl Vocab {
+    pub fn len(&self) -> usize {
+        match self {
+            Vocab::Str { offsets, .. } => offsets.len().saturating_sub(1),
+            Vocab::Int(v) => v.len(),
+            Vocab::Float(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn strings(&self) -> Result<Option<StrArray<'_>>> {
+        match self {
+            Vocab::Str { data, offsets } => {
+                Ok(Some(StrArray::utf8(Offsets::I64(offsets), data, None)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Checks what a vocabulary coming from outside (an artifact, a user's `categories`) must
+    /// satisfy: valid offsets, strictly increasing values, no NaN.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Vocab::Str { .. } => {
+                let s = self
+                    .strings()?
+                    .ok_or_else(|| Error::Shape("not strings".into()))?;
+                for i in 1..s.len() {
+                    if s.get(i - 1) >= s.get(i) {
+                        return Err(Error::Shape(
+                            "categories must be sorted and distinct".into(),
+                        ));
+                    }
+                }
+            }
+            Vocab::Int(v) => {
+                if v.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(Error::Shape(
+                        "categories must be sorted and distinct".into(),
+                    ));
+                }
+            }
+            Vocab::Float(v) => {
+                if v.iter().any(|x| x.is_nan()) || v.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(Error::Shape(
+                        "categories must be sorted, distinct and not NaN".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What fitting sees of one column: each category's count and the number of missing values.
+/// A mergeable accumulator: `merge` of the counts of two parts equals the counts of both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counts {
+    pub vocab: Vocab,
+    pub counts: Vec<i64>,
+    pub missing: i64,
+}
+
+#[inline]
+fn float_key(x: f64) -> u64 {
+    // -0.0 == 0.0 as a category; NaN never reaches here (it is missing).
+    if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
+fn kind_error(column: &str, chunk: &Chunk<'_>) -> Error {
+    let got = match chunk {
+        Chunk::Str(_) | Chunk::Dict { .. } => "strings",
+        Chunk::Int { .. } => "integers",
+        Chunk::Float { .. } => "floats",
+    };
+    Error::Shape(format!("a vocabulary of {column} cannot look up {got}"))
+}
+
+/// Distinct strings with their counts, in first-seen order, borrowing the input's bytes.
+struct StrCounter<'a> {
+    table: HashTable<u32>,
+    keys: Vec<&'a [u8]>,
+    counts: Vec<i64>,
+    hasher: FixedState,
+}
+
+impl<'a> StrCounter<'a> {
+    fn new() -> Self {
+        Self {
+            table: HashTable::new(),
+            keys: Vec::new(),
+            counts: Vec::new(),
+            hasher: FixedState::with_seed(SEED),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: &'a [u8], weight: i64) {
+        let hasher = &self.hasher;
+        let keys = &mut self.keys;
+        let h = hasher.hash_one(key);
+        match self.table.find(h, |&i| keys[i as usize] == key) {
+            Some(&i) => self.counts[i as usize] += weight,
+            None => {
+                let i = keys.len() as u32;
+                keys.push(key);
+                self.counts.push(weight);
+                self.table
+                    .insert_unique(h, i, |&j| hasher.hash_one(keys[j as usize]));
+            }
+        }
+    }
+
+    fn into_counts(self, missing: i64) -> Counts {
+        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.keys[a as usize].cmp(self.keys[b as usize]));
+        let total: usize = self.keys.iter().map(|k| k.len()).sum();
+        let mut data = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        offsets.push(0);
+        let mut counts = Vec::with_capacity(order.len());
+        for &i in &order {
+            data.extend_from_slice(self.keys[i as usize]);
+            offsets.push(data.len() as i64);
+            counts.push(self.counts[i as usize]);
+        }
+        Counts {
+            vocab: Vocab::Str { data, offsets },
+            counts,
+            missing,
+        }
+    }
+}
+
+/// Counts the categories of one column (`name` only labels errors).
+pub fn count(column: &Column<'_>) -> Result<Counts> {
+    let Some(first) = column.chunks.first() else {
+        return Err(Error::Shape("a column needs at least one chunk".into()));
+    };
+    match first {
+        Chunk::Str(_) | Chunk::Dict { .. } => count_strings(column),
+        Chunk::Int { .. } => count_numbers(column, false),
+        Chunk::Float { .. } => count_numbers(column, true),
+    }
+}
+
+fn count_strings(column: &Column<'_>) -> Result<Counts> {
+    let mut counter = StrCounter::new();
+    let mut missing = 0i64;
+    for chunk in &column.chunks {
+        match chunk {
+            Chunk::Str(s) => {
+                for i in 0..s.len() {
+                    match s.get(i) {
+                        Some(v) => counter.add(v, 1),
+                        None => missing += 1,
+                    }
+                }
+            }
+            Chunk::Dict {
+                indices,
+                validity,
+                dictionary,
+            } => {
+                let mut per_entry = vec![0i64; dictionary.len()];
+                for i in 0..indices.len() {
+                    if validity.is_some_and(|v| !v.is_valid(i)) {
+                        missing += 1;
+                    } else if let Some(c) = per_entry.get_mut(indices.get(i) as usize) {
+                        *c += 1;
+                    }
+                }
+                for (k, &c) in per_entry.iter().enumerate() {
+                    if c == 0 {
+                        continue;
+                    }
+                    match dictionary.get(k) {
+                        Some(v) => counter.add(v, c),
+                        None => missing += c,
+                    }
+                }
+            }
+            other => return Err(kind_error("strings", other)),
+        }
+    }
+    Ok(counter.into_counts(missing))
+}
+
+fn count_numbers(column: &Column<'_>, float: bool) -> Result<Counts> {
+    let mut table: HashMap<u64, i64, FixedState> =
+        HashMap::with_hasher(FixedState::with_seed(SEED));
+    let mut missing = 0i64;
+    for chunk in &column.chunks {
+        match (chunk, float) {
+            (Chunk::Int { values, missing: m }, false) => {
+                Chunk::numeric_missing(values.len(), *m)?;
+                for (i, &v) in values.iter().enumerate() {
+                    if m.is_some_and(|m| m[i]) {
+                        missing += 1;
+                    } else {
+                        *table.entry(v as u64).or_insert(0) += 1;
+                    }
+                }
+            }
+            (Chunk::Float { values, missing: m }, true) => {
+                Chunk::numeric_missing(values.len(), *m)?;
+                for (i, &v) in values.iter().enumerate() {
+                    if v.is_nan() || m.is_some_and(|m| m[i]) {
+                        missing += 1;
+                    } else {
+                        *table.entry(float_key(v)).or_insert(0) += 1;
+                    }
+                }
+            }
+            (other, _) => return Err(kind_error(if float { "floats" } else { "integers" }, other)),
+        }
+    }
+    let mut pairs: Vec<(u64, i64)> = table.into_iter().collect();
+    let (vocab, counts) = if float {
+        pairs.sort_unstable_by(|a, b| f64::from_bits(a.0).total_cmp(&f64::from_bits(b.0)));
+        let values = pairs.iter().map(|p| f64::from_bits(p.0)).collect();
+        (Vocab::Float(values), pairs.iter().map(|p| p.1).collect())
+    } else {
+        pairs.sort_unstable_by_key(|p| p.0 as i64);
+        let values = pairs.iter().map(|p| p.0 as i64).collect();
+        (Vocab::Int(values), pairs.iter().map(|p| p.1).collect())
+    };
+    Ok(Counts {
+        vocab,
+        counts,
+        missing,
+    })
+}
+
+/// Merges two sorted count lists: the union of categories, counts added. Order-free, so any
+/// partition of the rows merged in any order gives the same result.
+pub fn merge(a: &Counts, b: &Counts) -> Result<Counts> {
+    let missing = a.missing + b.missing;
+    let count = |(i, j): (Option<usize>, Option<usize>)| {
+        i.map_or(0, |i| a.counts[i]) + j.map_or(0, |j| b.counts[j])
+    };
+    let (vocab, steps) = match (&a.vocab, &b.vocab) {
+        (Vocab::Str { .. }, Vocab::Str { .. }) => {
+            let (Some(sa), Some(sb)) = (a.vocab.strings()?, b.vocab.strings()?) else {
+                return Err(Error::Shape("not strings".into()));
+            };
+            let steps = union(sa.len(), sb.len(), |i, j| sa.get(i).cmp(&sb.get(j)));
+            let mut data = Vec::new();
+            let mut offsets = Vec::with_capacity(steps.len() + 1);
+            offsets.push(0i64);
+            for &(i, j) in &steps {
+                let value = match (i, j) {
+                    (Some(i), _) => sa.get(i),
+                    (None, Some(j)) => sb.get(j),
+                    (None, None) => None,
+                };
+                data.extend_from_slice(value.unwrap_or_default());
+                offsets.push(data.len() as i64);
+            }
+            (Vocab::Str { data, offsets }, steps)
+        }
+        (Vocab::Int(va), Vocab::Int(vb)) => {
+            let steps = union(va.len(), vb.len(), |i, j| va[i].cmp(&vb[j]));
+            let values = steps
+                .iter()
+                .map(|&(i, j)| i.map_or_else(|| j.map_or(0, |j| vb[j]), |i| va[i]));
+            (Vocab::Int(values.collect()), steps)
+        }
+        (Vocab::Float(va), Vocab::Float(vb)) => {
+            let steps = union(va.len(), vb.len(), |i, j| va[i].total_cmp(&vb[j]));
+            let values = steps
+                .iter()
+                .map(|&(i, j)| i.map_or_else(|| j.map_or(0.0, |j| vb[j]), |i| va[i]));
+            (Vocab::Float(values.collect()), steps)
+        }
+        _ => {
+            return Err(Error::Shape(
+                "cannot merge category counts of different kinds (strings, integers, floats)"
+                    .into(),
+            ))
+        }
+    };
+    let counts = steps.iter().map(|&step| count(step)).collect();
+    Ok(Counts {
+        vocab,
+        counts,
+        missing,
+    })
+}
+
+/// The union of two sorted sequences as steps `(index in a, index in b)`; `cmp(i, j)` compares
+/// `a[i]` with `b[j]`.
+fn union(
+    na: usize,
+    nb: usize,
+    cmp: impl Fn(usize, usize) -> std::cmp::Ordering,
+) -> Vec<(Option<usize>, Option<usize>)> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let mut steps = Vec::with_capacity(na.max(nb));
+    let (mut i, mut j) = (0, 0);
+    while i < na || j < nb {
+        let order = if i == na {
+            Greater
+        } else if j == nb {
+            Less
+        } else {
+            cmp(i, j)
+        };
+        match order {
+            Less => {
+                steps.push((Some(i), None));
+                i += 1;
+            }
+            Greater => {
+                steps.push((None, Some(j)));
+                j += 1;
+            }
+            Equal => {
+                steps.push((Some(i), Some(j)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    steps
+}
+
+/// A vocabulary's lookup table, built once (at fit or load) so that looking a value up costs
+/// the same whatever the number of categories.
+#[derive(Clone, Debug)]
+pub struct CategoryIndex {
+    vocab: Vocab,
+    table: HashTable<u32>,
+    numbers: HashMap<u64, u32, FixedState>,
+    hasher: FixedState,
+}
+
+impl CategoryIndex {
+    /// Builds the table; refuses an invalid vocabulary (unsorted, duplicated, NaN).
+    pub fn new(vocab: Vocab) -> Result<Self> {
+        vocab.validate()?;
+        let hasher = FixedState::with_seed(SEED);
+        let mut table = HashTable::new();
+        let mut numbers = HashMap::with_hasher(hasher.clone());
+        match &vocab {
+            Vocab::Str { .. } => {
+                if let Some(s) = vocab.strings()? {
+                    table.reserve(s.len(), |_: &u32| 0);
+                    let keys: Vec<&[u8]> =
+                        (0..s.len()).map(|i| s.get(i).unwrap_or_default()).collect();
+                    for (i, key) in keys.iter().enumerate() {
+                        table.insert_unique(hasher.hash_one(key), i as u32, |&j| {
+                            hasher.hash_one(keys[j as usize])
+                        });
+                    }
+                }
+            }
+            Vocab::Int(v) => {
+                numbers.reserve(v.len());
+                for (i, &x) in v.iter().enumerate() {
+                    numbers.insert(x as u64, i as u32);
+                }
+            }
+            Vocab::Float(v) => {
+                numbers.reserve(v.len());
+                for (i, &x) in v.iter().enumerate() {
+                    numbers.insert(float_key(x), i as u32);
+                }
+            }
+        }
+        Ok(Self {
+            vocab,
+            table,
+            numbers,
+            hasher,
+        })
+    }
+
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    pub fn len(&self) -> usize {
+        self.vocab.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vocab.is_empty()
+    }
+
+    #[inline]
+    fn code_str(&self, strings: &StrArray<'_>, key: &[u8]) -> u32 {
+        let h = self.hasher.hash_one(key);
+        match self
+            .table
+            .find(h, |&i| strings.get(i as usize) == Some(key))
+        {
+            Some(&i) => i,
+            None => unknown_code(self.len()),
+        }
+    }
+
+    #[inline]
+    fn code_number(&self, key: u64) -> u32 {
+        self.numbers
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| unknown_code(self.len()))
+    }
+
+    /// Codes of `column`, written to `codes` (one per row). Returns how many values were
+    /// unknown and how many missing; missing values get `missing_code` whether or not the
+    /// vocabulary saw any.
+    pub fn lookup(&self, column: &Column<'_>, codes: &mut [u32]) -> Result<Found> {
+        if codes.len() != column.len() {
+            return Err(Error::Shape(format!(
+                "{} codes for a column of {} values",
+                codes.len(),
+                column.len()
+            )));
+        }
+        let strings = self.vocab.strings()?;
+        let (missing, unknown) = (missing_code(self.len()), unknown_code(self.len()));
+        let mut found = Found::default();
+        let mut start = 0usize;
+        for chunk in &column.chunks {
+            let out = &mut codes[start..start + chunk.len()];
+            start += chunk.len();
+            let block = |first: usize, out: &mut [u32]| -> Found {
+                let mut n_unknown = 0usize;
+                match (chunk, &strings) {
+                    (Chunk::Str(s), Some(vocab)) => {
+                        for (k, code) in out.iter_mut().enumerate() {
+                            *code = match s.get(first + k) {
+                                Some(v) => self.code_str(vocab, v),
+                                None => missing,
+                            };
+                            n_unknown += usize::from(*code == unknown);
+                        }
+                    }
+                    (Chunk::Int { values, missing: m }, None) => {
+                        for (k, code) in out.iter_mut().enumerate() {
+                            let i = first + k;
+                            *code = if m.is_some_and(|m| m[i]) {
+                                missing
+                            } else {
+                                self.code_number(values[i] as u64)
+                            };
+                            n_unknown += usize::from(*code == unknown);
+                        }
+                    }
+                    (Chunk::Float { values, missing: m }, None) => {
+                        for (k, code) in out.iter_mut().enumerate() {
+                            let i = first + k;
+                            let v = values[i];
+                            *code = if v.is_nan() || m.is_some_and(|m| m[i]) {
+                                missing
+                            } else {
+                                self.code_number(float_key(v))
+                            };
+                            n_unknown += usize::from(*code == unknown);
+                        }
+                    }
+                    _ => {}
+                }
+                let n_missing = out.iter().filter(|&&c| c == missing).count();
+                Found {
+                    unknown: n_unknown,
+                    missing: n_missing,
+                }
+            };
+            match (chunk, &strings, &self.vocab) {
+                (Chunk::Str(_), Some(_), _)
+                | (Chunk::Int { .. }, None, Vocab::Int(_))
+                | (Chunk::Float { .. }, None, Vocab::Float(_)) => {
+                    if let Chunk::Int { missing: m, .. } | Chunk::Float { missing: m, .. } = chunk {
+                        Chunk::numeric_missing(chunk.len(), *m)?;
+                    }
+                    found = found + split(out, block);
+                }
+                (
+                    Chunk::Dict {
+                        indices,
+                        validity,
+                        dictionary,
+                    },
+                    Some(vocab),
+                    _,
+                ) => {
+                    let entry_codes: Vec<u32> = (0..dictionary.len())
+                        .map(|k| match dictionary.get(k) {
+                            Some(v) => self.code_str(vocab, v),
+                            None => missing,
+                        })
+                        .collect();
+                    for (i, code) in out.iter_mut().enumerate() {
+                        *code = if validity.is_some_and(|v| !v.is_valid(i)) {
+                            missing
+                        } else {
+                            entry_codes
+                                .get(indices.get(i) as usize)
+                                .copied()
+                                .unwrap_or(missing)
+                        };
+                        found.unknown += usize::from(*code == unknown);
+                        found.missing += usize::from(*code == missing);
+                    }
+                }
+                (other, _, _) => {
+                    let kind = match self.vocab {
+                        Vocab::Str { .. } => "strings",
+                        Vocab::Int(_) => "integers",
+                        Vocab::Float(_) => "floats",
+                    };
+                    return Err(kind_error(kind, other));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// What a lookup found besides categories: the number of unknown and of missing values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub unknown: usize,
+    pub missing: usize,
+}
+
+impl std::ops::Add for Found {
+    type Output = Found;
+
+    fn add(self, other: Found) -> Found {
+        Found {
+            unknown: self.unknown + other.unknown,
+            missing: self.missing + other.missing,
+        }
+    }
+}
+
+/// Runs `f(first_row, out_block)` over blocks of `out`, in parallel when worth it; sums results.
+fn split(out: &mut [u32], f: impl Fn(usize, &mut [u32]) -> Found + Sync) -> Found {
+    if out.len() < PARALLEL_MIN_ROWS || max_threads() == 1 {
+        return f(0, out);
+    }
+    out.par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, block)| f(b * BLOCK_ROWS, block))
+        .reduce(Found::default, |a, b| a + b)
+}
+
+/// Checks that every table has an entry for every code of its column.
+fn check_tables<T>(codes: &[&[u32]], tables: &[&[T]], rows: usize) -> Result<()> {
+    if codes.len() != tables.len() {
+        return Err(Error::Shape(format!(
+            "{} code columns but {} tables",
+            codes.len(),
+            tables.len()
+        )));
+    }
+    for (j, (c, t)) in codes.iter().zip(tables).enumerate() {
+        if c.len() != rows {
+            return Err(Error::Shape(format!(
+                "code column {j} has {} rows, expected {rows}",
+                c.len()
+            )));
+        }
+        if let Some(&bad) = c.iter().find(|&&code| code as usize >= t.len()) {
+            return Err(Error::Shape(format!(
+                "column {j}: code {bad} outside its table of {} entries",
+                t.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Ordinal and count encoding: `out[r, j] = tables[j][codes[j][r]]`, row-major.
+pub fn gather<T: Element>(
+    codes: &[&[u32]],
+    tables: &[&[f64]],
+    rows: usize,
+    out: &mut [T],
+) -> Result<()> {
+    check_tables(codes, tables, rows)?;
+    let k = codes.len();
+    if out.len() != rows * k {
+        return Err(Error::Shape("output has the wrong size".into()));
+    }
+    if k == 0 {
+        return Ok(());
+    }
+    let fill = |first: usize, block: &mut [T]| {
+        for (r, row) in block.chunks_exact_mut(k).enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                let code = codes[j][first + r] as usize;
+                *cell = T::from_f64(tables[j].get(code).copied().unwrap_or(f64::NAN));
+            }
+        }
+    };
+    row_blocks(out, k, rows, fill);
+    Ok(())
+}
+
+/// Dense one-hot: row `r` gets a 1 at `offsets[j] + tables[j][code]` for each column `j` whose
+/// table entry is not negative (negative = no column: dropped, ignored unknown). `out` is
+/// `rows × width`, row-major, written entirely.
+pub fn onehot_dense<T: Element>(
+    codes: &[&[u32]],
+    tables: &[&[i32]],
+    offsets: &[usize],
+    width: usize,
+    rows: usize,
+    out: &mut [T],
+) -> Result<()> {
+    check_onehot(codes, tables, offsets, width, rows)?;
+    if out.len() != rows * width {
+        return Err(Error::Shape("output has the wrong size".into()));
+    }
+    if width == 0 {
+        return Ok(());
+    }
+    let one = T::from_f64(1.0);
+    let fill = |first: usize, block: &mut [T]| {
+        block.fill(T::ZERO);
+        for (r, row) in block.chunks_exact_mut(width).enumerate() {
+            for j in 0..codes.len() {
+                let target = tables[j][codes[j][first + r] as usize];
+                if target >= 0 {
+                    if let Some(cell) = row.get_mut(offsets[j] + target as usize) {
+                        *cell = one;
+                    }
+                }
+            }
+        }
+    };
+    row_blocks(out, width, rows, fill);
+    Ok(())
+}
+
+fn check_onehot(
+    codes: &[&[u32]],
+    tables: &[&[i32]],
+    offsets: &[usize],
+    width: usize,
+    rows: usize,
+) -> Result<()> {
+    check_tables(codes, tables, rows)?;
+    if offsets.len() != codes.len() {
+        return Err(Error::Shape("one block offset per column expected".into()));
+    }
+    for (j, t) in tables.iter().enumerate() {
+        let end = offsets[j]
+            + t.iter()
+                .copied()
+                .max()
+                .unwrap_or(-1)
+                .max(-1)
+                .saturating_add(1) as usize;
+        if end > width {
+            return Err(Error::Shape(format!(
+                "column {j}: one-hot table points past the output width"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Sparse one-hot as CSR arrays `(indptr, indices)`; every stored value is 1, so the caller
+/// builds `data` in the dtype it wants. Indices are sorted within each row.
+pub fn onehot_csr(
+    codes: &[&[u32]],
+    tables: &[&[i32]],
+    offsets: &[usize],
+    width: usize,
+    rows: usize,
+) -> Result<(Vec<i64>, Vec<i32>)> {
+    check_onehot(codes, tables, offsets, width, rows)?;
+    if width > i32::MAX as usize {
+        return Err(Error::Shape(
+            "one-hot output wider than 2^31 columns".into(),
+        ));
+    }
+    let mut indptr = vec![0i64; rows + 1];
+    let per_row = |r: usize| {
+        codes
+            .iter()
+            .zip(tables)
+            .filter(|(c, t)| t[c[r] as usize] >= 0)
+            .count()
+    };
+    for r in 0..rows {
+        indptr[r + 1] = indptr[r] + per_row(r) as i64;
+    }
+    let nnz = indptr[rows] as usize;
+    let mut indices = vec![0i32; nnz];
+    let write = |first: usize, block: &mut [i32], rows_in_block: usize| {
+        let mut at = 0;
+        for r in first..first + rows_in_block {
+            for j in 0..codes.len() {
+                let target = tables[j][codes[j][r] as usize];
+                if target >= 0 {
+                    block[at] = (offsets[j] + target as usize) as i32;
+                    at += 1;
+                }
+            }
+        }
+    };
+    if rows * codes.len() < PARALLEL_MIN_ROWS || max_threads() == 1 {
+        write(0, &mut indices, rows);
+    } else {
+        // Cut the indices at row boundaries so that blocks are disjoint.
+        let mut blocks = Vec::new();
+        let mut rest: &mut [i32] = &mut indices;
+        let mut first = 0;
+        while first < rows {
+            let last = (first + BLOCK_ROWS).min(rows);
+            let len = (indptr[last] - indptr[first]) as usize;
+            let (head, tail) = rest.split_at_mut(len);
+            blocks.push((first, head, last - first));
+            rest = tail;
+            first = last;
+        }
+        blocks
+            .into_par_iter()
+            .for_each(|(first, block, n)| write(first, block, n));
+    }
+    Ok((indptr, indices))
+}
+
+/// Fills `out` (rows × `cols`, row-major) by blocks of whole rows, in parallel when worth it.
+fn row_blocks<T: Send>(
+    out: &mut [T],
+    cols: usize,
+    rows: usize,
+    fill: impl Fn(usize, &mut [T]) + Sync,
+) {
+    if rows < PARALLEL_MIN_ROWS / 4 || max_threads() == 1 || cols == 0 {
+        fill(0, out);
+        return;
+    }
+    let block_rows = (BLOCK_ROWS * 4 / cols).max(64);
+    out.par_chunks_mut(block_rows * cols)
+        .enumerate()
+        .for_each(|(b, block)| fill(b * block_rows, block));
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::strings::{Indices, Validity};
+
+    fn utf8<'a>(offsets: &'a [i64], data: &'a [u8]) -> StrArray<'a> {
+        StrArray::utf8(Offsets::I64(offsets), data, None).unwrap()
+    }
+
+    #[test]
+    fn counts_strings_sorted_with_missing() {
+        let bits = [0b1111_1011u8];
+        let s = StrArray::utf8(
+            Offsets::I32(&[0, 1, 2, 2, 3, 4]),
+            b"baab",
+            Some(Validity::new(&bits, 0, 5).unwrap()),
+        )
+        .unwrap();
+        let c = count(&Column::new(vec![Chunk::Str(s)])).unwrap();
+        assert_eq!(
+            c.vocab,
+            Vocab::Str {
+                data: b"ab".to_vec(),
+                offsets: vec![0, 1, 2]
+            }
+        );
+        assert_eq!(c.counts, vec![2, 2]);
+        assert_eq!(c.missing, 1);
+    }
+
+    #[test]
+    fn dictionary_counts_equal_plain_counts() {
+        let dict = utf8(&[0, 1, 3], b"xyy");
+        let chunk = Chunk::dict(Indices::I8(&[1, 0, 1, 1]), None, dict).unwrap();
+        let c = count(&Column::new(vec![chunk])).unwrap();
+        assert_eq!(c.counts, vec![1, 3]);
+    }
+
+    #[test]
+    fn merge_adds_counts_and_unions_categories() {
+        let a = count(&Column::new(vec![Chunk::Str(utf8(&[0, 1, 2, 3], b"abb"))])).unwrap();
+        let b = count(&Column::new(vec![Chunk::Str(utf8(&[0, 1, 2], b"cb"))])).unwrap();
+        let m = merge(&a, &b).unwrap();
+        let both = count(&Column::new(vec![Chunk::Str(utf8(
+            &[0, 1, 2, 3, 4, 5],
+            b"abbcb",
+        ))]))
+        .unwrap();
+        assert_eq!(m, both);
+        let ia = count(&Column::new(vec![Chunk::Int {
+            values: &[3, 1, 3],
+            missing: None,
+        }]))
+        .unwrap();
+        let ib = count(&Column::new(vec![Chunk::Int {
+            values: &[2, 3],
+            missing: Some(&[false, true]),
+        }]))
+        .unwrap();
+        let im = merge(&ia, &ib).unwrap();
+        assert_eq!(im.vocab, Vocab::Int(vec![1, 2, 3]));
+        assert_eq!((im.counts, im.missing), (vec![1, 1, 2], 1));
+    }
+
+    #[test]
+    fn lookup_gives_codes_missing_and_unknown() {
+        let vocab = Vocab::Str {
+            data: b"ab".to_vec(),
+            offsets: vec![0, 1, 2],
+        };
+        let index = CategoryIndex::new(vocab).unwrap();
+        let bits = [0b0000_1011u8];
+        let s = StrArray::utf8(
+            Offsets::I32(&[0, 1, 2, 2, 3]),
+            b"bac",
+            Some(Validity::new(&bits, 0, 4).unwrap()),
+        )
+        .unwrap();
+        let mut codes = vec![0u32; 4];
+        let found = index
+            .lookup(&Column::new(vec![Chunk::Str(s)]), &mut codes)
+            .unwrap();
+        assert_eq!(codes, vec![1, 0, 2, 3]);
+        assert_eq!(
+            found,
+            Found {
+                unknown: 1,
+                missing: 1
+            }
+        );
+        let floats = CategoryIndex::new(Vocab::Float(vec![-1.5, 0.0])).unwrap();
+        let mut codes = vec![0u32; 3];
+        floats
+            .lookup(
+                &Column::new(vec![Chunk::Float {
+                    values: &[-0.0, f64::NAN, 7.0],
+                    missing: None,
+                }]),
+                &mut codes,
+            )
+            .unwrap();
+        assert_eq!(codes, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn index_refuses_unsorted_or_duplicate_vocab() {
+        assert!(CategoryIndex::new(Vocab::Int(vec![2, 1])).is_err());
+        assert!(CategoryIndex::new(Vocab::Float(vec![1.0, f64::NAN])).is_err());
+        let dup = Vocab::Str {
+            data: b"aa".to_vec(),
+            offsets: vec![0, 1, 2],
+        };
+        assert!(CategoryIndex::new(dup).is_err());
+    }
+
+    #[test]
+    fn onehot_dense_and_csr_agree() {
+        let codes: [&[u32]; 2] = [&[0, 1, 2], &[1, 0, 3]];
+        let tables: [&[i32]; 2] = [&[0, 1, -1, -1], &[0, 1, 2, -1, -1][..4]];
+        let mut dense = vec![0.0f64; 3 * 5];
+        onehot_dense(&codes, &tables, &[0, 2], 5, 3, &mut dense).unwrap();
+        let (indptr, indices) = onehot_csr(&codes, &tables, &[0, 2], 5, 3).unwrap();
+        assert_eq!(indptr, vec![0, 2, 4, 4]);
+        assert_eq!(indices, vec![0, 3, 1, 2]);
+        for r in 0..3 {
+            for c in 0..5 {
+                let stored =
+                    indices[indptr[r] as usize..indptr[r + 1] as usize].contains(&(c as i32));
+                assert_eq!(dense[r * 5 + c] == 1.0, stored);
+            }
+        }
+    }
+
+    #[test]
+    fn gather_reads_tables() {
+        let codes: [&[u32]; 1] = [&[2, 0, 1]];
+        let tables: [&[f64]; 1] = [&[5.0, 6.0, f64::NAN, -1.0]];
+        let mut out = vec![0.0f32; 3];
+        gather(&codes, &tables, 3, &mut out).unwrap();
+        assert!(out[0].is_nan());
+        assert_eq!(&out[1..], &[5.0, 6.0]);
+    }
+}

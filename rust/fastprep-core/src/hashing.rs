@@ -1,0 +1,325 @@
+//! Feature hashing, bit-compatible with scikit-learn's `FeatureHasher`: MurmurHash3 (x86,
+//! 32-bit, seed 0) of the UTF-8 bytes of each feature name, column `|h| mod n_features`, sign of
+//! `h` when `alternate_sign`, zero values skipped, duplicates summed, indices sorted per row.
+
+use rayon::prelude::*;
+
+use crate::parallel::max_threads;
+use crate::strings::{Chunk, Column, StrArray};
+use crate::{Error, Result};
+
+const BLOCK_ROWS: usize = 1 << 13;
+const PARALLEL_MIN_ROWS: usize = 1 << 15;
+
+/// MurmurHash3_x86_32 (Austin Appleby's reference algorithm), as a signed 32-bit value like
+/// scikit-learn's `murmurhash3_32(..., positive=False)`.
+pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let mut h = seed;
+    let mut blocks = key.chunks_exact(4);
+    for block in &mut blocks {
+        let mut k = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        h ^= k;
+        h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+    }
+    let tail = blocks.remainder();
+    let mut k = 0u32;
+    for (i, &b) in tail.iter().enumerate() {
+        k |= u32::from(b) << (8 * i);
+    }
+    if !tail.is_empty() {
+        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        h ^= k;
+    }
+    h ^= key.len() as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h as i32
+}
+
+/// The output column and sign of a feature, exactly as scikit-learn computes them.
+#[inline]
+pub fn bucket(key: &[u8], n_features: usize, alternate_sign: bool) -> (i32, f64) {
+    let h = murmurhash3_32(key, 0);
+    let n = n_features as i64;
+    let index = if h == i32::MIN {
+        (i64::from(i32::MAX) - (n - 1)) % n
+    } else {
+        i64::from(h).abs() % n
+    };
+    let sign = if alternate_sign && h < 0 { -1.0 } else { 1.0 };
+    (index as i32, sign)
+}
+
+/// A CSR matrix of `f64` values, int32 column indices.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Csr {
+    pub indptr: Vec<i64>,
+    pub indices: Vec<i32>,
+    pub values: Vec<f64>,
+}
+
+/// How a table's cells become features.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode<'a> {
+    /// Each string cell is a feature of value 1 (`input_type="string"`); numbers are refused.
+    Strings,
+    /// Each row is the dict `{name: cell}` (`input_type="dict"`): a string cell is the feature
+    /// `"name=cell"` of value 1, a number is the feature `"name"` with that value.
+    Dict(&'a [&'a [u8]]),
+}
+
+fn check_n_features(n_features: usize) -> Result<()> {
+    if n_features == 0 || n_features > i32::MAX as usize {
+        return Err(Error::Parameter(format!(
+            "n_features must be in [1, 2^31 - 1], got {n_features}"
+        )));
+    }
+    Ok(())
+}
+
+/// One row's `(index, value)` pairs → sorted, duplicates summed in input order, appended.
+fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
+    pairs.sort_by_key(|p| p.0); // stable: duplicates keep their input order
+    let mut k = 0;
+    while k < pairs.len() {
+        let (index, mut value) = pairs[k];
+        k += 1;
+        while k < pairs.len() && pairs[k].0 == index {
+            value += pairs[k].1;
+            k += 1;
+        }
+        out.indices.push(index);
+        out.values.push(value);
+    }
+    out.indptr.push(out.indices.len() as i64);
+    pairs.clear();
+}
+
+/// Visits the cells of rows `first..last` of a column: `f(row - first, cell)`.
+fn for_cells<'a>(
+    column: &Column<'a>,
+    first: usize,
+    last: usize,
+    mut f: impl FnMut(usize, Cell<'a>) -> Result<()>,
+) -> Result<()> {
+    let mut start = 0;
+    for chunk in &column.chunks {
+        let end = start + chunk.len();
+        let (a, b) = (first.max(start), last.min(end));
+        for row in a..b {
+            let i = row - start;
+            let cell = match chunk {
+                Chunk::Str(s) => s.get(i).map_or(Cell::Missing, Cell::Str),
+                Chunk::Dict {
+                    indices,
+                    validity,
+                    dictionary,
+                } => {
+                    if validity.is_some_and(|v| !v.is_valid(i)) {
+                        Cell::Missing
+                    } else {
+                        dictionary
+                            .get(indices.get(i) as usize)
+                            .map_or(Cell::Missing, Cell::Str)
+                    }
+                }
+                Chunk::Int { values, missing } => {
+                    if missing.is_some_and(|m| m[i]) {
+                        Cell::Missing
+                    } else {
+                        Cell::Number(values[i] as f64)
+                    }
+                }
+                Chunk::Float { values, missing } => {
+                    if missing.is_some_and(|m| m[i]) {
+                        Cell::Missing
+                    } else {
+                        Cell::Number(values[i])
+                    }
+                }
+            };
+            f(row - first, cell)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Missing,
+    Str(&'a [u8]),
+    Number(f64),
+}
+
+/// Hashes the rows of a table (columns of equal length); missing cells are skipped.
+pub fn hash_columns(
+    columns: &[Column<'_>],
+    mode: Mode<'_>,
+    n_features: usize,
+    alternate_sign: bool,
+) -> Result<Csr> {
+    check_n_features(n_features)?;
+    let rows = columns.first().map_or(0, Column::len);
+    if let Some(j) = columns.iter().position(|c| c.len() != rows) {
+        return Err(Error::Shape(format!(
+            "column {j} has {} rows, column 0 has {rows}",
+            columns[j].len()
+        )));
+    }
+    if let Mode::Dict(names) = mode {
+        if names.len() != columns.len() {
+            return Err(Error::Shape("one name per column expected".into()));
+        }
+    }
+    let block = |first: usize, last: usize| -> Result<Csr> {
+        let mut out = Csr::default();
+        let mut cells: Vec<(u32, i32, f64)> = Vec::with_capacity((last - first) * columns.len());
+        let mut key = Vec::new();
+        for (j, column) in columns.iter().enumerate() {
+            for_cells(column, first, last, |r, cell| {
+                let (feature, value): (&[u8], f64) = match (cell, mode) {
+                    (Cell::Missing, _) => return Ok(()),
+                    (Cell::Str(s), Mode::Strings) => (s, 1.0),
+                    (Cell::Number(_), Mode::Strings) => {
+                        return Err(Error::Value {
+                            column: j,
+                            message: "input_type='string' hashes strings, got a number".into(),
+                        })
+                    }
+                    (Cell::Str(s), Mode::Dict(names)) => {
+                        key.clear();
+                        key.extend_from_slice(names[j]);
+                        key.push(b'=');
+                        key.extend_from_slice(s);
+                        (&key, 1.0)
+                    }
+                    (Cell::Number(v), Mode::Dict(names)) => (names[j], v),
+                };
+                if value == 0.0 {
+                    return Ok(());
+                }
+                let (index, sign) = bucket(feature, n_features, alternate_sign);
+                cells.push((r as u32, index, value * sign));
+                Ok(())
+            })?;
+        }
+        // Column-major visit; a stable sort by row keeps each row's features in column order.
+        cells.sort_by_key(|c| c.0);
+        let mut pairs = Vec::with_capacity(columns.len());
+        let mut at = 0;
+        for r in 0..(last - first) as u32 {
+            while at < cells.len() && cells[at].0 == r {
+                pairs.push((cells[at].1, cells[at].2));
+                at += 1;
+            }
+            flush_row(&mut pairs, &mut out);
+        }
+        Ok(out)
+    };
+    by_blocks(rows, block)
+}
+
+/// Hashes flattened samples: sample `r` is `features[indptr[r]..indptr[r + 1]]` with `values`
+/// alongside (the Python layer flattens lists of strings, dicts or pairs into this).
+pub fn hash_features(
+    features: &StrArray<'_>,
+    values: &[f64],
+    indptr: &[i64],
+    n_features: usize,
+    alternate_sign: bool,
+) -> Result<Csr> {
+    check_n_features(n_features)?;
+    if values.len() != features.len()
+        || indptr.first() != Some(&0)
+        || indptr.last().copied() != Some(features.len() as i64)
+        || indptr.windows(2).any(|w| w[1] < w[0])
+    {
+        return Err(Error::Shape(
+            "features, values and sample boundaries do not match".into(),
+        ));
+    }
+    let rows = indptr.len() - 1;
+    let block = |first: usize, last: usize| -> Result<Csr> {
+        let mut out = Csr::default();
+        let mut pairs = Vec::new();
+        for r in first..last {
+            for i in indptr[r] as usize..indptr[r + 1] as usize {
+                let value = values[i];
+                if value == 0.0 {
+                    continue;
+                }
+                let Some(feature) = features.get(i) else {
+                    return Err(Error::Value {
+                        column: 0,
+                        message: format!("sample {r}: a feature name is missing (None)"),
+                    });
+                };
+                let (index, sign) = bucket(feature, n_features, alternate_sign);
+                pairs.push((index, value * sign));
+            }
+            flush_row(&mut pairs, &mut out);
+        }
+        Ok(out)
+    };
+    by_blocks(rows, block)
+}
+
+/// Runs `block(first, last)` over row blocks (in parallel for large inputs) and concatenates.
+fn by_blocks(rows: usize, block: impl Fn(usize, usize) -> Result<Csr> + Sync) -> Result<Csr> {
+    let parts: Vec<Csr> = if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
+        vec![block(0, rows)?]
+    } else {
+        (0..rows.div_ceil(BLOCK_ROWS))
+            .into_par_iter()
+            .map(|b| block(b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(rows)))
+            .collect::<Result<_>>()?
+    };
+    let nnz = parts.iter().map(|p| p.indices.len()).sum();
+    let mut out = Csr {
+        indptr: Vec::with_capacity(rows + 1),
+        indices: Vec::with_capacity(nnz),
+        values: Vec::with_capacity(nnz),
+    };
+    out.indptr.push(0);
+    for part in parts {
+        let base = out.indices.len() as i64;
+        out.indptr.extend(part.indptr.iter().map(|&p| p + base));
+        out.indices.extend_from_slice(&part.indices);
+        out.values.extend_from_slice(&part.values);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::strings::Offsets;
+
+    #[test]
+    fn murmur_matches_reference_vectors() {
+        // Values of scikit-learn's murmurhash3_32(key, seed=0).
+        assert_eq!(murmurhash3_32(b"", 0), 0);
+        assert_eq!(murmurhash3_32(b"foo", 0), -156908512);
+        assert_eq!(murmurhash3_32(b"Hello, world!", 0), -1070186941);
+        assert_eq!(murmurhash3_32(b"", 1), 0x514e_28b7_u32 as i32);
+    }
+
+    #[test]
+    fn duplicates_are_summed_and_sorted() {
+        let data = b"aab";
+        let offsets = [0i64, 1, 2, 3];
+        let s = StrArray::utf8(Offsets::I64(&offsets), data, None).unwrap();
+        let csr = hash_features(&s, &[1.0, 1.0, 2.0], &[0, 3], 1, false).unwrap();
+        assert_eq!(csr.indptr, vec![0, 1]);
+        assert_eq!(csr.indices, vec![0]);
+        assert_eq!(csr.values, vec![4.0]);
+    }
+}

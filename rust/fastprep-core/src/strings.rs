@@ -1,0 +1,396 @@
+//! Borrowed views of categorical columns laid out as Arrow lays them out.
+//!
+//! Strings are read straight from Arrow's buffers (offsets + data, or 16-byte views + data
+//! buffers, or dictionary indices + a string dictionary), so a column that arrives from pyarrow,
+//! polars or DuckDB is never turned into one object per value. Every view is checked once when
+//! it is built; after that, reading a value cannot go out of bounds, so the hot loops need no
+//! error paths.
+
+use crate::{Error, Result};
+
+/// Arrow's validity bitmap: bit `offset + i` (least significant bit first) set = value `i` present.
+#[derive(Clone, Copy, Debug)]
+pub struct Validity<'a> {
+    bits: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Validity<'a> {
+    pub fn new(bits: &'a [u8], offset: usize, len: usize) -> Result<Self> {
+        if bits.len() * 8 < offset + len {
+            return Err(Error::Shape(format!(
+                "validity bitmap of {} bytes is too short for {len} values at offset {offset}",
+                bits.len()
+            )));
+        }
+        Ok(Self { bits, offset })
+    }
+
+    #[inline]
+    pub fn is_valid(&self, i: usize) -> bool {
+        let bit = self.offset + i;
+        self.bits
+            .get(bit >> 3)
+            .is_some_and(|b| b >> (bit & 7) & 1 == 1)
+    }
+}
+
+/// A string array: `Utf8` (string / large_string: offsets into one data buffer) or `View`
+/// (string_view: 16 bytes per value, short strings inline, long ones in data buffers).
+#[derive(Clone, Debug)]
+pub enum StrArray<'a> {
+    Utf8 {
+        offsets: Offsets<'a>,
+        data: &'a [u8],
+        validity: Option<Validity<'a>>,
+    },
+    View {
+        views: &'a [u8],
+        buffers: Vec<&'a [u8]>,
+        validity: Option<Validity<'a>>,
+    },
+}
+
+/// Offsets of a `Utf8` array, 32-bit (string) or 64-bit (large_string), `len + 1` of them.
+#[derive(Clone, Copy, Debug)]
+pub enum Offsets<'a> {
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+}
+
+impl Offsets<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Offsets::I32(o) => o.len(),
+            Offsets::I64(o) => o.len(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> i64 {
+        match self {
+            Offsets::I32(o) => o.get(i).map_or(0, |&v| i64::from(v)),
+            Offsets::I64(o) => o.get(i).copied().unwrap_or(0),
+        }
+    }
+}
+
+const VIEW_BYTES: usize = 16;
+const VIEW_INLINE: usize = 12;
+
+#[inline]
+fn u32_at(bytes: &[u8], at: usize) -> usize {
+    let mut word = [0u8; 4];
+    if let Some(src) = bytes.get(at..at + 4) {
+        word.copy_from_slice(src);
+    }
+    u32::from_le_bytes(word) as usize
+}
+
+impl<'a> StrArray<'a> {
+    /// A string / large_string array. `offsets` holds the `len + 1` offsets of this (possibly
+    /// sliced) array; they index `data` directly.
+    pub fn utf8(
+        offsets: Offsets<'a>,
+        data: &'a [u8],
+        validity: Option<Validity<'a>>,
+    ) -> Result<Self> {
+        let n = offsets.len();
+        if n == 0 {
+            return Err(Error::Shape(
+                "string offsets must have len + 1 entries".into(),
+            ));
+        }
+        let mut previous = offsets.get(0);
+        if previous < 0 {
+            return Err(Error::Shape("negative string offset".into()));
+        }
+        for i in 1..n {
+            let next = offsets.get(i);
+            if next < previous {
+                return Err(Error::Shape("string offsets are not non-decreasing".into()));
+            }
+            previous = next;
+        }
+        if previous as u64 > data.len() as u64 {
+            return Err(Error::Shape(
+                "string offsets point past the data buffer".into(),
+            ));
+        }
+        Ok(StrArray::Utf8 {
+            offsets,
+            data,
+            validity,
+        })
+    }
+
+    /// A string_view array: `views` holds 16 bytes per value of this (possibly sliced) array.
+    pub fn view(
+        views: &'a [u8],
+        buffers: Vec<&'a [u8]>,
+        validity: Option<Validity<'a>>,
+    ) -> Result<Self> {
+        if views.len() % VIEW_BYTES != 0 {
+            return Err(Error::Shape(
+                "string_view buffer is not a whole number of views".into(),
+            ));
+        }
+        for (i, view) in views.chunks_exact(VIEW_BYTES).enumerate() {
+            if validity.is_some_and(|v| !v.is_valid(i)) {
+                continue;
+            }
+            let len = u32_at(view, 0);
+            if len > VIEW_INLINE {
+                let buffer = u32_at(view, 8);
+                let start = u32_at(view, 12);
+                if buffers.get(buffer).is_none_or(|b| start + len > b.len()) {
+                    return Err(Error::Shape(format!(
+                        "string_view {i} points outside its data buffers"
+                    )));
+                }
+            }
+        }
+        Ok(StrArray::View {
+            views,
+            buffers,
+            validity,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrArray::Utf8 { offsets, .. } => offsets.len() - 1,
+            StrArray::View { views, .. } => views.len() / VIEW_BYTES,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i`, or `None` where it is null. `i < len()`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        match self {
+            StrArray::Utf8 {
+                offsets,
+                data,
+                validity,
+            } => {
+                if validity.is_some_and(|v| !v.is_valid(i)) {
+                    return None;
+                }
+                let (a, b) = (offsets.get(i) as usize, offsets.get(i + 1) as usize);
+                data.get(a..b)
+            }
+            StrArray::View {
+                views,
+                buffers,
+                validity,
+            } => {
+                if validity.is_some_and(|v| !v.is_valid(i)) {
+                    return None;
+                }
+                let view = views.get(i * VIEW_BYTES..(i + 1) * VIEW_BYTES)?;
+                let len = u32_at(view, 0);
+                if len <= VIEW_INLINE {
+                    view.get(4..4 + len)
+                } else {
+                    let start = u32_at(view, 12);
+                    buffers.get(u32_at(view, 8))?.get(start..start + len)
+                }
+            }
+        }
+    }
+}
+
+/// Dictionary indices of any Arrow integer width.
+#[derive(Clone, Copy, Debug)]
+pub enum Indices<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+}
+
+impl Indices<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Indices::I8(v) => v.len(),
+            Indices::I16(v) => v.len(),
+            Indices::I32(v) => v.len(),
+            Indices::I64(v) => v.len(),
+            Indices::U8(v) => v.len(),
+            Indices::U16(v) => v.len(),
+            Indices::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Index `i` widened to `i64` (negative or out-of-range values are rejected by the caller).
+    #[inline]
+    pub fn get(&self, i: usize) -> i64 {
+        match self {
+            Indices::I8(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+            Indices::I16(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+            Indices::I32(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+            Indices::I64(v) => v.get(i).copied().unwrap_or(-1),
+            Indices::U8(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+            Indices::U16(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+            Indices::U32(v) => v.get(i).map_or(-1, |&x| i64::from(x)),
+        }
+    }
+}
+
+/// One chunk of a categorical column.
+#[derive(Clone, Debug)]
+pub enum Chunk<'a> {
+    Str(StrArray<'a>),
+    /// Dictionary-encoded strings: each value is `dictionary[indices[i]]` (null where the
+    /// validity bit is clear, or where the dictionary entry itself is null).
+    Dict {
+        indices: Indices<'a>,
+        validity: Option<Validity<'a>>,
+        dictionary: StrArray<'a>,
+    },
+    /// Integers (and booleans as 0/1); `missing[i]` marks nulls.
+    Int {
+        values: &'a [i64],
+        missing: Option<&'a [bool]>,
+    },
+    /// Floats; NaN and `missing[i]` are missing.
+    Float {
+        values: &'a [f64],
+        missing: Option<&'a [bool]>,
+    },
+}
+
+impl<'a> Chunk<'a> {
+    pub fn dict(
+        indices: Indices<'a>,
+        validity: Option<Validity<'a>>,
+        dictionary: StrArray<'a>,
+    ) -> Result<Self> {
+        let size = dictionary.len() as i64;
+        for i in 0..indices.len() {
+            if validity.is_some_and(|v| !v.is_valid(i)) {
+                continue;
+            }
+            let k = indices.get(i);
+            if k < 0 || k >= size {
+                return Err(Error::Shape(format!(
+                    "dictionary index {k} at row {i} is outside a dictionary of {size} values"
+                )));
+            }
+        }
+        Ok(Chunk::Dict {
+            indices,
+            validity,
+            dictionary,
+        })
+    }
+
+    pub fn numeric_missing(values_len: usize, missing: Option<&[bool]>) -> Result<()> {
+        match missing {
+            Some(m) if m.len() != values_len => Err(Error::Shape(format!(
+                "missing mask has {} entries for {values_len} values",
+                m.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Chunk::Str(s) => s.len(),
+            Chunk::Dict { indices, .. } => indices.len(),
+            Chunk::Int { values, .. } => values.len(),
+            Chunk::Float { values, .. } => values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A whole column: its chunks in order (one for NumPy input, several for a chunked Arrow array).
+#[derive(Clone, Debug, Default)]
+pub struct Column<'a> {
+    pub chunks: Vec<Chunk<'a>>,
+}
+
+impl<'a> Column<'a> {
+    pub fn new(chunks: Vec<Chunk<'a>>) -> Self {
+        Self { chunks }
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Chunk::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_reads_sliced_offsets_and_nulls() {
+        let data = b"aabbbc";
+        let offsets = [2i32, 5, 5, 6];
+        let bits = [0b0000_0101u8];
+        let a = StrArray::utf8(
+            Offsets::I32(&offsets),
+            data,
+            Some(Validity::new(&bits, 0, 3).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.get(0), Some(&b"bbb"[..]));
+        assert_eq!(a.get(1), None);
+        assert_eq!(a.get(2), Some(&b"c"[..]));
+    }
+
+    #[test]
+    fn utf8_refuses_bad_offsets() {
+        assert!(StrArray::utf8(Offsets::I32(&[0, 3, 2]), b"abc", None).is_err());
+        assert!(StrArray::utf8(Offsets::I64(&[0, 4]), b"abc", None).is_err());
+        assert!(StrArray::utf8(Offsets::I64(&[-1, 0]), b"abc", None).is_err());
+    }
+
+    #[test]
+    fn views_read_inline_and_buffered_strings() {
+        let long = b"a string longer than twelve";
+        let mut views = vec![0u8; 32];
+        views[0..4].copy_from_slice(&3u32.to_le_bytes());
+        views[4..7].copy_from_slice(b"abc");
+        views[16..20].copy_from_slice(&(long.len() as u32).to_le_bytes());
+        views[20..24].copy_from_slice(&long[..4]);
+        views[24..28].copy_from_slice(&0u32.to_le_bytes());
+        views[28..32].copy_from_slice(&0u32.to_le_bytes());
+        let a = StrArray::view(&views, vec![long], None).unwrap();
+        assert_eq!(a.get(0), Some(&b"abc"[..]));
+        assert_eq!(a.get(1), Some(&long[..]));
+        views[24..28].copy_from_slice(&1u32.to_le_bytes());
+        assert!(StrArray::view(&views, vec![long], None).is_err());
+    }
+
+    #[test]
+    fn dictionary_indices_are_checked() {
+        let dict = StrArray::utf8(Offsets::I64(&[0, 1, 2]), b"ab", None).unwrap();
+        assert!(Chunk::dict(Indices::I32(&[0, 1]), None, dict.clone()).is_ok());
+        assert!(Chunk::dict(Indices::I32(&[0, 2]), None, dict.clone()).is_err());
+        assert!(Chunk::dict(Indices::I8(&[-1]), None, dict).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+use fastprep_core::encode::{self as core, Counts, Vocab};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::errors::{FastprepError, SchemaError};
+use crate::strings::HeldColumn;
+use crate::util::{detached, numpy_output};
+
+/// A vocabulary's lookup table, built once (at fit or load); immutable, shared across threads.
+#[pyclass(frozen, module = "fastprep._core")]
+pub struct CategoryIndex {
+    inner: core::CategoryIndex,
+}
+
+#[pymethods]
+impl CategoryIndex {
+    /// `kind` is "str" (`values` = UTF-8 bytes, `offsets` = int64), "int" or "float".
+    #[new]
+    #[pyo3(signature = (kind, values, offsets=None))]
+    fn new(
+        py: Python<'_>,
+        kind: &str,
+        values: &Bound<'_, PyAny>,
+        offsets: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<Self> {
+        let vocab = vocab(kind, values, offsets)?;
+        let inner = detached(py, || core::CategoryIndex::new(vocab))?;
+        Ok(Self { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+fn vocab(
+    kind: &str,
+    values: &Bound<'_, PyAny>,
+    offsets: Option<PyReadonlyArray1<'_, i64>>,
+) -> PyResult<Vocab> {
+    Ok(match kind {
+        "str" => {
+            let data: PyReadonlyArray1<'_, u8> = values.extract()?;
+            let offsets =
+                offsets.ok_or_else(|| SchemaError::new_err("string categories need offsets"))?;
+            Vocab::Str {
+                data: data.as_array().to_vec(),
+                offsets: offsets.as_array().to_vec(),
+            }
+        }
+        "int" => Vocab::Int(
+            values
+                .extract::<PyReadonlyArray1<'_, i64>>()?
+                .as_array()
+                .to_vec(),
+        ),
+        "float" => Vocab::Float(
+            values
+                .extract::<PyReadonlyArray1<'_, f64>>()?
+                .as_array()
+                .to_vec(),
+        ),
+        other => {
+            return Err(SchemaError::new_err(format!(
+                "unknown category kind {other:?}"
+            )))
+        }
+    })
+}
+
+/// `(kind, values, offsets or None, counts, missing)`, the tuple form of `Counts`.
+fn counts_to_py(py: Python<'_>, c: Counts) -> PyResult<Bound<'_, PyTuple>> {
+    let counts = c.counts.into_pyarray(py);
+    let (kind, values, offsets): (&str, Bound<'_, PyAny>, Option<Bound<'_, PyAny>>) = match c.vocab
+    {
+        Vocab::Str { data, offsets } => (
+            "str",
+            data.into_pyarray(py).into_any(),
+            Some(offsets.into_pyarray(py).into_any()),
+        ),
+        Vocab::Int(v) => ("int", v.into_pyarray(py).into_any(), None),
+        Vocab::Float(v) => ("float", v.into_pyarray(py).into_any(), None),
+    };
+    PyTuple::new(
+        py,
+        [
+            kind.into_pyobject(py)?.into_any(),
+            values,
+            offsets.into_pyobject(py)?.into_any(),
+            counts.into_any(),
+            c.missing.into_pyobject(py)?.into_any(),
+        ],
+    )
+}
+
+fn counts_from_py(t: &Bound<'_, PyAny>) -> PyResult<Counts> {
+    let kind: String = t.get_item(0)?.extract()?;
+    let offsets: Option<PyReadonlyArray1<'_, i64>> = t.get_item(2)?.extract()?;
+    let vocab = vocab(&kind, &t.get_item(1)?, offsets)?;
+    let counts: PyReadonlyArray1<'_, i64> = t.get_item(3)?.extract()?;
+    Ok(Counts {
+        vocab,
+        counts: counts.as_array().to_vec(),
+        missing: t.get_item(4)?.extract()?,
+    })
+}
+
+/// Counts the categories of one column: `(kind, values, offsets, counts, missing)`, sorted.
+#[pyfunction]
+pub fn count_categories<'py>(
+    py: Python<'py>,
+    column: HeldColumn<'py>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let view = column.column()?;
+    let counts = detached(py, || core::count(&view))?;
+    counts_to_py(py, counts)
+}
+
+/// The counts of two parts merged into the counts of both.
+#[pyfunction]
+pub fn merge_category_counts<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (a, b) = (counts_from_py(a)?, counts_from_py(b)?);
+    let merged = detached(py, || core::merge(&a, &b))?;
+    counts_to_py(py, merged)
+}
+
+type Lookup<'py> = (Bound<'py, PyArray2<u32>>, Vec<usize>, Vec<usize>);
+
+/// Codes of each column (`k × rows`, uint32) and each column's numbers of unknown and of
+/// missing values.
+#[pyfunction]
+pub fn lookup_codes<'py>(
+    py: Python<'py>,
+    indexes: Vec<Bound<'py, CategoryIndex>>,
+    columns: Vec<HeldColumn<'py>>,
+    rows: usize,
+) -> PyResult<Lookup<'py>> {
+    if indexes.len() != columns.len() {
+        return Err(SchemaError::new_err("one index per column expected"));
+    }
+    let views = columns
+        .iter()
+        .map(HeldColumn::column)
+        .collect::<PyResult<Vec<_>>>()?;
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
+    let mut unknown = vec![0usize; views.len()];
+    let mut missing = vec![0usize; views.len()];
+    let codes = PyArray2::<u32>::zeros(py, [views.len(), rows], false);
+    {
+        let mut guard = codes.readwrite();
+        let out = guard
+            .as_slice_mut()
+            .map_err(|e| FastprepError::new_err(e.to_string()))?;
+        detached(py, || {
+            for (j, (index, column)) in indexes.iter().zip(&views).enumerate() {
+                let found = index.lookup(column, &mut out[j * rows..(j + 1) * rows])?;
+                (unknown[j], missing[j]) = (found.unknown, found.missing);
+            }
+            Ok(())
+        })?;
+    }
+    Ok((codes, unknown, missing))
+}
+
+fn code_rows<'a>(codes: &'a PyReadonlyArray2<'_, u32>) -> PyResult<(Vec<&'a [u32]>, usize)> {
+    let shape = codes.shape();
+    let (k, rows) = (shape[0], shape[1]);
+    let all = codes
+        .as_slice()
+        .map_err(|_| SchemaError::new_err("codes must be C-contiguous"))?;
+    Ok((
+        (0..k).map(|j| &all[j * rows..(j + 1) * rows]).collect(),
+        rows,
+    ))
+}
+
+fn tables<'a, T: numpy::Element>(tables: &'a [PyReadonlyArray1<'_, T>]) -> PyResult<Vec<&'a [T]>> {
+    tables
+        .iter()
+        .map(|t| {
+            t.as_slice()
+                .map_err(|_| SchemaError::new_err("tables must be contiguous"))
+        })
+        .collect()
+}
+
+/// `out[r, j] = tables[j][codes[j, r]]` (ordinal and count encoding), float64 or float32.
+#[pyfunction]
+pub fn gather_codes<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    tables: Vec<PyReadonlyArray1<'py, f64>>,
+    float32: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (codes, rows) = code_rows(&codes)?;
+    let tables = self::tables(&tables)?;
+    let k = codes.len();
+    Ok(if float32 {
+        numpy_output(py, rows, k, |out: &mut [f32]| {
+            core::gather(&codes, &tables, rows, out)
+        })?
+        .into_any()
+    } else {
+        numpy_output(py, rows, k, |out: &mut [f64]| {
+            core::gather(&codes, &tables, rows, out)
+        })?
+        .into_any()
+    })
+}
+
+/// Dense one-hot, `rows × width`, float64 or float32.
+#[pyfunction]
+pub fn onehot_dense<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    tables: Vec<PyReadonlyArray1<'py, i32>>,
+    offsets: Vec<usize>,
+    width: usize,
+    float32: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (codes, rows) = code_rows(&codes)?;
+    let tables = self::tables(&tables)?;
+    Ok(if float32 {
+        numpy_output(py, rows, width, |out: &mut [f32]| {
+            core::onehot_dense(&codes, &tables, &offsets, width, rows, out)
+        })?
+        .into_any()
+    } else {
+        numpy_output(py, rows, width, |out: &mut [f64]| {
+            core::onehot_dense(&codes, &tables, &offsets, width, rows, out)
+        })?
+        .into_any()
+    })
+}
+
+type CsrIndex<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i32>>);
+
+/// Sparse one-hot as CSR `(indptr int64, indices int32)`; every stored value is 1.
+#[pyfunction]
+pub fn onehot_csr<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    tables: Vec<PyReadonlyArray1<'py, i32>>,
+    offsets: Vec<usize>,
+    width: usize,
+) -> PyResult<CsrIndex<'py>> {
+    let (codes, rows) = code_rows(&codes)?;
+    let tables = self::tables(&tables)?;
+    let (indptr, indices) = detached(py, || {
+        core::onehot_csr(&codes, &tables, &offsets, width, rows)
+    })?;
+    Ok((indptr.into_pyarray(py), indices.into_pyarray(py)))
+}
