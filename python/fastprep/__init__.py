@@ -21,6 +21,7 @@ from fastprep.exceptions import (
     SchemaError,
     UnknownCategoryError,
 )
+from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
 from fastprep.normalize import Normalizer
 from fastprep.power import PowerTransformer
@@ -37,6 +38,7 @@ __all__ = [
     "CountEncoder",
     "DataError",
     "FastprepError",
+    "FeatureHasher",
     "FitAccumulator",
     "KBinsDiscretizer",
     "MaxAbsScaler",
