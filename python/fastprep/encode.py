@@ -991,12 +991,13 @@ class CountEncoder(_Encoder):
         return self
 
     def _build_tables(self):
-        scale = 1.0 / self.n_rows_seen_ if self.normalize else 1.0
+        # Frequencies divide once (count / rows): exact for counts that divide evenly.
+        divisor = float(self.n_rows_seen_) if self.normalize else 1.0
         tables = []
         for c in self._columns:
             table = np.empty(c.n_codes + 2, dtype=np.float64)
-            table[: c.n_codes] = c.counts[c.order] * scale
-            table[c.n_codes] = c.missing * scale
+            table[: c.n_codes] = c.counts[c.order] / divisor
+            table[c.n_codes] = c.missing / divisor
             table[c.n_codes + 1] = float(self.unknown_value)
             tables.append(table)
         return tables
