@@ -14,7 +14,7 @@ import re
 import sys
 from collections import defaultdict
 
-ORDER = ["rust", "python", "sklearn", "numpy", "copy"]
+ORDER = ["rust", "python", "sklearn", "numpy", "polars", "copy"]
 
 
 def _impl(bench: dict) -> str:
@@ -31,15 +31,17 @@ def main(path: str) -> None:
     groups: dict[str, dict[str, float]] = defaultdict(dict)
     for bench in data["benchmarks"]:
         groups[bench["group"]][_impl(bench)] = bench["stats"]["median"]
-    print("| operation | rust (ms) | " + " | ".join(f"{i} / rust" for i in ORDER[1:]) + " |")
-    print("|---|---:|" + "---:|" * (len(ORDER) - 1))
+    seen = {i for times in groups.values() for i in times}
+    order = [i for i in ORDER if i in seen] + sorted(seen - set(ORDER))
+    print("| operation | rust (ms) | " + " | ".join(f"{i} / rust" for i in order[1:]) + " |")
+    print("|---|---:|" + "---:|" * (len(order) - 1))
     for group in sorted(groups):
         times = groups[group]
         rust = times.get("rust")
         if rust is None:
             continue
-        cells = [f"{times[i] / rust:.2f}" if i in times else "" for i in ORDER[1:]]
-        print(f"| {group} | {rust * 1e3:.2f} | " + " | ".join(cells) + " |")
+        cells = [f"{times[i] / rust:.2f}" if i in times else "" for i in order[1:]]
+        print(f"| {group} | {rust * 1e3:.3f} | " + " | ".join(cells) + " |")
     info = data.get("machine_info", {})
     print(f"\n{info.get('cpu', {}).get('brand_raw', '')}, {info.get('python_version', '')}")
 
