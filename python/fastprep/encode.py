@@ -135,9 +135,13 @@ class _Encoder:
 
     @classmethod
     def _param_names(cls) -> list[str]:
-        import inspect
+        names = cls.__dict__.get("_param_names_cache")
+        if names is None:  # once per class: inspect costs more than a whole one-row transform
+            import inspect
 
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+            names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+            cls._param_names_cache = names
+        return names
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}

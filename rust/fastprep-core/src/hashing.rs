@@ -42,18 +42,54 @@ pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
     h as i32
 }
 
-/// The output column and sign of a feature, exactly as scikit-learn computes them.
-#[inline]
-pub fn bucket(key: &[u8], n_features: usize, alternate_sign: bool) -> (i32, f64) {
-    let h = murmurhash3_32(key, 0);
-    let n = n_features as i64;
-    let index = if h == i32::MIN {
-        (i64::from(i32::MAX) - (n - 1)) % n
-    } else {
-        i64::from(h).abs() % n
-    };
-    let sign = if alternate_sign && h < 0 { -1.0 } else { 1.0 };
-    (index as i32, sign)
+/// Maps hashes to columns and signs exactly as scikit-learn does: column `|h| mod n_features`
+/// (for `h = -2^31`, `(2^31 - 1 - (n_features - 1)) mod n_features`), sign of `h`.
+///
+/// The remainder uses Lemire's multiply-shift (exact for 32-bit operands): a division per
+/// feature would cost more than hashing the feature.
+#[derive(Clone, Copy, Debug)]
+pub struct Buckets {
+    n: u32,
+    magic: u64,
+    of_min: i32,
+    alternate_sign: bool,
+}
+
+impl Buckets {
+    pub fn new(n_features: usize, alternate_sign: bool) -> Result<Self> {
+        check_n_features(n_features)?;
+        let n = n_features as u32;
+        let of_min = ((i64::from(i32::MAX) - (i64::from(n) - 1)) % i64::from(n)) as i32;
+        Ok(Self {
+            n,
+            magic: (u64::MAX / u64::from(n)).wrapping_add(1),
+            of_min,
+            alternate_sign,
+        })
+    }
+
+    #[inline]
+    fn rem(&self, a: u32) -> u32 {
+        let low = self.magic.wrapping_mul(u64::from(a));
+        ((u128::from(low) * u128::from(self.n)) >> 64) as u32
+    }
+
+    /// The output column and sign of a feature name.
+    #[inline]
+    pub fn of(&self, key: &[u8]) -> (i32, f64) {
+        let h = murmurhash3_32(key, 0);
+        let index = if h == i32::MIN {
+            self.of_min
+        } else {
+            self.rem(h.unsigned_abs()) as i32
+        };
+        let sign = if self.alternate_sign && h < 0 {
+            -1.0
+        } else {
+            1.0
+        };
+        (index, sign)
+    }
 }
 
 /// A CSR matrix of `f64` values, int32 column indices.
@@ -84,8 +120,21 @@ fn check_n_features(n_features: usize) -> Result<()> {
 }
 
 /// One row's `(index, value)` pairs → sorted, duplicates summed in input order, appended.
+#[inline]
 fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
-    pairs.sort_by_key(|p| p.0); // stable: duplicates keep their input order
+    // Stable sorts, so that duplicates keep their input order. Most rows hold a handful of
+    // features, where an insertion sort is quickest.
+    if pairs.len() <= 16 {
+        for i in 1..pairs.len() {
+            let mut j = i;
+            while j > 0 && pairs[j - 1].0 > pairs[j].0 {
+                pairs.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    } else {
+        pairs.sort_by_key(|p| p.0);
+    }
     let mut k = 0;
     while k < pairs.len() {
         let (index, mut value) = pairs[k];
@@ -165,7 +214,7 @@ pub fn hash_columns(
     n_features: usize,
     alternate_sign: bool,
 ) -> Result<Csr> {
-    check_n_features(n_features)?;
+    let buckets = Buckets::new(n_features, alternate_sign)?;
     let rows = columns.first().map_or(0, Column::len);
     if let Some(j) = columns.iter().position(|c| c.len() != rows) {
         return Err(Error::Shape(format!(
@@ -178,13 +227,17 @@ pub fn hash_columns(
             return Err(Error::Shape("one name per column expected".into()));
         }
     }
+    let k = columns.len();
     let block = |first: usize, last: usize| -> Result<Csr> {
-        let mut out = Csr::default();
-        let mut cells: Vec<(u32, i32, f64)> = Vec::with_capacity((last - first) * columns.len());
+        // Each cell's (column index, signed value) in a row-major scratch (index -1 = no
+        // feature), filled column by column; rows are then read in order, so no sort is needed.
+        let n = last - first;
+        let mut index = vec![-1i32; n * k];
+        let mut value = vec![0.0f64; n * k];
         let mut key = Vec::new();
         for (j, column) in columns.iter().enumerate() {
             for_cells(column, first, last, |r, cell| {
-                let (feature, value): (&[u8], f64) = match (cell, mode) {
+                let (feature, v): (&[u8], f64) = match (cell, mode) {
                     (Cell::Missing, _) => return Ok(()),
                     (Cell::Str(s), Mode::Strings) => (s, 1.0),
                     (Cell::Number(_), Mode::Strings) => {
@@ -202,22 +255,27 @@ pub fn hash_columns(
                     }
                     (Cell::Number(v), Mode::Dict(names)) => (names[j], v),
                 };
-                if value == 0.0 {
+                if v == 0.0 {
                     return Ok(());
                 }
-                let (index, sign) = bucket(feature, n_features, alternate_sign);
-                cells.push((r as u32, index, value * sign));
+                let (i, sign) = buckets.of(feature);
+                index[r * k + j] = i;
+                value[r * k + j] = v * sign;
                 Ok(())
             })?;
         }
-        // Column-major visit; a stable sort by row keeps each row's features in column order.
-        cells.sort_by_key(|c| c.0);
-        let mut pairs = Vec::with_capacity(columns.len());
-        let mut at = 0;
-        for r in 0..(last - first) as u32 {
-            while at < cells.len() && cells[at].0 == r {
-                pairs.push((cells[at].1, cells[at].2));
-                at += 1;
+        let mut out = Csr {
+            indptr: Vec::with_capacity(n + 1),
+            indices: Vec::with_capacity(n * k),
+            values: Vec::with_capacity(n * k),
+        };
+        let mut pairs = Vec::with_capacity(k);
+        for r in 0..n {
+            for j in 0..k {
+                let i = index[r * k + j];
+                if i >= 0 {
+                    pairs.push((i, value[r * k + j]));
+                }
             }
             flush_row(&mut pairs, &mut out);
         }
@@ -235,7 +293,7 @@ pub fn hash_features(
     n_features: usize,
     alternate_sign: bool,
 ) -> Result<Csr> {
-    check_n_features(n_features)?;
+    let buckets = Buckets::new(n_features, alternate_sign)?;
     if values.len() != features.len()
         || indptr.first() != Some(&0)
         || indptr.last().copied() != Some(features.len() as i64)
@@ -261,7 +319,7 @@ pub fn hash_features(
                         message: format!("sample {r}: a feature name is missing (None)"),
                     });
                 };
-                let (index, sign) = bucket(feature, n_features, alternate_sign);
+                let (index, sign) = buckets.of(feature);
                 pairs.push((index, value * sign));
             }
             flush_row(&mut pairs, &mut out);
@@ -310,6 +368,20 @@ mod tests {
         assert_eq!(murmurhash3_32(b"foo", 0), -156908512);
         assert_eq!(murmurhash3_32(b"Hello, world!", 0), -1070186941);
         assert_eq!(murmurhash3_32(b"", 1), 0x514e_28b7_u32 as i32);
+    }
+
+    #[test]
+    fn fast_remainder_equals_division() {
+        for n in [1u32, 2, 3, 7, 1000, 1 << 20, (1 << 31) - 1] {
+            let b = Buckets::new(n as usize, false).unwrap();
+            for a in [0u32, 1, 2, 12345, (1 << 31) - 1, 1 << 31, u32::MAX] {
+                assert_eq!(b.rem(a), a % n, "{a} % {n}");
+            }
+            assert_eq!(
+                i64::from(b.of_min),
+                (i64::from(i32::MAX) - (i64::from(n) - 1)) % i64::from(n)
+            );
+        }
     }
 
     #[test]
