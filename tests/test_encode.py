@@ -426,6 +426,9 @@ def test_one_row_empty_and_constant_columns():
     np.testing.assert_array_equal(
         fp.OrdinalEncoder().fit(constant).transform(constant), np.zeros((100, 1))
     )
+    for sparse_output in (True, False):
+        dropped = fp.OneHotEncoder(drop="first", sparse_output=sparse_output).fit(constant)
+        assert dropped.transform(constant).shape == (100, 0)
     with pytest.raises(DataError, match="0 rows"):
         fp.OneHotEncoder().fit(_obj([]))
 

@@ -83,19 +83,30 @@ def merge_category_counts(a: _Counts, b: _Counts) -> _Counts: ...
 def lookup_codes(
     indexes: list[CategoryIndex], columns: list[_Column], rows: int
 ) -> tuple[_Codes, list[int], list[int]]: ...
-def gather_codes(
-    codes: _Codes, tables: list[npt.NDArray[np.float64]], float32: bool
-) -> npt.NDArray[Any]: ...
-def onehot_dense(
-    codes: _Codes,
+def encode_gather(
+    indexes: list[CategoryIndex],
+    columns: list[_Column],
+    tables: list[npt.NDArray[np.float64]],
+    rows: int,
+    float32: bool,
+) -> tuple[npt.NDArray[Any], list[int], list[int]]: ...
+def encode_onehot_dense(
+    indexes: list[CategoryIndex],
+    columns: list[_Column],
     tables: list[npt.NDArray[np.int32]],
     offsets: list[int],
     width: int,
+    rows: int,
     float32: bool,
-) -> npt.NDArray[Any]: ...
-def onehot_csr(
-    codes: _Codes, tables: list[npt.NDArray[np.int32]], offsets: list[int], width: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]: ...
+) -> tuple[npt.NDArray[Any], list[int], list[int]]: ...
+def encode_onehot_csr(
+    indexes: list[CategoryIndex],
+    columns: list[_Column],
+    tables: list[npt.NDArray[np.int32]],
+    offsets: list[int],
+    width: int,
+    rows: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], list[int], list[int]]: ...
 def hash_columns(
     columns: list[_Column], names: list[bytes] | None, n_features: int, alternate_sign: bool
 ) -> _Csr: ...

@@ -414,8 +414,8 @@ class _Encoder:
             raise SchemaError(f"{self._name}: input lacks the fitted column(s) {absent}")
         return [by_name[n] for n in fitted]
 
-    def _codes(self, X) -> tuple[np.ndarray, list[int], list[int], list[CategoricalColumn]]:
-        """Lookup codes ``(k, rows)`` of ``X``, with unknown and missing counts per column."""
+    def _input_columns(self, X) -> tuple[list[CategoricalColumn], int]:
+        """The fitted columns of ``X``, in fitted order and kind, and the number of rows."""
         self._check_fitted()
         names, columns, rows = self._read(X)
         if names is not None and getattr(self, "feature_names_in_", None) is not None:
@@ -429,15 +429,17 @@ class _Encoder:
             _coerce(c, f.kind, self._label(j)) if c.kind != f.kind else c
             for j, (c, f) in enumerate(zip(columns, self._columns, strict=True))
         ]
-        codes, unknown, missing = _backend.kernels().lookup_codes(
-            self._index_list(), [c.chunks for c in columns], rows
-        )
-        return codes, unknown, missing, columns
+        return columns, rows
 
-    def _refuse(self, j: int, codes: np.ndarray, column: CategoricalColumn, missing: bool):
+    def _refuse(self, j: int, column: CategoricalColumn, missing: bool):
+        """Raise for the first unknown (or missing) value of column ``j``: a second lookup of
+        that column, on the error path only, finds its row."""
         c = self._columns[j]
+        codes, _, _ = _backend.kernels().lookup_codes(
+            [self._index_list()[j]], [column.chunks], column.length
+        )
         code = c.n_codes if missing else c.n_codes + 1
-        row = int(np.flatnonzero(codes[j] == code)[0])
+        row = int(np.flatnonzero(codes[0] == code)[0])
         if missing:
             raise UnknownCategoryError(
                 f"{self._name}: {self._label(j)}: missing value (None/NaN/null) at row {row}, "
@@ -547,12 +549,13 @@ def _output_dtype(dtype, owner: str) -> np.dtype:
     return d
 
 
-def _assemble_dense(kernel, dtype: np.dtype, *args):
-    """Run a float kernel in float32 or float64 and cast to other requested dtypes."""
-    if dtype == np.float32:
-        return kernel(*args, True)
-    out = kernel(*args, False)
-    return out if dtype == np.float64 else out.astype(dtype)
+def _dense(kernel, dtype: np.dtype, *args):
+    """Run a fused kernel in float32 or float64 and cast to other requested dtypes:
+    ``(out, unknown, missing)``."""
+    out, unknown, missing = kernel(*args, dtype != np.float64)
+    if out.dtype != dtype:
+        out = out.astype(dtype)
+    return out, unknown, missing
 
 
 class OneHotEncoder(_Encoder):
@@ -680,16 +683,25 @@ class OneHotEncoder(_Encoder):
         self._validate_params()
         dtype = _output_dtype(self.dtype, self._name)
         sparse = _scipy_sparse() if self.sparse_output else None
-        codes, unknown, missing, columns = self._codes(X)
+        columns, rows = self._input_columns(X)
         tables, offsets, width = self._tables()
+        k, indexes, chunks = _backend.kernels(), self._index_list(), [c.chunks for c in columns]
+        if sparse is None:
+            out, unknown, missing = _dense(
+                k.encode_onehot_dense, dtype, indexes, chunks, tables, offsets, width, rows
+            )
+        else:
+            indptr, indices, unknown, missing = k.encode_onehot_csr(
+                indexes, chunks, tables, offsets, width, rows
+            )
         with_unknown = []
         for j, c in enumerate(self._columns):
             unseen_missing = missing[j] > 0 and not c.has_missing
             if self.handle_unknown == "error":
                 if unknown[j]:
-                    self._refuse(j, codes, columns[j], missing=False)
+                    self._refuse(j, columns[j], missing=False)
                 if unseen_missing:
-                    self._refuse(j, codes, columns[j], missing=True)
+                    self._refuse(j, columns[j], missing=True)
             elif unknown[j] or unseen_missing:
                 with_unknown.append(j)
         if with_unknown and (self.handle_unknown == "warn" or self.drop is not None):
@@ -700,16 +712,14 @@ class OneHotEncoder(_Encoder):
                 UserWarning,
                 stacklevel=2,
             )
-        k = _backend.kernels()
         if sparse is None:
-            return _assemble_dense(k.onehot_dense, dtype, codes, tables, offsets, width)
-        indptr, indices = k.onehot_csr(codes, tables, offsets, width)
+            return out
         if indptr[-1] < 2**31:
             indptr = indptr.astype(np.int32)
         else:
             indices = indices.astype(np.int64)
         data = np.ones(indices.size, dtype=dtype)
-        return sparse.csr_matrix((data, indices, indptr), shape=(codes.shape[1], width))
+        return sparse.csr_matrix((data, indices, indptr), shape=(rows, width))
 
     def _transformed_categories(self, c: _Column) -> list:
         out, missing_at, infrequent_at, n_out = self._layout(c)
@@ -901,12 +911,20 @@ class OrdinalEncoder(_Encoder):
         """Codes of ``X`` as a dense array of ``dtype``."""
         self._validate_params()
         dtype = _output_dtype(self.dtype, self._name)
-        codes, unknown, _, columns = self._codes(X)
+        columns, rows = self._input_columns(X)
+        out, unknown, _ = _dense(
+            _backend.kernels().encode_gather,
+            dtype,
+            self._index_list(),
+            [c.chunks for c in columns],
+            self._tables(),
+            rows,
+        )
         if self.handle_unknown == "error":
             for j in range(len(self._columns)):
                 if unknown[j]:
-                    self._refuse(j, codes, columns[j], missing=False)
-        return _assemble_dense(_backend.kernels().gather_codes, dtype, codes, self._tables())
+                    self._refuse(j, columns[j], missing=False)
+        return out
 
     def inverse_transform(self, X) -> np.ndarray:
         """Categories back from codes: an object array; ``unknown_value`` gives None,
@@ -1010,9 +1028,17 @@ class CountEncoder(_Encoder):
         """Counts (or frequencies) of ``X``'s categories, a dense array of ``dtype``."""
         self._validate_params()
         dtype = _output_dtype(self.dtype, self._name)
-        codes, unknown, _, columns = self._codes(X)
+        columns, rows = self._input_columns(X)
+        out, unknown, _ = _dense(
+            _backend.kernels().encode_gather,
+            dtype,
+            self._index_list(),
+            [c.chunks for c in columns],
+            self._tables(),
+            rows,
+        )
         if self.handle_unknown == "error":
             for j in range(len(self._columns)):
                 if unknown[j]:
-                    self._refuse(j, codes, columns[j], missing=False)
-        return _assemble_dense(_backend.kernels().gather_codes, dtype, codes, self._tables())
+                    self._refuse(j, columns[j], missing=False)
+        return out

@@ -11,11 +11,11 @@ from fastprep.reference.discretize import digitize
 from fastprep.reference.encode import (
     CategoryIndex,
     count_categories,
-    gather_codes,
+    encode_gather,
+    encode_onehot_csr,
+    encode_onehot_dense,
     lookup_codes,
     merge_category_counts,
-    onehot_csr,
-    onehot_dense,
 )
 from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import impute
@@ -42,8 +42,10 @@ __all__ = [
     "column_stats",
     "count_categories",
     "digitize",
+    "encode_gather",
+    "encode_onehot_csr",
+    "encode_onehot_dense",
     "fit_power_lambda",
-    "gather_codes",
     "hash_columns",
     "hash_features",
     "impute",
@@ -53,8 +55,6 @@ __all__ = [
     "ndtr",
     "ndtri",
     "normalize",
-    "onehot_csr",
-    "onehot_dense",
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",

@@ -197,26 +197,33 @@ def lookup_codes(indexes: list[CategoryIndex], columns: list[list[tuple]], rows:
     return codes, unknown, missing
 
 
-def _check_tables(codes: np.ndarray, tables: list) -> None:
-    if codes.shape[0] != len(tables):
-        raise SchemaError(f"{codes.shape[0]} code columns but {len(tables)} tables")
-    for j, t in enumerate(tables):
-        if codes.shape[1] and int(codes[j].max()) >= len(t):
-            raise SchemaError(f"column {j}: code outside its table of {len(t)} entries")
+def _prepare(indexes: list, columns: list, tables: list, rows: int):
+    """Codes ``(k, rows)`` and lookup counts, after the checks the fused kernels make."""
+    if not len(indexes) == len(columns) == len(tables):
+        raise SchemaError(
+            f"{len(columns)} columns, {len(indexes)} vocabularies and {len(tables)} tables"
+        )
+    for j, (index, table) in enumerate(zip(indexes, tables, strict=True)):
+        if len(table) != len(index) + 2:
+            raise SchemaError(
+                f"column {j}: a table needs {len(index) + 2} entries (categories, missing, "
+                f"unknown), got {len(table)}"
+            )
+    return lookup_codes(indexes, columns, rows)
 
 
-def gather_codes(codes: np.ndarray, tables: list, float32: bool) -> np.ndarray:
-    """``out[r, j] = tables[j][codes[j, r]]``, computed in float64, rounded once."""
-    _check_tables(codes, tables)
+def encode_gather(indexes, columns, tables, rows: int, float32: bool):
+    """Ordinal and count encoding: ``out[r, j] = tables[j][code]``, computed in float64 and
+    rounded once; with per column the numbers of unknown and missing values."""
+    codes, unknown, missing = _prepare(indexes, columns, tables, rows)
     dtype = np.float32 if float32 else np.float64
-    out = np.empty((codes.shape[1], codes.shape[0]), dtype=dtype)
+    out = np.empty((rows, len(tables)), dtype=dtype)
     for j, t in enumerate(tables):
         out[:, j] = np.asarray(t, dtype=np.float64)[codes[j]].astype(dtype)
-    return out
+    return out, unknown, missing
 
 
 def _targets(codes: np.ndarray, tables: list, offsets: list, width: int) -> list[np.ndarray]:
-    _check_tables(codes, tables)
     if len(offsets) != len(tables):
         raise SchemaError("one block offset per column expected")
     out = []
@@ -229,24 +236,24 @@ def _targets(codes: np.ndarray, tables: list, offsets: list, width: int) -> list
     return out
 
 
-def onehot_dense(codes: np.ndarray, tables: list, offsets: list, width: int, float32: bool):
-    """Row ``r`` gets a 1 at ``offsets[j] + tables[j][codes[j, r]]`` where that entry is >= 0."""
-    rows = codes.shape[1]
+def encode_onehot_dense(indexes, columns, tables, offsets, width: int, rows: int, float32: bool):
+    """Row ``r`` gets a 1 at ``offsets[j] + tables[j][code]`` where that entry is >= 0."""
+    codes, unknown, missing = _prepare(indexes, columns, tables, rows)
     out = np.zeros((rows, width), dtype=np.float32 if float32 else np.float64)
     for target in _targets(codes, tables, offsets, width):
         hit = np.flatnonzero(target >= 0)
         out[hit, target[hit]] = 1
-    return out
+    return out, unknown, missing
 
 
-def onehot_csr(codes: np.ndarray, tables: list, offsets: list, width: int):
+def encode_onehot_csr(indexes, columns, tables, offsets, width: int, rows: int):
     """CSR ``(indptr int64, indices int32)`` of the same ones, sorted within each row."""
-    rows = codes.shape[1]
+    codes, unknown, missing = _prepare(indexes, columns, tables, rows)
     targets = _targets(codes, tables, offsets, width)
     if not targets:
-        return np.zeros(rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        return np.zeros(rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), unknown, missing
     stacked = np.stack(targets, axis=1)  # rows x k, column blocks already in order
     present = stacked >= 0
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(present.sum(axis=1), out=indptr[1:])
-    return indptr, stacked[present].astype(np.int32)
+    return indptr, stacked[present].astype(np.int32), unknown, missing

@@ -506,6 +506,131 @@ impl CategoryIndex {
             .unwrap_or_else(|| unknown_code(self.len()))
     }
 
+    /// Checks that `column` can be looked up in this vocabulary and looks up the entries of
+    /// its dictionaries once, so that any range of rows can then be looked up on its own.
+    pub fn prepare<'c, 'a>(&self, column: &'c Column<'a>) -> Result<Prepared<'c, 'a>> {
+        let missing = missing_code(self.len());
+        let mut starts = Vec::with_capacity(column.chunks.len());
+        let mut entries = Vec::with_capacity(column.chunks.len());
+        let mut start = 0usize;
+        for chunk in &column.chunks {
+            let codes = match (chunk, &self.vocab) {
+                (Chunk::Str(_), Vocab::Str { .. }) => None,
+                (Chunk::Int { missing: m, .. }, Vocab::Int(_))
+                | (Chunk::Float { missing: m, .. }, Vocab::Float(_)) => {
+                    Chunk::numeric_missing(chunk.len(), *m)?;
+                    None
+                }
+                (Chunk::Dict { dictionary, .. }, Vocab::Str { .. }) => Some(
+                    (0..dictionary.len())
+                        .map(|k| dictionary.get(k).map_or(missing, |v| self.code_str(v)))
+                        .collect::<Vec<u32>>(),
+                ),
+                (other, vocab) => {
+                    let kind = match vocab {
+                        Vocab::Str { .. } => "strings",
+                        Vocab::Int(_) => "integers",
+                        Vocab::Float(_) => "floats",
+                    };
+                    return Err(kind_error(kind, other));
+                }
+            };
+            starts.push(start);
+            entries.push(codes);
+            start += chunk.len();
+        }
+        Ok(Prepared {
+            column,
+            starts,
+            entries,
+        })
+    }
+
+    /// Codes of rows `first..first + out.len()` of a prepared column.
+    pub fn lookup_rows(&self, p: &Prepared<'_, '_>, first: usize, out: &mut [u32]) -> Found {
+        let (missing, unknown) = (missing_code(self.len()), unknown_code(self.len()));
+        let last = first + out.len();
+        for (c, chunk) in p.column.chunks.iter().enumerate() {
+            let start = p.starts[c];
+            let (a, b) = (first.max(start), last.min(start + chunk.len()));
+            if a >= b {
+                continue;
+            }
+            let dst = &mut out[a - first..b - first];
+            let rows = a - start..b - start;
+            match chunk {
+                // The common layouts without nulls get a loop of their own.
+                Chunk::Str(StrArray::Utf8 {
+                    offsets: Offsets::I32(o),
+                    data,
+                    validity: None,
+                }) => {
+                    let window = o.get(rows.start..rows.end + 1).unwrap_or_default();
+                    for (code, w) in dst.iter_mut().zip(window.windows(2)) {
+                        let v = data.get(w[0] as usize..w[1] as usize).unwrap_or_default();
+                        *code = self.code_str(v);
+                    }
+                }
+                Chunk::Str(StrArray::Utf8 {
+                    offsets: Offsets::I64(o),
+                    data,
+                    validity: None,
+                }) => {
+                    let window = o.get(rows.start..rows.end + 1).unwrap_or_default();
+                    for (code, w) in dst.iter_mut().zip(window.windows(2)) {
+                        let v = data.get(w[0] as usize..w[1] as usize).unwrap_or_default();
+                        *code = self.code_str(v);
+                    }
+                }
+                Chunk::Str(s) => {
+                    for (code, i) in dst.iter_mut().zip(rows) {
+                        *code = s.get(i).map_or(missing, |v| self.code_str(v));
+                    }
+                }
+                Chunk::Dict {
+                    indices, validity, ..
+                } => {
+                    let entries = p.entries[c].as_deref().unwrap_or_default();
+                    for (code, i) in dst.iter_mut().zip(rows) {
+                        *code = if validity.is_some_and(|v| !v.is_valid(i)) {
+                            missing
+                        } else {
+                            entries
+                                .get(indices.get(i) as usize)
+                                .copied()
+                                .unwrap_or(missing)
+                        };
+                    }
+                }
+                Chunk::Int { values, missing: m } => {
+                    for (code, i) in dst.iter_mut().zip(rows) {
+                        *code = if m.is_some_and(|m| m[i]) {
+                            missing
+                        } else {
+                            self.code_number(values[i] as u64)
+                        };
+                    }
+                }
+                Chunk::Float { values, missing: m } => {
+                    for (code, i) in dst.iter_mut().zip(rows) {
+                        let v = values[i];
+                        *code = if v.is_nan() || m.is_some_and(|m| m[i]) {
+                            missing
+                        } else {
+                            self.code_number(float_key(v))
+                        };
+                    }
+                }
+            }
+        }
+        let mut found = Found::default();
+        for &code in out.iter() {
+            found.unknown += usize::from(code == unknown);
+            found.missing += usize::from(code == missing);
+        }
+        found
+    }
+
     /// Codes of `column`, written to `codes` (one per row). Returns how many values were
     /// unknown and how many missing; missing values get `missing_code` whether or not the
     /// vocabulary saw any.
@@ -517,111 +642,18 @@ impl CategoryIndex {
                 column.len()
             )));
         }
-        // Checked in `new`: no O(categories) pass per lookup.
-        let strings = match &self.vocab {
-            Vocab::Str { data, offsets } => {
-                Some(StrArray::utf8_checked_before(Offsets::I64(offsets), data))
-            }
-            _ => None,
-        };
-        let (missing, unknown) = (missing_code(self.len()), unknown_code(self.len()));
-        let mut found = Found::default();
-        let mut start = 0usize;
-        for chunk in &column.chunks {
-            let out = &mut codes[start..start + chunk.len()];
-            start += chunk.len();
-            let block = |first: usize, out: &mut [u32]| -> Found {
-                let mut n_unknown = 0usize;
-                match (chunk, &strings) {
-                    (Chunk::Str(s), Some(_)) => {
-                        for (k, code) in out.iter_mut().enumerate() {
-                            *code = match s.get(first + k) {
-                                Some(v) => self.code_str(v),
-                                None => missing,
-                            };
-                            n_unknown += usize::from(*code == unknown);
-                        }
-                    }
-                    (Chunk::Int { values, missing: m }, None) => {
-                        for (k, code) in out.iter_mut().enumerate() {
-                            let i = first + k;
-                            *code = if m.is_some_and(|m| m[i]) {
-                                missing
-                            } else {
-                                self.code_number(values[i] as u64)
-                            };
-                            n_unknown += usize::from(*code == unknown);
-                        }
-                    }
-                    (Chunk::Float { values, missing: m }, None) => {
-                        for (k, code) in out.iter_mut().enumerate() {
-                            let i = first + k;
-                            let v = values[i];
-                            *code = if v.is_nan() || m.is_some_and(|m| m[i]) {
-                                missing
-                            } else {
-                                self.code_number(float_key(v))
-                            };
-                            n_unknown += usize::from(*code == unknown);
-                        }
-                    }
-                    _ => {}
-                }
-                let n_missing = out.iter().filter(|&&c| c == missing).count();
-                Found {
-                    unknown: n_unknown,
-                    missing: n_missing,
-                }
-            };
-            match (chunk, &strings, &self.vocab) {
-                (Chunk::Str(_), Some(_), _)
-                | (Chunk::Int { .. }, None, Vocab::Int(_))
-                | (Chunk::Float { .. }, None, Vocab::Float(_)) => {
-                    if let Chunk::Int { missing: m, .. } | Chunk::Float { missing: m, .. } = chunk {
-                        Chunk::numeric_missing(chunk.len(), *m)?;
-                    }
-                    found = found + split(out, block);
-                }
-                (
-                    Chunk::Dict {
-                        indices,
-                        validity,
-                        dictionary,
-                    },
-                    Some(_),
-                    _,
-                ) => {
-                    let entry_codes: Vec<u32> = (0..dictionary.len())
-                        .map(|k| match dictionary.get(k) {
-                            Some(v) => self.code_str(v),
-                            None => missing,
-                        })
-                        .collect();
-                    for (i, code) in out.iter_mut().enumerate() {
-                        *code = if validity.is_some_and(|v| !v.is_valid(i)) {
-                            missing
-                        } else {
-                            entry_codes
-                                .get(indices.get(i) as usize)
-                                .copied()
-                                .unwrap_or(missing)
-                        };
-                        found.unknown += usize::from(*code == unknown);
-                        found.missing += usize::from(*code == missing);
-                    }
-                }
-                (other, _, _) => {
-                    let kind = match self.vocab {
-                        Vocab::Str { .. } => "strings",
-                        Vocab::Int(_) => "integers",
-                        Vocab::Float(_) => "floats",
-                    };
-                    return Err(kind_error(kind, other));
-                }
-            }
-        }
-        Ok(found)
+        let prepared = self.prepare(column)?;
+        Ok(split(codes, |first, block| {
+            self.lookup_rows(&prepared, first, block)
+        }))
     }
+}
+
+/// A column checked against a vocabulary, with its dictionaries' entries looked up.
+pub struct Prepared<'c, 'a> {
+    column: &'c Column<'a>,
+    starts: Vec<usize>,
+    entries: Vec<Option<Vec<u32>>>,
 }
 
 /// Byte order (as `<[u8]>::cmp`, which is code point order for UTF-8), a word at a time.
@@ -698,200 +730,251 @@ fn split(out: &mut [u32], f: impl Fn(usize, &mut [u32]) -> Found + Sync) -> Foun
         .reduce(Found::default, |a, b| a + b)
 }
 
-/// Checks that every table has an entry for every code of its column.
-fn check_tables<T>(codes: &[&[u32]], tables: &[&[T]], rows: usize) -> Result<()> {
-    if codes.len() != tables.len() {
+/// Rows per block of the fused encoders: a block's codes and output stay in cache.
+const ENCODE_BLOCK_ROWS: usize = 2048;
+
+/// Checks the inputs of the fused encoders and prepares each column for its vocabulary.
+fn prepare_all<'c, 'a, U>(
+    indexes: &[&CategoryIndex],
+    columns: &'c [Column<'a>],
+    tables: &[&[U]],
+    rows: usize,
+) -> Result<Vec<Prepared<'c, 'a>>> {
+    if indexes.len() != columns.len() || tables.len() != columns.len() {
         return Err(Error::Shape(format!(
-            "{} code columns but {} tables",
-            codes.len(),
+            "{} columns, {} vocabularies and {} tables",
+            columns.len(),
+            indexes.len(),
             tables.len()
         )));
     }
-    for (j, (c, t)) in codes.iter().zip(tables).enumerate() {
-        if c.len() != rows {
+    for (j, ((index, column), table)) in indexes.iter().zip(columns).zip(tables).enumerate() {
+        if column.len() != rows {
             return Err(Error::Shape(format!(
-                "code column {j} has {} rows, expected {rows}",
-                c.len()
+                "column {j} has {} rows, expected {rows}",
+                column.len()
             )));
         }
-        if let Some(&bad) = c.iter().find(|&&code| code as usize >= t.len()) {
+        if table.len() != index.len() + 2 {
             return Err(Error::Shape(format!(
-                "column {j}: code {bad} outside its table of {} entries",
-                t.len()
+                "column {j}: a table needs {} entries (categories, missing, unknown), got {}",
+                index.len() + 2,
+                table.len()
             )));
         }
     }
-    Ok(())
+    indexes
+        .iter()
+        .zip(columns)
+        .map(|(i, c)| i.prepare(c))
+        .collect()
 }
 
-/// Ordinal and count encoding: `out[r, j] = tables[j][codes[j][r]]`, row-major.
-pub fn gather<T: Element>(
-    codes: &[&[u32]],
+/// The one pass behind the fused encoders: looks every column up block by block (in parallel
+/// for large inputs) and lets `write(j, first_row, codes, out_block)` turn the codes of column
+/// `j` into that block's output. Returns what each column's lookup found.
+fn encode_blocks<T: Send>(
+    indexes: &[&CategoryIndex],
+    prepared: &[Prepared<'_, '_>],
+    rows: usize,
+    out: &mut [T],
+    out_cols: usize,
+    write: impl Fn(usize, &[u32], &mut [T]) + Sync,
+) -> Vec<Found> {
+    let k = prepared.len();
+    let run = |b: usize, block: &mut [T]| -> Vec<Found> {
+        let first = b * ENCODE_BLOCK_ROWS;
+        let n = ENCODE_BLOCK_ROWS.min(rows - first);
+        let mut codes = vec![0u32; n];
+        (0..k)
+            .map(|j| {
+                let found = indexes[j].lookup_rows(&prepared[j], first, &mut codes);
+                if out_cols > 0 {
+                    write(j, &codes, block);
+                }
+                found
+            })
+            .collect()
+    };
+    let add = |a: Vec<Found>, b: Vec<Found>| a.into_iter().zip(b).map(|(x, y)| x + y).collect();
+    if rows == 0 {
+        return vec![Found::default(); k];
+    }
+    if out_cols == 0 {
+        // Nothing to write (every category dropped): still look up, for the counts.
+        let mut empty: [T; 0] = [];
+        return (0..rows.div_ceil(ENCODE_BLOCK_ROWS))
+            .map(|b| run(b, &mut empty))
+            .fold(vec![Found::default(); k], add);
+    }
+    let chunk = ENCODE_BLOCK_ROWS * out_cols;
+    if rows * k < PARALLEL_MIN_ROWS || max_threads() == 1 {
+        out.chunks_mut(chunk)
+            .enumerate()
+            .map(|(b, block)| run(b, block))
+            .fold(vec![Found::default(); k], add)
+    } else {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .map(|(b, block)| run(b, block))
+            .reduce(|| vec![Found::default(); k], add)
+    }
+}
+
+/// Ordinal and count encoding in one pass: `out[r, j] = tables[j][code of columns[j][r]]`,
+/// row-major `rows × k`. Returns what each column's lookup found (unknown, missing).
+pub fn encode_gather<T: Element>(
+    indexes: &[&CategoryIndex],
+    columns: &[Column<'_>],
     tables: &[&[f64]],
     rows: usize,
     out: &mut [T],
-) -> Result<()> {
-    check_tables(codes, tables, rows)?;
-    let k = codes.len();
+) -> Result<Vec<Found>> {
+    let prepared = prepare_all(indexes, columns, tables, rows)?;
+    let k = columns.len();
     if out.len() != rows * k {
         return Err(Error::Shape("output has the wrong size".into()));
     }
-    if k == 0 {
-        return Ok(());
-    }
-    let fill = |first: usize, block: &mut [T]| {
-        for (r, row) in block.chunks_exact_mut(k).enumerate() {
-            for (j, cell) in row.iter_mut().enumerate() {
-                let code = codes[j][first + r] as usize;
-                *cell = T::from_f64(tables[j].get(code).copied().unwrap_or(f64::NAN));
+    Ok(encode_blocks(
+        indexes,
+        &prepared,
+        rows,
+        out,
+        k,
+        |j, codes, block| {
+            let table = tables[j];
+            for (row, &code) in block.chunks_exact_mut(k).zip(codes) {
+                row[j] = T::from_f64(table[code as usize]);
             }
-        }
-    };
-    row_blocks(out, k, rows, fill);
-    Ok(())
+        },
+    ))
 }
 
-/// Dense one-hot: row `r` gets a 1 at `offsets[j] + tables[j][code]` for each column `j` whose
-/// table entry is not negative (negative = no column: dropped, ignored unknown). `out` is
-/// `rows × width`, row-major, written entirely.
-pub fn onehot_dense<T: Element>(
-    codes: &[&[u32]],
+/// Dense one-hot in one pass (see `onehot_dense` for the tables); `out` is `rows × width`.
+pub fn encode_onehot_dense<T: Element>(
+    indexes: &[&CategoryIndex],
+    columns: &[Column<'_>],
     tables: &[&[i32]],
     offsets: &[usize],
     width: usize,
     rows: usize,
     out: &mut [T],
-) -> Result<()> {
-    check_onehot(codes, tables, offsets, width, rows)?;
+) -> Result<Vec<Found>> {
+    let prepared = prepare_all(indexes, columns, tables, rows)?;
+    check_widths(tables, offsets, width)?;
     if out.len() != rows * width {
         return Err(Error::Shape("output has the wrong size".into()));
     }
-    if width == 0 {
-        return Ok(());
-    }
     let one = T::from_f64(1.0);
-    let fill = |first: usize, block: &mut [T]| {
-        block.fill(T::ZERO);
-        for (r, row) in block.chunks_exact_mut(width).enumerate() {
-            for j in 0..codes.len() {
-                let target = tables[j][codes[j][first + r] as usize];
+    Ok(encode_blocks(
+        indexes,
+        &prepared,
+        rows,
+        out,
+        width,
+        |j, codes, block| {
+            if j == 0 {
+                block.fill(T::ZERO);
+            }
+            let (table, at) = (tables[j], offsets[j]);
+            for (row, &code) in block.chunks_exact_mut(width).zip(codes) {
+                let target = table[code as usize];
                 if target >= 0 {
-                    if let Some(cell) = row.get_mut(offsets[j] + target as usize) {
-                        *cell = one;
-                    }
+                    row[at + target as usize] = one;
                 }
             }
-        }
-    };
-    row_blocks(out, width, rows, fill);
-    Ok(())
+        },
+    ))
 }
 
-fn check_onehot(
-    codes: &[&[u32]],
+/// Sparse one-hot in one pass: CSR `(indptr, indices)` and what each lookup found.
+pub fn encode_onehot_csr(
+    indexes: &[&CategoryIndex],
+    columns: &[Column<'_>],
     tables: &[&[i32]],
     offsets: &[usize],
     width: usize,
     rows: usize,
-) -> Result<()> {
-    check_tables(codes, tables, rows)?;
-    if offsets.len() != codes.len() {
+) -> Result<(Vec<i64>, Vec<i32>, Vec<Found>)> {
+    let prepared = prepare_all(indexes, columns, tables, rows)?;
+    check_widths(tables, offsets, width)?;
+    if width > i32::MAX as usize {
+        return Err(Error::Shape(
+            "one-hot output wider than 2^31 columns".into(),
+        ));
+    }
+    let k = columns.len();
+    // Each block: its rows' lengths and indices, concatenated afterwards.
+    let run = |b: usize| -> (Vec<u32>, Vec<i32>, Vec<Found>) {
+        let first = b * ENCODE_BLOCK_ROWS;
+        let n = ENCODE_BLOCK_ROWS.min(rows - first);
+        let mut targets = vec![-1i32; n * k];
+        let mut codes = vec![0u32; n];
+        let found = (0..k)
+            .map(|j| {
+                let found = indexes[j].lookup_rows(&prepared[j], first, &mut codes);
+                for (r, &code) in codes.iter().enumerate() {
+                    let t = tables[j][code as usize];
+                    targets[r * k + j] = if t >= 0 {
+                        (offsets[j] + t as usize) as i32
+                    } else {
+                        -1
+                    };
+                }
+                found
+            })
+            .collect();
+        let mut lengths = Vec::with_capacity(n);
+        let mut indices = Vec::with_capacity(n * k);
+        for row in targets.chunks_exact(k.max(1)) {
+            let before = indices.len();
+            indices.extend(row.iter().copied().filter(|&t| t >= 0));
+            lengths.push((indices.len() - before) as u32);
+        }
+        if k == 0 {
+            lengths.resize(n, 0);
+        }
+        (lengths, indices, found)
+    };
+    let blocks = rows.div_ceil(ENCODE_BLOCK_ROWS);
+    let parts: Vec<(Vec<u32>, Vec<i32>, Vec<Found>)> =
+        if rows * k < PARALLEL_MIN_ROWS || max_threads() == 1 {
+            (0..blocks).map(run).collect()
+        } else {
+            (0..blocks).into_par_iter().map(run).collect()
+        };
+    let nnz = parts.iter().map(|p| p.1.len()).sum();
+    let mut indptr = Vec::with_capacity(rows + 1);
+    indptr.push(0i64);
+    let mut indices = Vec::with_capacity(nnz);
+    let mut found = vec![Found::default(); k];
+    for (lengths, part, f) in parts {
+        for len in lengths {
+            let last = indptr.last().copied().unwrap_or(0);
+            indptr.push(last + i64::from(len));
+        }
+        indices.extend_from_slice(&part);
+        for (total, x) in found.iter_mut().zip(f) {
+            *total = *total + x;
+        }
+    }
+    Ok((indptr, indices, found))
+}
+
+/// Checks that each column's one-hot block fits in the output width.
+fn check_widths(tables: &[&[i32]], offsets: &[usize], width: usize) -> Result<()> {
+    if offsets.len() != tables.len() {
         return Err(Error::Shape("one block offset per column expected".into()));
     }
     for (j, t) in tables.iter().enumerate() {
-        let end = offsets[j]
-            + t.iter()
-                .copied()
-                .max()
-                .unwrap_or(-1)
-                .max(-1)
-                .saturating_add(1) as usize;
-        if end > width {
+        let top = t.iter().copied().max().unwrap_or(-1).max(-1);
+        if offsets[j] + (top + 1) as usize > width {
             return Err(Error::Shape(format!(
                 "column {j}: one-hot table points past the output width"
             )));
         }
     }
     Ok(())
-}
-
-/// Sparse one-hot as CSR arrays `(indptr, indices)`; every stored value is 1, so the caller
-/// builds `data` in the dtype it wants. Indices are sorted within each row.
-pub fn onehot_csr(
-    codes: &[&[u32]],
-    tables: &[&[i32]],
-    offsets: &[usize],
-    width: usize,
-    rows: usize,
-) -> Result<(Vec<i64>, Vec<i32>)> {
-    check_onehot(codes, tables, offsets, width, rows)?;
-    if width > i32::MAX as usize {
-        return Err(Error::Shape(
-            "one-hot output wider than 2^31 columns".into(),
-        ));
-    }
-    let mut indptr = vec![0i64; rows + 1];
-    let per_row = |r: usize| {
-        codes
-            .iter()
-            .zip(tables)
-            .filter(|(c, t)| t[c[r] as usize] >= 0)
-            .count()
-    };
-    for r in 0..rows {
-        indptr[r + 1] = indptr[r] + per_row(r) as i64;
-    }
-    let nnz = indptr[rows] as usize;
-    let mut indices = vec![0i32; nnz];
-    let write = |first: usize, block: &mut [i32], rows_in_block: usize| {
-        let mut at = 0;
-        for r in first..first + rows_in_block {
-            for j in 0..codes.len() {
-                let target = tables[j][codes[j][r] as usize];
-                if target >= 0 {
-                    block[at] = (offsets[j] + target as usize) as i32;
-                    at += 1;
-                }
-            }
-        }
-    };
-    if rows * codes.len() < PARALLEL_MIN_ROWS || max_threads() == 1 {
-        write(0, &mut indices, rows);
-    } else {
-        // Cut the indices at row boundaries so that blocks are disjoint.
-        let mut blocks = Vec::new();
-        let mut rest: &mut [i32] = &mut indices;
-        let mut first = 0;
-        while first < rows {
-            let last = (first + BLOCK_ROWS).min(rows);
-            let len = (indptr[last] - indptr[first]) as usize;
-            let (head, tail) = rest.split_at_mut(len);
-            blocks.push((first, head, last - first));
-            rest = tail;
-            first = last;
-        }
-        blocks
-            .into_par_iter()
-            .for_each(|(first, block, n)| write(first, block, n));
-    }
-    Ok((indptr, indices))
-}
-
-/// Fills `out` (rows × `cols`, row-major) by blocks of whole rows, in parallel when worth it.
-fn row_blocks<T: Send>(
-    out: &mut [T],
-    cols: usize,
-    rows: usize,
-    fill: impl Fn(usize, &mut [T]) + Sync,
-) {
-    if rows < PARALLEL_MIN_ROWS / 4 || max_threads() == 1 || cols == 0 {
-        fill(0, out);
-        return;
-    }
-    let block_rows = (BLOCK_ROWS * 4 / cols).max(64);
-    out.par_chunks_mut(block_rows * cols)
-        .enumerate()
-        .for_each(|(b, block)| fill(b * block_rows, block));
 }
 
 #[cfg(test)]
@@ -1010,13 +1093,41 @@ mod tests {
         assert!(CategoryIndex::new(dup).is_err());
     }
 
+    fn strings<'a>(offsets: &'a [i64], data: &'a [u8]) -> Column<'a> {
+        Column::new(vec![Chunk::Str(utf8(offsets, data))])
+    }
+
     #[test]
-    fn onehot_dense_and_csr_agree() {
-        let codes: [&[u32]; 2] = [&[0, 1, 2], &[1, 0, 3]];
-        let tables: [&[i32]; 2] = [&[0, 1, -1, -1], &[0, 1, 2, -1, -1][..4]];
+    fn fused_onehot_dense_and_csr_agree() {
+        let a = CategoryIndex::new(Vocab::Str {
+            data: b"ab".to_vec(),
+            offsets: vec![0, 1, 2],
+        })
+        .unwrap();
+        let b = CategoryIndex::new(Vocab::Str {
+            data: b"xyz".to_vec(),
+            offsets: vec![0, 1, 2, 3],
+        })
+        .unwrap();
+        // rows: (a, y), (b, x), (?, <unknown>)
+        let columns = [
+            strings(&[0, 1, 2, 3], b"abq"),
+            strings(&[0, 1, 2, 3], b"yxw"),
+        ];
+        let tables: [&[i32]; 2] = [&[0, 1, -1, -1], &[0, 1, 2, -1, -1]];
+        let indexes = [&a, &b];
         let mut dense = vec![0.0f64; 3 * 5];
-        onehot_dense(&codes, &tables, &[0, 2], 5, 3, &mut dense).unwrap();
-        let (indptr, indices) = onehot_csr(&codes, &tables, &[0, 2], 5, 3).unwrap();
+        let found =
+            encode_onehot_dense(&indexes, &columns, &tables, &[0, 2], 5, 3, &mut dense).unwrap();
+        assert_eq!(
+            found[0],
+            Found {
+                unknown: 1,
+                missing: 0
+            }
+        );
+        let (indptr, indices, _) =
+            encode_onehot_csr(&indexes, &columns, &tables, &[0, 2], 5, 3).unwrap();
         assert_eq!(indptr, vec![0, 2, 4, 4]);
         assert_eq!(indices, vec![0, 3, 1, 2]);
         for r in 0..3 {
@@ -1026,6 +1137,30 @@ mod tests {
                 assert_eq!(dense[r * 5 + c] == 1.0, stored);
             }
         }
+        let short: [&[i32]; 2] = [&[0, 1, -1], &[0, 1, 2, -1, -1]];
+        assert!(encode_onehot_csr(&indexes, &columns, &short, &[0, 2], 5, 3).is_err());
+    }
+
+    #[test]
+    fn fused_gather_reads_tables() {
+        let index = CategoryIndex::new(Vocab::Int(vec![1, 5])).unwrap();
+        let column = Column::new(vec![Chunk::Int {
+            values: &[5, 1, 9, 0],
+            missing: Some(&[false, false, false, true]),
+        }]);
+        let tables: [&[f64]; 1] = [&[10.0, 20.0, f64::NAN, -1.0]];
+        let mut out = vec![0.0f32; 4];
+        let found = encode_gather(&[&index], &[column], &tables, 4, &mut out).unwrap();
+        assert_eq!(&out[..2], &[20.0, 10.0]);
+        assert_eq!(out[2], -1.0);
+        assert!(out[3].is_nan());
+        assert_eq!(
+            found,
+            vec![Found {
+                unknown: 1,
+                missing: 1
+            }]
+        );
     }
 
     #[test]
@@ -1047,15 +1182,5 @@ mod tests {
                 assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
             }
         }
-    }
-
-    #[test]
-    fn gather_reads_tables() {
-        let codes: [&[u32]; 1] = [&[2, 0, 1]];
-        let tables: [&[f64]; 1] = [&[5.0, 6.0, f64::NAN, -1.0]];
-        let mut out = vec![0.0f32; 3];
-        gather(&codes, &tables, 3, &mut out).unwrap();
-        assert!(out[0].is_nan());
-        assert_eq!(&out[1..], &[5.0, 6.0]);
     }
 }

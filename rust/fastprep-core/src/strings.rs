@@ -124,17 +124,6 @@ impl<'a> StrArray<'a> {
         })
     }
 
-    /// A string / large_string array whose offsets were already checked (a vocabulary built or
-    /// validated earlier): no O(n) pass. Reads stay bounds-checked, so wrong offsets could only
-    /// give wrong values, never undefined behaviour.
-    pub(crate) fn utf8_checked_before(offsets: Offsets<'a>, data: &'a [u8]) -> Self {
-        StrArray::Utf8 {
-            offsets,
-            data,
-            validity: None,
-        }
-    }
-
     /// A string_view array: `views` holds 16 bytes per value of this (possibly sliced) array.
     pub fn view(
         views: &'a [u8],

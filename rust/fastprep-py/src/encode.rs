@@ -1,8 +1,5 @@
-use fastprep_core::encode::{self as core, Counts, Vocab};
-use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
-    PyUntypedArrayMethods,
-};
+use fastprep_core::encode::{self as core, Counts, Found, Vocab};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -170,18 +167,6 @@ pub fn lookup_codes<'py>(
     Ok((codes, unknown, missing))
 }
 
-fn code_rows<'a>(codes: &'a PyReadonlyArray2<'_, u32>) -> PyResult<(Vec<&'a [u32]>, usize)> {
-    let shape = codes.shape();
-    let (k, rows) = (shape[0], shape[1]);
-    let all = codes
-        .as_slice()
-        .map_err(|_| SchemaError::new_err("codes must be C-contiguous"))?;
-    Ok((
-        (0..k).map(|j| &all[j * rows..(j + 1) * rows]).collect(),
-        rows,
-    ))
-}
-
 fn tables<'a, T: numpy::Element>(tables: &'a [PyReadonlyArray1<'_, T>]) -> PyResult<Vec<&'a [T]>> {
     tables
         .iter()
@@ -192,70 +177,120 @@ fn tables<'a, T: numpy::Element>(tables: &'a [PyReadonlyArray1<'_, T>]) -> PyRes
         .collect()
 }
 
-/// `out[r, j] = tables[j][codes[j, r]]` (ordinal and count encoding), float64 or float32.
+/// Per column, the numbers of unknown and of missing values a lookup found.
+type FoundLists = (Vec<usize>, Vec<usize>);
+
+fn found_lists(found: Vec<Found>) -> FoundLists {
+    found.iter().map(|f| (f.unknown, f.missing)).unzip()
+}
+
+/// Ordinal and count encoding in one pass: `out[r, j] = tables[j][code]`, float64 or
+/// float32; with what each column's lookup found.
 #[pyfunction]
-pub fn gather_codes<'py>(
+pub fn encode_gather<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
+    indexes: Vec<Bound<'py, CategoryIndex>>,
+    columns: Vec<HeldColumn<'py>>,
     tables: Vec<PyReadonlyArray1<'py, f64>>,
+    rows: usize,
     float32: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (codes, rows) = code_rows(&codes)?;
+) -> PyResult<(Bound<'py, PyAny>, Vec<usize>, Vec<usize>)> {
+    let views = columns
+        .iter()
+        .map(HeldColumn::column)
+        .collect::<PyResult<Vec<_>>>()?;
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
     let tables = self::tables(&tables)?;
-    let k = codes.len();
-    Ok(if float32 {
+    let k = views.len();
+    let mut found = Vec::new();
+    let out = if float32 {
         numpy_output(py, rows, k, |out: &mut [f32]| {
-            core::gather(&codes, &tables, rows, out)
+            found = core::encode_gather(&indexes, &views, &tables, rows, out)?;
+            Ok(())
         })?
         .into_any()
     } else {
         numpy_output(py, rows, k, |out: &mut [f64]| {
-            core::gather(&codes, &tables, rows, out)
+            found = core::encode_gather(&indexes, &views, &tables, rows, out)?;
+            Ok(())
         })?
         .into_any()
-    })
+    };
+    let (unknown, missing) = found_lists(found);
+    Ok((out, unknown, missing))
 }
 
-/// Dense one-hot, `rows × width`, float64 or float32.
+/// Dense one-hot in one pass, `rows × width`, float64 or float32.
 #[pyfunction]
-pub fn onehot_dense<'py>(
+pub fn encode_onehot_dense<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
+    indexes: Vec<Bound<'py, CategoryIndex>>,
+    columns: Vec<HeldColumn<'py>>,
     tables: Vec<PyReadonlyArray1<'py, i32>>,
     offsets: Vec<usize>,
     width: usize,
+    rows: usize,
     float32: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (codes, rows) = code_rows(&codes)?;
+) -> PyResult<(Bound<'py, PyAny>, Vec<usize>, Vec<usize>)> {
+    let views = columns
+        .iter()
+        .map(HeldColumn::column)
+        .collect::<PyResult<Vec<_>>>()?;
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
     let tables = self::tables(&tables)?;
-    Ok(if float32 {
+    let mut found = Vec::new();
+    let out = if float32 {
         numpy_output(py, rows, width, |out: &mut [f32]| {
-            core::onehot_dense(&codes, &tables, &offsets, width, rows, out)
+            found =
+                core::encode_onehot_dense(&indexes, &views, &tables, &offsets, width, rows, out)?;
+            Ok(())
         })?
         .into_any()
     } else {
         numpy_output(py, rows, width, |out: &mut [f64]| {
-            core::onehot_dense(&codes, &tables, &offsets, width, rows, out)
+            found =
+                core::encode_onehot_dense(&indexes, &views, &tables, &offsets, width, rows, out)?;
+            Ok(())
         })?
         .into_any()
-    })
+    };
+    let (unknown, missing) = found_lists(found);
+    Ok((out, unknown, missing))
 }
 
-type CsrIndex<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i32>>);
+type CsrFound<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i32>>,
+    Vec<usize>,
+    Vec<usize>,
+);
 
-/// Sparse one-hot as CSR `(indptr int64, indices int32)`; every stored value is 1.
+/// Sparse one-hot in one pass: CSR `(indptr int64, indices int32)` (every stored value is
+/// 1), with what each column's lookup found.
 #[pyfunction]
-pub fn onehot_csr<'py>(
+pub fn encode_onehot_csr<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
+    indexes: Vec<Bound<'py, CategoryIndex>>,
+    columns: Vec<HeldColumn<'py>>,
     tables: Vec<PyReadonlyArray1<'py, i32>>,
     offsets: Vec<usize>,
     width: usize,
-) -> PyResult<CsrIndex<'py>> {
-    let (codes, rows) = code_rows(&codes)?;
+    rows: usize,
+) -> PyResult<CsrFound<'py>> {
+    let views = columns
+        .iter()
+        .map(HeldColumn::column)
+        .collect::<PyResult<Vec<_>>>()?;
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
     let tables = self::tables(&tables)?;
-    let (indptr, indices) = detached(py, || {
-        core::onehot_csr(&codes, &tables, &offsets, width, rows)
+    let (indptr, indices, found) = detached(py, || {
+        core::encode_onehot_csr(&indexes, &views, &tables, &offsets, width, rows)
     })?;
-    Ok((indptr.into_pyarray(py), indices.into_pyarray(py)))
+    let (unknown, missing) = found_lists(found);
+    Ok((
+        indptr.into_pyarray(py),
+        indices.into_pyarray(py),
+        unknown,
+        missing,
+    ))
 }

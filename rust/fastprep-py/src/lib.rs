@@ -51,9 +51,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;
     m.add_function(wrap_pyfunction!(encode::merge_category_counts, m)?)?;
     m.add_function(wrap_pyfunction!(encode::lookup_codes, m)?)?;
-    m.add_function(wrap_pyfunction!(encode::gather_codes, m)?)?;
-    m.add_function(wrap_pyfunction!(encode::onehot_dense, m)?)?;
-    m.add_function(wrap_pyfunction!(encode::onehot_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_gather, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_onehot_dense, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_onehot_csr, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_columns, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_features, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
