@@ -15,6 +15,8 @@ MODULES = [
     "fastprep.discretize",
     "fastprep.quantile_transform",
     "fastprep.power",
+    "fastprep.encode",
+    "fastprep.hashing",
 ]
 
 
