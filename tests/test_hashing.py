@@ -140,3 +140,35 @@ def test_stateless_api():
     assert h.fit([["a"]]) is h
     assert list(h.get_feature_names_out()) == [f"featurehasher{i}" for i in range(4)]
     assert h.set_params(n_features=8).get_params()["n_features"] == 8
+
+
+cells = st.one_of(st.none(), st.text(max_size=15), st.sampled_from(["", "a", "é", "x" * 40]))
+
+
+@given(
+    rows=st.lists(st.tuples(cells, cells), max_size=30),
+    n_features=st.integers(1, 64),
+    mode=st.sampled_from(["string", "dict"]),
+)
+def test_backends_and_sklearn_agree_on_generated_tables(rows, n_features, mode):
+    table = pa.table(
+        {
+            "a": pa.array([r[0] for r in rows], pa.string()),
+            "b": pa.array([r[1] for r in rows], pa.large_string()).cast(pa.string_view()),
+        }
+    )
+    results = []
+    for backend in available_backends():
+        with fp.use_backend(backend):
+            results.append(fp.FeatureHasher(n_features, input_type=mode).transform(table))
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0].indptr, other.indptr)
+        np.testing.assert_array_equal(results[0].indices, other.indices)
+        np.testing.assert_array_equal(results[0].data, other.data)
+    if rows:
+        if mode == "string":
+            samples = [[v for v in r if v is not None] for r in rows]
+        else:
+            samples = [{k: v for k, v in zip("ab", r, strict=True) if v is not None} for r in rows]
+        expected = SkHasher(n_features, input_type=mode).transform(samples)
+        np.testing.assert_array_equal(results[0].toarray(), expected.toarray())

@@ -31,3 +31,36 @@ def test_eight_threads_share_one_fitted_object(case, backend):
         results = list(pool.map(work, range(len(batches))))
     for got, want in zip(results, expected, strict=True):
         assert_bit_identical(got, want)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: fp.OneHotEncoder(handle_unknown="ignore"),
+        lambda: fp.OneHotEncoder(sparse_output=False, min_frequency=20),
+        lambda: fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        lambda: fp.CountEncoder(),
+    ],
+    ids=["onehot", "onehot-dense", "ordinal", "count"],
+)
+def test_eight_threads_share_one_fitted_encoder(make, backend):
+    import pyarrow as pa
+
+    rng = np.random.default_rng(12)
+    words = np.array([f"w{i}" for i in range(300)] + [None], dtype=object)
+    table = pa.table(
+        {"a": words[rng.integers(0, 301, 20_000)], "b": words[rng.integers(0, 40, 20_000)]}
+    )
+    encoder = make().fit(table.slice(0, 10_000))  # the rest holds unknown categories
+    batches = [table.slice(i * 2_500, 2_500) for i in range(8)] * 2
+    dense = lambda y: y.toarray() if hasattr(y, "toarray") else y  # noqa: E731
+    expected = [dense(encoder.transform(b)) for b in batches]
+
+    def work(i):
+        with fp.use_backend(backend):
+            return dense(encoder.transform(batches[i]))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(len(batches))))
+    for got, want in zip(results, expected, strict=True):
+        assert_bit_identical(got, want)
