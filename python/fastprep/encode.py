@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from fastprep import _backend
 from fastprep._columns import CategoricalColumn, columns_of, row_count
@@ -77,11 +78,12 @@ class _Column:
 def _decode_values(kind: str, counted: tuple) -> np.ndarray:
     core_kind, values, offsets, _, _ = counted
     if core_kind == "str":
-        raw = np.asarray(values, dtype=np.uint8).tobytes()
-        o = np.asarray(offsets, dtype=np.int64).tolist()
-        return np.array(
-            [raw[o[i] : o[i + 1]].decode("utf-8") for i in range(len(o) - 1)], dtype=object
+        # The (large_string) Arrow layout already: pyarrow decodes it to str objects in C++.
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        strings = pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(values))
         )
+        return strings.to_numpy(zero_copy_only=False).astype(object, copy=False)
     if kind == "bool":
         return np.asarray(values).astype(bool)
     return np.asarray(values)

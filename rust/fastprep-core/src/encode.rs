@@ -11,7 +11,7 @@
 use foldhash::fast::FixedState;
 use hashbrown::{HashMap, HashTable};
 use rayon::prelude::*;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use crate::parallel::max_threads;
 use crate::strings::{Chunk, Column, Offsets, StrArray};
@@ -112,6 +112,15 @@ pub struct Counts {
     pub missing: i64,
 }
 
+/// The hash of a string's bytes (without the length prefix `Hash for [u8]` adds: one mixing
+/// round less per lookup; the bytes alone identify the key).
+#[inline]
+fn hash_bytes(state: &FixedState, key: &[u8]) -> u64 {
+    let mut h = state.build_hasher();
+    h.write(key);
+    h.finish()
+}
+
 #[inline]
 fn float_key(x: f64) -> u64 {
     // -0.0 == 0.0 as a category; NaN never reaches here (it is missing).
@@ -153,7 +162,7 @@ impl<'a> StrCounter<'a> {
     fn add(&mut self, key: &'a [u8], weight: i64) {
         let hasher = &self.hasher;
         let keys = &mut self.keys;
-        let h = hasher.hash_one(key);
+        let h = hash_bytes(hasher, key);
         match self.table.find(h, |&i| same_bytes(keys[i as usize], key)) {
             Some(&i) => self.counts[i as usize] += weight,
             None => {
@@ -161,7 +170,7 @@ impl<'a> StrCounter<'a> {
                 keys.push(key);
                 self.counts.push(weight);
                 self.table
-                    .insert_unique(h, i, |&j| hasher.hash_one(keys[j as usize]));
+                    .insert_unique(h, i, |&j| hash_bytes(hasher, keys[j as usize]));
             }
         }
     }
@@ -441,8 +450,8 @@ impl CategoryIndex {
                     let keys: Vec<&[u8]> =
                         (0..s.len()).map(|i| s.get(i).unwrap_or_default()).collect();
                     for (i, key) in keys.iter().enumerate() {
-                        table.insert_unique(hasher.hash_one(key), i as u32, |&j| {
-                            hasher.hash_one(keys[j as usize])
+                        table.insert_unique(hash_bytes(&hasher, key), i as u32, |&j| {
+                            hash_bytes(&hasher, keys[j as usize])
                         });
                     }
                 }
@@ -486,7 +495,7 @@ impl CategoryIndex {
         let Vocab::Str { data, offsets } = &self.vocab else {
             return unknown_code(self.len());
         };
-        let h = self.hasher.hash_one(key);
+        let h = hash_bytes(&self.hasher, key);
         let found = self.table.find(h, |&i| {
             let i = i as usize;
             data.get(offsets[i] as usize..offsets[i + 1] as usize)

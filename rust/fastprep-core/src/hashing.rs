@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::parallel::max_threads;
-use crate::strings::{Chunk, Column, StrArray};
+use crate::strings::{Chunk, Column, Offsets, StrArray};
 use crate::{Error, Result};
 
 const BLOCK_ROWS: usize = 1 << 13;
@@ -122,29 +122,47 @@ fn check_n_features(n_features: usize) -> Result<()> {
 /// One row's `(index, value)` pairs → sorted, duplicates summed in input order, appended.
 #[inline]
 fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
-    // Stable sorts, so that duplicates keep their input order. Most rows hold a handful of
-    // features, where an insertion sort is quickest.
-    if pairs.len() <= 16 {
-        for i in 1..pairs.len() {
-            let mut j = i;
-            while j > 0 && pairs[j - 1].0 > pairs[j].0 {
-                pairs.swap(j - 1, j);
-                j -= 1;
+    let n = pairs.len();
+    if n <= 16 {
+        // Hashed indices are random, so a branching sort mispredicts on most comparisons: sort
+        // `index << 8 | position` keys with branch-free compare-exchanges instead (the position
+        // keeps duplicates in input order).
+        let mut keys = [0u64; 16];
+        for (slot, (p, &(index, _))) in keys.iter_mut().zip(pairs.iter().enumerate()) {
+            *slot = (index as u64) << 8 | p as u64;
+        }
+        for i in 1..n {
+            for j in (1..=i).rev() {
+                let (a, b) = (keys[j - 1], keys[j]);
+                keys[j - 1] = a.min(b);
+                keys[j] = a.max(b);
             }
         }
-    } else {
-        pairs.sort_by_key(|p| p.0);
-    }
-    let mut k = 0;
-    while k < pairs.len() {
-        let (index, mut value) = pairs[k];
-        k += 1;
-        while k < pairs.len() && pairs[k].0 == index {
-            value += pairs[k].1;
+        let mut k = 0;
+        while k < n {
+            let index = (keys[k] >> 8) as i32;
+            let mut value = pairs[(keys[k] & 0xff) as usize].1;
             k += 1;
+            while k < n && (keys[k] >> 8) as i32 == index {
+                value += pairs[(keys[k] & 0xff) as usize].1;
+                k += 1;
+            }
+            out.indices.push(index);
+            out.values.push(value);
         }
-        out.indices.push(index);
-        out.values.push(value);
+    } else {
+        pairs.sort_by_key(|p| p.0); // stable: duplicates keep their input order
+        let mut k = 0;
+        while k < n {
+            let (index, mut value) = pairs[k];
+            k += 1;
+            while k < n && pairs[k].0 == index {
+                value += pairs[k].1;
+                k += 1;
+            }
+            out.indices.push(index);
+            out.values.push(value);
+        }
     }
     out.indptr.push(out.indices.len() as i64);
     pairs.clear();
@@ -161,6 +179,25 @@ fn for_cells<'a>(
     for chunk in &column.chunks {
         let end = start + chunk.len();
         let (a, b) = (first.max(start), last.min(end));
+        if a >= b {
+            start = end;
+            continue;
+        }
+        // Plain strings without nulls, the common layout, get a loop of their own.
+        if let Chunk::Str(StrArray::Utf8 {
+            offsets: Offsets::I32(o),
+            data,
+            validity: None,
+        }) = chunk
+        {
+            let window = o.get(a - start..b - start + 1).unwrap_or_default();
+            for (row, w) in (a..b).zip(window.windows(2)) {
+                let value = data.get(w[0] as usize..w[1] as usize).unwrap_or_default();
+                f(row - first, Cell::Str(value))?;
+            }
+            start = end;
+            continue;
+        }
         for row in a..b {
             let i = row - start;
             let cell = match chunk {
@@ -359,7 +396,6 @@ fn by_blocks(rows: usize, block: impl Fn(usize, usize) -> Result<Csr> + Sync) ->
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-    use crate::strings::Offsets;
 
     #[test]
     fn murmur_matches_reference_vectors() {
@@ -381,6 +417,28 @@ mod tests {
                 i64::from(b.of_min),
                 (i64::from(i32::MAX) - (i64::from(n) - 1)) % i64::from(n)
             );
+        }
+    }
+
+    #[test]
+    fn rows_short_and_long_sort_alike() {
+        for n in [0usize, 1, 2, 5, 16, 17, 40] {
+            let pairs: Vec<(i32, f64)> = (0..n)
+                .map(|i| (((i * 7919) % 13) as i32, i as f64 + 0.5))
+                .collect();
+            let mut out = Csr::default();
+            flush_row(&mut pairs.clone(), &mut out);
+            let mut expected: Vec<(i32, f64)> = Vec::new();
+            let mut sorted = pairs.clone();
+            sorted.sort_by_key(|p| p.0);
+            for (i, v) in sorted {
+                match expected.last_mut() {
+                    Some(last) if last.0 == i => last.1 += v,
+                    _ => expected.push((i, v)),
+                }
+            }
+            let got: Vec<(i32, f64)> = out.indices.iter().copied().zip(out.values).collect();
+            assert_eq!(got, expected, "{n} pairs");
         }
     }
 
