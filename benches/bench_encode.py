@@ -150,3 +150,18 @@ def bench_one_row(benchmark, single_row_encoders, impl):
     enc = big if size else small
     row = {"c": ["b-000007-category" if size else "s-000007-category"]}
     run(benchmark, name, enc.transform, row)
+
+
+@pytest.mark.parametrize("impl", ["rust", "sklearn"])
+def bench_ordinal_dictionary(benchmark, strings, impl):
+    """The same strings dictionary-encoded (as Parquet readers and pandas' categoricals give
+    them): each dictionary entry is looked up once, then only integer indices are mapped."""
+    table, objects, _ = strings
+    benchmark.group = "transform OrdinalEncoder, dictionary-encoded input"
+    if impl == "sklearn":
+        enc = sk.OrdinalEncoder().fit(objects)
+        run(benchmark, impl, enc.transform, objects)
+        return
+    encoded = pa.table({n: table.column(n).dictionary_encode() for n in NAMES})
+    enc = fp.OrdinalEncoder().fit(table)
+    run(benchmark, impl, enc.transform, encoded)

@@ -175,16 +175,39 @@ impl<'a> StrCounter<'a> {
         }
     }
 
-    /// Adds another counter's counts to this one.
-    fn absorb(&mut self, other: &StrCounter<'a>) {
+    /// Adds another counter's counts to this one (taking it whole if this one is empty).
+    fn absorb(&mut self, other: StrCounter<'a>) {
+        if self.keys.is_empty() {
+            *self = other;
+            return;
+        }
         for (key, &c) in other.keys.iter().zip(&other.counts) {
             self.add(key, c);
         }
     }
 
     fn into_counts(self, missing: i64) -> Counts {
-        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| cmp_bytes(self.keys[a as usize], self.keys[b as usize]));
+        // Sort by the first 16 bytes held inline (zero-padded, big-endian: their order is the
+        // strings' order unless they tie), so most comparisons never touch the strings.
+        let prefix = |key: &[u8], at: usize| -> u64 {
+            let mut w = [0u8; 8];
+            let part = key.get(at..).unwrap_or_default();
+            let n = part.len().min(8);
+            w[..n].copy_from_slice(&part[..n]);
+            u64::from_be_bytes(w)
+        };
+        let mut sortable: Vec<(u64, u64, u32)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (prefix(k, 0), prefix(k, 8), i as u32))
+            .collect();
+        sortable.sort_unstable_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| cmp_bytes(self.keys[a.2 as usize], self.keys[b.2 as usize]))
+        });
+        let order: Vec<u32> = sortable.iter().map(|s| s.2).collect();
         let total: usize = self.keys.iter().map(|k| k.len()).sum();
         let mut data = Vec::with_capacity(total);
         let mut offsets = Vec::with_capacity(order.len() + 1);
@@ -242,7 +265,7 @@ fn count_strings(column: &Column<'_>) -> Result<Counts> {
                 let block_rows = n.div_ceil(threads.max(1)).max(1);
                 if n < PARALLEL_MIN_ROWS || threads <= 1 {
                     let (block, absent) = count_block(0, n);
-                    counter.absorb(&block);
+                    counter.absorb(block);
                     missing += absent;
                 } else {
                     let blocks: Vec<(StrCounter<'_>, i64)> = (0..n.div_ceil(block_rows))
@@ -252,7 +275,7 @@ fn count_strings(column: &Column<'_>) -> Result<Counts> {
                             count_block(first, block_rows.min(n - first))
                         })
                         .collect();
-                    for (block, absent) in &blocks {
+                    for (block, absent) in blocks {
                         counter.absorb(block);
                         missing += absent;
                     }
@@ -1015,6 +1038,37 @@ mod tests {
         );
         assert_eq!(c.counts, vec![2, 2]);
         assert_eq!(c.missing, 1);
+    }
+
+    #[test]
+    fn counts_sort_like_python_with_shared_prefixes_and_nul_bytes() {
+        let words: [&[u8]; 8] = [
+            b"category-0000000002",
+            b"category-0000000001",
+            b"a",
+            b"a\x00",
+            b"a\x00b",
+            b"",
+            b"category-0000000001x",
+            b"\xff",
+        ];
+        let mut data = Vec::new();
+        let mut offsets = vec![0i64];
+        for w in words {
+            data.extend_from_slice(w);
+            offsets.push(data.len() as i64);
+        }
+        let c = count(&Column::new(vec![Chunk::Str(utf8(&offsets, &data))])).unwrap();
+        let mut expected = words.to_vec();
+        expected.sort();
+        let Vocab::Str { data, offsets } = c.vocab else {
+            panic!("strings expected")
+        };
+        let got: Vec<&[u8]> = offsets
+            .windows(2)
+            .map(|w| &data[w[0] as usize..w[1] as usize])
+            .collect();
+        assert_eq!(got, expected);
     }
 
     #[test]
