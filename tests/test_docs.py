@@ -17,6 +17,7 @@ MODULES = [
     "fastprep.power",
     "fastprep.encode",
     "fastprep.hashing",
+    "fastprep.compose",
 ]
 
 

@@ -9,6 +9,7 @@ from fastprep import datasets
 from fastprep._backend import get_backend, set_backend, use_backend
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
 from fastprep.binarize import Binarizer
+from fastprep.compose import ColumnTransformer, Pipeline
 from fastprep.discretize import KBinsDiscretizer
 from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 from fastprep.exceptions import (
@@ -35,6 +36,7 @@ __all__ = [
     "BackendError",
     "Binarizer",
     "CategoryCounts",
+    "ColumnTransformer",
     "CountEncoder",
     "DataError",
     "FastprepError",
@@ -49,6 +51,7 @@ __all__ = [
     "OneHotEncoder",
     "OrdinalEncoder",
     "ParameterError",
+    "Pipeline",
     "PowerTransformer",
     "QuantileTransformer",
     "RobustScaler",

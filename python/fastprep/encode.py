@@ -132,6 +132,8 @@ class _Encoder:
     """The parameter protocol, the mergeable fit and the lookup shared by the encoders."""
 
     _infrequent_params = True
+    #: Encoders read their columns as they come (strings stay in Arrow buffers).
+    _takes_tables = True
 
     # -- parameters ---------------------------------------------------------------------------
 

@@ -56,6 +56,8 @@ class FeatureHasher:
     (2, 8)
     """
 
+    _takes_tables = True
+
     def __init__(
         self,
         n_features: int = 2**20,

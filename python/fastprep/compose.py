@@ -1,0 +1,744 @@
+"""Pipeline and ColumnTransformer: fitted transforms composed, with scikit-learn's semantics.
+
+Input of ``fit`` / ``partial_fit`` / ``transform``: a ``dict`` of columns, a 2-D NumPy array
+(columns by position, named ``x0, x1, ...``), a pyarrow ``Table`` or ``RecordBatch``, or any
+object with ``__arrow_c_stream__`` (pandas, polars, DuckDB), mixing numeric and string columns,
+with nulls. Request-response services call ``transform_one(row)`` and
+``transform_records(rows)`` with plain Python values: the result equals ``transform`` of the
+same rows, bit for bit, because it is the same computation on a one-row (or n-row) table.
+
+Numeric steps receive a float64 matrix of their columns (Arrow nulls and None become NaN);
+categorical steps (the encoders, ``FeatureHasher``) receive their columns as they are, so
+strings stay in Arrow buffers. Every step computes in float64; ``transform(..., dtype=
+np.float32)`` rounds the final output once. Steps that are not fastprep's (scikit-learn's
+``FunctionTransformer``, a prototype with ``fit`` / ``transform``) work too, at Python speed:
+they receive a float64 matrix when their columns are numeric, else an object array.
+
+Columns: at ``transform``, named inputs are selected by name; columns not used by any
+transformer are ignored (also under ``remainder="passthrough"``, which passes through the
+columns that were unused at fit); a missing column is a ``SchemaError`` naming it.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fastprep.exceptions import NotFittedError, ParameterError, SchemaError
+
+__all__ = ["ColumnTransformer", "Pipeline"]
+
+
+# -- tables -------------------------------------------------------------------------------------
+
+
+class _Frame:
+    """Any accepted input as named columns (1-D NumPy arrays or pyarrow arrays)."""
+
+    def __init__(self, names: list[str], columns: dict[str, Any], rows: int, positional: bool):
+        self.names = names
+        self.columns = columns
+        self.rows = rows
+        self.positional = positional
+
+    @classmethod
+    def of(cls, X, owner: str) -> _Frame:
+        if isinstance(X, _Frame):
+            return X
+        if isinstance(X, Mapping):
+            names = [str(k) for k in X]
+            columns = {}
+            for name, values in zip(names, X.values(), strict=True):
+                if isinstance(values, (pa.Array, pa.ChunkedArray, np.ndarray)):
+                    columns[name] = values
+                else:
+                    columns[name] = _list_column(list(values))
+            return cls(names, columns, _rows(columns, owner), positional=False)
+        if isinstance(X, (pa.Table, pa.RecordBatch)):
+            names = list(X.schema.names)
+            columns = {n: X.column(i) for i, n in enumerate(names)}
+            return cls(names, columns, X.num_rows, positional=False)
+        if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray):
+            return cls.of(pa.table(X), owner)
+        a = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
+        if a.ndim != 2:
+            raise SchemaError(f"{owner}: expected a table or 2-D array, got shape {a.shape}")
+        names = [f"x{j}" for j in range(a.shape[1])]
+        return cls(names, {n: a[:, j] for j, n in enumerate(names)}, a.shape[0], True)
+
+    def select(self, names: list[str]) -> dict[str, Any]:
+        return {n: self.columns[n] for n in names}
+
+    def floats(self, names: list[str], owner: str) -> np.ndarray:
+        """The named columns as a C-contiguous float64 matrix (nulls and None become NaN)."""
+        out = np.empty((self.rows, len(names)), dtype=np.float64)
+        for j, name in enumerate(names):
+            out[:, j] = _float_column(self.columns[name], name, owner)
+        return out
+
+    def is_numeric(self, name: str) -> bool:
+        col = self.columns[name]
+        if isinstance(col, (pa.Array, pa.ChunkedArray)):
+            t = col.type
+            return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+        return col.dtype.kind in "fiub"
+
+
+def _list_column(values) -> np.ndarray:
+    """A list of numbers (None allowed) as float64, NaN for None; of bools as bool."""
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.asarray(values, dtype=bool)
+    if all(v is None or isinstance(v, numbers.Real) for v in values):
+        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+            return np.asarray(values, dtype=np.int64)
+        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.asarray(values, dtype=object)
+
+
+def _rows(columns: dict[str, Any], owner: str) -> int:
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise SchemaError(f"{owner}: columns have different lengths {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def _float_column(col, name: str, owner: str) -> np.ndarray:
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        t = col.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if not (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or pa.types.is_boolean(t)
+            or pa.types.is_null(t)
+        ):
+            raise SchemaError(
+                f"{owner}: column {name!r} holds {col.type} values; a numeric transform needs "
+                "numbers"
+            )
+        as_float = pc.cast(col, pa.float64())
+        if as_float.null_count:
+            as_float = pc.fill_null(as_float, np.nan)
+        return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
+    a = np.asarray(col)
+    if a.dtype.kind in "fiub":
+        return a.astype(np.float64, copy=False)
+    try:
+        arrow = pa.array(a, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arrow = None
+    if arrow is None or not (
+        pa.types.is_integer(arrow.type)
+        or pa.types.is_floating(arrow.type)
+        or pa.types.is_boolean(arrow.type)
+        or pa.types.is_null(arrow.type)
+    ):
+        raise SchemaError(
+            f"{owner}: column {name!r} holds values that are not numbers; a numeric transform "
+            "needs numbers"
+        )
+    return _float_column(arrow, name, owner)
+
+
+# -- steps ----------------------------------------------------------------------------------------
+
+
+def _takes_tables(step) -> bool:
+    """Whether a step reads columns as they are (encoders) rather than a float matrix."""
+    if isinstance(step, Pipeline):
+        return bool(step.steps) and _takes_tables(step.steps[0][1])
+    return bool(getattr(step, "_takes_tables", False))
+
+
+def _is_fastprep(step) -> bool:
+    return type(step).__module__.startswith("fastprep")
+
+
+def _step_input(step, frame: _Frame, names: list[str], owner: str):
+    """What a step receives: a dict of its columns, a float64 matrix, or an object array."""
+    if _takes_tables(step):
+        return frame.select(names)
+    if _is_fastprep(step) or all(frame.is_numeric(n) for n in names):
+        return frame.floats(names, owner)
+    # A foreign step over non-numeric columns: an object array, as scikit-learn would give it.
+    return (
+        np.column_stack([_object_column(frame.columns[n]) for n in names])
+        if names
+        else (np.empty((frame.rows, 0), dtype=object))
+    )
+
+
+def _object_column(col) -> np.ndarray:
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        return np.asarray(col.to_pylist(), dtype=object)
+    return np.asarray(col, dtype=object)
+
+
+def _dense(y) -> np.ndarray:
+    return y.toarray() if hasattr(y, "toarray") else np.asarray(y)
+
+
+def _check_steps(steps, owner: str) -> None:
+    if not isinstance(steps, (list, tuple)) or not steps:
+        raise ParameterError(f"{owner}: steps must be a non-empty list of (name, transform)")
+    names = set()
+    for item in steps:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)):
+            raise ParameterError(f"{owner}: each step is a (name, transform) pair, got {item!r}")
+        name, step = item
+        if name in names:
+            raise ParameterError(f"{owner}: step name {name!r} is used twice")
+        if "__" in name:
+            raise ParameterError(f"{owner}: step name {name!r} must not contain '__'")
+        names.add(name)
+        if step not in ("passthrough", None) and not (
+            hasattr(step, "fit") and hasattr(step, "transform")
+        ):
+            raise ParameterError(f"{owner}: step {name!r} has no fit/transform: {step!r}")
+
+
+class _Composite:
+    """``get_params`` / ``set_params`` and the request-row entry points shared by both."""
+
+    def _check_fitted(self) -> None:
+        if not getattr(self, "_fitted", False):
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit or partial_fit first"
+            )
+
+    def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
+        """One request row (plain Python values by column name) → a 1-D array, equal to the
+        row ``transform`` gives for the same values."""
+        if not isinstance(row, Mapping):
+            raise SchemaError(
+                f"{type(self).__name__}: transform_one takes a mapping of column "
+                f"name to value, got {type(row).__name__}"
+            )
+        return self.transform_records([row], dtype=dtype)[0]
+
+    def transform_records(self, rows: Sequence[Mapping[str, Any]], *, dtype=np.float64):
+        """Request rows (mappings of column name to value) → a 2-D array, equal to
+        ``transform`` of the same rows. A missing key is a ``SchemaError`` naming it; None is
+        a missing value."""
+        self._check_fitted()
+        owner = type(self).__name__
+        names = self._input_names_used()
+        columns: dict[str, list] = {n: [] for n in names}
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise SchemaError(f"{owner}: record {i} is a {type(row).__name__}, not a mapping")
+            for n in names:
+                try:
+                    columns[n].append(row[n])
+                except KeyError:
+                    raise SchemaError(f"{owner}: record {i} lacks the column {n!r}") from None
+        frame = _Frame(
+            names,
+            {n: _record_column(v, self._kinds.get(n)) for n, v in columns.items()},
+            len(rows),
+            positional=False,
+        )
+        return self.transform(frame, dtype=dtype)
+
+
+def _record_column(values: list, kind: str | None):
+    """Request values of one column, typed as the column was at fit: numbers as float64
+    (None as NaN), anything else as an object array the encoders read."""
+    if kind == "numeric":
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            if v is None:
+                out[i] = np.nan
+            elif isinstance(v, numbers.Real):
+                out[i] = float(v)
+            else:
+                return np.asarray(values, dtype=object)  # refused downstream, with the column
+        return out
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
+
+
+def _column_kinds(frame: _Frame) -> dict[str, str]:
+    return {n: "numeric" if frame.is_numeric(n) else "other" for n in frame.names}
+
+
+class Pipeline(_Composite):
+    """Steps applied in order: each but the last is fitted and then transforms the data for
+    the next (scikit-learn's Pipeline, for transforms).
+
+    ``partial_fit`` feeds each batch through the steps as fitted so far, then into the next
+    step's ``partial_fit``: exact when every step but the last is stateless or already fitted,
+    an approximation otherwise (an imputer's fill value still moving while a scaler after it
+    accumulates); ``fit`` is exact.
+
+    Example
+    -------
+    >>> import numpy as np, fastprep as fp
+    >>> pipe = fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.StandardScaler())])
+    >>> pipe.fit_transform(np.array([[1.0], [np.nan], [3.0]])).ravel().tolist()
+    [-1.224744871391589, 0.0, 1.224744871391589]
+    """
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params: dict[str, Any] = {"steps": self.steps}
+        if deep:
+            for name, step in self.steps:
+                params[name] = step
+                if hasattr(step, "get_params"):
+                    for k, v in step.get_params(deep=True).items():
+                        params[f"{name}__{k}"] = v
+        return params
+
+    def set_params(self, **params) -> Pipeline:
+        steps = dict(self.steps)
+        for key, value in params.items():
+            if key == "steps":
+                self.steps = value
+                steps = dict(value)
+            elif "__" in key:
+                name, sub = key.split("__", 1)
+                if name not in steps:
+                    raise ParameterError(f"Pipeline has no step {name!r}")
+                steps[name].set_params(**{sub: value})
+            elif key in steps:
+                self.steps = [(n, value if n == key else s) for n, s in self.steps]
+                steps = dict(self.steps)
+            else:
+                raise ParameterError(f"Pipeline has no parameter {key!r}")
+        return self
+
+    @property
+    def named_steps(self) -> dict[str, Any]:
+        return dict(self.steps)
+
+    def _active(self):
+        return [(n, s) for n, s in self.steps if s not in ("passthrough", None)]
+
+    def _first_input(self, X):
+        """The first step's input: a dict of columns for a table-reading step, else floats."""
+        active = self._active()
+        if (
+            isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.dtype == np.float64
+            and not (active and _takes_tables(active[0][1]))
+        ):
+            # Already what a numeric first step takes (a ColumnTransformer's float block).
+            names = [f"x{j}" for j in range(X.shape[1])]
+            return X, _Frame(names, {n: X[:, j] for j, n in enumerate(names)}, X.shape[0], True)
+        frame = _Frame.of(X, "Pipeline")
+        if active and _takes_tables(active[0][1]):
+            return frame.select(frame.names), frame
+        if (
+            active
+            and not _is_fastprep(active[0][1])
+            and not all(frame.is_numeric(n) for n in frame.names)
+        ):
+            return _step_input(active[0][1], frame, frame.names, "Pipeline"), frame
+        return frame.floats(frame.names, "Pipeline"), frame
+
+    def fit(self, X, y=None) -> Pipeline:
+        """Fit each step on the output of the steps before it."""
+        _check_steps(self.steps, "Pipeline")
+        data, frame = self._first_input(X)
+        active = self._active()
+        for i, (_, step) in enumerate(active):
+            if i < len(active) - 1:
+                data = (
+                    step.fit(data).transform(data)
+                    if not hasattr(step, "fit_transform")
+                    else step.fit_transform(data)
+                )
+            else:
+                step.fit(data)
+        self._record_input(frame)
+        return self
+
+    def partial_fit(self, X, y=None) -> Pipeline:
+        """Add a batch to every step's fit (see the class docstring)."""
+        _check_steps(self.steps, "Pipeline")
+        data, frame = self._first_input(X)
+        for _, step in self._active():
+            if not hasattr(step, "partial_fit"):
+                raise ParameterError(f"Pipeline: step {type(step).__name__} has no partial_fit")
+            step.partial_fit(data)
+            data = step.transform(data)
+        self._record_input(frame)
+        return self
+
+    def _record_input(self, frame: _Frame) -> None:
+        self.n_features_in_ = len(frame.names)
+        self._kinds = _column_kinds(frame)
+        if frame.positional:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
+        self._fitted = True
+
+    def _input_names_used(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            raise SchemaError(
+                "Pipeline: transform_one / transform_records need a pipeline fitted on named "
+                "columns (a dict, a Table, a DataFrame)"
+            )
+        return list(names)
+
+    def transform(self, X, *, dtype=np.float64):
+        """Apply every step in order; the result is rounded once to ``dtype``."""
+        self._check_fitted()
+        data, frame = self._first_input(X)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and not frame.positional:
+            absent = [n for n in names if n not in frame.columns]
+            if absent:
+                raise SchemaError(f"Pipeline: input lacks the fitted column(s) {absent}")
+            data, _ = self._first_input(
+                _Frame(list(names), frame.select(list(names)), frame.rows, False)
+            )
+        elif len(frame.names) != self.n_features_in_:
+            raise SchemaError(
+                f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
+                f"{self.n_features_in_}"
+            )
+        for _, step in self._active():
+            data = step.transform(data)
+        return _as_dtype(data, dtype)
+
+    def fit_transform(self, X, y=None, *, dtype=np.float64):
+        return self.fit(X).transform(X, dtype=dtype)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        self._check_fitted()
+        names = input_features
+        if names is None:
+            names = getattr(self, "feature_names_in_", None)
+        for _, step in self._active():
+            names = step.get_feature_names_out(names)
+        return np.asarray(names, dtype=object)
+
+    def __repr__(self) -> str:
+        return f"Pipeline(steps={self.steps!r})"
+
+
+def _as_dtype(y, dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float64, np.float32):
+        raise ParameterError(f"dtype must be float64 or float32, got {dtype}")
+    if hasattr(y, "toarray"):
+        return y.astype(dtype) if y.dtype != dtype else y
+    y = np.asarray(y)
+    return y if y.dtype == dtype else y.astype(dtype)
+
+
+class ColumnTransformer(_Composite):
+    """Transformers applied to column subsets, outputs side by side (scikit-learn's
+    ColumnTransformer).
+
+    ``transformers``: ``(name, transform, columns)`` triples; ``columns`` is a column name, a
+    position, or a list of either; ``transform`` may be ``"drop"`` or ``"passthrough"``.
+    ``remainder``: ``"drop"`` or ``"passthrough"`` (numeric columns only, as float64).
+    The output is a scipy CSR matrix when some part is sparse and the overall density is below
+    ``sparse_threshold``, else a dense array. Feature names are ``<name>__<feature>`` with
+    ``verbose_feature_names_out`` (default), else the features' own names (which must then be
+    unique).
+
+    Example
+    -------
+    >>> import fastprep as fp
+    >>> ct = fp.ColumnTransformer([
+    ...     ("num", fp.StandardScaler(), ["age"]),
+    ...     ("cat", fp.OneHotEncoder(sparse_output=False), ["city"]),
+    ... ])
+    >>> ct.fit_transform({"age": [20, 40], "city": ["Oslo", "Lima"]})
+    array([[-1.,  0.,  1.],
+           [ 1.,  1.,  0.]])
+    >>> ct.get_feature_names_out().tolist()
+    ['num__age', 'cat__city_Lima', 'cat__city_Oslo']
+    """
+
+    def __init__(
+        self,
+        transformers,
+        *,
+        remainder="drop",
+        sparse_threshold: float = 0.3,
+        verbose_feature_names_out: bool = True,
+    ):
+        self.transformers = transformers
+        self.remainder = remainder
+        self.sparse_threshold = sparse_threshold
+        self.verbose_feature_names_out = verbose_feature_names_out
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = {
+            "transformers": self.transformers,
+            "remainder": self.remainder,
+            "sparse_threshold": self.sparse_threshold,
+            "verbose_feature_names_out": self.verbose_feature_names_out,
+        }
+        if deep:
+            for name, step, _ in self.transformers:
+                params[name] = step
+                if hasattr(step, "get_params"):
+                    for k, v in step.get_params(deep=True).items():
+                        params[f"{name}__{k}"] = v
+        return params
+
+    def set_params(self, **params) -> ColumnTransformer:
+        for key, value in params.items():
+            if key in (
+                "transformers",
+                "remainder",
+                "sparse_threshold",
+                "verbose_feature_names_out",
+            ):
+                setattr(self, key, value)
+            elif "__" in key:
+                name, sub = key.split("__", 1)
+                match = [t for n, t, _ in self.transformers if n == name]
+                if not match:
+                    raise ParameterError(f"ColumnTransformer has no transformer {name!r}")
+                match[0].set_params(**{sub: value})
+            else:
+                raise ParameterError(f"ColumnTransformer has no parameter {key!r}")
+        return self
+
+    def _validate(self) -> None:
+        owner = "ColumnTransformer"
+        if not isinstance(self.transformers, (list, tuple)):
+            raise ParameterError(
+                f"{owner}: transformers must be a list of (name, transform, columns)"
+            )
+        seen = set()
+        for item in self.transformers:
+            if not (
+                isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str)
+            ):
+                raise ParameterError(
+                    f"{owner}: each transformer is (name, transform, columns), got {item!r}"
+                )
+            name, step, _ = item
+            if name in seen:
+                raise ParameterError(f"{owner}: transformer name {name!r} is used twice")
+            seen.add(name)
+            if step not in ("drop", "passthrough") and not (
+                hasattr(step, "fit") and hasattr(step, "transform")
+            ):
+                raise ParameterError(f"{owner}: {name!r} has no fit/transform: {step!r}")
+        if self.remainder not in ("drop", "passthrough"):
+            raise ParameterError(
+                f"{owner}: remainder must be 'drop' or 'passthrough', got {self.remainder!r}"
+            )
+        if not isinstance(self.sparse_threshold, numbers.Real) or not (
+            0 <= self.sparse_threshold <= 1
+        ):
+            raise ParameterError(f"{owner}: sparse_threshold must be in [0, 1]")
+
+    def _columns_of(self, spec, frame: _Frame, name: str) -> list[str]:
+        items = [spec] if isinstance(spec, (str, numbers.Integral)) else list(spec)
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                if item not in frame.columns:
+                    raise SchemaError(
+                        f"ColumnTransformer: {name!r} selects column {item!r}, "
+                        "which the input lacks"
+                    )
+                out.append(item)
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+                if not -len(frame.names) <= item < len(frame.names):
+                    raise SchemaError(
+                        f"ColumnTransformer: {name!r} selects column {item}, but "
+                        f"the input has {len(frame.names)}"
+                    )
+                out.append(frame.names[item])
+            else:
+                raise ParameterError(
+                    f"ColumnTransformer: {name!r}: a column is a name or a position, got {item!r}"
+                )
+        return out
+
+    def _fit_parts(self, X, partial: bool) -> ColumnTransformer:
+        self._validate()
+        frame = _Frame.of(X, "ColumnTransformer")
+        if frame.rows == 0:
+            from fastprep.exceptions import DataError
+
+            raise DataError("ColumnTransformer: cannot fit on 0 rows")
+        previous = dict(getattr(self, "_parts", {})) if partial else {}
+        parts = []
+        used: set[str] = set()
+        for name, step, spec in self.transformers:
+            columns = self._columns_of(spec, frame, name)
+            used.update(columns)
+            if step in ("drop", "passthrough"):
+                parts.append((name, step, columns))
+                continue
+            fitted = previous.get(name)
+            if fitted is None:
+                fitted = copy.deepcopy(step)  # the given transform stays unfitted
+            data = _step_input(fitted, frame, columns, "ColumnTransformer")
+            if partial:
+                if not hasattr(fitted, "partial_fit"):
+                    raise ParameterError(
+                        f"ColumnTransformer: {name!r} ({type(fitted).__name__}) has no partial_fit"
+                    )
+                fitted.partial_fit(data)
+            else:
+                fitted.fit(data)
+            parts.append((name, fitted, columns))
+        if self.remainder == "passthrough":
+            rest = [n for n in frame.names if n not in used]
+            parts.append(("remainder", "passthrough", rest))
+        # Commit only now: a failure above leaves the previous fit in place.
+        self._parts = {name: step for name, step, _ in parts if step not in ("drop", "passthrough")}
+        self.transformers_ = parts
+        self.n_features_in_ = len(frame.names)
+        self._kinds = _column_kinds(frame)
+        if frame.positional:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
+        self._fitted = True
+        # scikit-learn's rule, decided once at fit so that every call returns the same type:
+        # sparse when some part is sparse and the fit data's density (dense parts counting as
+        # all non-zero) is below sparse_threshold.
+        self.sparse_output_ = False
+        outputs = self._outputs(frame)
+        if any(hasattr(o, "toarray") for o in outputs):
+            nnz = sum(o.nnz if hasattr(o, "nnz") else o.size for o in outputs)
+            total = sum(o.shape[0] * o.shape[1] for o in outputs)
+            self.sparse_output_ = bool(total) and nnz / total < self.sparse_threshold
+        return self
+
+    def fit(self, X, y=None) -> ColumnTransformer:
+        """Fit each transformer on its columns."""
+        return self._fit_parts(X, partial=False)
+
+    def partial_fit(self, X, y=None) -> ColumnTransformer:
+        """Add a batch to each transformer's fit."""
+        return self._fit_parts(X, partial=True)
+
+    @property
+    def named_transformers_(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {name: step for name, step, _ in self.transformers_}
+
+    def _input_names_used(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            raise SchemaError(
+                "ColumnTransformer: transform_one / transform_records need a transformer fitted "
+                "on named columns (a dict, a Table, a DataFrame)"
+            )
+        used = {c for _, step, cols in self.transformers_ if step != "drop" for c in cols}
+        return [n for n in names if n in used]
+
+    def transform(self, X, *, dtype=np.float64):
+        """Every transformer's output side by side, rounded once to ``dtype``."""
+        self._check_fitted()
+        frame = _Frame.of(X, "ColumnTransformer")
+        if frame.positional and len(frame.names) != self.n_features_in_:
+            raise SchemaError(
+                f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
+                f"{self.n_features_in_}"
+            )
+        return _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
+
+    def _outputs(self, frame: _Frame) -> list:
+        outputs = []
+        for name, step, columns in self.transformers_:
+            if step == "drop" or not columns:
+                continue
+            absent = [c for c in columns if c not in frame.columns]
+            if absent:
+                raise SchemaError(
+                    f"ColumnTransformer: input lacks the column(s) {absent} used by {name!r}"
+                )
+            if step == "passthrough":
+                outputs.append(frame.floats(columns, "ColumnTransformer"))
+            else:
+                outputs.append(
+                    step.transform(_step_input(step, frame, columns, "ColumnTransformer"))
+                )
+        return outputs
+
+    def _stack(self, outputs: list, rows: int):
+        if not outputs:
+            return np.empty((rows, 0), dtype=np.float64)
+        if self.sparse_output_:
+            from fastprep.encode import _scipy_sparse
+
+            sparse = _scipy_sparse()
+            blocks = [o if hasattr(o, "toarray") else sparse.csr_matrix(o) for o in outputs]
+            return sparse.hstack(blocks, format="csr", dtype=np.float64)
+        outputs = [_dense(o) for o in outputs]
+        return np.hstack([np.asarray(o, dtype=np.float64) for o in outputs])
+
+    def fit_transform(self, X, y=None, *, dtype=np.float64):
+        return self.fit(X).transform(X, dtype=dtype)
+
+    def _feature_names(self) -> list[str]:
+        names = []
+        for name, step, columns in self.transformers_:
+            if step == "drop" or not columns:
+                continue
+            if step == "passthrough":
+                own = list(columns)
+            elif hasattr(step, "get_feature_names_out"):
+                own = [str(n) for n in step.get_feature_names_out(list(columns))]
+            else:
+                raise SchemaError(
+                    f"ColumnTransformer: transformer {name!r} ({type(step).__name__}) does not "
+                    "provide get_feature_names_out"
+                )
+            names.extend(f"{name}__{n}" if self.verbose_feature_names_out else n for n in own)
+        if not self.verbose_feature_names_out and len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise SchemaError(
+                f"ColumnTransformer: output feature names are not unique: {dupes}; "
+                "set verbose_feature_names_out=True"
+            )
+        return names
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``<transformer name>__<feature>`` (or the features' own names)."""
+        self._check_fitted()
+        return np.asarray(self._feature_names(), dtype=object)
+
+    @property
+    def output_indices_(self) -> dict[str, slice]:
+        self._check_fitted()
+        out, at = {}, 0
+        for name, step, columns in self.transformers_:
+            if step == "drop" or not columns:
+                out[name] = slice(0, 0)
+                continue
+            width = (
+                len(columns)
+                if step == "passthrough"
+                else len(step.get_feature_names_out(list(columns)))
+            )
+            out[name] = slice(at, at + width)
+            at += width
+        out.setdefault("remainder", slice(0, 0))
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"ColumnTransformer(transformers={self.transformers!r}, remainder={self.remainder!r})"
+        )
