@@ -715,3 +715,20 @@ def test_get_params_set_params_and_repr():
     for combo in itertools.product([None, "first"], ["error", "ignore"]):
         params = dict(zip(["drop", "handle_unknown"], combo, strict=True))
         assert fp.OneHotEncoder(**params).get_params()["drop"] == combo[0]
+
+
+@given(values=columns)
+def test_short_object_columns_read_like_pyarrow_reads_them(values):
+    """Request-sized object columns are encoded without pyarrow: same values, same missing."""
+    from fastprep._columns import _small_strings, _string_chunk
+    from fastprep.reference.encode import decode
+
+    a = _obj(values)[:, 0]
+    ours = _small_strings(a)
+    assert ours is not None
+    arrow = pa.array(a, from_pandas=True)
+    if pa.types.is_null(arrow.type):
+        assert decode([ours])[1] == [None] * len(values)
+    else:
+        assert decode([ours]) == decode([_string_chunk(arrow)])
+    assert _small_strings(np.array(["a", 1], dtype=object)) is None

@@ -174,11 +174,43 @@ def from_values(values, label: str) -> CategoricalColumn:
         return CategoricalColumn(kind, [chunk], a, len(a))
     if a.dtype.kind not in "OUT":
         raise DataError(f"{label}: dtype {a.dtype} is not categorical")
+    if a.dtype.kind == "O" and len(a) <= _SMALL:
+        chunk = _small_strings(a)
+        if chunk is not None:
+            return CategoricalColumn("str", [chunk], a, len(a))
     try:
         arrow = pa.array(a, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DataError(_mixed_message(a, label, exc)) from None
     return from_arrow(arrow, label)
+
+
+#: Object columns up to this length (request rows) are encoded here rather than by pyarrow,
+#: whose per-call overhead is most of the cost of one value. Same chunk, same bytes.
+_SMALL = 64
+
+
+def _small_strings(a: np.ndarray) -> tuple | None:
+    """The utf8 chunk of a short object column of str and missing values (None, NaN), or
+    None when it holds anything else (left to pyarrow, which types or refuses it)."""
+    encoded: list[bytes] = []
+    offsets = [0]
+    valid: list[bool] = []
+    at = 0
+    for v in a.tolist():
+        if isinstance(v, str):
+            b = v.encode("utf-8")
+            encoded.append(b)
+            at += len(b)
+            valid.append(True)
+        elif v is None or (isinstance(v, float) and v != v):
+            valid.append(False)
+        else:
+            return None
+        offsets.append(at)
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    bits = None if all(valid) else np.packbits(np.array(valid), bitorder="little")
+    return ("utf8", np.array(offsets, dtype=np.int32), data, bits, 0)
 
 
 def _mixed_message(a: np.ndarray, label: str, exc: Exception) -> str:
