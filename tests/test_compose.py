@@ -259,3 +259,173 @@ def test_params_round_trip():
     ct = fp.ColumnTransformer([("s", fp.StandardScaler(), ["x"])])
     ct.set_params(s__with_std=False, remainder="passthrough")
     assert ct.get_params()["s__with_std"] is False and ct.remainder == "passthrough"
+
+
+# -- the compiled plan: one native call, the same numbers as step by step ------------------------
+
+
+def _step_by_step(ct, X, **kw):
+    """The same fitted transformer with its plan set aside."""
+    plan, ct._plan = ct._plan, None
+    try:
+        return ct.transform(X, **kw)
+    finally:
+        ct._plan = plan
+
+
+PLANNED = {
+    "impute+scale, onehot": lambda: ours(),
+    "indicator, minmax clip, robust, ordinal f32, count": lambda: fp.ColumnTransformer(
+        [
+            (
+                "num",
+                fp.Pipeline(
+                    [
+                        ("impute", fp.SimpleImputer(strategy="mean", add_indicator=True)),
+                        ("minmax", fp.MinMaxScaler(clip=True)),
+                    ]
+                ),
+                ["age", "capital_gain"],
+            ),
+            ("robust", fp.RobustScaler(), ["hours_per_week"]),
+            ("maxabs", fp.MaxAbsScaler(), ["fnlwgt"]),
+            (
+                "ord",
+                fp.OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    dtype=np.float32,
+                    min_frequency=100,
+                ),
+                ["occupation", "race"],
+            ),
+            ("count", fp.CountEncoder(normalize=True), ["native_country"]),
+            ("pass", "passthrough", ["education_num"]),
+        ],
+        # remainder stays "drop": the string columns are not numeric
+    ),
+    "onehot drop+infrequent": lambda: fp.ColumnTransformer(
+        [
+            (
+                "cat",
+                fp.OneHotEncoder(
+                    drop="if_binary",
+                    min_frequency=0.02,
+                    handle_unknown="infrequent_if_exist",
+                    sparse_output=False,
+                ),
+                CAT,
+            ),
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PLANNED))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_plan_equals_step_by_step(adult, name, dtype, backend):
+    train, test = adult.slice(0, 25_000), adult.slice(25_000)
+    ct = PLANNED[name]().fit(train)
+    if backend == "rust":
+        assert ct._plan is not None, "this composition should compile"
+    for part in (train, test):
+        np.testing.assert_array_equal(
+            ct.transform(part, dtype=dtype), _step_by_step(ct, part, dtype=dtype), strict=True
+        )
+    rows = test.to_pylist()[:300]
+    expected = _step_by_step(ct, test.slice(0, 300), dtype=dtype)
+    for i, row in enumerate(rows):
+        np.testing.assert_array_equal(ct.transform_one(row, dtype=dtype), expected[i])
+    np.testing.assert_array_equal(ct.transform_records(rows, dtype=dtype), expected)
+
+
+def test_plan_leaves_errors_and_warnings_to_the_step_by_step_path(adult):
+    ct = ours(handle_unknown="error").fit(adult)
+    row = adult.slice(0, 1).to_pylist()[0]
+    with pytest.raises(UnknownCategoryError, match=r"'race'.*'Martian'"):
+        ct.transform({**{k: [v] for k, v in row.items()}, "race": ["Martian"]})
+    with pytest.raises(UnknownCategoryError, match="missing value"):
+        fp.ColumnTransformer([("c", fp.OneHotEncoder(sparse_output=False), ["race"])]).fit(
+            adult
+        ).transform_one({"race": None})
+    warn = fp.ColumnTransformer(
+        [("c", fp.OneHotEncoder(handle_unknown="warn", sparse_output=False), ["race"])]
+    )
+    warn.fit(adult)
+    with pytest.warns(UserWarning, match="unknown categories"):
+        warn.transform_one({"race": "Martian"})
+    # Values of a type the request path does not read take the batch path, and its errors.
+    with pytest.raises(SchemaError, match="'age'"):
+        ct.transform_one({**row, "age": "forty"})
+    with pytest.raises(fp.FastprepError):
+        ct.transform_one({**row, "race": 7})
+
+
+def test_steps_without_a_native_form_run_step_by_step(adult):
+    python_only = fp.ColumnTransformer(
+        [
+            ("log", skp.FunctionTransformer(np.log1p, feature_names_out="one-to-one"), ["age"]),
+            ("cat", fp.OneHotEncoder(sparse_output=False), ["race"]),
+        ]
+    ).fit(adult)
+    sparse = ours(sparse=True).fit(adult)
+    quantile = fp.ColumnTransformer([("q", fp.QuantileTransformer(), ["age"])]).fit(adult)
+    for ct in (python_only, sparse, quantile):
+        assert ct._plan is None
+        assert ct.transform(adult).shape[0] == adult.num_rows
+
+
+def test_sixteen_threads_share_one_plan(adult, backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ct = ours().fit(adult)
+    batches = [adult.slice(i * 2000, 2000) for i in range(16)]
+    expected = [ct.transform(b) for b in batches]
+    rows = adult.slice(0, 64).to_pylist()
+    expected_rows = ct.transform(adult.slice(0, 64))
+
+    def work(i):
+        with fp.use_backend(backend):
+            one = np.stack([ct.transform_one(r) for r in rows])
+            return ct.transform(batches[i]), one
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(work, range(16)))
+    for (got, one), want in zip(results, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(one, expected_rows)
+
+
+def test_the_gil_is_released_while_a_plan_runs(adult, backend):
+    """While one thread transforms a large batch in Rust, another Python thread keeps going."""
+    import threading
+    import time
+
+    if backend != "rust":
+        pytest.skip("the Python backend holds the GIL by nature")
+    big = pa.concat_tables([adult] * 40)  # 1.3M rows
+    ct = ours().fit(adult)
+    ct.transform(big.slice(0, 1000))
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    assert ct._plan is not None  # one native call: no Python between kernels
+    frame_input = {n: big.column(n) for n in big.schema.names}
+    counter = threading.Thread(target=count)
+    counter.start()
+    time.sleep(0.01)
+    before = ticks
+    start = time.perf_counter()
+    ct.transform(frame_input)
+    elapsed = time.perf_counter() - start
+    during = ticks - before
+    done.set()
+    counter.join()
+    # The counter thread ran throughout the native call, not only between Python steps.
+    assert during > 100, (during, elapsed)

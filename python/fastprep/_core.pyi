@@ -117,3 +117,16 @@ def hash_features(
     n_features: int,
     alternate_sign: bool,
 ) -> _Csr: ...
+
+class Plan:
+    """A fitted ColumnTransformer compiled into one native call (see fastprep.compose)."""
+
+    def __init__(self, n_inputs: int, blocks: list[tuple[Any, ...]]) -> None: ...
+    @property
+    def width(self) -> int: ...
+    def run(
+        self, inputs: list[Any], rows: int, float32: bool
+    ) -> tuple[npt.NDArray[Any], list[int], list[int]]: ...
+    def run_row(
+        self, row: dict[str, Any], names: list[str], kinds: list[str], float32: bool
+    ) -> tuple[npt.NDArray[Any], list[int], list[int]] | None: ...

@@ -30,7 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fastprep.exceptions import NotFittedError, ParameterError, SchemaError
+from fastprep import _backend
+from fastprep.exceptions import FastprepError, NotFittedError, ParameterError, SchemaError
 
 __all__ = ["ColumnTransformer", "Pipeline"]
 
@@ -433,6 +434,25 @@ class Pipeline(_Composite):
         return f"Pipeline(steps={self.steps!r})"
 
 
+def _may_be_sparse(step) -> bool:
+    """Whether a step may output a sparse matrix (any step that is not fastprep's may)."""
+    if step in ("drop", "passthrough"):
+        return False
+    if isinstance(step, Pipeline):
+        active = step._active()
+        return bool(active) and _may_be_sparse(active[-1][1])
+    if type(step).__module__.split(".")[0] != "fastprep":
+        return True
+    return bool(getattr(step, "sparse_output", False))
+
+
+def _float32(dtype) -> bool:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float64, np.float32):
+        raise ParameterError(f"dtype must be float64 or float32, got {dtype}")
+    return dtype == np.float32
+
+
 def _as_dtype(y, dtype):
     dtype = np.dtype(dtype)
     if dtype not in (np.float64, np.float32):
@@ -603,9 +623,21 @@ class ColumnTransformer(_Composite):
         if self.remainder == "passthrough":
             rest = [n for n in frame.names if n not in used]
             parts.append(("remainder", "passthrough", rest))
+        # scikit-learn's rule, decided once at fit so that every call returns the same type:
+        # sparse when some part is sparse and the fit data's density (dense parts counting as
+        # all non-zero) is below sparse_threshold. Only worth a pass over the fit data when a
+        # part can be sparse.
+        sparse_output = False
+        if any(_may_be_sparse(step) for _, step, _ in parts):
+            outputs = self._outputs(frame, parts)
+            if any(hasattr(o, "toarray") for o in outputs):
+                nnz = sum(o.nnz if hasattr(o, "nnz") else o.size for o in outputs)
+                total = sum(o.shape[0] * o.shape[1] for o in outputs)
+                sparse_output = bool(total) and nnz / total < self.sparse_threshold
         # Commit only now: a failure above leaves the previous fit in place.
         self._parts = {name: step for name, step, _ in parts if step not in ("drop", "passthrough")}
         self.transformers_ = parts
+        self.sparse_output_ = sparse_output
         self.n_features_in_ = len(frame.names)
         self._kinds = _column_kinds(frame)
         if frame.positional:
@@ -614,15 +646,7 @@ class ColumnTransformer(_Composite):
         else:
             self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
-        # scikit-learn's rule, decided once at fit so that every call returns the same type:
-        # sparse when some part is sparse and the fit data's density (dense parts counting as
-        # all non-zero) is below sparse_threshold.
-        self.sparse_output_ = False
-        outputs = self._outputs(frame)
-        if any(hasattr(o, "toarray") for o in outputs):
-            nnz = sum(o.nnz if hasattr(o, "nnz") else o.size for o in outputs)
-            total = sum(o.shape[0] * o.shape[1] for o in outputs)
-            self.sparse_output_ = bool(total) and nnz / total < self.sparse_threshold
+        self._plan = _compile(self)
         return self
 
     def fit(self, X, y=None) -> ColumnTransformer:
@@ -649,7 +673,8 @@ class ColumnTransformer(_Composite):
         return [n for n in names if n in used]
 
     def transform(self, X, *, dtype=np.float64):
-        """Every transformer's output side by side, rounded once to ``dtype``."""
+        """Every transformer's output side by side, rounded once to ``dtype``. With the Rust
+        backend and a compiled plan, one native call does it all."""
         self._check_fitted()
         frame = _Frame.of(X, "ColumnTransformer")
         if frame.positional and len(frame.names) != self.n_features_in_:
@@ -657,11 +682,25 @@ class ColumnTransformer(_Composite):
                 f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
                 f"{self.n_features_in_}"
             )
+        if self._plan is not None and _backend.get_backend() == "rust":
+            out = self._plan.run_frame(frame, _float32(dtype))
+            if out is not None:
+                return out
         return _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
 
-    def _outputs(self, frame: _Frame) -> list:
+    def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
+        """One request row (plain Python values by column name) → a 1-D array, equal to the
+        row ``transform`` gives for the same values; one native call with a compiled plan."""
+        self._check_fitted()
+        if self._plan is not None and isinstance(row, dict) and _backend.get_backend() == "rust":
+            out = self._plan.run_row(row, _float32(dtype))
+            if out is not None:
+                return out[0]
+        return super().transform_one(row, dtype=dtype)
+
+    def _outputs(self, frame: _Frame, parts=None) -> list:
         outputs = []
-        for name, step, columns in self.transformers_:
+        for name, step, columns in self.transformers_ if parts is None else parts:
             if step == "drop" or not columns:
                 continue
             absent = [c for c in columns if c not in frame.columns]
@@ -742,3 +781,146 @@ class ColumnTransformer(_Composite):
         return (
             f"ColumnTransformer(transformers={self.transformers!r}, remainder={self.remainder!r})"
         )
+
+
+# -- the compiled plan ----------------------------------------------------------------------------
+
+
+def _numeric_steps(step) -> list | None:
+    """The kernel calls of a numeric step or pipeline, or None if one is not compilable."""
+    steps = [s for _, s in step._active()] if isinstance(step, Pipeline) else [step]
+    out = []
+    for s in steps:
+        describe = getattr(s, "_plan_step", None)
+        if describe is None or type(s).__module__.split(".")[0] != "fastprep":
+            return None
+        d = describe()
+        if d is None:
+            return None
+        kind = d[0]
+        if kind == "impute":
+            out.append(
+                ("impute", list(d[1]), np.ascontiguousarray(d[2], dtype=np.float64), list(d[3]))
+            )
+        elif kind == "sub_div":
+            out.append(
+                (
+                    "sub_div",
+                    np.ascontiguousarray(d[1], dtype=np.float64),
+                    np.ascontiguousarray(d[2], dtype=np.float64),
+                )
+            )
+        else:
+            out.append(
+                (
+                    "mul_add",
+                    np.ascontiguousarray(d[1], dtype=np.float64),
+                    np.ascontiguousarray(d[2], dtype=np.float64),
+                    d[3],
+                )
+            )
+    return out
+
+
+class _CompiledPlan:
+    """A ColumnTransformer's native plan with what feeding it needs: each plan input's column
+    and how it is read, and which encoder policies need the step-by-step path (to raise or
+    warn exactly as it does)."""
+
+    def __init__(self, owner, plan, inputs, checks):
+        self.owner = owner
+        self.plan = plan
+        self.inputs = inputs  # (column name, kind, encoder or None, position in encoder)
+        self.checks = checks  # per encoder input: (encoder, position)
+        self.names = [str(n) for n, *_ in inputs]
+        self.kinds = [kind for _, kind, *_ in inputs]
+
+    def _refused(self, unknown, missing) -> bool:
+        """Whether some lookup hit a case the encoder raises or warns about."""
+        for (encoder, j), u, m in zip(self.checks, unknown, missing, strict=True):
+            if u == 0 and m == 0:
+                continue
+            policy = encoder.handle_unknown
+            unseen_missing = m > 0 and not encoder._columns[j].has_missing
+            if type(encoder).__name__ == "OneHotEncoder":
+                if (u or unseen_missing) and (
+                    policy in ("error", "warn") or encoder.drop is not None
+                ):
+                    return True
+            elif u and policy == "error":
+                return True
+        return False
+
+    def run_frame(self, frame: _Frame, float32: bool):
+        from fastprep._columns import from_values
+        from fastprep.encode import _coerce
+
+        inputs = []
+        try:
+            for name, kind, encoder, j in self.inputs:
+                col = frame.columns.get(name)
+                if col is None:
+                    return None
+                if kind == "numeric":
+                    inputs.append(_float_column(col, name, "ColumnTransformer"))
+                else:
+                    column = from_values(col, f"column {name!r}")
+                    fitted = encoder._columns[j].kind
+                    if column.kind != fitted:
+                        column = _coerce(column, fitted, f"column {name!r}")
+                    inputs.append(column.chunks)
+        except FastprepError:
+            return None  # the step-by-step path raises the error, worded as it words it
+        out, unknown, missing = self.plan.run(inputs, frame.rows, float32)
+        return None if self._refused(unknown, missing) else out
+
+    def run_row(self, row: dict, float32: bool):
+        try:
+            ran = self.plan.run_row(row, self.names, self.kinds, float32)
+        except FastprepError:
+            return None
+        if ran is None:
+            return None
+        out, unknown, missing = ran
+        return None if self._refused(unknown, missing) else out
+
+
+def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
+    """The native plan of a fitted ColumnTransformer, or None when a step has no native form
+    (a Python-only step, sparse output, a transform the plan does not cover yet): such
+    transformers run step by step, with the same results."""
+    core = _backend._core
+    if core is None or ct.sparse_output_:
+        return None
+    from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
+
+    blocks, inputs, checks = [], [], []
+    for _, step, columns in ct.transformers_:
+        if step == "drop" or not columns:
+            continue
+        first = len(inputs)
+        if step == "passthrough" or (steps := _numeric_steps(step)) is not None:
+            steps = [] if step == "passthrough" else steps
+            inputs.extend((c, "numeric", None, None) for c in columns)
+            blocks.append(("numeric", list(range(first, len(inputs))), steps))
+            continue
+        if type(step) not in (OneHotEncoder, OrdinalEncoder, CountEncoder):
+            return None
+        kinds = {"str": "str", "int": "int", "bool": "int", "float": "float"}
+        inputs.extend((c, kinds[step._columns[j].kind], step, j) for j, c in enumerate(columns))
+        checks.extend((step, j) for j in range(len(columns)))
+        indexes = [core.CategoryIndex(*c.vocab) for c in step._columns]
+        positions = list(range(first, len(inputs)))
+        if isinstance(step, OneHotEncoder):
+            tables, offsets, width = step._tables()
+            blocks.append(("onehot", positions, indexes, tables, offsets, width))
+        else:
+            dtype = np.dtype(step.dtype)
+            # The encoder rounds its values to its dtype before they are stacked as float64.
+            tables = [np.asarray(t).astype(dtype).astype(np.float64) for t in step._tables()]
+            blocks.append(("gather", positions, indexes, tables))
+    try:
+        plan = core.Plan(len(inputs), blocks)
+    except FastprepError:
+        return None
+    return _CompiledPlan(ct, plan, inputs, checks)

@@ -110,6 +110,19 @@ class SimpleImputer(InvertibleTransform):
             return np.arange(self.n_features_in_)
         return np.flatnonzero(~np.isnan(self.statistics_))
 
+    def _plan_step(self) -> tuple | None:
+        """The kernel call of ``transform`` for a compiled plan (None when it would warn)."""
+        kept = self._kept_columns
+        if kept.size < self.n_features_in_:
+            return None
+        indicator = self.indicator_features_ if self.add_indicator else np.empty(0, np.intp)
+        return (
+            "impute",
+            kept.tolist(),
+            self.statistics_[kept].astype(np.float64),
+            indicator.tolist(),
+        )
+
     def _transform(self, x):
         kept = self._kept_columns
         if kept.size < self.n_features_in_:

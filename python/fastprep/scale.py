@@ -105,6 +105,9 @@ class StandardScaler(InvertibleTransform):
         div = self.scale_ if self.with_std else _ones(n)
         return sub, div
 
+    def _plan_step(self) -> tuple:
+        return ("sub_div", *self._offsets())
+
     def _transform(self, x):
         sub, div = self._offsets()
         return kernels().sub_div(x, sub, div)
@@ -160,9 +163,13 @@ class MinMaxScaler(InvertibleTransform):
             "n_samples_seen_": moments.n_rows,
         }
 
-    def _transform(self, x):
+    def _plan_step(self) -> tuple:
         clip = tuple(float(v) for v in self.feature_range) if self.clip else None
-        return kernels().mul_add(x, self.scale_, self.min_, clip)
+        return ("mul_add", self.scale_, self.min_, clip)
+
+    def _transform(self, x):
+        _, mul, add, clip = self._plan_step()
+        return kernels().mul_add(x, mul, add, clip)
 
     def _inverse_transform(self, x):
         return kernels().sub_div(x, self.min_, self.scale_)
@@ -193,6 +200,9 @@ class MaxAbsScaler(InvertibleTransform):
             "scale_": _handle_zeros_in_scale(max_abs),
             "n_samples_seen_": moments.n_rows,
         }
+
+    def _plan_step(self) -> tuple:
+        return ("sub_div", _zeros(self.n_features_in_), self.scale_)
 
     def _transform(self, x):
         return kernels().sub_div(x, _zeros(self.n_features_in_), self.scale_)
@@ -272,10 +282,14 @@ class RobustScaler(InvertibleTransform):
                 scale = scale / (_normal_ppf(q_max / 100.0) - _normal_ppf(q_min / 100.0))
         return {"center_": center, "scale_": scale}
 
-    def _transform(self, x):
+    def _plan_step(self) -> tuple:
         n = self.n_features_in_
         sub = self.center_ if self.with_centering else _zeros(n)
         div = self.scale_ if self.with_scaling else _ones(n)
+        return ("sub_div", sub, div)
+
+    def _transform(self, x):
+        _, sub, div = self._plan_step()
         return kernels().sub_div(x, sub, div)
 
     def _inverse_transform(self, x):

@@ -14,6 +14,7 @@ pub mod impute;
 pub mod matrix;
 pub mod normalize;
 pub mod parallel;
+pub mod plan;
 pub mod power;
 pub mod quantile;
 pub mod quantile_transform;

@@ -1,5 +1,7 @@
 use fastprep_core::encode::{self as core, Counts, Found, Vocab};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -10,7 +12,7 @@ use crate::util::{detached, numpy_output};
 /// A vocabulary's lookup table, built once (at fit or load); immutable, shared across threads.
 #[pyclass(frozen, module = "fastprep._core")]
 pub struct CategoryIndex {
-    inner: core::CategoryIndex,
+    pub(crate) inner: Arc<core::CategoryIndex>,
 }
 
 #[pymethods]
@@ -26,7 +28,9 @@ impl CategoryIndex {
     ) -> PyResult<Self> {
         let vocab = vocab(kind, values, offsets)?;
         let inner = detached(py, || core::CategoryIndex::new(vocab))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     fn __len__(&self) -> usize {
@@ -147,7 +151,7 @@ pub fn lookup_codes<'py>(
         .iter()
         .map(HeldColumn::column)
         .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
     let mut unknown = vec![0usize; views.len()];
     let mut missing = vec![0usize; views.len()];
     let codes = PyArray2::<u32>::zeros(py, [views.len(), rows], false);
@@ -199,7 +203,7 @@ pub fn encode_gather<'py>(
         .iter()
         .map(HeldColumn::column)
         .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
     let tables = self::tables(&tables)?;
     let k = views.len();
     let mut found = Vec::new();
@@ -236,7 +240,7 @@ pub fn encode_onehot_dense<'py>(
         .iter()
         .map(HeldColumn::column)
         .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
     let tables = self::tables(&tables)?;
     let mut found = Vec::new();
     let out = if float32 {
@@ -281,7 +285,7 @@ pub fn encode_onehot_csr<'py>(
         .iter()
         .map(HeldColumn::column)
         .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &i.get().inner).collect();
+    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
     let tables = self::tables(&tables)?;
     let (indptr, indices, found) = detached(py, || {
         core::encode_onehot_csr(&indexes, &views, &tables, &offsets, width, rows)

@@ -8,6 +8,7 @@ mod errors;
 mod hashing;
 mod impute;
 mod normalize;
+mod plan;
 mod power;
 mod quantile;
 mod quantile_transform;
@@ -48,6 +49,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_class::<encode::CategoryIndex>()?;
+    m.add_class::<plan::Plan>()?;
     m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;
     m.add_function(wrap_pyfunction!(encode::merge_category_counts, m)?)?;
     m.add_function(wrap_pyfunction!(encode::lookup_codes, m)?)?;

@@ -1,0 +1,505 @@
+//! A fitted pipeline compiled into one native plan: every fitted state in one immutable value,
+//! run over a batch (or a single request row) in one call, writing straight into the output.
+//!
+//! A plan is a list of blocks, each reading some input columns and writing a contiguous range
+//! of output columns: a chain of numeric steps (impute, then affine maps), a one-hot encoder,
+//! or a gather encoder (ordinal, count). Rows are processed in blocks (in parallel for large
+//! batches); within a row block every plan block runs in turn, so the row's output stays in
+//! cache. The arithmetic is that of the kernels the Python transforms call one by one (same
+//! operations, same order, float64 throughout, one rounding at the end), so a plan's output
+//! equals the step-by-step output bit for bit.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::encode::{CategoryIndex, Found, Prepared};
+use crate::parallel::max_threads;
+use crate::strings::Column;
+use crate::{Element, Error, Result};
+
+/// Rows per block: a block's output (and its codes) stay in cache.
+const BLOCK_ROWS: usize = 1024;
+/// Batches with fewer rows run on the calling thread.
+const PARALLEL_MIN_ROWS: usize = 8192;
+
+/// One numeric step, applied to a row's values of the block, in order.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Keep `kept` columns, NaN replaced by `fill`; then 0/1 flags of NaN in `indicator`.
+    Impute {
+        kept: Vec<usize>,
+        fill: Vec<f64>,
+        indicator: Vec<usize>,
+    },
+    /// `(x - sub[j]) / div[j]`.
+    SubDiv { sub: Vec<f64>, div: Vec<f64> },
+    /// `x * mul[j] + add[j]`, then clipped (NaN stays NaN).
+    MulAdd {
+        mul: Vec<f64>,
+        add: Vec<f64>,
+        clip: Option<(f64, f64)>,
+    },
+}
+
+impl Step {
+    /// Width after the step, given the width before it.
+    fn width(&self, before: usize) -> Result<usize> {
+        let bad = |what: &str, n: usize| {
+            Error::Shape(format!(
+                "a {what} step with {n} parameters follows a block of {before} columns"
+            ))
+        };
+        match self {
+            Step::Impute {
+                kept,
+                fill,
+                indicator,
+            } => {
+                if kept.len() != fill.len() || kept.iter().chain(indicator).any(|&c| c >= before) {
+                    return Err(bad("impute", kept.len()));
+                }
+                Ok(kept.len() + indicator.len())
+            }
+            Step::SubDiv { sub, div } => {
+                if sub.len() != before || div.len() != before {
+                    return Err(bad("scale", sub.len()));
+                }
+                Ok(before)
+            }
+            Step::MulAdd { mul, add, .. } => {
+                if mul.len() != before || add.len() != before {
+                    return Err(bad("scale", mul.len()));
+                }
+                Ok(before)
+            }
+        }
+    }
+
+    /// `input` → `output` for one row (the kernels' arithmetic, value by value).
+    #[inline]
+    fn apply(&self, input: &[f64], output: &mut Vec<f64>) {
+        output.clear();
+        match self {
+            Step::Impute {
+                kept,
+                fill,
+                indicator,
+            } => {
+                for (&c, &f) in kept.iter().zip(fill) {
+                    let v = input[c];
+                    output.push(if v.is_nan() { f } else { v });
+                }
+                for &c in indicator {
+                    output.push(input[c].is_nan() as u8 as f64);
+                }
+            }
+            Step::SubDiv { sub, div } => {
+                for ((&v, &s), &d) in input.iter().zip(sub).zip(div) {
+                    output.push((v - s) / d);
+                }
+            }
+            Step::MulAdd { mul, add, clip } => {
+                let (lo, hi) = clip.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+                for ((&v, &a), &b) in input.iter().zip(mul).zip(add) {
+                    let y = v * a + b;
+                    let y = if y < lo { lo } else { y };
+                    output.push(if y > hi { hi } else { y });
+                }
+            }
+        }
+    }
+}
+
+/// A block of the plan: which inputs it reads and how it turns them into output columns.
+#[derive(Clone, Debug)]
+pub enum Block {
+    /// Numeric inputs through a chain of steps (none: passthrough).
+    Numeric {
+        inputs: Vec<usize>,
+        steps: Vec<Step>,
+    },
+    /// One-hot: per input column, its vocabulary and the code → column table (-1: none).
+    OneHot {
+        inputs: Vec<usize>,
+        indexes: Vec<Arc<CategoryIndex>>,
+        tables: Vec<Vec<i32>>,
+        offsets: Vec<usize>,
+        width: usize,
+    },
+    /// Ordinal or count encoding: per input column, the code → value table.
+    Gather {
+        inputs: Vec<usize>,
+        indexes: Vec<Arc<CategoryIndex>>,
+        tables: Vec<Vec<f64>>,
+    },
+}
+
+/// An input column of a plan: numbers (float64, NaN missing) or a categorical column.
+pub enum Input<'a> {
+    Numbers(&'a [f64]),
+    Categories(Column<'a>),
+}
+
+/// The compiled plan. Immutable: share it between threads freely.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    n_inputs: usize,
+    blocks: Vec<Block>,
+    widths: Vec<usize>,
+    width: usize,
+}
+
+impl Plan {
+    /// Checks that the blocks chain (parameter lengths, table sizes, input positions).
+    pub fn new(n_inputs: usize, blocks: Vec<Block>) -> Result<Self> {
+        let mut widths = Vec::with_capacity(blocks.len());
+        for (b, block) in blocks.iter().enumerate() {
+            let inputs = match block {
+                Block::Numeric { inputs, .. }
+                | Block::OneHot { inputs, .. }
+                | Block::Gather { inputs, .. } => inputs,
+            };
+            if let Some(&bad) = inputs.iter().find(|&&i| i >= n_inputs) {
+                return Err(Error::Shape(format!(
+                    "block {b} reads input {bad} of {n_inputs}"
+                )));
+            }
+            let width = match block {
+                Block::Numeric { inputs, steps } => {
+                    let mut w = inputs.len();
+                    for step in steps {
+                        w = step.width(w)?;
+                    }
+                    w
+                }
+                Block::OneHot {
+                    inputs,
+                    indexes,
+                    tables,
+                    offsets,
+                    width,
+                } => {
+                    check_encoder(b, inputs.len(), indexes, tables)?;
+                    if offsets.len() != inputs.len() {
+                        return Err(Error::Shape(format!("block {b}: one offset per column")));
+                    }
+                    for (t, &at) in tables.iter().zip(offsets) {
+                        let top = t.iter().copied().max().unwrap_or(-1).max(-1);
+                        if at + (top + 1) as usize > *width {
+                            return Err(Error::Shape(format!(
+                                "block {b}: a one-hot table points past the block's width"
+                            )));
+                        }
+                    }
+                    *width
+                }
+                Block::Gather {
+                    inputs,
+                    indexes,
+                    tables,
+                } => {
+                    check_encoder(b, inputs.len(), indexes, tables)?;
+                    inputs.len()
+                }
+            };
+            widths.push(width);
+        }
+        let width = widths.iter().sum();
+        Ok(Self {
+            n_inputs,
+            blocks,
+            widths,
+            width,
+        })
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// Runs the plan over `rows` rows: `out` is `rows × width`, row-major. Returns, for each
+    /// encoder input (blocks in order, columns in order), what its lookup found.
+    pub fn run<T: Element>(
+        &self,
+        inputs: &[Input<'_>],
+        rows: usize,
+        out: &mut [T],
+    ) -> Result<Vec<Found>> {
+        if inputs.len() != self.n_inputs {
+            return Err(Error::Shape(format!(
+                "the plan reads {} inputs, got {}",
+                self.n_inputs,
+                inputs.len()
+            )));
+        }
+        if out.len() != rows * self.width {
+            return Err(Error::Shape("output has the wrong size".into()));
+        }
+        for (i, input) in inputs.iter().enumerate() {
+            let len = match input {
+                Input::Numbers(v) => v.len(),
+                Input::Categories(c) => c.len(),
+            };
+            if len != rows {
+                return Err(Error::Shape(format!(
+                    "input {i} has {len} rows, expected {rows}"
+                )));
+            }
+        }
+        // Encoders' columns, checked against their vocabularies once.
+        let mut prepared: Vec<Vec<Prepared<'_, '_>>> = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let mut cols = Vec::new();
+            if let Block::OneHot {
+                inputs: idx,
+                indexes,
+                ..
+            }
+            | Block::Gather {
+                inputs: idx,
+                indexes,
+                ..
+            } = block
+            {
+                for (&i, index) in idx.iter().zip(indexes) {
+                    let Input::Categories(column) = &inputs[i] else {
+                        return Err(Error::Shape(format!("input {i} must be categorical")));
+                    };
+                    cols.push(index.prepare(column)?);
+                }
+            } else if let Block::Numeric { inputs: idx, .. } = block {
+                if let Some(&i) = idx
+                    .iter()
+                    .find(|&&i| !matches!(inputs[i], Input::Numbers(_)))
+                {
+                    return Err(Error::Shape(format!("input {i} must be numeric")));
+                }
+            }
+            prepared.push(cols);
+        }
+        let n_found: usize = prepared.iter().map(Vec::len).sum();
+        let run_block = |b: usize, block_out: &mut [T]| -> Vec<Found> {
+            let first = b * BLOCK_ROWS;
+            let n = BLOCK_ROWS.min(rows - first);
+            self.run_rows(inputs, &prepared, first, n, block_out)
+        };
+        let add = |a: Vec<Found>, b: Vec<Found>| -> Vec<Found> {
+            a.into_iter().zip(b).map(|(x, y)| x + y).collect()
+        };
+        if rows == 0 {
+            return Ok(vec![Found::default(); n_found]);
+        }
+        if self.width == 0 {
+            let mut empty: [T; 0] = [];
+            return Ok((0..rows.div_ceil(BLOCK_ROWS))
+                .map(|b| {
+                    let first = b * BLOCK_ROWS;
+                    self.run_rows(
+                        inputs,
+                        &prepared,
+                        first,
+                        BLOCK_ROWS.min(rows - first),
+                        &mut empty,
+                    )
+                })
+                .fold(vec![Found::default(); n_found], add));
+        }
+        let chunk = BLOCK_ROWS * self.width;
+        Ok(if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
+            out.chunks_mut(chunk)
+                .enumerate()
+                .map(|(b, o)| run_block(b, o))
+                .fold(vec![Found::default(); n_found], add)
+        } else {
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .map(|(b, o)| run_block(b, o))
+                .reduce(|| vec![Found::default(); n_found], add)
+        })
+    }
+
+    /// Rows `first..first + n` into `out` (`n × width`).
+    fn run_rows<T: Element>(
+        &self,
+        inputs: &[Input<'_>],
+        prepared: &[Vec<Prepared<'_, '_>>],
+        first: usize,
+        n: usize,
+        out: &mut [T],
+    ) -> Vec<Found> {
+        let w = self.width;
+        let mut found = Vec::new();
+        let mut at = 0usize;
+        let mut codes = vec![0u32; n];
+        let (mut cur, mut next) = (Vec::new(), Vec::new());
+        for ((block, cols), &bw) in self.blocks.iter().zip(prepared).zip(&self.widths) {
+            match block {
+                Block::Numeric { inputs: idx, steps } => {
+                    for r in 0..n {
+                        cur.clear();
+                        for &i in idx {
+                            if let Input::Numbers(v) = &inputs[i] {
+                                cur.push(v[first + r]);
+                            }
+                        }
+                        for step in steps {
+                            step.apply(&cur, &mut next);
+                            std::mem::swap(&mut cur, &mut next);
+                        }
+                        let row = &mut out[r * w + at..r * w + at + bw];
+                        for (o, &v) in row.iter_mut().zip(&cur) {
+                            *o = T::from_f64(v);
+                        }
+                    }
+                }
+                Block::OneHot {
+                    indexes,
+                    tables,
+                    offsets,
+                    ..
+                } => {
+                    for r in 0..n {
+                        out[r * w + at..r * w + at + bw].fill(T::ZERO);
+                    }
+                    let one = T::from_f64(1.0);
+                    for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
+                        found.push(index.lookup_rows(p, first, &mut codes));
+                        for (r, &code) in codes.iter().enumerate() {
+                            let t = tables[j][code as usize];
+                            if t >= 0 {
+                                out[r * w + at + offsets[j] + t as usize] = one;
+                            }
+                        }
+                    }
+                }
+                Block::Gather {
+                    indexes, tables, ..
+                } => {
+                    for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
+                        found.push(index.lookup_rows(p, first, &mut codes));
+                        for (r, &code) in codes.iter().enumerate() {
+                            out[r * w + at + j] = T::from_f64(tables[j][code as usize]);
+                        }
+                    }
+                }
+            }
+            at += bw;
+        }
+        found
+    }
+}
+
+fn check_encoder<U>(
+    b: usize,
+    n: usize,
+    indexes: &[Arc<CategoryIndex>],
+    tables: &[Vec<U>],
+) -> Result<()> {
+    if indexes.len() != n || tables.len() != n {
+        return Err(Error::Shape(format!(
+            "block {b}: one vocabulary and one table per column"
+        )));
+    }
+    for (index, table) in indexes.iter().zip(tables) {
+        if table.len() != index.len() + 2 {
+            return Err(Error::Shape(format!(
+                "block {b}: a table needs {} entries, got {}",
+                index.len() + 2,
+                table.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::encode::Vocab;
+    use crate::strings::{Chunk, Offsets, StrArray};
+
+    #[test]
+    fn runs_numeric_and_encoder_blocks_side_by_side() {
+        let index = Arc::new(
+            CategoryIndex::new(Vocab::Str {
+                data: b"ab".to_vec(),
+                offsets: vec![0, 1, 2],
+            })
+            .unwrap(),
+        );
+        let plan = Plan::new(
+            2,
+            vec![
+                Block::Numeric {
+                    inputs: vec![0],
+                    steps: vec![
+                        Step::Impute {
+                            kept: vec![0],
+                            fill: vec![5.0],
+                            indicator: vec![0],
+                        },
+                        Step::SubDiv {
+                            sub: vec![1.0, 0.0],
+                            div: vec![2.0, 1.0],
+                        },
+                    ],
+                },
+                Block::OneHot {
+                    inputs: vec![1],
+                    indexes: vec![index.clone()],
+                    tables: vec![vec![0, 1, -1, -1]],
+                    offsets: vec![0],
+                    width: 2,
+                },
+                Block::Gather {
+                    inputs: vec![1],
+                    indexes: vec![index],
+                    tables: vec![vec![10.0, 20.0, f64::NAN, -1.0]],
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(plan.width(), 5);
+        let numbers = [3.0, f64::NAN, 7.0];
+        let strings = StrArray::utf8(Offsets::I32(&[0, 1, 2, 3]), b"bza", None).unwrap();
+        let inputs = [
+            Input::Numbers(&numbers),
+            Input::Categories(Column::new(vec![Chunk::Str(strings)])),
+        ];
+        let mut out = vec![0.0f64; 15];
+        let found = plan.run(&inputs, 3, &mut out).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                1.0, 0.0, 0.0, 1.0, 20.0, //
+                2.0, 1.0, 0.0, 0.0, -1.0, //
+                3.0, 0.0, 1.0, 0.0, 10.0,
+            ]
+        );
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].unknown, 1);
+    }
+
+    #[test]
+    fn refuses_blocks_that_do_not_chain() {
+        let bad = Block::Numeric {
+            inputs: vec![0, 1],
+            steps: vec![Step::SubDiv {
+                sub: vec![0.0],
+                div: vec![1.0],
+            }],
+        };
+        assert!(Plan::new(2, vec![bad]).is_err());
+        let out_of_range = Block::Numeric {
+            inputs: vec![3],
+            steps: vec![],
+        };
+        assert!(Plan::new(2, vec![out_of_range]).is_err());
+    }
+}
