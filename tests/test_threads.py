@@ -64,3 +64,18 @@ def test_eight_threads_share_one_fitted_encoder(make, backend):
         results = list(pool.map(work, range(len(batches))))
     for got, want in zip(results, expected, strict=True):
         assert_bit_identical(got, want)
+
+
+def test_num_threads_cap_changes_nothing_but_speed():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300_000, 4))
+    scaler = fp.StandardScaler().fit(x)
+    expected = scaler.transform(x)
+    before = fp.get_num_threads()
+    try:
+        fp.set_num_threads(1)
+        assert_bit_identical(scaler.transform(x), expected)
+    finally:
+        fp.set_num_threads(before)
+    with pytest.raises(fp.ParameterError):
+        fp.set_num_threads(-1)

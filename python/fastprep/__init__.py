@@ -6,7 +6,13 @@ pure-Python backend.
 """
 
 from fastprep import datasets
-from fastprep._backend import get_backend, set_backend, use_backend
+from fastprep._backend import (
+    get_backend,
+    get_num_threads,
+    set_backend,
+    set_num_threads,
+    use_backend,
+)
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
 from fastprep.binarize import Binarizer
 from fastprep.compose import ColumnTransformer, Pipeline
@@ -63,6 +69,8 @@ __all__ = [
     "__version__",
     "datasets",
     "get_backend",
+    "get_num_threads",
     "set_backend",
+    "set_num_threads",
     "use_backend",
 ]

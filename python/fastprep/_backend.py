@@ -67,6 +67,23 @@ def use_backend(name: str) -> Iterator[None]:
         _override.reset(token)
 
 
+def set_num_threads(n: int) -> None:
+    """Cap the threads the Rust kernels split a large batch across: 1 runs every call on the
+    calling thread (for services that run one request per thread), 0 (the default) uses every
+    core (rayon's pool, sized by RAYON_NUM_THREADS). A single row never uses more than one."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        from fastprep.exceptions import ParameterError
+
+        raise ParameterError(f"set_num_threads takes an int >= 0, got {n!r}")
+    if _core is not None:
+        _core.set_max_threads(n)
+
+
+def get_num_threads() -> int:
+    """The cap set by ``set_num_threads`` (0: every core)."""
+    return _core.max_threads() if _core is not None else 1
+
+
 def kernels() -> ModuleType:
     """The kernel module of the backend in effect."""
     if get_backend() == "rust":

@@ -27,6 +27,18 @@ fn _panic_guard_probe(py: Python<'_>) -> PyResult<()> {
     util::detached(py, || -> fastprep_core::Result<()> { panic!("probe") })
 }
 
+/// Caps the threads a large batch is split across: 1 keeps every call on the calling thread,
+/// 0 (the default) uses rayon's whole pool.
+#[pyfunction]
+fn set_max_threads(n: usize) {
+    fastprep_core::parallel::set_max_threads(n);
+}
+
+#[pyfunction]
+fn max_threads() -> usize {
+    fastprep_core::parallel::max_threads()
+}
+
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -58,6 +70,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode::encode_onehot_csr, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_columns, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_features, m)?)?;
+    m.add_function(wrap_pyfunction!(set_max_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(max_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_guard_probe, m)?)?;
     Ok(())
 }
