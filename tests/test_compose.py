@@ -429,3 +429,22 @@ def test_the_gil_is_released_while_a_plan_runs(adult, backend):
     counter.join()
     # The counter thread ran throughout the native call, not only between Python steps.
     assert during > 100, (during, elapsed)
+
+
+def test_a_numeric_pipeline_compiles_too(adult, backend):
+    X = np.column_stack([adult.column(n).to_numpy() for n in ["age", "fnlwgt"]]).astype(float)
+    X[::7, 0] = np.nan
+    pipe = fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.MinMaxScaler())])
+    pipe.fit(X)  # positional: columns x0, x1 (strided views of X)
+    if backend == "rust":
+        assert pipe._plan is not None
+    plan, pipe._plan = pipe._plan, None
+    expected = pipe.transform(X)
+    pipe._plan = plan
+    np.testing.assert_array_equal(pipe.transform(X), expected)
+    named = fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.MinMaxScaler())])
+    named.fit({"age": X[:, 0], "fnlwgt": X[:, 1]})
+    np.testing.assert_array_equal(
+        named.transform_one({"age": None, "fnlwgt": 3.0}),
+        expected[7] * 0 + named.transform({"age": [np.nan], "fnlwgt": [3.0]})[0],
+    )

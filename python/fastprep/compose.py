@@ -214,9 +214,16 @@ class _Composite:
                 f"{type(self).__name__} is not fitted yet: call fit or partial_fit first"
             )
 
+    _plan = None
+
     def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
         """One request row (plain Python values by column name) → a 1-D array, equal to the
-        row ``transform`` gives for the same values."""
+        row ``transform`` gives for the same values; one native call with a compiled plan."""
+        self._check_fitted()
+        if self._plan is not None and isinstance(row, dict) and _backend.get_backend() == "rust":
+            out = self._plan.run_row(row, _float32(dtype))
+            if out is not None:
+                return out[0]
         if not isinstance(row, Mapping):
             raise SchemaError(
                 f"{type(self).__name__}: transform_one takes a mapping of column "
@@ -387,6 +394,7 @@ class Pipeline(_Composite):
         else:
             self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
+        self._plan = _compile_pipeline(self, frame)
 
     def _input_names_used(self) -> list[str]:
         names = getattr(self, "feature_names_in_", None)
@@ -409,11 +417,16 @@ class Pipeline(_Composite):
             data, _ = self._first_input(
                 _Frame(list(names), frame.select(list(names)), frame.rows, False)
             )
+            frame = _Frame(list(names), frame.select(list(names)), frame.rows, False)
         elif len(frame.names) != self.n_features_in_:
             raise SchemaError(
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
                 f"{self.n_features_in_}"
             )
+        if self._plan is not None and _backend.get_backend() == "rust":
+            out = self._plan.run_frame(frame, _float32(dtype))
+            if out is not None:
+                return out
         for _, step in self._active():
             data = step.transform(data)
         return _as_dtype(data, dtype)
@@ -688,16 +701,6 @@ class ColumnTransformer(_Composite):
                 return out
         return _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
 
-    def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
-        """One request row (plain Python values by column name) → a 1-D array, equal to the
-        row ``transform`` gives for the same values; one native call with a compiled plan."""
-        self._check_fitted()
-        if self._plan is not None and isinstance(row, dict) and _backend.get_backend() == "rust":
-            out = self._plan.run_row(row, _float32(dtype))
-            if out is not None:
-                return out[0]
-        return super().transform_one(row, dtype=dtype)
-
     def _outputs(self, frame: _Frame, parts=None) -> list:
         outputs = []
         for name, step, columns in self.transformers_ if parts is None else parts:
@@ -828,7 +831,7 @@ class _CompiledPlan:
     warn exactly as it does)."""
 
     def __init__(self, owner, plan, inputs, checks):
-        self.owner = owner
+        self.owner_name = type(owner).__name__
         self.plan = plan
         self.inputs = inputs  # (column name, kind, encoder or None, position in encoder)
         self.checks = checks  # per encoder input: (encoder, position)
@@ -862,7 +865,8 @@ class _CompiledPlan:
                 if col is None:
                     return None
                 if kind == "numeric":
-                    inputs.append(_float_column(col, name, "ColumnTransformer"))
+                    values = _float_column(col, name, self.owner_name)
+                    inputs.append(np.ascontiguousarray(values, dtype=np.float64))
                 else:
                     column = from_values(col, f"column {name!r}")
                     fitted = encoder._columns[j].kind
@@ -883,6 +887,22 @@ class _CompiledPlan:
             return None
         out, unknown, missing = ran
         return None if self._refused(unknown, missing) else out
+
+
+def _compile_pipeline(pipe: Pipeline, frame: _Frame) -> _CompiledPlan | None:
+    """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
+    core = _backend._core
+    if core is None or not all(frame.is_numeric(n) for n in frame.names):
+        return None
+    steps = _numeric_steps(pipe)
+    if steps is None:
+        return None
+    inputs = [(n, "numeric", None, None) for n in frame.names]
+    try:
+        plan = core.Plan(len(inputs), [("numeric", list(range(len(inputs))), steps)])
+    except FastprepError:
+        return None
+    return _CompiledPlan(pipe, plan, inputs, [])
 
 
 def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
