@@ -304,6 +304,25 @@ PLANNED = {
         ],
         # remainder stays "drop": the string columns are not numeric
     ),
+    "binning, binarizer, normalizer": lambda: fp.ColumnTransformer(
+        [
+            (
+                "bins",
+                fp.Pipeline(
+                    [("impute", fp.SimpleImputer()), ("kb", fp.KBinsDiscretizer(n_bins=4))]
+                ),
+                ["age", "fnlwgt"],
+            ),
+            (
+                "ord",
+                fp.KBinsDiscretizer(n_bins=7, encode="ordinal", strategy="uniform"),
+                ["hours_per_week"],
+            ),
+            ("bin", fp.Binarizer(threshold=100.0), ["capital_gain", "capital_loss"]),
+            ("norm", fp.Normalizer(norm="l1"), ["education_num", "hours_per_week", "age"]),
+            ("max", fp.Normalizer(norm="max"), ["capital_gain", "age"]),
+        ]
+    ),
     "onehot drop+infrequent": lambda: fp.ColumnTransformer(
         [
             (

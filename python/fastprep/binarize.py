@@ -28,6 +28,10 @@ class Binarizer(Transform):
     def _validate_params(self) -> None:
         check_real(self._name, "threshold", self.threshold, finite=False)
 
+    def _plan_step(self) -> tuple:
+        self._validate_params()
+        return ("binarize", float(self.threshold))
+
     def _transform(self, x):
         self._validate_params()
         return kernels().binarize(x, float(self.threshold))

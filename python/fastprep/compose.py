@@ -801,7 +801,18 @@ def _numeric_steps(step) -> list | None:
         if d is None:
             return None
         kind = d[0]
-        if kind == "impute":
+        if kind in ("binarize", "normalize"):
+            out.append(d)
+        elif kind == "digitize":
+            out.append(
+                (
+                    "digitize",
+                    np.ascontiguousarray(d[1], dtype=np.float64),
+                    [int(o) for o in d[2]],
+                    bool(d[3]),
+                )
+            )
+        elif kind == "impute":
             out.append(
                 ("impute", list(d[1]), np.ascontiguousarray(d[2], dtype=np.float64), list(d[3]))
             )

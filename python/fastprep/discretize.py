@@ -146,6 +146,10 @@ class KBinsDiscretizer(InvertibleTransform):
             "_edge_offsets": np.concatenate([[0], np.cumsum([e.size for e in edges])]).tolist(),
         }
 
+    def _plan_step(self) -> tuple:
+        onehot = self.encode == "onehot-dense"
+        return ("digitize", self._flat_edges, list(self._edge_offsets), onehot)
+
     def _transform(self, x):
         onehot = self.encode == "onehot-dense"
         return kernels().digitize(x, self._flat_edges, self._edge_offsets, onehot)

@@ -30,6 +30,10 @@ class Normalizer(Transform):
     def _validate_params(self) -> None:
         check_choice(self._name, "norm", self.norm, ("l1", "l2", "max"))
 
+    def _plan_step(self) -> tuple:
+        self._validate_params()
+        return ("normalize", self.norm)
+
     def _transform(self, x):
         self._validate_params()
         return kernels().normalize(x, self.norm)

@@ -6,17 +6,22 @@
 use crate::error::Result;
 use crate::matrix::{Element, MatRef};
 
+/// One value: 1 above the threshold, 0 otherwise, NaN kept (shared with the compiled plan).
+#[inline]
+pub fn binarize_value(v: f64, threshold: f64) -> f64 {
+    if v.is_nan() {
+        f64::NAN
+    } else if v > threshold {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 pub fn binarize<T: Element>(x: MatRef<'_, T>, threshold: f64, out: &mut [T]) -> Result<()> {
     x.map_rows_into(out, x.cols(), |input, output| {
         for (o, &v) in output.iter_mut().zip(input) {
-            let v = v.to_f64();
-            *o = T::from_f64(if v.is_nan() {
-                f64::NAN
-            } else if v > threshold {
-                1.0
-            } else {
-                0.0
-            });
+            *o = T::from_f64(binarize_value(v.to_f64(), threshold));
         }
     })
 }

@@ -53,8 +53,20 @@ impl<'a> BinEdges<'a> {
         (0..self.n_columns()).map(|j| self.n_bins(j)).sum()
     }
 
-    fn inner(&self, j: usize) -> &'a [f64] {
+    /// The inner edges of column `j` (the ones a value is compared with).
+    pub fn inner(&self, j: usize) -> &'a [f64] {
         &self.edges[self.offsets[j] + 1..self.offsets[j + 1] - 1]
+    }
+}
+
+/// The number of inner edges `<= v`: the bin of `v` (shared with the compiled plan). Few
+/// edges: a branch-free count beats a search.
+#[inline]
+pub fn bin_of(v: f64, inner: &[f64]) -> usize {
+    if inner.len() <= 16 {
+        inner.iter().map(|&e| (e <= v) as usize).sum()
+    } else {
+        inner.partition_point(|&e| e <= v)
     }
 }
 
@@ -83,12 +95,7 @@ pub fn digitize<T: Element>(
             let mut at = 0;
             for (&v, inner) in row.iter().zip(&inner) {
                 let v = v.to_f64();
-                // The number of inner edges <= v. Few edges: a branch-free count beats a search.
-                let bin = if inner.len() <= 16 {
-                    inner.iter().map(|&e| (e <= v) as usize).sum()
-                } else {
-                    inner.partition_point(|&e| e <= v)
-                };
+                let bin = bin_of(v, inner);
                 if !onehot {
                     out[at] = T::from_f64(if v.is_nan() { f64::NAN } else { bin as f64 });
                     at += 1;

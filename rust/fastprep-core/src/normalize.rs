@@ -39,7 +39,8 @@ fn max_propagate_nan(a: f64, b: f64) -> f64 {
     }
 }
 
-fn row_norm<T: Element>(row: &[T], norm: Norm) -> f64 {
+/// The divisor of a row (1 for a row whose norm is below `10 * EPSILON`); shared with the plan.
+pub fn row_norm<T: Element>(row: &[T], norm: Norm) -> f64 {
     let n = match norm {
         Norm::L1 => row.iter().fold(0.0, |acc, v| acc + v.to_f64().abs()),
         Norm::L2 => row

@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::binarize::binarize_value;
+use crate::discretize::{bin_of, BinEdges};
 use crate::encode::{CategoryIndex, Found, Prepared};
+use crate::normalize::{row_norm, Norm};
 use crate::parallel::max_threads;
 use crate::strings::Column;
 use crate::{Element, Error, Result};
@@ -39,6 +42,17 @@ pub enum Step {
         mul: Vec<f64>,
         add: Vec<f64>,
         clip: Option<(f64, f64)>,
+    },
+    /// 1 above the threshold, else 0; NaN kept.
+    Binarize { threshold: f64 },
+    /// The row divided by its norm.
+    Normalize { norm: Norm },
+    /// Bin codes, or one 0/1 column per bin (`onehot`); edges flat, column `j` owning
+    /// `edges[offsets[j]..offsets[j + 1]]`.
+    Digitize {
+        edges: Vec<f64>,
+        offsets: Vec<usize>,
+        onehot: bool,
     },
 }
 
@@ -73,6 +87,18 @@ impl Step {
                 }
                 Ok(before)
             }
+            Step::Binarize { .. } | Step::Normalize { .. } => Ok(before),
+            Step::Digitize {
+                edges,
+                offsets,
+                onehot,
+            } => {
+                let e = BinEdges::new(edges, offsets)?;
+                if e.n_columns() != before {
+                    return Err(bad("binning", e.n_columns()));
+                }
+                Ok(if *onehot { e.total_bins() } else { before })
+            }
         }
     }
 
@@ -105,6 +131,31 @@ impl Step {
                     let y = v * a + b;
                     let y = if y < lo { lo } else { y };
                     output.push(if y > hi { hi } else { y });
+                }
+            }
+            Step::Binarize { threshold } => {
+                output.extend(input.iter().map(|&v| binarize_value(v, *threshold)));
+            }
+            Step::Normalize { norm } => {
+                let n = row_norm(input, *norm);
+                output.extend(input.iter().map(|&v| v / n));
+            }
+            Step::Digitize {
+                edges,
+                offsets,
+                onehot,
+            } => {
+                // Edges checked when the plan was built (`width`): each column has two or more.
+                for (j, &v) in input.iter().enumerate() {
+                    let inner = &edges[offsets[j] + 1..offsets[j + 1] - 1];
+                    let bin = bin_of(v, inner);
+                    if !*onehot {
+                        output.push(if v.is_nan() { f64::NAN } else { bin as f64 });
+                    } else if v.is_nan() {
+                        output.extend(std::iter::repeat_n(f64::NAN, inner.len() + 1));
+                    } else {
+                        output.extend((0..=inner.len()).map(|k| (k == bin) as u8 as f64));
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use fastprep_core::encode::Found;
+use fastprep_core::normalize::Norm;
 use fastprep_core::plan::{self as core, Block, Input, Step};
 use fastprep_core::strings::{Chunk, Column, Offsets, StrArray};
 use numpy::PyReadonlyArray1;
@@ -42,6 +43,17 @@ fn step(t: &Bound<'_, PyAny>) -> PyResult<Step> {
             mul: vec_f64(&t.get_item(1)?)?,
             add: vec_f64(&t.get_item(2)?)?,
             clip: t.get_item(3)?.extract()?,
+        },
+        "binarize" => Step::Binarize {
+            threshold: t.get_item(1)?.extract()?,
+        },
+        "normalize" => Step::Normalize {
+            norm: Norm::parse(&t.get_item(1)?.extract::<String>()?).map_err(to_py)?,
+        },
+        "digitize" => Step::Digitize {
+            edges: vec_f64(&t.get_item(1)?)?,
+            offsets: t.get_item(2)?.extract()?,
+            onehot: t.get_item(3)?.extract()?,
         },
         other => return Err(SchemaError::new_err(format!("unknown plan step {other:?}"))),
     })
