@@ -803,6 +803,17 @@ def _numeric_steps(step) -> list | None:
         kind = d[0]
         if kind in ("binarize", "normalize"):
             out.append(d)
+        elif kind == "quantile":
+            out.append(
+                (
+                    "quantile",
+                    np.ascontiguousarray(d[1], dtype=np.float64),
+                    np.ascontiguousarray(d[2], dtype=np.float64),
+                    bool(d[3]),
+                )
+            )
+        elif kind == "yeo_johnson":
+            out.append(("yeo_johnson", *(np.ascontiguousarray(a, dtype=np.float64) for a in d[1:])))
         elif kind == "digitize":
             out.append(
                 (

@@ -103,6 +103,12 @@ class PowerTransformer(InvertibleTransform):
             mean, scale = scaler["mean_"], scaler["scale_"]
         return {"lambdas_": lambdas, "_mean": mean, "_scale": scale}
 
+    def _plan_step(self) -> tuple | None:
+        """Yeo-Johnson compiles into a plan; Box-Cox (which refuses values <= 0) does not."""
+        if self.method != "yeo-johnson":
+            return None
+        return ("yeo_johnson", self.lambdas_, self._mean, self._scale)
+
     def _map(self, x, inverse: bool):
         return kernels().power_transform(
             x, self.lambdas_, self.method, self._mean, self._scale, inverse

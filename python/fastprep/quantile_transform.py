@@ -93,6 +93,10 @@ class QuantileTransformer(InvertibleTransform):
         quantiles = np.ascontiguousarray(np.maximum.accumulate(quantiles, axis=0))
         return {"quantiles_": quantiles, "references_": references, "n_quantiles_": n_quantiles}
 
+    def _plan_step(self) -> tuple:
+        normal = self.output_distribution == "normal"
+        return ("quantile", self.quantiles_, self.references_, normal)
+
     def _map(self, x, inverse: bool):
         normal = self.output_distribution == "normal"
         return kernels().quantile_transform(x, self.quantiles_, self.references_, normal, inverse)

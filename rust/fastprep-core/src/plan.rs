@@ -18,6 +18,8 @@ use crate::discretize::{bin_of, BinEdges};
 use crate::encode::{CategoryIndex, Found, Prepared};
 use crate::normalize::{row_norm, Norm};
 use crate::parallel::max_threads;
+use crate::power::yeo_johnson;
+use crate::quantile_transform::Indexed;
 use crate::strings::Column;
 use crate::{Element, Error, Result};
 
@@ -47,6 +49,14 @@ pub enum Step {
     Binarize { threshold: f64 },
     /// The row divided by its norm.
     Normalize { norm: Norm },
+    /// The quantile transform (uniform or normal output), its columns indexed once.
+    Quantile(Box<Indexed>),
+    /// Yeo-Johnson with per-column lambdas, then `(y - sub) / div`.
+    YeoJohnson {
+        lambdas: Vec<f64>,
+        sub: Vec<f64>,
+        div: Vec<f64>,
+    },
     /// Bin codes, or one 0/1 column per bin (`onehot`); edges flat, column `j` owning
     /// `edges[offsets[j]..offsets[j + 1]]`.
     Digitize {
@@ -88,6 +98,18 @@ impl Step {
                 Ok(before)
             }
             Step::Binarize { .. } | Step::Normalize { .. } => Ok(before),
+            Step::Quantile(q) => {
+                if q.n_columns() != before {
+                    return Err(bad("quantile", q.n_columns()));
+                }
+                Ok(before)
+            }
+            Step::YeoJohnson { lambdas, sub, div } => {
+                if lambdas.len() != before || sub.len() != before || div.len() != before {
+                    return Err(bad("power", lambdas.len()));
+                }
+                Ok(before)
+            }
             Step::Digitize {
                 edges,
                 offsets,
@@ -139,6 +161,14 @@ impl Step {
             Step::Normalize { norm } => {
                 let n = row_norm(input, *norm);
                 output.extend(input.iter().map(|&v| v / n));
+            }
+            Step::Quantile(q) => {
+                output.extend(input.iter().enumerate().map(|(j, &v)| q.forward(j, v)));
+            }
+            Step::YeoJohnson { lambdas, sub, div } => {
+                for (j, &v) in input.iter().enumerate() {
+                    output.push((yeo_johnson(v, lambdas[j]) - sub[j]) / div[j]);
+                }
             }
             Step::Digitize {
                 edges,

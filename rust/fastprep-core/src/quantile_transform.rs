@@ -54,6 +54,7 @@ pub fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
 /// the last quantile `<= x`): np.interp going up interpolates at `hi - 1`, and going down (on the
 /// negated, reversed arrays) at `lo`. A grid of buckets over the quantile range finds `lo` with a
 /// search over the few quantiles of one bucket; `run_end` skips runs of repeated quantiles.
+#[derive(Clone, Debug)]
 struct Column {
     q: Vec<f64>,
     /// `(r[i + 1] - r[i]) / (q[i + 1] - q[i])`, np.interp's slope for both directions.
@@ -272,6 +273,42 @@ fn backward(v: f64, c: &Column, refs: &[f64], normal: bool) -> f64 {
         last
     } else {
         interp(v, refs, &c.q)
+    }
+}
+
+/// A fitted quantile transform indexed once (each column's bucket grid built), for the
+/// compiled plan: its per-value map is the kernel's `forward`.
+#[derive(Clone, Debug)]
+pub struct Indexed {
+    columns: Vec<Option<Column>>,
+    references: Vec<f64>,
+    normal: bool,
+    clip: (f64, f64),
+}
+
+impl Indexed {
+    /// `quantiles` is `n_quantiles × cols`; refused unless sorted and matching `references`.
+    pub fn new(quantiles: MatRef<'_, f64>, references: &[f64], normal: bool) -> Result<Self> {
+        let columns = columns(quantiles, references, quantiles.cols())?;
+        Ok(Self {
+            columns,
+            references: references.to_vec(),
+            normal,
+            clip: normal_clip(),
+        })
+    }
+
+    pub fn n_columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The transform of value `v` of column `j` (as `quantile_transform`, forward).
+    #[inline]
+    pub fn forward(&self, j: usize, v: f64) -> f64 {
+        match &self.columns[j] {
+            None => f64::NAN,
+            Some(c) => forward(v, c, &self.references, self.normal, self.clip),
+        }
     }
 }
 

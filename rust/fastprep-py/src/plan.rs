@@ -3,6 +3,7 @@ use std::sync::Arc;
 use fastprep_core::encode::Found;
 use fastprep_core::normalize::Norm;
 use fastprep_core::plan::{self as core, Block, Input, Step};
+use fastprep_core::quantile_transform::Indexed;
 use fastprep_core::strings::{Chunk, Column, Offsets, StrArray};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -49,6 +50,20 @@ fn step(t: &Bound<'_, PyAny>) -> PyResult<Step> {
         },
         "normalize" => Step::Normalize {
             norm: Norm::parse(&t.get_item(1)?.extract::<String>()?).map_err(to_py)?,
+        },
+        "quantile" => {
+            let q: numpy::PyReadonlyArray2<'_, f64> = t.get_item(1)?.extract()?;
+            let matrix = crate::util::view(&q)?;
+            let refs = vec_f64(&t.get_item(2)?)?;
+            let normal: bool = t.get_item(3)?.extract()?;
+            Step::Quantile(Box::new(
+                Indexed::new(matrix, &refs, normal).map_err(to_py)?,
+            ))
+        }
+        "yeo_johnson" => Step::YeoJohnson {
+            lambdas: vec_f64(&t.get_item(1)?)?,
+            sub: vec_f64(&t.get_item(2)?)?,
+            div: vec_f64(&t.get_item(3)?)?,
         },
         "digitize" => Step::Digitize {
             edges: vec_f64(&t.get_item(1)?)?,
