@@ -216,6 +216,17 @@ class _Composite:
 
     _plan = None
 
+    def _set_input(self, frame: _Frame) -> None:
+        """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
+        self.n_features_in_ = len(frame.names)
+        self._kinds = _column_kinds(frame)
+        if frame.positional:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
+        self._fitted = True
+
     def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
         """One request row (plain Python values by column name) → a 1-D array, equal to the
         row ``transform`` gives for the same values; one native call with a compiled plan."""
@@ -386,14 +397,7 @@ class Pipeline(_Composite):
         return self
 
     def _record_input(self, frame: _Frame) -> None:
-        self.n_features_in_ = len(frame.names)
-        self._kinds = _column_kinds(frame)
-        if frame.positional:
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
-            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
-        self._fitted = True
+        self._set_input(frame)
         self._plan = _compile_pipeline(self, frame)
 
     def _input_names_used(self) -> list[str]:
@@ -651,14 +655,7 @@ class ColumnTransformer(_Composite):
         self._parts = {name: step for name, step, _ in parts if step not in ("drop", "passthrough")}
         self.transformers_ = parts
         self.sparse_output_ = sparse_output
-        self.n_features_in_ = len(frame.names)
-        self._kinds = _column_kinds(frame)
-        if frame.positional:
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
-            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
-        self._fitted = True
+        self._set_input(frame)
         self._plan = _compile(self)
         return self
 

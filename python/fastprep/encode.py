@@ -466,6 +466,26 @@ class _Encoder:
     def _build_tables(self) -> Any:
         raise NotImplementedError
 
+    def _gather(self, X) -> np.ndarray:
+        """The ordinal and count transforms: one table value per cell; unknown values raise
+        under ``handle_unknown="error"``."""
+        self._validate_params()
+        dtype = _output_dtype(self.dtype, self._name)
+        columns, rows = self._input_columns(X)
+        out, unknown, _ = _dense(
+            _backend.kernels().encode_gather,
+            dtype,
+            self._index_list(),
+            [c.chunks for c in columns],
+            self._tables(),
+            rows,
+        )
+        if self.handle_unknown == "error":
+            for j in range(len(self._columns)):
+                if unknown[j]:
+                    self._refuse(j, columns[j], missing=False)
+        return out
+
     def fit_transform(self, X, y=None):
         return self.fit(X).transform(X)
 
@@ -913,22 +933,7 @@ class OrdinalEncoder(_Encoder):
 
     def transform(self, X) -> np.ndarray:
         """Codes of ``X`` as a dense array of ``dtype``."""
-        self._validate_params()
-        dtype = _output_dtype(self.dtype, self._name)
-        columns, rows = self._input_columns(X)
-        out, unknown, _ = _dense(
-            _backend.kernels().encode_gather,
-            dtype,
-            self._index_list(),
-            [c.chunks for c in columns],
-            self._tables(),
-            rows,
-        )
-        if self.handle_unknown == "error":
-            for j in range(len(self._columns)):
-                if unknown[j]:
-                    self._refuse(j, columns[j], missing=False)
-        return out
+        return self._gather(X)
 
     def inverse_transform(self, X) -> np.ndarray:
         """Categories back from codes: an object array; ``unknown_value`` gives None,
@@ -1030,19 +1035,4 @@ class CountEncoder(_Encoder):
 
     def transform(self, X) -> np.ndarray:
         """Counts (or frequencies) of ``X``'s categories, a dense array of ``dtype``."""
-        self._validate_params()
-        dtype = _output_dtype(self.dtype, self._name)
-        columns, rows = self._input_columns(X)
-        out, unknown, _ = _dense(
-            _backend.kernels().encode_gather,
-            dtype,
-            self._index_list(),
-            [c.chunks for c in columns],
-            self._tables(),
-            rows,
-        )
-        if self.handle_unknown == "error":
-            for j in range(len(self._columns)):
-                if unknown[j]:
-                    self._refuse(j, columns[j], missing=False)
-        return out
+        return self._gather(X)
