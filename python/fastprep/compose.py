@@ -849,9 +849,10 @@ class _CompiledPlan:
     and how it is read, and which encoder policies need the step-by-step path (to raise or
     warn exactly as it does)."""
 
-    def __init__(self, owner, plan, inputs, checks):
+    def __init__(self, owner, plan, inputs, checks, sparse: bool = False):
         self.owner_name = type(owner).__name__
         self.plan = plan
+        self.sparse = sparse  # output as scipy CSR (the transformer's sparse_output_)
         self.inputs = inputs  # (column name, kind, encoder or None, position in encoder)
         self.checks = checks  # per encoder input: (encoder, position)
         self.names = [str(n) for n, *_ in inputs]
@@ -894,10 +895,26 @@ class _CompiledPlan:
                     inputs.append(column.chunks)
         except FastprepError:
             return None  # the step-by-step path raises the error, worded as it words it
+        if self.sparse:
+            indptr, indices, values, unknown, missing = self.plan.run_csr(inputs, frame.rows)
+            if self._refused(unknown, missing):
+                return None
+            from fastprep.encode import _scipy_sparse
+
+            if indptr[-1] < 2**31:
+                indptr = indptr.astype(np.int32)
+            else:
+                indices = indices.astype(np.int64)
+            data = values.astype(np.float32) if float32 else values
+            return _scipy_sparse().csr_matrix(
+                (data, indices, indptr), shape=(frame.rows, self.plan.width)
+            )
         out, unknown, missing = self.plan.run(inputs, frame.rows, float32)
         return None if self._refused(unknown, missing) else out
 
     def run_row(self, row: dict, float32: bool):
+        if self.sparse:
+            return None  # a request row of a sparse transformer takes the batch path
         try:
             ran = self.plan.run_row(row, self.names, self.kinds, float32)
         except FastprepError:
@@ -926,10 +943,10 @@ def _compile_pipeline(pipe: Pipeline, frame: _Frame) -> _CompiledPlan | None:
 
 def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
     """The native plan of a fitted ColumnTransformer, or None when a step has no native form
-    (a Python-only step, sparse output, a transform the plan does not cover yet): such
+    (a Python-only step, a transform the plan does not cover yet): such
     transformers run step by step, with the same results."""
     core = _backend._core
-    if core is None or ct.sparse_output_:
+    if core is None:
         return None
     from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 
@@ -962,4 +979,4 @@ def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
         plan = core.Plan(len(inputs), blocks)
     except FastprepError:
         return None
-    return _CompiledPlan(ct, plan, inputs, checks)
+    return _CompiledPlan(ct, plan, inputs, checks, sparse=bool(ct.sparse_output_))

@@ -216,6 +216,9 @@ pub enum Block {
     },
 }
 
+/// CSR `(indptr, indices, values)` and what each encoder input's lookup found.
+pub type SparseRows = (Vec<i64>, Vec<i32>, Vec<f64>, Vec<Found>);
+
 /// An input column of a plan: numbers (float64, NaN missing) or a categorical column.
 pub enum Input<'a> {
     Numbers(&'a [f64]),
@@ -303,23 +306,19 @@ impl Plan {
         self.n_inputs
     }
 
-    /// Runs the plan over `rows` rows: `out` is `rows × width`, row-major. Returns, for each
-    /// encoder input (blocks in order, columns in order), what its lookup found.
-    pub fn run<T: Element>(
+    /// Checks the inputs against the blocks and prepares each encoder's columns (checked
+    /// against their vocabularies once, dictionaries looked up once).
+    fn prepare<'c, 'a>(
         &self,
-        inputs: &[Input<'_>],
+        inputs: &'c [Input<'a>],
         rows: usize,
-        out: &mut [T],
-    ) -> Result<Vec<Found>> {
+    ) -> Result<Vec<Vec<Prepared<'c, 'a>>>> {
         if inputs.len() != self.n_inputs {
             return Err(Error::Shape(format!(
                 "the plan reads {} inputs, got {}",
                 self.n_inputs,
                 inputs.len()
             )));
-        }
-        if out.len() != rows * self.width {
-            return Err(Error::Shape("output has the wrong size".into()));
         }
         for (i, input) in inputs.iter().enumerate() {
             let len = match input {
@@ -332,7 +331,6 @@ impl Plan {
                 )));
             }
         }
-        // Encoders' columns, checked against their vocabularies once.
         let mut prepared: Vec<Vec<Prepared<'_, '_>>> = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
             let mut cols = Vec::new();
@@ -363,6 +361,21 @@ impl Plan {
             }
             prepared.push(cols);
         }
+        Ok(prepared)
+    }
+
+    /// Runs the plan over `rows` rows: `out` is `rows × width`, row-major. Returns, for each
+    /// encoder input (blocks in order, columns in order), what its lookup found.
+    pub fn run<T: Element>(
+        &self,
+        inputs: &[Input<'_>],
+        rows: usize,
+        out: &mut [T],
+    ) -> Result<Vec<Found>> {
+        if out.len() != rows * self.width {
+            return Err(Error::Shape("output has the wrong size".into()));
+        }
+        let prepared = self.prepare(inputs, rows)?;
         let n_found: usize = prepared.iter().map(Vec::len).sum();
         let run_block = |b: usize, block_out: &mut [T]| -> Vec<Found> {
             let first = b * BLOCK_ROWS;
@@ -402,6 +415,148 @@ impl Plan {
                 .map(|(b, o)| run_block(b, o))
                 .reduce(|| vec![Found::default(); n_found], add)
         })
+    }
+
+    /// Runs the plan into CSR arrays `(indptr, indices, values)`: the non-zero cells of each
+    /// row in column order (zeros, -0.0 included, are not stored; NaN is), as scipy stores a
+    /// dense block it makes sparse. One-hot blocks never become dense, however wide.
+    pub fn run_csr(&self, inputs: &[Input<'_>], rows: usize) -> Result<SparseRows> {
+        if self.width > i32::MAX as usize {
+            return Err(Error::Shape("output wider than 2^31 columns".into()));
+        }
+        let prepared = self.prepare(inputs, rows)?;
+        let n_found: usize = prepared.iter().map(Vec::len).sum();
+        let run = |b: usize| -> (Vec<u32>, Vec<i32>, Vec<f64>, Vec<Found>) {
+            let first = b * BLOCK_ROWS;
+            let n = BLOCK_ROWS.min(rows - first);
+            self.run_rows_sparse(inputs, &prepared, first, n)
+        };
+        let blocks = rows.div_ceil(BLOCK_ROWS);
+        let parts: Vec<_> = if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
+            (0..blocks).map(run).collect()
+        } else {
+            (0..blocks).into_par_iter().map(run).collect()
+        };
+        let nnz = parts.iter().map(|p| p.1.len()).sum();
+        let mut indptr = Vec::with_capacity(rows + 1);
+        indptr.push(0i64);
+        let (mut indices, mut values) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        let mut found = vec![Found::default(); n_found];
+        for (lengths, idx, vals, f) in parts {
+            for len in lengths {
+                let last = indptr.last().copied().unwrap_or(0);
+                indptr.push(last + i64::from(len));
+            }
+            indices.extend_from_slice(&idx);
+            values.extend_from_slice(&vals);
+            for (total, x) in found.iter_mut().zip(f) {
+                *total = *total + x;
+            }
+        }
+        Ok((indptr, indices, values, found))
+    }
+
+    /// Rows `first..first + n` as sparse rows: lengths, indices, values, lookups found.
+    fn run_rows_sparse(
+        &self,
+        inputs: &[Input<'_>],
+        prepared: &[Vec<Prepared<'_, '_>>],
+        first: usize,
+        n: usize,
+    ) -> (Vec<u32>, Vec<i32>, Vec<f64>, Vec<Found>) {
+        // (row lengths instead of indptr: blocks are stitched together by `run_csr`)
+        // Each block's cells for the row block: dense values for numeric and gather blocks
+        // (narrow), absolute column targets for one-hot blocks (one per input column).
+        enum Cells {
+            Dense(Vec<f64>, usize),
+            Targets(Vec<i32>, usize),
+        }
+        let mut found = Vec::new();
+        let mut codes = vec![0u32; n];
+        let mut at = 0usize;
+        let mut cells = Vec::with_capacity(self.blocks.len());
+        let (mut cur, mut next) = (Vec::new(), Vec::new());
+        for ((block, cols), &bw) in self.blocks.iter().zip(prepared).zip(&self.widths) {
+            match block {
+                Block::Numeric { inputs: idx, steps } => {
+                    let mut dense = Vec::with_capacity(n * bw);
+                    for r in 0..n {
+                        cur.clear();
+                        for &i in idx {
+                            if let Input::Numbers(v) = &inputs[i] {
+                                cur.push(v[first + r]);
+                            }
+                        }
+                        for step in steps {
+                            step.apply(&cur, &mut next);
+                            std::mem::swap(&mut cur, &mut next);
+                        }
+                        dense.extend_from_slice(&cur);
+                    }
+                    cells.push((at, Cells::Dense(dense, bw)));
+                }
+                Block::OneHot {
+                    indexes,
+                    tables,
+                    offsets,
+                    ..
+                } => {
+                    let k = indexes.len();
+                    let mut targets = vec![-1i32; n * k];
+                    for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
+                        found.push(index.lookup_rows(p, first, &mut codes));
+                        for (r, &code) in codes.iter().enumerate() {
+                            let t = tables[j][code as usize];
+                            if t >= 0 {
+                                targets[r * k + j] = (at + offsets[j] + t as usize) as i32;
+                            }
+                        }
+                    }
+                    cells.push((at, Cells::Targets(targets, k)));
+                }
+                Block::Gather {
+                    indexes, tables, ..
+                } => {
+                    let k = indexes.len();
+                    let mut dense = vec![0.0f64; n * k];
+                    for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
+                        found.push(index.lookup_rows(p, first, &mut codes));
+                        for (r, &code) in codes.iter().enumerate() {
+                            dense[r * k + j] = tables[j][code as usize];
+                        }
+                    }
+                    cells.push((at, Cells::Dense(dense, k)));
+                }
+            }
+            at += bw;
+        }
+        let mut lengths = Vec::with_capacity(n);
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for r in 0..n {
+            let before = indices.len();
+            for (start, block) in &cells {
+                match block {
+                    Cells::Dense(d, bw) => {
+                        for (c, &v) in d[r * bw..(r + 1) * bw].iter().enumerate() {
+                            if v != 0.0 {
+                                indices.push((start + c) as i32);
+                                values.push(v);
+                            }
+                        }
+                    }
+                    Cells::Targets(t, k) => {
+                        for &target in &t[r * k..(r + 1) * k] {
+                            if target >= 0 {
+                                indices.push(target);
+                                values.push(1.0);
+                            }
+                        }
+                    }
+                }
+            }
+            lengths.push((indices.len() - before) as u32);
+        }
+        (lengths, indices, values, found)
     }
 
     /// Rows `first..first + n` into `out` (`n × width`).
@@ -565,6 +720,15 @@ mod tests {
         );
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].unknown, 1);
+        let (indptr, indices, values, _) = plan.run_csr(&inputs, 3).unwrap();
+        for r in 0..3 {
+            let mut dense = vec![0.0; 5];
+            for k in indptr[r] as usize..indptr[r + 1] as usize {
+                dense[indices[k] as usize] = values[k];
+            }
+            assert_eq!(dense, out[r * 5..(r + 1) * 5]);
+            assert!(values.iter().all(|&v| v != 0.0));
+        }
     }
 
     #[test]

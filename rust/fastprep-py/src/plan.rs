@@ -5,14 +5,14 @@ use fastprep_core::normalize::Norm;
 use fastprep_core::plan::{self as core, Block, Input, Step};
 use fastprep_core::quantile_transform::Indexed;
 use fastprep_core::strings::{Chunk, Column, Offsets, StrArray};
-use numpy::PyReadonlyArray1;
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyString};
 
 use crate::encode::CategoryIndex;
 use crate::errors::{to_py, SchemaError};
 use crate::strings::HeldColumn;
-use crate::util::numpy_output;
+use crate::util::{detached, numpy_output};
 
 /// A fitted pipeline compiled into one native plan (see `fastprep_core::plan`). Immutable:
 /// threads share it without a lock; `run` and `run_row` release the GIL for the whole plan.
@@ -132,6 +132,32 @@ enum RowValue {
 }
 
 type Ran<'py> = (Bound<'py, PyAny>, Vec<usize>, Vec<usize>);
+type SparseRan<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyArray1<f64>>,
+    Vec<usize>,
+    Vec<usize>,
+);
+
+fn hold<'py>(inputs: &[Bound<'py, PyAny>]) -> PyResult<Vec<HeldInput<'py>>> {
+    inputs
+        .iter()
+        .map(|i| match i.extract::<PyReadonlyArray1<'py, f64>>() {
+            Ok(a) => Ok(HeldInput::Numbers(a)),
+            Err(_) => Ok(HeldInput::Categories(i.extract()?)),
+        })
+        .collect()
+}
+
+fn views<'a>(held: &'a [HeldInput<'_>]) -> PyResult<Vec<Input<'a>>> {
+    held.iter()
+        .map(|h| match h {
+            HeldInput::Numbers(a) => Ok(Input::Numbers(a.as_slice()?)),
+            HeldInput::Categories(c) => Ok(Input::Categories(c.column()?)),
+        })
+        .collect()
+}
 
 fn found_lists(found: Vec<Found>) -> (Vec<usize>, Vec<usize>) {
     found.iter().map(|f| (f.unknown, f.missing)).unzip()
@@ -163,21 +189,30 @@ impl Plan {
         rows: usize,
         float32: bool,
     ) -> PyResult<Ran<'py>> {
-        let held = inputs
-            .iter()
-            .map(|i| match i.extract::<PyReadonlyArray1<'py, f64>>() {
-                Ok(a) => Ok(HeldInput::Numbers(a)),
-                Err(_) => Ok(HeldInput::Categories(i.extract()?)),
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let views = held
-            .iter()
-            .map(|h| match h {
-                HeldInput::Numbers(a) => Ok(Input::Numbers(a.as_slice()?)),
-                HeldInput::Categories(c) => Ok(Input::Categories(c.column()?)),
-            })
-            .collect::<PyResult<Vec<_>>>()?;
+        let held = hold(&inputs)?;
+        let views = views(&held)?;
         self.execute(py, &views, rows, float32)
+    }
+
+    /// Runs the plan over a batch into CSR arrays: `(indptr, indices, values, unknown,
+    /// missing)`; zeros are not stored.
+    fn run_csr<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<Bound<'py, PyAny>>,
+        rows: usize,
+    ) -> PyResult<SparseRan<'py>> {
+        let held = hold(&inputs)?;
+        let views = views(&held)?;
+        let (indptr, indices, values, found) = detached(py, || self.inner.run_csr(&views, rows))?;
+        let (unknown, missing) = found_lists(found);
+        Ok((
+            indptr.into_pyarray(py),
+            indices.into_pyarray(py),
+            values.into_pyarray(py),
+            unknown,
+            missing,
+        ))
     }
 
     /// Runs the plan on one request row, read from a dict by `names`; `kinds` says how each
