@@ -129,6 +129,15 @@ class Plan:
     def run(
         self, inputs: list[Any], rows: int, float32: bool
     ) -> tuple[npt.NDArray[Any], list[int], list[int]]: ...
+    def run_csr(
+        self, inputs: list[Any], rows: int
+    ) -> tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float64],
+        list[int],
+        list[int],
+    ]: ...
     def run_row(
         self, row: dict[str, Any], names: list[str], kinds: list[str], float32: bool
     ) -> tuple[npt.NDArray[Any], list[int], list[int]] | None: ...
