@@ -62,6 +62,39 @@ def _dense(y):
     return y.toarray() if hasattr(y, "toarray") else y
 
 
+def test_adult_pipeline_with_categorical_imputation_equals_sklearn(adult):
+    """The issue's pipeline: numeric impute + scale; categorical impute + one-hot. Same outputs
+    and the same feature names as scikit-learn's."""
+    import polars as pl
+
+    def make(lib, imputer_kw):
+        categorical = [
+            ("impute", lib[0](strategy="most_frequent", **imputer_kw)),
+            ("onehot", lib[1](handle_unknown="ignore", sparse_output=False)),
+        ]
+        numeric = [("impute", lib[0](strategy="median")), ("scale", lib[2]())]
+        return lib[3]([("num", lib[4](numeric), NUM), ("cat", lib[4](categorical), CAT)])
+
+    a = make(
+        (fp.SimpleImputer, fp.OneHotEncoder, fp.StandardScaler, fp.ColumnTransformer, fp.Pipeline),
+        {},
+    ).fit(adult)
+    b = make(
+        (
+            ski.SimpleImputer,
+            skp.OneHotEncoder,
+            skp.StandardScaler,
+            skc.ColumnTransformer,
+            skpl.Pipeline,
+        ),
+        {"missing_values": None},
+    ).fit(pl.from_arrow(adult))
+    np.testing.assert_allclose(
+        a.transform(adult), b.transform(pl.from_arrow(adult)), rtol=1e-10, atol=1e-12
+    )
+    assert list(a.get_feature_names_out()) == list(b.get_feature_names_out())
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_adult_pipeline_equals_sklearn(adult, sparse):
     import polars as pl
@@ -276,6 +309,34 @@ def _step_by_step(ct, X, **kw):
 PLANNED = {
     "impute+scale, onehot": lambda: ours(),
     "sparse onehot (scikit-learn's default)": lambda: ours(sparse=True),
+    "categorical imputation": lambda: fp.ColumnTransformer(
+        [
+            ("num", fp.SimpleImputer(), NUM),
+            (
+                "onehot",
+                fp.Pipeline(
+                    [
+                        ("impute", fp.SimpleImputer(strategy="most_frequent")),
+                        ("enc", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                CAT[:4],
+            ),
+            (
+                "ordinal",
+                fp.Pipeline(
+                    [
+                        ("impute", fp.SimpleImputer(strategy="constant", fill_value="?")),
+                        (
+                            "enc",
+                            fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                        ),
+                    ]
+                ),
+                CAT[4:],
+            ),
+        ]
+    ),
     "indicator, minmax clip, robust, ordinal f32, count": lambda: fp.ColumnTransformer(
         [
             (

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 
 import fastprep as fp
+from fastprep.exceptions import DataError, ParameterError, SchemaError
 from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
@@ -99,3 +100,65 @@ def test_all_missing_column_is_dropped_with_a_warning_or_kept_as_zero():
         assert fp.SimpleImputer().fit_transform(x).shape == (2, 1)
     kept = fp.SimpleImputer(keep_empty_features=True).fit_transform(x)
     np.testing.assert_array_equal(kept, [[1.0, 0.0], [3.0, 0.0]])
+
+
+# -- string columns ---------------------------------------------------------------------------
+
+
+def _strings_table():
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "city": ["Oslo", None, "Lima", "Oslo", None, "Lima", "Lima"],
+            "size": ["S", "M", None, "M", "S", "S", None],
+        }
+    )
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+def test_string_columns_equal_sklearn(strategy):
+    import polars as pl
+    from sklearn.impute import SimpleImputer as SkImputer
+
+    table = _strings_table()
+    ours = fp.SimpleImputer(strategy=strategy).fit(table)
+    theirs = SkImputer(strategy=strategy, missing_values=None).fit(pl.from_arrow(table))
+    got = ours.transform(table)
+    assert got.dtype == object
+    assert got.tolist() == theirs.transform(pl.from_arrow(table)).tolist()
+    assert list(ours.statistics_) == list(theirs.statistics_)
+    assert list(ours.get_feature_names_out()) == ["city", "size"]
+    custom = fp.SimpleImputer(strategy="constant", fill_value="?").fit(table)
+    assert custom.transform({"city": [None], "size": ["L"]}).tolist() == [["?", "L"]]
+
+
+def test_string_imputer_partial_fit_and_merge_equal_one_fit():
+    table = _strings_table()
+    whole = fp.SimpleImputer(strategy="most_frequent").fit(table)
+    streamed = fp.SimpleImputer(strategy="most_frequent")
+    for batch in table.to_batches(max_chunksize=2):
+        streamed.partial_fit(batch)
+    merged = fp.SimpleImputer(strategy="most_frequent").fit(table.slice(0, 3))
+    merged.merge(fp.SimpleImputer(strategy="most_frequent").fit(table.slice(3)))
+    for fit in (streamed, merged):
+        assert list(fit.statistics_) == list(whole.statistics_)
+
+
+def test_string_imputer_refuses_what_it_cannot_do():
+    table = _strings_table()
+    with pytest.raises(ParameterError, match="needs numbers"):
+        fp.SimpleImputer(strategy="median").fit(table)
+    with pytest.raises(ParameterError, match="add_indicator"):
+        fp.SimpleImputer(strategy="most_frequent", add_indicator=True).fit(table)
+    with pytest.raises(ParameterError, match="must be a string"):
+        fp.SimpleImputer(strategy="constant", fill_value=0).fit(table)
+    with pytest.raises(SchemaError, match="holds numbers"):
+        fp.SimpleImputer(strategy="most_frequent").fit({"a": ["x", "y"], "n": [1, 2]})
+    with pytest.raises(DataError, match="no value"):
+        fp.SimpleImputer(strategy="most_frequent").fit({"a": [None, None], "b": ["x", "y"]})
+    with pytest.raises(ParameterError, match="is a string"):
+        fp.SimpleImputer(strategy="constant", fill_value="x").fit(np.array([[1.0], [np.nan]]))
+    fitted = fp.SimpleImputer(strategy="most_frequent").fit(table)
+    with pytest.raises(SchemaError, match="'size'"):
+        fitted.transform({"city": ["Oslo"]})

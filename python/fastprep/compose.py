@@ -151,11 +151,22 @@ def _float_column(col, name: str, owner: str) -> np.ndarray:
 # -- steps ----------------------------------------------------------------------------------------
 
 
-def _takes_tables(step) -> bool:
-    """Whether a step reads columns as they are (encoders) rather than a float matrix."""
+def _takes_tables(step, frame: _Frame | None = None, names=None) -> bool:
+    """Whether a step reads columns as they are (encoders; an imputer given string columns)
+    rather than a float matrix."""
     if isinstance(step, Pipeline):
-        return bool(step.steps) and _takes_tables(step.steps[0][1])
-    return bool(getattr(step, "_takes_tables", False))
+        active = step._active()
+        return bool(active) and _takes_tables(active[0][1], frame, names)
+    if getattr(step, "_takes_tables", False):
+        return True
+    from fastprep.impute import SimpleImputer
+
+    if isinstance(step, SimpleImputer):
+        if step.is_fitted:  # as it was fitted: on strings or on numbers
+            return bool(getattr(step, "_strings", False))
+        if frame is not None:
+            return not all(frame.is_numeric(n) for n in (frame.names if names is None else names))
+    return False
 
 
 def _is_fastprep(step) -> bool:
@@ -164,7 +175,7 @@ def _is_fastprep(step) -> bool:
 
 def _step_input(step, frame: _Frame, names: list[str], owner: str):
     """What a step receives: a dict of its columns, a float64 matrix, or an object array."""
-    if _takes_tables(step):
+    if _takes_tables(step, frame, names):
         return frame.select(names)
     if _is_fastprep(step) or all(frame.is_numeric(n) for n in names):
         return frame.floats(names, owner)
@@ -357,7 +368,7 @@ class Pipeline(_Composite):
             names = [f"x{j}" for j in range(X.shape[1])]
             return X, _Frame(names, {n: X[:, j] for j, n in enumerate(names)}, X.shape[0], True)
         frame = _Frame.of(X, "Pipeline")
-        if active and _takes_tables(active[0][1]):
+        if active and _takes_tables(active[0][1], frame):
             return frame.select(frame.names), frame
         if (
             active
@@ -860,7 +871,11 @@ class _CompiledPlan:
 
     def _refused(self, unknown, missing) -> bool:
         """Whether some lookup hit a case the encoder raises or warns about."""
-        for (encoder, j), u, m in zip(self.checks, unknown, missing, strict=True):
+        for (encoder, j, fill_unknown), u, m in zip(self.checks, unknown, missing, strict=True):
+            if fill_unknown is not None:
+                # An imputer filled the missing values before the encoder saw them: they are
+                # unknown to it exactly when the fill value is.
+                u, m = u + (m if fill_unknown else 0), 0
             if u == 0 and m == 0:
                 continue
             policy = encoder.handle_unknown
@@ -941,6 +956,14 @@ def _compile_pipeline(pipe: Pipeline, frame: _Frame) -> _CompiledPlan | None:
     return _CompiledPlan(pipe, plan, inputs, [])
 
 
+def _code_of(core, index, value: str) -> int:
+    """The lookup code of one string in a vocabulary."""
+    raw = value.encode("utf-8")
+    chunk = ("utf8", np.array([0, len(raw)], dtype=np.int32), np.frombuffer(raw, np.uint8), None, 0)
+    codes, _, _ = core.lookup_codes([index], [[chunk]], 1)
+    return int(codes[0, 0])
+
+
 def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
     """The native plan of a fitted ColumnTransformer, or None when a step has no native form
     (a Python-only step, a transform the plan does not cover yet): such
@@ -960,20 +983,38 @@ def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
             inputs.extend((c, "numeric", None, None) for c in columns)
             blocks.append(("numeric", list(range(first, len(inputs))), steps))
             continue
+        fills = None
+        if isinstance(step, Pipeline):
+            # An imputer of string columns then an encoder: the fill becomes the encoder's
+            # entry for a missing value.
+            active = [t for _, t in step._active()]
+            if len(active) != 2 or not getattr(active[0], "_strings", False):
+                return None
+            fills, step = list(active[0].statistics_), active[1]
         if type(step) not in (OneHotEncoder, OrdinalEncoder, CountEncoder):
             return None
         kinds = {"str": "str", "int": "int", "bool": "int", "float": "float"}
         inputs.extend((c, kinds[step._columns[j].kind], step, j) for j, c in enumerate(columns))
-        checks.extend((step, j) for j in range(len(columns)))
         indexes = [core.CategoryIndex(*c.vocab) for c in step._columns]
         positions = list(range(first, len(inputs)))
         if isinstance(step, OneHotEncoder):
             tables, offsets, width = step._tables()
-            blocks.append(("onehot", positions, indexes, tables, offsets, width))
         else:
             dtype = np.dtype(step.dtype)
             # The encoder rounds its values to its dtype before they are stacked as float64.
             tables = [np.asarray(t).astype(dtype).astype(np.float64) for t in step._tables()]
+        if fills is None:
+            checks.extend((step, j, None) for j in range(len(columns)))
+        else:
+            tables = [np.array(t) for t in tables]
+            for j, (index, fill) in enumerate(zip(indexes, fills, strict=True)):
+                n = len(index)
+                code = _code_of(core, index, fill)
+                tables[j][n] = tables[j][code]
+                checks.append((step, j, code == n + 1))
+        if isinstance(step, OneHotEncoder):
+            blocks.append(("onehot", positions, indexes, tables, offsets, width))
+        else:
             blocks.append(("gather", positions, indexes, tables))
     try:
         plan = core.Plan(len(inputs), blocks)

@@ -129,22 +129,22 @@ def _pipeline(repeat: int, backends: list[str]) -> int:
     numeric = fp.Pipeline(
         [("impute", fp.SimpleImputer(strategy="median")), ("scale", fp.StandardScaler())]
     )
-    pipeline = fp.ColumnTransformer(
+    categorical = fp.Pipeline(
         [
-            ("num", numeric, list(ADULT_NUMERIC)),
-            (
-                "cat",
-                fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                list(ADULT_CATEGORICAL),
-            ),
+            ("impute", fp.SimpleImputer(strategy="most_frequent")),
+            ("onehot", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
+    )
+    pipeline = fp.ColumnTransformer(
+        [("num", numeric, list(ADULT_NUMERIC)), ("cat", categorical, list(ADULT_CATEGORICAL))]
     ).fit(arrow)
     rows = arrow.to_pylist()
     sample = rows[:: max(1, len(rows) // 300)]
     width = len(pipeline.get_feature_names_out())
     print(
         f"\nPipeline: {len(ADULT_NUMERIC)} numeric columns (median impute, scale) + "
-        f"{len(ADULT_CATEGORICAL)} categorical (one-hot) -> {width} features\n"
+        f"{len(ADULT_CATEGORICAL)} categorical (most-frequent impute, one-hot) -> {width} "
+        "features\n"
     )
     header = f"{'':<12} {'batch ms':>9} {'rows/s':>11} {'one row us':>11}"
     print(header)
@@ -195,15 +195,14 @@ def _sklearn_pipeline(table, columns):
             ("scale", preprocessing.StandardScaler()),
         ]
     )
-    model = compose.ColumnTransformer(
+    categorical = pipeline.Pipeline(
         [
-            ("num", numeric, list(range(n))),
-            (
-                "cat",
-                preprocessing.OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                list(range(n, len(columns))),
-            ),
+            ("impute", impute.SimpleImputer(strategy="most_frequent")),
+            ("onehot", preprocessing.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
+    )
+    model = compose.ColumnTransformer(
+        [("num", numeric, list(range(n))), ("cat", categorical, list(range(n, len(columns))))]
     ).fit(X)
     return model, X
 

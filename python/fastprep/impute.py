@@ -6,11 +6,14 @@ import numbers
 import warnings
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._validation import check_bool, check_choice
-from fastprep.exceptions import ParameterError
+from fastprep.accumulators import CategoryCounts
+from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
 
 __all__ = ["SimpleImputer"]
 
@@ -69,15 +72,22 @@ class SimpleImputer(InvertibleTransform):
         )
         check_bool(self._name, "add_indicator", self.add_indicator)
         check_bool(self._name, "keep_empty_features", self.keep_empty_features)
-        if self.fill_value is not None and (
-            isinstance(self.fill_value, bool) or not isinstance(self.fill_value, numbers.Real)
+        if (
+            self.fill_value is not None
+            and not isinstance(self.fill_value, str)
+            and (isinstance(self.fill_value, bool) or not isinstance(self.fill_value, numbers.Real))
         ):
             raise ParameterError(
-                f"{self._name}: fill_value must be a number or None for numeric data, "
+                f"{self._name}: fill_value must be a number, a string or None, "
                 f"got {self.fill_value!r}"
             )
 
     def _finalize(self, accumulator):
+        if isinstance(self.fill_value, str):
+            raise ParameterError(
+                f"{self._name}: fill_value {self.fill_value!r} is a string, but the columns are "
+                "numeric"
+            )
         moments = accumulator.moments
         empty = moments.count == 0
         if self.strategy == "constant":
@@ -106,12 +116,17 @@ class SimpleImputer(InvertibleTransform):
 
     @property
     def _kept_columns(self) -> np.ndarray:
+        if getattr(self, "_strings", False):
+            return np.arange(self.n_features_in_)
         if self.keep_empty_features:
             return np.arange(self.n_features_in_)
         return np.flatnonzero(~np.isnan(self.statistics_))
 
     def _plan_step(self) -> tuple | None:
-        """The kernel call of ``transform`` for a compiled plan (None when it would warn)."""
+        """The kernel call of ``transform`` for a compiled plan (None when it would warn, and
+        for string columns, whose fill the plan folds into the encoder that follows)."""
+        if getattr(self, "_strings", False):
+            return None
         kept = self._kept_columns
         if kept.size < self.n_features_in_:
             return None
@@ -138,6 +153,135 @@ class SimpleImputer(InvertibleTransform):
             x, kept.tolist(), self.statistics_[kept].astype(np.float64), indicator.tolist()
         )
 
+    # -- string columns ------------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Fit on ``X``: numbers (a 2-D array), or string columns (any table fastprep reads),
+        which take ``most_frequent`` or ``constant``."""
+        strings = _string_columns(X, self._name)
+        if strings is None:
+            self._strings = False
+            return super().fit(X)
+        return self._fit_strings(*strings, previous=None)
+
+    def partial_fit(self, X, y=None):
+        if not getattr(self, "_strings", False) or not self.is_fitted:
+            strings = _string_columns(X, self._name) if not self.is_fitted else None
+            if strings is not None:
+                return self._fit_strings(*strings, previous=None)
+            return super().partial_fit(X)
+        strings = _string_columns(X, self._name)
+        if strings is None:
+            raise SchemaError(f"{self._name}: fitted on string columns, got numbers")
+        return self._fit_strings(*strings, previous=self.accumulator_)
+
+    def merge(self, other):
+        if getattr(self, "_strings", False) or getattr(other, "_strings", False):
+            if not (getattr(self, "_strings", False) and getattr(other, "_strings", False)):
+                raise SchemaError(
+                    f"{self._name}: cannot merge a fit on strings with one on numbers"
+                )
+            if _comparable_params(self) != _comparable_params(other):
+                raise ParameterError(f"{self._name}: cannot merge fits with different parameters")
+            names = getattr(self, "feature_names_in_", None)
+            return self._commit_strings(
+                self.accumulator_.merge(other.accumulator_), None if names is None else list(names)
+            )
+        return super().merge(other)
+
+    def _fit_strings(self, names, columns, previous):
+        self._validate_params()
+        if self.strategy not in ("most_frequent", "constant"):
+            raise ParameterError(
+                f"{self._name}: strategy {self.strategy!r} needs numbers; string columns take "
+                "'most_frequent' or 'constant'"
+            )
+        if self.add_indicator:
+            raise ParameterError(f"{self._name}: add_indicator is for numeric columns only")
+        if self.fill_value is not None and not isinstance(self.fill_value, str):
+            raise ParameterError(
+                f"{self._name}: fill_value for string columns must be a string, got "
+                f"{self.fill_value!r}"
+            )
+        numeric = [j for j, c in enumerate(columns) if c.kind != "str"]
+        if numeric:
+            label = f"column {names[numeric[0]]!r}" if names else f"column {numeric[0]}"
+            raise SchemaError(
+                f"{self._name}: {label} holds numbers and the others strings; impute them in "
+                "separate imputers (a ColumnTransformer selects the columns)"
+            )
+        rows = columns[0].length if columns else 0
+        if rows == 0:
+            raise DataError(f"{self._name}: cannot fit on 0 rows")
+        counts = CategoryCounts.of_columns(columns)
+        if previous is not None:
+            if previous.n_features != counts.n_features:
+                raise SchemaError(
+                    f"{self._name}: batch has {counts.n_features} columns, but the previous "
+                    f"batches had {previous.n_features}"
+                )
+            counts = previous.merge(counts)
+        return self._commit_strings(counts, names)
+
+    def _commit_strings(self, counts, names):
+        from fastprep.encode import _decode_values
+
+        fills = []
+        for j, counted in enumerate(counts.columns):
+            if self.strategy == "constant":
+                fills.append("missing_value" if self.fill_value is None else self.fill_value)
+                continue
+            values = _decode_values("str", counted)
+            if values.size == 0:
+                label = f"column {names[j]!r}" if names else f"column {j}"
+                raise DataError(
+                    f"{self._name}: {label} has no value at fit to take the most frequent from"
+                )
+            # Ties go to the smallest value (the categories are sorted), as in scikit-learn.
+            fills.append(values[int(np.argmax(np.asarray(counted[3])))])
+        self.statistics_ = np.asarray(fills, dtype=object)
+        self.indicator_features_ = np.empty(0, dtype=np.intp)
+        self.n_features_in_ = counts.n_features
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.accumulator_ = counts
+        self._strings = True
+        return self
+
+    def transform(self, X):
+        """Fill missing values: NaN in numbers; None, NaN or null in string columns (an object
+        array out, as scikit-learn gives)."""
+        if not getattr(self, "_strings", False):
+            return super().transform(X)
+        self._check_fitted()
+        strings = _string_columns(X, self._name)
+        if strings is None:
+            raise SchemaError(f"{self._name}: fitted on string columns, got numbers")
+        names, columns = strings
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None:
+            by_name = dict(zip(names, columns, strict=True))
+            absent = [n for n in fitted if n not in by_name]
+            if absent:
+                raise SchemaError(f"{self._name}: input lacks the fitted column(s) {absent}")
+            columns = [by_name[n] for n in fitted]
+        elif len(columns) != self.n_features_in_:
+            raise SchemaError(
+                f"{self._name}: X has {len(columns)} columns, but {self._name} was fitted on "
+                f"{self.n_features_in_}"
+            )
+        rows = columns[0].length if columns else 0
+        out = np.empty((rows, len(columns)), dtype=object)
+        for j, (column, fill) in enumerate(zip(columns, self.statistics_, strict=True)):
+            arrow = _arrow(column)
+            filled = pc.fill_null(
+                pc.cast(arrow, pa.large_string()), pa.scalar(fill, pa.large_string())
+            )
+            out[:, j] = filled.to_numpy(zero_copy_only=False)
+        return out
+
     def get_feature_names_out(self, input_features=None):
         names = self._input_names(input_features)
         out = list(names[self._kept_columns])
@@ -160,3 +304,45 @@ class SimpleImputer(InvertibleTransform):
         for k, j in enumerate(self.indicator_features_):
             out[missing[:, k], j] = np.nan
         return out
+
+
+def _string_columns(X, owner: str):
+    """``(names, columns)`` when ``X`` holds string columns, None for numbers (and for
+    anything else, which the numeric path accepts or refuses with its own message)."""
+    from fastprep._columns import columns_of
+
+    table = isinstance(X, (dict, pa.Table, pa.RecordBatch)) or (
+        hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray)
+    )
+    if not table:
+        # Arrays and lists: strings only when every column holds strings (a stray string
+        # among numbers is the numeric path's error, naming the cell).
+        a = X if isinstance(X, np.ndarray) else None
+        if a is None:
+            try:
+                a = np.asarray(X, dtype=object)
+            except ValueError:
+                return None
+        if a.ndim != 2 or a.dtype.kind not in "OUT" or a.size == 0:
+            return None
+        try:
+            names, columns = columns_of(a, owner)
+        except FastprepError:
+            return None
+        return (names, columns) if all(c.kind == "str" for c in columns) else None
+    names, columns = columns_of(X, owner)
+    if not any(c.kind == "str" for c in columns):
+        return None
+    return names, columns
+
+
+def _arrow(column):
+    """The values of a categorical column as one Arrow array or chunked array."""
+    source = column.source
+    if isinstance(source, (pa.Array, pa.ChunkedArray)):
+        return source
+    return pa.array(np.asarray(source, dtype=object), from_pandas=True)
+
+
+def _comparable_params(imputer) -> dict:
+    return {k: repr(v) for k, v in imputer.get_params().items()}
