@@ -67,6 +67,13 @@ class Transform:
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the canonical fitted state: equal states, equal fingerprints."""
+        from fastprep.state import fingerprint
+
+        return fingerprint(self)
+
     def _check_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(
@@ -100,6 +107,7 @@ class Transform:
         fitted = self._finalize(accumulator)
         for name, value in fitted.items():
             setattr(self, name, value)
+        self._state_keys = tuple(fitted)  # the fitted state, for fastprep.state
         self.n_features_in_ = accumulator.n_features
         self.accumulator_ = accumulator
         return self

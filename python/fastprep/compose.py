@@ -227,6 +227,13 @@ class _Composite:
 
     _plan = None
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of every step's canonical fitted state and the composition."""
+        from fastprep.state import fingerprint
+
+        return fingerprint(self)
+
     def _set_input(self, frame: _Frame) -> None:
         """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
         self.n_features_in_ = len(frame.names)

@@ -225,6 +225,13 @@ class _Encoder:
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the canonical fitted state: equal states, equal fingerprints."""
+        from fastprep.state import fingerprint
+
+        return fingerprint(self)
+
     def _check_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(

@@ -111,6 +111,13 @@ class FeatureHasher:
     def fit_transform(self, X, y=None):
         return self.fit(X).transform(X)
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the parameters (the whole state of a stateless hasher)."""
+        from fastprep.state import fingerprint
+
+        return fingerprint(self)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``featurehasher0 ... featurehasher{n_features-1}`` (scikit-learn's prefix rule)."""
         self._validate_params()

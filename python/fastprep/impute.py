@@ -248,6 +248,7 @@ class SimpleImputer(InvertibleTransform):
             del self.feature_names_in_
         self.accumulator_ = counts
         self._strings = True
+        self._state_keys = ()  # statistics_ are strings: fastprep.state reads them
         return self
 
     def transform(self, X):
