@@ -13,27 +13,23 @@ from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import DataError, NotFittedError, ParameterError, SchemaError
 
 
-class Transform:
-    """Subclasses define ``__init__`` (parameters only, stored unchanged, as in scikit-learn),
-    ``_validate_params``, ``_finalize`` (fitted attributes from an accumulator) and
-    ``_transform``; and ``_inverse_transform`` where the transform has an inverse."""
-
-    #: Whether fitting needs every value (order statistics) or only moments.
-    _keep_values = False
-    #: Names of the fitted attributes ``_finalize`` returns, for ``repr`` and state export.
-    _fitted_attributes: tuple[str, ...] = ()
-
-    # -- parameters ---------------------------------------------------------------------------
+class Params:
+    """scikit-learn's parameter protocol: parameters are the ``__init__`` keyword arguments,
+    stored unchanged; ``get_params`` / ``set_params`` / ``repr`` read them."""
 
     @classmethod
     def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [p.name for p in signature.parameters.values() if p.name != "self"]
+        names = cls.__dict__.get("_param_names_cache")
+        if names is None:  # once per class: inspect costs more than a one-row transform
+            signature = inspect.signature(cls.__init__)
+            names = [p.name for p in signature.parameters.values() if p.name != "self"]
+            cls._param_names_cache = names
+        return names
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> Transform:
+    def set_params(self, **params: Any):
         valid = self._param_names()
         for name, value in params.items():
             if name not in valid:
@@ -47,19 +43,31 @@ class Transform:
         defaults = {
             p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
         }
+        # Same type and same repr as the default: comparing by repr stays safe for arrays.
         shown = [
             f"{k}={v!r}"
             for k, v in self.get_params().items()
-            if not (isinstance(v, type(defaults.get(k))) and v == defaults.get(k))
+            if not (type(v) is type(defaults.get(k)) and repr(v) == repr(defaults.get(k)))
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
-
-    def _validate_params(self) -> None:
-        """Raise ParameterError for a parameter outside its domain."""
 
     @property
     def _name(self) -> str:
         return type(self).__name__
+
+
+class Transform(Params):
+    """Subclasses define ``__init__`` (parameters only, stored unchanged, as in scikit-learn),
+    ``_validate_params``, ``_finalize`` (fitted attributes from an accumulator) and
+    ``_transform``; and ``_inverse_transform`` where the transform has an inverse."""
+
+    #: Whether fitting needs every value (order statistics) or only moments.
+    _keep_values = False
+    #: Names of the main fitted attributes (the tests compare them with scikit-learn's).
+    _fitted_attributes: tuple[str, ...] = ()
+
+    def _validate_params(self) -> None:
+        """Raise ParameterError for a parameter outside its domain."""
 
     # -- fitting ------------------------------------------------------------------------------
 

@@ -197,6 +197,17 @@ def _dense(y) -> np.ndarray:
     return y.toarray() if hasattr(y, "toarray") else np.asarray(y)
 
 
+def _nested_params(steps) -> dict[str, Any]:
+    """scikit-learn's deep parameters: each step by name, and its own as ``name__param``."""
+    params: dict[str, Any] = {}
+    for name, step in steps:
+        params[name] = step
+        if hasattr(step, "get_params"):
+            for k, v in step.get_params(deep=True).items():
+                params[f"{name}__{k}"] = v
+    return params
+
+
 def _check_steps(steps, owner: str) -> None:
     if not isinstance(steps, (list, tuple)) or not steps:
         raise ParameterError(f"{owner}: steps must be a non-empty list of (name, transform)")
@@ -330,11 +341,7 @@ class Pipeline(_Composite):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params: dict[str, Any] = {"steps": self.steps}
         if deep:
-            for name, step in self.steps:
-                params[name] = step
-                if hasattr(step, "get_params"):
-                    for k, v in step.get_params(deep=True).items():
-                        params[f"{name}__{k}"] = v
+            params.update(_nested_params(self.steps))
         return params
 
     def set_params(self, **params) -> Pipeline:
@@ -545,11 +552,7 @@ class ColumnTransformer(_Composite):
             "verbose_feature_names_out": self.verbose_feature_names_out,
         }
         if deep:
-            for name, step, _ in self.transformers:
-                params[name] = step
-                if hasattr(step, "get_params"):
-                    for k, v in step.get_params(deep=True).items():
-                        params[f"{name}__{k}"] = v
+            params.update(_nested_params((name, step) for name, step, _ in self.transformers))
         return params
 
     def set_params(self, **params) -> ColumnTransformer:

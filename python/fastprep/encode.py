@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from fastprep import _backend
+from fastprep._base import Params
 from fastprep._columns import CategoricalColumn, columns_of, row_count
 from fastprep.accumulators import CORE_KIND, CategoryCounts
 from fastprep.exceptions import (
@@ -128,7 +129,7 @@ def _identify_infrequent(counts, n_samples, min_frequency, max_categories) -> np
     return mask if mask.any() else None
 
 
-class _Encoder:
+class _Encoder(Params):
     """The parameter protocol, the mergeable fit and the lookup shared by the encoders."""
 
     _infrequent_params = True
@@ -136,47 +137,6 @@ class _Encoder:
     _takes_tables = True
 
     # -- parameters ---------------------------------------------------------------------------
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        names = cls.__dict__.get("_param_names_cache")
-        if names is None:  # once per class: inspect costs more than a whole one-row transform
-            import inspect
-
-            names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-            cls._param_names_cache = names
-        return names
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any):
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ParameterError(
-                    f"{self._name} has no parameter {name!r}; valid: {', '.join(valid)}"
-                )
-            setattr(self, name, value)
-        self.__dict__.pop("_tables_cache", None)
-        return self
-
-    def __repr__(self) -> str:
-        import inspect
-
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        shown = [
-            f"{k}={v!r}"
-            for k, v in self.get_params().items()
-            if not (type(v) is type(defaults.get(k)) and _same(v, defaults.get(k)))
-        ]
-        return f"{self._name}({', '.join(shown)})"
-
-    @property
-    def _name(self) -> str:
-        return type(self).__name__
 
     def _validate_params(self) -> None:
         if not (isinstance(self.categories, str) and self.categories == "auto"):
@@ -296,7 +256,7 @@ class _Encoder:
             self._fit_column(j, kind, c, counts.n_rows, names)
             for j, (kind, c) in enumerate(zip(counts.kinds, counts.columns, strict=True))
         ]
-        fitted = self._fitted_attributes(columns)
+        fitted = self._extra_attributes(columns)
         # Everything is computed; now assign, so that a failure above changes nothing.
         self._columns = columns
         self._indexes = {}
@@ -313,7 +273,7 @@ class _Encoder:
         self._index_list()  # the lookup tables, built once per fit
         return self
 
-    def _fitted_attributes(self, columns: list[_Column]) -> dict[str, Any]:
+    def _extra_attributes(self, columns: list[_Column]) -> dict[str, Any]:
         return {}
 
     def _fit_column(self, j: int, kind: str, counted: tuple, n_rows: int, names) -> _Column:
@@ -696,7 +656,7 @@ class OneHotEncoder(_Encoder):
             width += n_out - (dropped is not None)
         return tables, offsets, width
 
-    def _fitted_attributes(self, columns):
+    def _extra_attributes(self, columns):
         drops = []
         for c in columns:
             out, missing_at, _infrequent_at, n_out = self._layout(c)
@@ -902,7 +862,7 @@ class OrdinalEncoder(_Encoder):
             return m
         return int(m - c.infrequent.sum() + 1)
 
-    def _fitted_attributes(self, columns):
+    def _extra_attributes(self, columns):
         for j, c in enumerate(columns):
             n = self._cardinality(c)
             if self.handle_unknown == "use_encoded_value" and not _is_nan(self.unknown_value):

@@ -13,7 +13,7 @@ use hashbrown::{HashMap, HashTable};
 use rayon::prelude::*;
 use std::hash::{BuildHasher, Hasher};
 
-use crate::parallel::max_threads;
+use crate::parallel::{fold_blocks, max_threads};
 use crate::strings::{Chunk, Column, Offsets, StrArray};
 use crate::{Element, Error, Result};
 
@@ -530,6 +530,22 @@ impl CategoryIndex {
         }
     }
 
+    /// Codes of the strings `rows` of an offsets + data array without nulls.
+    #[inline]
+    fn code_offsets<O: Copy + Into<i64>>(
+        &self,
+        offsets: &[O],
+        data: &[u8],
+        rows: std::ops::Range<usize>,
+        dst: &mut [u32],
+    ) {
+        let window = offsets.get(rows.start..rows.end + 1).unwrap_or_default();
+        for (code, w) in dst.iter_mut().zip(window.windows(2)) {
+            let (a, b) = (w[0].into() as usize, w[1].into() as usize);
+            *code = self.code_str(data.get(a..b).unwrap_or_default());
+        }
+    }
+
     #[inline]
     fn code_number(&self, key: u64) -> u32 {
         self.numbers
@@ -596,24 +612,12 @@ impl CategoryIndex {
                     offsets: Offsets::I32(o),
                     data,
                     validity: None,
-                }) => {
-                    let window = o.get(rows.start..rows.end + 1).unwrap_or_default();
-                    for (code, w) in dst.iter_mut().zip(window.windows(2)) {
-                        let v = data.get(w[0] as usize..w[1] as usize).unwrap_or_default();
-                        *code = self.code_str(v);
-                    }
-                }
+                }) => self.code_offsets(o, data, rows, dst),
                 Chunk::Str(StrArray::Utf8 {
                     offsets: Offsets::I64(o),
                     data,
                     validity: None,
-                }) => {
-                    let window = o.get(rows.start..rows.end + 1).unwrap_or_default();
-                    for (code, w) in dst.iter_mut().zip(window.windows(2)) {
-                        let v = data.get(w[0] as usize..w[1] as usize).unwrap_or_default();
-                        *code = self.code_str(v);
-                    }
-                }
+                }) => self.code_offsets(o, data, rows, dst),
                 Chunk::Str(s) => {
                     for (code, i) in dst.iter_mut().zip(rows) {
                         *code = s.get(i).map_or(missing, |v| self.code_str(v));
@@ -839,18 +843,15 @@ fn encode_blocks<T: Send>(
             .map(|b| run(b, &mut empty))
             .fold(vec![Found::default(); k], add);
     }
-    let chunk = ENCODE_BLOCK_ROWS * out_cols;
-    if rows * k < PARALLEL_MIN_ROWS || max_threads() == 1 {
-        out.chunks_mut(chunk)
-            .enumerate()
-            .map(|(b, block)| run(b, block))
-            .fold(vec![Found::default(); k], add)
-    } else {
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .map(|(b, block)| run(b, block))
-            .reduce(|| vec![Found::default(); k], add)
-    }
+    let parallel = rows * k >= PARALLEL_MIN_ROWS && max_threads() != 1;
+    fold_blocks(
+        out,
+        ENCODE_BLOCK_ROWS * out_cols,
+        parallel,
+        || vec![Found::default(); k],
+        run,
+        add,
+    )
 }
 
 /// Ordinal and count encoding in one pass: `out[r, j] = tables[j][code of columns[j][r]]`,

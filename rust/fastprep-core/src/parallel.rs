@@ -54,3 +54,30 @@ where
         .zip(output.par_chunks_mut(block_rows * out_cols))
         .for_each(|(i, o)| f(i, o));
 }
+
+/// Runs `f(block_index, block)` over the `chunk`-sized blocks of `out` (on every core when
+/// `parallel`) and combines the results with `add`, starting from `init()`.
+pub fn fold_blocks<T, R>(
+    out: &mut [T],
+    chunk: usize,
+    parallel: bool,
+    init: impl Fn() -> R + Sync + Send,
+    f: impl Fn(usize, &mut [T]) -> R + Sync + Send,
+    add: impl Fn(R, R) -> R + Sync + Send,
+) -> R
+where
+    T: Send,
+    R: Send,
+{
+    if parallel {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .map(|(b, block)| f(b, block))
+            .reduce(&init, &add)
+    } else {
+        out.chunks_mut(chunk)
+            .enumerate()
+            .map(|(b, block)| f(b, block))
+            .fold(init(), &add)
+    }
+}

@@ -17,7 +17,7 @@ use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
 use crate::encode::{CategoryIndex, Found, Prepared};
 use crate::normalize::{row_norm, Norm};
-use crate::parallel::max_threads;
+use crate::parallel::{fold_blocks, max_threads};
 use crate::power::yeo_johnson;
 use crate::quantile_transform::Indexed;
 use crate::strings::Column;
@@ -403,18 +403,15 @@ impl Plan {
                 })
                 .fold(vec![Found::default(); n_found], add));
         }
-        let chunk = BLOCK_ROWS * self.width;
-        Ok(if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
-            out.chunks_mut(chunk)
-                .enumerate()
-                .map(|(b, o)| run_block(b, o))
-                .fold(vec![Found::default(); n_found], add)
-        } else {
-            out.par_chunks_mut(chunk)
-                .enumerate()
-                .map(|(b, o)| run_block(b, o))
-                .reduce(|| vec![Found::default(); n_found], add)
-        })
+        let parallel = rows >= PARALLEL_MIN_ROWS && max_threads() != 1;
+        Ok(fold_blocks(
+            out,
+            BLOCK_ROWS * self.width,
+            parallel,
+            || vec![Found::default(); n_found],
+            run_block,
+            add,
+        ))
     }
 
     /// Runs the plan into CSR arrays `(indptr, indices, values)`: the non-zero cells of each
@@ -481,16 +478,7 @@ impl Plan {
                 Block::Numeric { inputs: idx, steps } => {
                     let mut dense = Vec::with_capacity(n * bw);
                     for r in 0..n {
-                        cur.clear();
-                        for &i in idx {
-                            if let Input::Numbers(v) = &inputs[i] {
-                                cur.push(v[first + r]);
-                            }
-                        }
-                        for step in steps {
-                            step.apply(&cur, &mut next);
-                            std::mem::swap(&mut cur, &mut next);
-                        }
+                        numeric_row(inputs, idx, steps, first + r, &mut cur, &mut next);
                         dense.extend_from_slice(&cur);
                     }
                     cells.push((at, Cells::Dense(dense, bw)));
@@ -577,16 +565,7 @@ impl Plan {
             match block {
                 Block::Numeric { inputs: idx, steps } => {
                     for r in 0..n {
-                        cur.clear();
-                        for &i in idx {
-                            if let Input::Numbers(v) = &inputs[i] {
-                                cur.push(v[first + r]);
-                            }
-                        }
-                        for step in steps {
-                            step.apply(&cur, &mut next);
-                            std::mem::swap(&mut cur, &mut next);
-                        }
+                        numeric_row(inputs, idx, steps, first + r, &mut cur, &mut next);
                         let row = &mut out[r * w + at..r * w + at + bw];
                         for (o, &v) in row.iter_mut().zip(&cur) {
                             *o = T::from_f64(v);
@@ -627,6 +606,29 @@ impl Plan {
             at += bw;
         }
         found
+    }
+}
+
+/// One row of a numeric block: its inputs' values at `row` through every step, left in `cur`
+/// (`next` is scratch; both are reused across rows).
+#[inline]
+fn numeric_row(
+    inputs: &[Input<'_>],
+    idx: &[usize],
+    steps: &[Step],
+    row: usize,
+    cur: &mut Vec<f64>,
+    next: &mut Vec<f64>,
+) {
+    cur.clear();
+    for &i in idx {
+        if let Input::Numbers(v) = &inputs[i] {
+            cur.push(v[row]);
+        }
+    }
+    for step in steps {
+        step.apply(cur, next);
+        std::mem::swap(cur, next);
     }
 }
 

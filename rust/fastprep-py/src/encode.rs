@@ -7,7 +7,8 @@ use pyo3::types::PyTuple;
 
 use crate::errors::{FastprepError, SchemaError};
 use crate::strings::HeldColumn;
-use crate::util::{detached, numpy_output};
+use crate::util::{detached, float_output};
+use fastprep_core::strings::Column;
 
 /// A vocabulary's lookup table, built once (at fit or load); immutable, shared across threads.
 #[pyclass(frozen, module = "fastprep._core")]
@@ -147,11 +148,7 @@ pub fn lookup_codes<'py>(
     if indexes.len() != columns.len() {
         return Err(SchemaError::new_err("one index per column expected"));
     }
-    let views = columns
-        .iter()
-        .map(HeldColumn::column)
-        .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
+    let (indexes, views) = lookup_inputs(&indexes, &columns)?;
     let mut unknown = vec![0usize; views.len()];
     let mut missing = vec![0usize; views.len()];
     let codes = PyArray2::<u32>::zeros(py, [views.len(), rows], false);
@@ -181,10 +178,22 @@ fn tables<'a, T: numpy::Element>(tables: &'a [PyReadonlyArray1<'_, T>]) -> PyRes
         .collect()
 }
 
+/// The vocabularies and borrowed columns of a lookup, in the core's types.
+fn lookup_inputs<'a>(
+    indexes: &'a [Bound<'_, CategoryIndex>],
+    columns: &'a [HeldColumn<'_>],
+) -> PyResult<(Vec<&'a core::CategoryIndex>, Vec<Column<'a>>)> {
+    let views = columns
+        .iter()
+        .map(HeldColumn::column)
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok((indexes.iter().map(|i| &*i.get().inner).collect(), views))
+}
+
 /// Per column, the numbers of unknown and of missing values a lookup found.
 type FoundLists = (Vec<usize>, Vec<usize>);
 
-fn found_lists(found: Vec<Found>) -> FoundLists {
+pub(crate) fn found_lists(found: Vec<Found>) -> FoundLists {
     found.iter().map(|f| (f.unknown, f.missing)).unzip()
 }
 
@@ -199,27 +208,11 @@ pub fn encode_gather<'py>(
     rows: usize,
     float32: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Vec<usize>, Vec<usize>)> {
-    let views = columns
-        .iter()
-        .map(HeldColumn::column)
-        .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
+    let (indexes, views) = lookup_inputs(&indexes, &columns)?;
     let tables = self::tables(&tables)?;
-    let k = views.len();
-    let mut found = Vec::new();
-    let out = if float32 {
-        numpy_output(py, rows, k, |out: &mut [f32]| {
-            found = core::encode_gather(&indexes, &views, &tables, rows, out)?;
-            Ok(())
-        })?
-        .into_any()
-    } else {
-        numpy_output(py, rows, k, |out: &mut [f64]| {
-            found = core::encode_gather(&indexes, &views, &tables, rows, out)?;
-            Ok(())
-        })?
-        .into_any()
-    };
+    let (out, found) = float_output!(py, rows, views.len(), float32, |out| {
+        core::encode_gather(&indexes, &views, &tables, rows, out)
+    });
     let (unknown, missing) = found_lists(found);
     Ok((out, unknown, missing))
 }
@@ -236,28 +229,11 @@ pub fn encode_onehot_dense<'py>(
     rows: usize,
     float32: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Vec<usize>, Vec<usize>)> {
-    let views = columns
-        .iter()
-        .map(HeldColumn::column)
-        .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
+    let (indexes, views) = lookup_inputs(&indexes, &columns)?;
     let tables = self::tables(&tables)?;
-    let mut found = Vec::new();
-    let out = if float32 {
-        numpy_output(py, rows, width, |out: &mut [f32]| {
-            found =
-                core::encode_onehot_dense(&indexes, &views, &tables, &offsets, width, rows, out)?;
-            Ok(())
-        })?
-        .into_any()
-    } else {
-        numpy_output(py, rows, width, |out: &mut [f64]| {
-            found =
-                core::encode_onehot_dense(&indexes, &views, &tables, &offsets, width, rows, out)?;
-            Ok(())
-        })?
-        .into_any()
-    };
+    let (out, found) = float_output!(py, rows, width, float32, |out| {
+        core::encode_onehot_dense(&indexes, &views, &tables, &offsets, width, rows, out)
+    });
     let (unknown, missing) = found_lists(found);
     Ok((out, unknown, missing))
 }
@@ -281,11 +257,7 @@ pub fn encode_onehot_csr<'py>(
     width: usize,
     rows: usize,
 ) -> PyResult<CsrFound<'py>> {
-    let views = columns
-        .iter()
-        .map(HeldColumn::column)
-        .collect::<PyResult<Vec<_>>>()?;
-    let indexes: Vec<&core::CategoryIndex> = indexes.iter().map(|i| &*i.get().inner).collect();
+    let (indexes, views) = lookup_inputs(&indexes, &columns)?;
     let tables = self::tables(&tables)?;
     let (indptr, indices, found) = detached(py, || {
         core::encode_onehot_csr(&indexes, &views, &tables, &offsets, width, rows)

@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use fastprep_core::encode::Found;
 use fastprep_core::normalize::Norm;
 use fastprep_core::plan::{self as core, Block, Input, Step};
 use fastprep_core::quantile_transform::Indexed;
@@ -9,10 +8,11 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyString};
 
+use crate::encode::found_lists;
 use crate::encode::CategoryIndex;
 use crate::errors::{to_py, SchemaError};
 use crate::strings::HeldColumn;
-use crate::util::{detached, numpy_output};
+use crate::util::{detached, float_output};
 
 /// A fitted pipeline compiled into one native plan (see `fastprep_core::plan`). Immutable:
 /// threads share it without a lock; `run` and `run_row` release the GIL for the whole plan.
@@ -157,10 +157,6 @@ fn views<'a>(held: &'a [HeldInput<'_>]) -> PyResult<Vec<Input<'a>>> {
             HeldInput::Categories(c) => Ok(Input::Categories(c.column()?)),
         })
         .collect()
-}
-
-fn found_lists(found: Vec<Found>) -> (Vec<usize>, Vec<usize>) {
-    found.iter().map(|f| (f.unknown, f.missing)).unzip()
 }
 
 #[pymethods]
@@ -348,21 +344,9 @@ impl Plan {
         rows: usize,
         float32: bool,
     ) -> PyResult<Ran<'py>> {
-        let width = self.inner.width();
-        let mut found = Vec::new();
-        let out = if float32 {
-            numpy_output(py, rows, width, |out: &mut [f32]| {
-                found = self.inner.run(views, rows, out)?;
-                Ok(())
-            })?
-            .into_any()
-        } else {
-            numpy_output(py, rows, width, |out: &mut [f64]| {
-                found = self.inner.run(views, rows, out)?;
-                Ok(())
-            })?
-            .into_any()
-        };
+        let (out, found) = float_output!(py, rows, self.inner.width(), float32, |out| {
+            self.inner.run(views, rows, out)
+        });
         let (unknown, missing) = found_lists(found);
         Ok((out, unknown, missing))
     }

@@ -126,3 +126,27 @@ macro_rules! reduce_matrix {
     };
 }
 pub(crate) use reduce_matrix;
+
+/// `(array, result)`: a new `rows × cols` NumPy output, float32 if `$float32` else float64,
+/// filled with the GIL released by `|out| -> fastprep_core::Result<R>` (one body, two float
+/// types); `result` is what the body returned.
+macro_rules! float_output {
+    ($py:expr, $rows:expr, $cols:expr, $float32:expr, |$out:ident| $body:expr) => {{
+        let mut result = Default::default();
+        let array = if $float32 {
+            $crate::util::numpy_output($py, $rows, $cols, |$out: &mut [f32]| {
+                result = $body?;
+                Ok(())
+            })?
+            .into_any()
+        } else {
+            $crate::util::numpy_output($py, $rows, $cols, |$out: &mut [f64]| {
+                result = $body?;
+                Ok(())
+            })?
+            .into_any()
+        };
+        (array, result)
+    }};
+}
+pub(crate) use float_output;
