@@ -14,6 +14,7 @@ from fastprep._backend import (
     use_backend,
 )
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
+from fastprep.artifact import dumps, inspect, load, loads
 from fastprep.binarize import Binarizer
 from fastprep.compose import ColumnTransformer, Pipeline
 from fastprep.discretize import KBinsDiscretizer
@@ -68,8 +69,12 @@ __all__ = [
     "ValueBuffer",
     "__version__",
     "datasets",
+    "dumps",
     "get_backend",
     "get_num_threads",
+    "inspect",
+    "load",
+    "loads",
     "set_backend",
     "set_num_threads",
     "use_backend",

@@ -55,6 +55,13 @@ class Params:
     def _name(self) -> str:
         return type(self).__name__
 
+    def save(self, path, metadata: dict | None = None):
+        """Write the fitted state to ``path`` as an artifact (see ``fastprep.artifact``);
+        ``metadata`` (JSON: model name, version, training run, ...) is stored with it."""
+        from fastprep.artifact import save
+
+        return save(self, path, metadata)
+
 
 class Transform(Params):
     """Subclasses define ``__init__`` (parameters only, stored unchanged, as in scikit-learn),
@@ -65,6 +72,8 @@ class Transform(Params):
     _keep_values = False
     #: Names of the main fitted attributes (the tests compare them with scikit-learn's).
     _fitted_attributes: tuple[str, ...] = ()
+    #: Fitted attributes computed from the others: not saved, recomputed by ``_restored``.
+    _derived_state: tuple[str, ...] = ()
 
     def _validate_params(self) -> None:
         """Raise ParameterError for a parameter outside its domain."""
@@ -130,8 +139,9 @@ class Transform(Params):
         self._validate_params()
         if not self.is_fitted:
             return self._commit(self._batch(X, None))
+        accumulator = self._accumulator()
         batch = self._batch(X, self.n_features_in_)
-        return self._commit(self.accumulator_.merge(batch))
+        return self._commit(accumulator.merge(batch))
 
     def merge(self, other: Transform) -> Transform:
         """Add the fit of ``other`` (same class and parameters, fitted on other rows) to this
@@ -143,10 +153,21 @@ class Transform(Params):
         self._check_fitted()
         other._check_fitted()
         self._validate_params()
-        return self._commit(self.accumulator_.merge(other.accumulator_))
+        return self._commit(self._accumulator().merge(other._accumulator()))
 
     def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
         return {}
+
+    def _restored(self) -> None:
+        """Recompute ``_derived_state`` after loading from an artifact."""
+
+    def _accumulator(self) -> FitAccumulator:
+        if self.accumulator_ is None:
+            raise ParameterError(
+                f"{self._name} was loaded from an artifact, which keeps the fitted state but "
+                "not the training accumulator: fit a new one to go on fitting"
+            )
+        return self.accumulator_
 
     # -- transforming -------------------------------------------------------------------------
 

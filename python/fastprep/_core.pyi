@@ -141,3 +141,7 @@ class Plan:
     def run_row(
         self, row: dict[str, Any], names: list[str], kinds: list[str], float32: bool
     ) -> tuple[npt.NDArray[Any], list[int], list[int]] | None: ...
+
+def read_artifact(
+    buffer: npt.NDArray[np.uint8],
+) -> tuple[str, int, list[tuple[str, str, list[int], int, int]]]: ...

@@ -22,6 +22,7 @@ columns that were unused at fit); a missing column is a ``SchemaError`` naming i
 from __future__ import annotations
 
 import copy
+import itertools
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -245,6 +246,30 @@ class _Composite:
 
         return fingerprint(self)
 
+    def save(self, path, metadata: dict | None = None):
+        """Write every step's fitted state to ``path`` as one artifact (see
+        ``fastprep.artifact``); ``metadata`` (JSON) is stored with it."""
+        from fastprep.artifact import save
+
+        return save(self, path, metadata)
+
+    def _restore_input(self, state: dict) -> None:
+        """The input record of a loaded composition (what ``_set_input`` records at fit)."""
+        width, kinds = state.pop("n_features_in_", None), state.pop("_kinds", None)
+        names = state.pop("feature_names_in_", None)
+        if not isinstance(width, int) or width < 0 or not isinstance(kinds, dict):
+            raise SchemaError(f"{type(self).__name__}: malformed input record")
+        if names is not None:
+            names = [str(n) for n in names]
+            if len(names) != width or set(kinds) != set(names):
+                raise SchemaError(f"{type(self).__name__}: column names do not match the width")
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        if any(k not in ("numeric", "other") for k in kinds.values()):
+            raise SchemaError(f"{type(self).__name__}: unknown column kind")
+        self.n_features_in_ = width
+        self._kinds = kinds
+        self._fitted = True
+
     def _set_input(self, frame: _Frame) -> None:
         """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
         self.n_features_in_ = len(frame.names)
@@ -423,7 +448,36 @@ class Pipeline(_Composite):
 
     def _record_input(self, frame: _Frame) -> None:
         self._set_input(frame)
-        self._plan = _compile_pipeline(self, frame)
+        self._plan = _compile_pipeline(self)
+
+    @classmethod
+    def _from_parts(cls, params: dict, parts: list, state: dict) -> Pipeline:
+        """A loaded pipeline: its fitted steps, checked to chain (each step's output width is
+        the next one's input width)."""
+        if params or any(columns is not None for _, _, columns in parts):
+            raise SchemaError("Pipeline: malformed parts")
+        pipe = cls([(name, step) for name, step, _ in parts])
+        _check_steps(pipe.steps, "Pipeline")
+        pipe._restore_input(state)
+        if state:
+            raise SchemaError(f"Pipeline: unexpected state {sorted(state)}")
+        active = [s for _, s in pipe._active()]
+        for before, after in itertools.pairwise(active):
+            width = len(before.get_feature_names_out())
+            if width != getattr(after, "n_features_in_", width):
+                raise SchemaError(
+                    f"Pipeline: {type(before).__name__} gives {width} columns but "
+                    f"{type(after).__name__} takes {after.n_features_in_}"
+                )
+        if active and not _takes_tables(active[0]):
+            first = getattr(active[0], "n_features_in_", pipe.n_features_in_)
+            if first != pipe.n_features_in_:
+                raise SchemaError(
+                    f"Pipeline: the first step takes {first} columns, the pipeline "
+                    f"{pipe.n_features_in_}"
+                )
+        pipe._plan = _compile_pipeline(pipe)
+        return pipe
 
     def _input_names_used(self) -> list[str]:
         names = getattr(self, "feature_names_in_", None)
@@ -679,6 +733,35 @@ class ColumnTransformer(_Composite):
         self._set_input(frame)
         self._plan = _compile(self)
         return self
+
+    @classmethod
+    def _from_parts(cls, params: dict, parts: list, state: dict) -> ColumnTransformer:
+        """A loaded ColumnTransformer: its fitted parts, checked against its input record."""
+        sparse = state.pop("sparse_output_", None)
+        ct = cls([], **params)
+        ct._restore_input(state)
+        if state or not isinstance(sparse, bool):
+            raise SchemaError("ColumnTransformer: malformed state")
+        names = getattr(ct, "feature_names_in_", None)
+        known = set(ct._kinds) if names is not None else None
+        for name, step, columns in parts:
+            if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+                raise SchemaError(f"ColumnTransformer: {name!r} has malformed columns")
+            if known is not None and not set(columns) <= known:
+                raise SchemaError(f"ColumnTransformer: {name!r} reads columns it was not fitted on")
+            width = getattr(step, "n_features_in_", len(columns))
+            if not isinstance(step, str) and width != len(columns):
+                raise SchemaError(
+                    f"ColumnTransformer: {name!r} takes {width} columns but is given {len(columns)}"
+                )
+        rest = parts[-1:] if ct.remainder == "passthrough" else []
+        ct.transformers = [t for t in parts if t not in rest]
+        ct._validate()
+        ct.transformers_ = parts
+        ct._parts = {n: s for n, s, _ in parts if s not in ("drop", "passthrough")}
+        ct.sparse_output_ = sparse
+        ct._plan = _compile(ct)
+        return ct
 
     def fit(self, X, y=None) -> ColumnTransformer:
         """Fit each transformer on its columns."""
@@ -950,15 +1033,17 @@ class _CompiledPlan:
         return None if self._refused(unknown, missing) else out
 
 
-def _compile_pipeline(pipe: Pipeline, frame: _Frame) -> _CompiledPlan | None:
+def _compile_pipeline(pipe: Pipeline) -> _CompiledPlan | None:
     """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
     core = _backend._core
-    if core is None or not all(frame.is_numeric(n) for n in frame.names):
+    names = getattr(pipe, "feature_names_in_", None)
+    names = [f"x{j}" for j in range(pipe.n_features_in_)] if names is None else list(names)
+    if core is None or not all(pipe._kinds.get(n) == "numeric" for n in names):
         return None
     steps = _numeric_steps(pipe)
     if steps is None:
         return None
-    inputs = [(n, "numeric", None, None) for n in frame.names]
+    inputs = [(n, "numeric", None, None) for n in names]
     try:
         plan = core.Plan(len(inputs), [("numeric", list(range(len(inputs))), steps)])
     except FastprepError:
@@ -1005,7 +1090,7 @@ def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
             return None
         kinds = {"str": "str", "int": "int", "bool": "int", "float": "float"}
         inputs.extend((c, kinds[step._columns[j].kind], step, j) for j, c in enumerate(columns))
-        indexes = [core.CategoryIndex(*c.vocab) for c in step._columns]
+        indexes = step._index_list("rust")
         positions = list(range(first, len(inputs)))
         if isinstance(step, OneHotEncoder):
             tables, offsets, width = step._tables()

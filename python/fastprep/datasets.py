@@ -10,7 +10,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["ADULT_CATEGORICAL", "ADULT_NUMERIC", "load_adult"]
+__all__ = ["ADULT_CATEGORICAL", "ADULT_NUMERIC", "adult_pipeline", "load_adult"]
 
 ADULT_NUMERIC = (
     "age",
@@ -48,3 +48,23 @@ def load_adult() -> dict[str, np.ndarray]:
         else:
             columns[name] = np.array([c if c else None for c in cells], dtype=object)
     return columns
+
+
+def adult_pipeline():
+    """The Adult preprocessing (unfitted) that the demo, tests and benchmarks share: numeric
+    columns median-imputed and standardized, categorical ones most-frequent-imputed and
+    one-hot encoded (unknown categories ignored), dense output."""
+    import fastprep as fp
+
+    numeric = fp.Pipeline(
+        [("impute", fp.SimpleImputer(strategy="median")), ("scale", fp.StandardScaler())]
+    )
+    categorical = fp.Pipeline(
+        [
+            ("impute", fp.SimpleImputer(strategy="most_frequent")),
+            ("onehot", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    return fp.ColumnTransformer(
+        [("num", numeric, list(ADULT_NUMERIC)), ("cat", categorical, list(ADULT_CATEGORICAL))]
+    )

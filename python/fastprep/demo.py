@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 import fastprep as fp
-from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, load_adult
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
 from fastprep.testing_light import agree, available_backends
 
 TRANSFORMS = [
@@ -126,18 +126,7 @@ def _pipeline(repeat: int, backends: list[str]) -> int:
     table = load_adult()
     columns = list(ADULT_NUMERIC) + list(ADULT_CATEGORICAL)
     arrow = pa.table({c: table[c] for c in columns})
-    numeric = fp.Pipeline(
-        [("impute", fp.SimpleImputer(strategy="median")), ("scale", fp.StandardScaler())]
-    )
-    categorical = fp.Pipeline(
-        [
-            ("impute", fp.SimpleImputer(strategy="most_frequent")),
-            ("onehot", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-        ]
-    )
-    pipeline = fp.ColumnTransformer(
-        [("num", numeric, list(ADULT_NUMERIC)), ("cat", categorical, list(ADULT_CATEGORICAL))]
-    ).fit(arrow)
+    pipeline = adult_pipeline().fit(arrow)
     rows = arrow.to_pylist()
     sample = rows[:: max(1, len(rows) // 300)]
     width = len(pipeline.get_feature_names_out())

@@ -139,12 +139,13 @@ class KBinsDiscretizer(InvertibleTransform):
                 )
                 n_bins[j] = column.size - 1
             edges[j] = column
-        return {
-            "bin_edges_": edges,
-            "n_bins_": n_bins,
-            "_flat_edges": np.concatenate(list(edges)) if n_features else np.empty(0),
-            "_edge_offsets": np.concatenate([[0], np.cumsum([e.size for e in edges])]).tolist(),
-        }
+        return {"bin_edges_": edges, "n_bins_": n_bins, **_flat(edges)}
+
+    _derived_state = ("_flat_edges", "_edge_offsets")
+
+    def _restored(self) -> None:
+        for key, value in _flat(self.bin_edges_).items():
+            setattr(self, key, value)
 
     def _plan_step(self) -> tuple:
         onehot = self.encode == "onehot-dense"
@@ -192,3 +193,11 @@ class KBinsDiscretizer(InvertibleTransform):
             out[:, j] = np.nan
             out[known, j] = centres[index.astype(np.intp)]
         return out
+
+
+def _flat(edges) -> dict:
+    """All columns' edges in one array, and where each column's start: the kernel's layout."""
+    return {
+        "_flat_edges": np.concatenate(list(edges)) if len(edges) else np.empty(0),
+        "_edge_offsets": np.concatenate([[0], np.cumsum([e.size for e in edges])]).tolist(),
+    }

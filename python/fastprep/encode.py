@@ -30,6 +30,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ class _Column:
 
     kind: str
     vocab: tuple  # (core_kind, values, offsets)
-    categories: np.ndarray
+    given: np.ndarray | None  # the categories as given (None: the sorted vocabulary)
     order: np.ndarray
     counts: np.ndarray  # per position
     missing: int  # missing values seen at fit
@@ -75,9 +76,25 @@ class _Column:
     def n_codes(self) -> int:
         return len(self.order)
 
+    @cached_property
+    def categories(self) -> np.ndarray:
+        """Decoded on first use: fitting or loading 1M categories builds no Python string."""
+        if self.given is not None:
+            return self.given
+        return _decode_values(self.kind, self.vocab)
+
+    @cached_property
+    def public(self) -> np.ndarray:
+        """``categories_`` of this column: the categories, then NaN when missing is one."""
+        if not self.has_missing:
+            return self.categories
+        if self.kind == "float":
+            return np.append(self.categories.astype(np.float64), np.nan)
+        return np.append(self.categories.astype(object), np.array([np.nan], dtype=object))
+
 
 def _decode_values(kind: str, counted: tuple) -> np.ndarray:
-    core_kind, values, offsets, _, _ = counted
+    core_kind, values, offsets = counted[:3]
     if core_kind == "str":
         # The (large_string) Arrow layout already: pyarrow decodes it to str objects in C++.
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -261,7 +278,6 @@ class _Encoder(Params):
         self._columns = columns
         self._indexes = {}
         self.__dict__.pop("_tables_cache", None)
-        self.categories_ = [self._public_categories(c) for c in columns]
         self.n_features_in_ = counts.n_features
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -278,12 +294,11 @@ class _Encoder(Params):
 
     def _fit_column(self, j: int, kind: str, counted: tuple, n_rows: int, names) -> _Column:
         label = f"column {names[j]!r}" if names is not None else f"column {j}"
-        seen = _decode_values(kind, counted)
         seen_counts = np.asarray(counted[3], dtype=np.int64)
         missing = int(counted[4])
         if self.categories == "auto":
             vocab = counted[:3]
-            categories, order, counts = seen, np.arange(len(seen)), seen_counts
+            categories, order, counts = None, np.arange(len(seen_counts)), seen_counts
             has_missing = missing > 0
         else:
             given = list(self.categories[j])
@@ -324,7 +339,7 @@ class _Encoder(Params):
             counts = np.zeros(len(given), dtype=np.int64)
             known = found < len(given)
             counts[order[found[known]]] = seen_counts[known]
-            unknown_values = seen[~known]
+            unknown_values = _decode_values(kind, counted)[~known]
             refuse = getattr(self, "handle_unknown", "error") == "error"
             if refuse and (unknown_values.size or (missing and not has_missing)):
                 shown = unknown_values[:5].tolist() + (
@@ -351,13 +366,11 @@ class _Encoder(Params):
             infrequent,
         )
 
-    @staticmethod
-    def _public_categories(c: _Column) -> np.ndarray:
-        if not c.has_missing:
-            return c.categories
-        if c.kind == "float":
-            return np.append(c.categories.astype(np.float64), np.nan)
-        return np.append(c.categories.astype(object), np.array([np.nan], dtype=object))
+    @property
+    def categories_(self) -> list[np.ndarray]:
+        """Per column, the categories in output order (NaN last when missing is one)."""
+        self._check_fitted()
+        return [c.public for c in self._columns]
 
     @property
     def infrequent_categories_(self) -> list[np.ndarray | None]:
@@ -367,13 +380,14 @@ class _Encoder(Params):
 
     # -- transforming -------------------------------------------------------------------------
 
-    def _index_list(self) -> list:
-        """This backend's lookup table of each column, built once and kept."""
-        backend = _backend.get_backend()
+    def _index_list(self, backend: str | None = None) -> list:
+        """A backend's (default: the one in effect) lookup table of each column, built once
+        and kept."""
+        backend = backend or _backend.get_backend()
         indexes = self._indexes.get(backend)
         if indexes is None:
-            make = _backend.kernels().CategoryIndex
-            indexes = [make(*c.vocab) for c in self._columns]
+            module = _backend._core if backend == "rust" else _backend.reference
+            indexes = [module.CategoryIndex(*c.vocab) for c in self._columns]
             self._indexes[backend] = indexes
         return indexes
 
@@ -609,7 +623,7 @@ class OneHotEncoder(_Encoder):
 
     def _layout(self, c: _Column) -> tuple[np.ndarray, int | None, int | None, int]:
         """Output index (before drop) per position, of missing, of infrequent; and width."""
-        m = len(c.categories)
+        m = c.n_codes
         infrequent = c.infrequent if c.infrequent is not None else np.zeros(m, dtype=bool)
         out = np.empty(m, dtype=np.int64)
         n_frequent = int(m - infrequent.sum())
@@ -664,7 +678,7 @@ class OneHotEncoder(_Encoder):
             if d is None:
                 drops.append(None)
             elif d == missing_at:
-                drops.append(len(c.categories))
+                drops.append(c.n_codes)
             else:
                 drops.append(int(np.flatnonzero(out == d)[0]))
         return {"drop_idx_": None if self.drop is None else np.array(drops, dtype=object)}
@@ -857,7 +871,7 @@ class OrdinalEncoder(_Encoder):
             )
 
     def _cardinality(self, c: _Column) -> int:
-        m = len(c.categories)
+        m = c.n_codes
         if c.infrequent is None:
             return m
         return int(m - c.infrequent.sum() + 1)
@@ -885,7 +899,7 @@ class OrdinalEncoder(_Encoder):
             float(self.unknown_value) if self.handle_unknown == "use_encoded_value" else np.nan
         )
         for c in self._columns:
-            m = len(c.categories)
+            m = c.n_codes
             value = np.arange(m, dtype=np.float64)
             if c.infrequent is not None:
                 n_frequent = int(m - c.infrequent.sum())

@@ -118,6 +118,12 @@ class FeatureHasher:
 
         return fingerprint(self)
 
+    def save(self, path, metadata: dict | None = None):
+        """Write the parameters to ``path`` as an artifact (see ``fastprep.artifact``)."""
+        from fastprep.artifact import save
+
+        return save(self, path, metadata)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``featurehasher0 ... featurehasher{n_features-1}`` (scikit-learn's prefix rule)."""
         self._validate_params()

@@ -6,6 +6,7 @@ fast; where the result must be bit-identical to the Rust kernel, the operation o
 out. This module is also the pure-Python backend (``fastprep.set_backend("python")``).
 """
 
+from fastprep.reference.artifact import read_artifact
 from fastprep.reference.binarize import binarize
 from fastprep.reference.discretize import digitize
 from fastprep.reference.encode import (
@@ -58,5 +59,6 @@ __all__ = [
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",
+    "read_artifact",
     "sub_div",
 ]

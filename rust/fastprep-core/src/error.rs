@@ -12,6 +12,9 @@ pub enum Error {
     /// A parameter outside its domain.
     #[error("{0}")]
     Parameter(String),
+    /// An artifact that is corrupt, tampered with, or of an unsupported version.
+    #[error("{0}")]
+    Artifact(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -5,6 +5,7 @@
 //! a new matrix; inputs are never written. Arithmetic is done in `f64` and rounded once to the
 //! output element type, so `f32` input gives `f32` output with a single rounding.
 
+pub mod artifact;
 pub mod binarize;
 pub mod discretize;
 pub mod encode;

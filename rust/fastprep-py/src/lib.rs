@@ -1,6 +1,7 @@
 //! `fastprep._core`: the compiled kernels. Each binding converts its arguments, releases the GIL,
 //! calls `fastprep-core`, and maps errors; nothing else lives here.
 
+mod artifact;
 mod binarize;
 mod discretize;
 mod encode;
@@ -60,6 +61,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(power::fit_power_lambda, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
+    m.add_function(wrap_pyfunction!(artifact::read_artifact, m)?)?;
     m.add_class::<encode::CategoryIndex>()?;
     m.add_class::<plan::Plan>()?;
     m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;

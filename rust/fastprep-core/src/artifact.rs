@@ -1,0 +1,347 @@
+//! Reading fastprep artifacts: a safetensors container whose metadata holds a JSON manifest and
+//! a SHA-256 over manifest and data. `fastprep.reference.artifact` is the specification; this
+//! reader accepts and refuses the same files, so a Rust service reads what Python wrote.
+//!
+//! The container layout is checked by the `safetensors` crate (header length, JSON, tensors back
+//! to back, nothing after the last); this module adds what safetensors does not: the format tag,
+//! the reader version, and the digest (safetensors alone loads a flipped data bit silently).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype as StDtype, SafeTensors};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The format tag in the safetensors metadata.
+pub const FORMAT: &str = "fastprep-artifact";
+/// The newest format version this reader understands.
+pub const READER_VERSION: u64 = 1;
+const DIGEST_TAG: &[u8] = b"fastprep-artifact-sha256-v1";
+
+/// The element types an artifact may hold (little-endian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    Bool,
+    U8,
+    I8,
+    I16,
+    U16,
+    I32,
+    U32,
+    F32,
+    I64,
+    U64,
+    F64,
+}
+
+impl Dtype {
+    fn of(dtype: StDtype) -> Option<Self> {
+        Some(match dtype {
+            StDtype::BOOL => Dtype::Bool,
+            StDtype::U8 => Dtype::U8,
+            StDtype::I8 => Dtype::I8,
+            StDtype::I16 => Dtype::I16,
+            StDtype::U16 => Dtype::U16,
+            StDtype::I32 => Dtype::I32,
+            StDtype::U32 => Dtype::U32,
+            StDtype::F32 => Dtype::F32,
+            StDtype::I64 => Dtype::I64,
+            StDtype::U64 => Dtype::U64,
+            StDtype::F64 => Dtype::F64,
+            _ => return None,
+        })
+    }
+
+    /// The safetensors name, as stored in the header and hashed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::Bool => "BOOL",
+            Dtype::U8 => "U8",
+            Dtype::I8 => "I8",
+            Dtype::I16 => "I16",
+            Dtype::U16 => "U16",
+            Dtype::I32 => "I32",
+            Dtype::U32 => "U32",
+            Dtype::F32 => "F32",
+            Dtype::I64 => "I64",
+            Dtype::U64 => "U64",
+            Dtype::F64 => "F64",
+        }
+    }
+}
+
+/// One array of an artifact: offsets are relative to the data section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub begin: usize,
+    pub end: usize,
+}
+
+/// A checked artifact in a byte buffer: its manifest text, where its data starts, its arrays.
+#[derive(Debug)]
+pub struct Container<'a> {
+    pub manifest: String,
+    pub data_start: usize,
+    pub entries: Vec<Entry>,
+    pub data: &'a [u8],
+}
+
+fn refuse(message: impl Into<String>) -> Error {
+    Error::Artifact(message.into())
+}
+
+/// The artifact digest of a manifest, its entries and its data (see the Python reference).
+pub fn digest(manifest: &str, entries: &[Entry], data: &[u8]) -> String {
+    fn put(h: &mut Sha256, field: &[u8]) {
+        h.update((field.len() as u64).to_le_bytes());
+        h.update(field);
+    }
+    let mut h = Sha256::new();
+    put(&mut h, DIGEST_TAG);
+    put(&mut h, manifest.as_bytes());
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for e in sorted {
+        put(&mut h, e.name.as_bytes());
+        put(&mut h, e.dtype.name().as_bytes());
+        h.update((e.shape.len() as u64).to_le_bytes());
+        for &d in &e.shape {
+            h.update((d as u64).to_le_bytes());
+        }
+        h.update((e.begin as u64).to_le_bytes());
+        h.update((e.end as u64).to_le_bytes());
+    }
+    h.update((data.len() as u64).to_le_bytes());
+    h.update(data);
+    h.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+}
+
+/// Refuses a manifest that needs a newer reader, before the digest is checked (a newer format
+/// may digest differently).
+fn check_versions(manifest: &Value) -> Result<()> {
+    let version = manifest.get("format_version").and_then(Value::as_u64);
+    let minimum = manifest.get("min_reader_version").and_then(Value::as_u64);
+    let (Some(version), Some(minimum)) = (version, minimum) else {
+        return Err(refuse(
+            "not a valid artifact: the manifest lacks its format versions",
+        ));
+    };
+    if minimum > READER_VERSION {
+        return Err(refuse(format!(
+            "this artifact has format version {version} and needs a reader of version {minimum} \
+             or newer; this fastprep reads format {READER_VERSION}: upgrade fastprep to load it"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an artifact held in `buffer`: layout, format tag, versions and digest.
+pub fn read(buffer: &[u8]) -> Result<Container<'_>> {
+    let (n, metadata) = SafeTensors::read_metadata(buffer)
+        .map_err(|e| refuse(format!("not a fastprep artifact (or truncated): {e}")))?;
+    let meta = metadata
+        .metadata()
+        .as_ref()
+        .filter(|m| m.get("format").map(String::as_str) == Some(FORMAT))
+        .ok_or_else(|| refuse("not a fastprep artifact: its metadata does not name the format"))?;
+    let (Some(manifest), Some(expected), 3) =
+        (meta.get("manifest"), meta.get("sha256"), meta.len())
+    else {
+        return Err(refuse("not a valid artifact: malformed metadata"));
+    };
+    let parsed: Value = serde_json::from_str(manifest).map_err(|e| {
+        refuse(format!(
+            "not a valid artifact: the manifest is not JSON ({e})"
+        ))
+    })?;
+    if !parsed.is_object() {
+        return Err(refuse(
+            "not a valid artifact: the manifest is not a JSON object",
+        ));
+    }
+    check_versions(&parsed)?;
+    let tensors: HashMap<String, _> = metadata.tensors();
+    let mut entries = Vec::with_capacity(tensors.len());
+    for (name, info) in tensors {
+        let dtype = Dtype::of(info.dtype).ok_or_else(|| {
+            refuse(format!(
+                "not a valid artifact: tensor {name:?} has dtype {:?}",
+                info.dtype
+            ))
+        })?;
+        let (begin, end) = info.data_offsets;
+        entries.push(Entry {
+            name,
+            dtype,
+            shape: info.shape.clone(),
+            begin,
+            end,
+        });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    let data_start = 8 + n;
+    let data = &buffer[data_start..];
+    if digest(manifest, &entries, data).as_bytes() != expected.as_bytes() {
+        return Err(refuse(
+            "artifact integrity check failed: its SHA-256 does not match its contents (the file \
+             is corrupt or was modified)",
+        ));
+    }
+    Ok(Container {
+        manifest: manifest.clone(),
+        data_start,
+        entries,
+        data,
+    })
+}
+
+/// A checked artifact read from a file, with its manifest parsed.
+#[derive(Debug)]
+pub struct Artifact {
+    bytes: Vec<u8>,
+    data_start: usize,
+    entries: HashMap<String, Entry>,
+    manifest: Value,
+}
+
+impl Artifact {
+    /// Reads and checks the artifact at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let bytes = std::fs::read(path.as_ref()).map_err(|e| {
+            refuse(format!(
+                "cannot read artifact {}: {e}",
+                path.as_ref().display()
+            ))
+        })?;
+        Self::from_bytes(bytes)
+    }
+
+    /// Checks an artifact held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        let container = read(&bytes)?;
+        let manifest = serde_json::from_str(&container.manifest)
+            .map_err(|e| refuse(format!("not a valid artifact: {e}")))?;
+        let data_start = container.data_start;
+        let entries = container
+            .entries
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect();
+        Ok(Self {
+            bytes,
+            data_start,
+            entries,
+            manifest,
+        })
+    }
+
+    /// The manifest: versions, kind, fingerprint, inputs, metadata, profile, structure.
+    pub fn manifest(&self) -> &Value {
+        &self.manifest
+    }
+
+    /// The fingerprint of the fitted state, as Python's `obj.fingerprint` gives it.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.manifest.get("fingerprint").and_then(Value::as_str)
+    }
+
+    /// The entry and bytes of array `name`.
+    pub fn array(&self, name: &str) -> Result<(&Entry, &[u8])> {
+        let e = self
+            .entries
+            .get(name)
+            .ok_or_else(|| refuse(format!("not a valid artifact: no array {name:?}")))?;
+        let start = self.data_start + e.begin;
+        Ok((e, &self.bytes[start..self.data_start + e.end]))
+    }
+
+    /// Array `name` as f64 values (it must be stored as F64).
+    pub fn f64s(&self, name: &str) -> Result<Vec<f64>> {
+        let (e, bytes) = self.array(name)?;
+        if e.dtype != Dtype::F64 {
+            return Err(refuse(format!("array {name:?} is not F64")));
+        }
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect())
+    }
+
+    /// Array `name` as i64 values (it must be stored as I64).
+    pub fn i64s(&self, name: &str) -> Result<Vec<i64>> {
+        let (e, bytes) = self.array(name)?;
+        if e.dtype != Dtype::I64 {
+            return Err(refuse(format!("array {name:?} is not I64")));
+        }
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect())
+    }
+
+    /// Array `name` as bytes (it must be stored as U8).
+    pub fn bytes(&self, name: &str) -> Result<&[u8]> {
+        let (e, bytes) = self.array(name)?;
+        if e.dtype != Dtype::U8 {
+            return Err(refuse(format!("array {name:?} is not U8")));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden() -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v1");
+        std::fs::read(format!("{dir}/standard_scaler.fpa")).unwrap_or_default()
+    }
+
+    #[test]
+    fn reads_the_golden_file() {
+        let bytes = golden();
+        let c = read(&bytes).map_err(|e| e.to_string());
+        assert!(c.is_ok(), "{c:?}");
+    }
+
+    #[test]
+    fn refuses_every_truncation_and_trailing_bytes() {
+        let bytes = golden();
+        assert!(!bytes.is_empty());
+        for cut in 0..bytes.len() {
+            assert!(read(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(read(&longer).is_err());
+    }
+
+    #[test]
+    fn refuses_every_flipped_bit() {
+        let bytes = golden();
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                assert!(read(&b).is_err(), "bit {bit} of byte {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_an_absurd_header_length() {
+        let mut b = golden();
+        b[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(read(&b), Err(Error::Artifact(_))));
+    }
+}
