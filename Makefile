@@ -18,6 +18,12 @@ test:  ## the test suite, under both backends (the README's test command)
 test-rust:  ## the core crate's tests, without Python
 	cargo test -p fastprep-core
 
+.PHONY: fuzz
+fuzz:  ## fuzz the artifact reader, 60 s per target (nightly toolchain + `cargo install cargo-fuzz`)
+	cd fuzz && mkdir -p corpus/artifact corpus/artifact_sealed && \
+		cargo +nightly fuzz run artifact corpus/artifact seeds -- -max_total_time=60 && \
+		cargo +nightly fuzz run artifact_sealed corpus/artifact_sealed seeds -- -max_total_time=60
+
 .PHONY: lint
 lint:  ## rustfmt, clippy and ruff, as CI runs them
 	cargo fmt --all --check

@@ -469,3 +469,16 @@ def test_cli_inspect(tmp_path, adult):
         check=False,
     )
     assert bad.returncode == 1 and "ArtifactError" in bad.stderr
+
+
+def test_the_plan_is_saved_without_a_compiled_core(monkeypatch, adult):
+    """A researcher in pure-Python mode saves the same plan a Rust service runs."""
+    from fastprep import _backend
+
+    with fp.use_backend("python"):
+        with_core = fp.dumps(adult_pipeline().fit(adult))
+        with monkeypatch.context() as patch:
+            patch.setattr(_backend, "_core", None)
+            without = fp.dumps(adult_pipeline().fit(adult))
+    assert fp.inspect_bytes(with_core)["plan"]["blocks"]
+    assert without == with_core  # the same bytes: plan, state and digest

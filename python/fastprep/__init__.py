@@ -14,7 +14,7 @@ from fastprep._backend import (
     use_backend,
 )
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
-from fastprep.artifact import dumps, inspect, load, loads
+from fastprep.artifact import dumps, inspect, inspect_bytes, load, loads
 from fastprep.binarize import Binarizer
 from fastprep.compose import ColumnTransformer, Pipeline
 from fastprep.discretize import KBinsDiscretizer
@@ -73,6 +73,7 @@ __all__ = [
     "get_backend",
     "get_num_threads",
     "inspect",
+    "inspect_bytes",
     "load",
     "loads",
     "set_backend",

@@ -43,7 +43,16 @@ from fastprep import _backend
 from fastprep.exceptions import ArtifactError, FastprepError
 from fastprep.reference.artifact import DTYPES, FORMAT, digest
 
-__all__ = ["FORMAT_VERSION", "MIN_READER_VERSION", "dumps", "inspect", "load", "loads", "save"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MIN_READER_VERSION",
+    "dumps",
+    "inspect",
+    "inspect_bytes",
+    "load",
+    "loads",
+    "save",
+]
 
 #: The format version this fastprep writes, and the oldest reader that can read it.
 FORMAT_VERSION = 1
@@ -89,8 +98,19 @@ class _Writer:
 
     def __init__(self) -> None:
         self.tensors: dict[str, np.ndarray] = {}
+        self._written: dict[int, tuple[np.ndarray, str]] = {}
 
     def tensor(self, name: str, array: np.ndarray) -> str:
+        # The same array object twice (an encoder's vocabulary in its state and in the plan)
+        # is stored once.
+        seen = self._written.get(id(array))
+        if seen is not None and seen[0] is array:
+            return seen[1]
+        name = self._store(name, array)
+        self._written[id(array)] = (array, name)
+        return name
+
+    def _store(self, name: str, array: np.ndarray) -> str:
         # Names come from paths that hold user text (step names): keep them to plain ASCII.
         name = _UNSAFE.sub("_", name)
         while name in self.tensors:
@@ -486,6 +506,100 @@ def _decode(node: Any, r: _Reader, where: str):
         ) from None
 
 
+# -- the compiled plan, for readers without Python ---------------------------------------------
+
+
+def _compiled_of(obj):
+    """The compiled plan of a composition, or of a single transform as a one-part plan."""
+    from fastprep.compose import ColumnTransformer, Pipeline, _native, _plan_blocks
+    from fastprep.hashing import FeatureHasher
+
+    if isinstance(obj, (Pipeline, ColumnTransformer)):
+        return obj._plan
+    if isinstance(obj, FeatureHasher) or not hasattr(obj, "n_features_in_"):
+        return None
+    names = getattr(obj, "feature_names_in_", None)
+    names = [f"x{j}" for j in range(obj.n_features_in_)] if names is None else list(names)
+    return _native(obj, _plan_blocks([(obj, names)]))
+
+
+def _plan(obj, w: _Writer) -> dict | None:
+    """The compiled plan as data (``fastprep_core::artifact::Transformer`` reads it), or None
+    when ``obj`` has none (a step the plan does not cover: Python readers only)."""
+    compiled = _compiled_of(obj)
+    if compiled is None:
+        return None
+    refusals = iter(compiled.refusals())
+    inputs = []
+    for name, kind, _, _ in compiled.inputs:
+        entry: dict[str, Any] = {"name": str(name), "kind": kind}
+        if kind != "numeric":
+            entry["refuse_unknown"], entry["refuse_missing"] = next(refusals)
+        inputs.append(entry)
+
+    def arr(value, name, dtype=np.float64) -> str:
+        return w.tensor(name, np.ascontiguousarray(value, dtype=dtype))
+
+    def vocab(v, name) -> dict:
+        kind, values, offsets = v
+        if kind == "str":
+            return {"kind": "str", "data": w.tensor(name + ".values", values),
+                    "offsets": w.tensor(name + ".offsets", offsets)}  # fmt: skip
+        return {"kind": kind, "values": w.tensor(name + ".values", values)}
+
+    def step(d, name) -> dict:
+        kind = d[0]
+        if kind == "impute":
+            return {"step": kind, "kept": list(d[1]), "fill": arr(d[2], name + ".fill"),
+                    "indicator": list(d[3])}  # fmt: skip
+        if kind == "sub_div":
+            return {"step": kind, "sub": arr(d[1], name + ".sub"), "div": arr(d[2], name + ".div")}
+        if kind == "mul_add":
+            clip = None if d[3] is None else [w.value(float(c), "") for c in d[3]]
+            return {"step": kind, "mul": arr(d[1], name + ".mul"), "add": arr(d[2], name + ".add"),
+                    "clip": clip}  # fmt: skip
+        if kind == "binarize":
+            return {"step": kind, "threshold": w.value(float(d[1]), "")}
+        if kind == "normalize":
+            return {"step": kind, "norm": d[1]}
+        if kind == "quantile":
+            q, refs = arr(d[1], name + ".quantiles"), arr(d[2], name + ".references")
+            return {"step": kind, "quantiles": q, "references": refs, "normal": bool(d[3])}
+        if kind == "yeo_johnson":
+            return {"step": kind, "lambdas": arr(d[1], name + ".lambdas"),
+                    "sub": arr(d[2], name + ".sub"), "div": arr(d[3], name + ".div")}  # fmt: skip
+        if kind == "digitize":
+            return {"step": kind, "edges": arr(d[1], name + ".edges"),
+                    "offsets": [int(o) for o in d[2]], "onehot": bool(d[3])}  # fmt: skip
+        raise ArtifactError(f"cannot save plan step {kind!r}")
+
+    blocks = []
+    for b, block in enumerate(compiled.blocks):
+        name = f"plan/{b}"
+        kind, positions = block[0], [int(p) for p in block[1]]
+        if kind == "numeric":
+            steps = [step(d, f"{name}/{i}") for i, d in enumerate(block[2])]
+            blocks.append({"block": kind, "inputs": positions, "steps": steps})
+            continue
+        vocabs = [c.vocab for c in block[2]._columns]
+        entry = {
+            "block": kind,
+            "inputs": positions,
+            "vocabs": [vocab(v, f"{name}/{j}") for j, v in enumerate(vocabs)],
+        }
+        if kind == "onehot":
+            entry["tables"] = [
+                arr(t, f"{name}/{j}.table", np.int32) for j, t in enumerate(block[3])
+            ]
+            entry["offsets"] = [int(o) for o in block[4]]
+            entry["width"] = int(block[5])
+        else:
+            entry["tables"] = [arr(t, f"{name}/{j}.table") for j, t in enumerate(block[3])]
+        blocks.append(entry)
+    width = len(obj.get_feature_names_out())
+    return {"inputs": inputs, "blocks": blocks, "width": width, "sparse": bool(compiled.sparse)}
+
+
 # -- the training profile --------------------------------------------------------------------
 
 
@@ -606,6 +720,7 @@ def _manifest(obj, metadata) -> tuple[dict, dict[str, np.ndarray]]:
         "metadata": metadata or {},
         "profile": _profile(obj),
         "root": root,
+        "plan": _plan(obj, w),
     }
     return manifest, w.tensors
 
@@ -690,9 +805,7 @@ def _check(buffer) -> tuple[str, int, list[tuple]]:
 
 
 def _read(buffer) -> tuple[dict, dict[str, np.ndarray]]:
-    manifest_text, start, entries = _backend.kernels().read_artifact(
-        np.frombuffer(buffer, dtype=np.uint8)
-    )
+    manifest_text, start, entries = _check(buffer)
     manifest = json.loads(manifest_text)
     tensors = {}
     for name, dtype, shape, begin, end in entries:
@@ -739,10 +852,16 @@ def inspect(path) -> dict:
     fastprep versions, kind, fingerprint, inputs, user metadata, training profile, structure)
     plus ``size`` in bytes and ``arrays``, the name, dtype and shape of each array. The digest
     is checked."""
-    buffer = _mapped(path)
-    manifest_text, _, entries = _backend.kernels().read_artifact(
-        np.frombuffer(buffer, dtype=np.uint8)
-    )
+    return _inspect(_mapped(path))
+
+
+def inspect_bytes(data) -> dict:
+    """``inspect`` of an artifact held in memory."""
+    return _inspect(data)
+
+
+def _inspect(buffer) -> dict:
+    manifest_text, _, entries = _check(buffer)
     manifest = json.loads(manifest_text)
     manifest["size"] = len(buffer)
     manifest["arrays"] = [{"name": n, "dtype": d, "shape": s} for n, d, s, _, _ in sorted(entries)]

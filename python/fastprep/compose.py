@@ -281,11 +281,18 @@ class _Composite:
             self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
 
+    def _runs_native(self) -> bool:
+        return (
+            self._plan is not None
+            and self._plan.plan is not None
+            and _backend.get_backend() == "rust"
+        )
+
     def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
         """One request row (plain Python values by column name) → a 1-D array, equal to the
         row ``transform`` gives for the same values; one native call with a compiled plan."""
         self._check_fitted()
-        if self._plan is not None and isinstance(row, dict) and _backend.get_backend() == "rust":
+        if self._runs_native() and isinstance(row, dict):
             out = self._plan.run_row(row, _float32(dtype))
             if out is not None:
                 return out[0]
@@ -506,7 +513,7 @@ class Pipeline(_Composite):
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
                 f"{self.n_features_in_}"
             )
-        if self._plan is not None and _backend.get_backend() == "rust":
+        if self._runs_native():
             out = self._plan.run_frame(frame, _float32(dtype))
             if out is not None:
                 return out
@@ -796,7 +803,7 @@ class ColumnTransformer(_Composite):
                 f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
                 f"{self.n_features_in_}"
             )
-        if self._plan is not None and _backend.get_backend() == "rust":
+        if self._runs_native():
             out = self._plan.run_frame(frame, _float32(dtype))
             if out is not None:
                 return out
@@ -953,9 +960,12 @@ class _CompiledPlan:
     and how it is read, and which encoder policies need the step-by-step path (to raise or
     warn exactly as it does)."""
 
-    def __init__(self, owner, plan, inputs, checks, sparse: bool = False):
+    def __init__(self, owner, plan, inputs, checks, blocks, sparse: bool = False):
         self.owner_name = type(owner).__name__
         self.plan = plan
+        # The blocks as data (vocabularies instead of lookup tables): what an artifact stores
+        # so that a Rust service rebuilds the same plan (fastprep_core::artifact).
+        self.blocks = blocks
         self.sparse = sparse  # output as scipy CSR (the transformer's sparse_output_)
         self.inputs = inputs  # (column name, kind, encoder or None, position in encoder)
         self.checks = checks  # per encoder input: (encoder, position)
@@ -981,6 +991,22 @@ class _CompiledPlan:
             elif u and policy == "error":
                 return True
         return False
+
+    def refusals(self) -> list[tuple[bool, bool]]:
+        """Per encoder input: whether an unknown value, and whether a missing value, make the
+        step-by-step path raise or warn (``_refused`` as two flags, for a Rust service)."""
+        out = []
+        for encoder, j, fill_unknown in self.checks:
+            policy = encoder.handle_unknown
+            if type(encoder).__name__ == "OneHotEncoder":
+                unknown = policy in ("error", "warn") or encoder.drop is not None
+                missing = unknown and not encoder._columns[j].has_missing
+            else:
+                unknown, missing = policy == "error", False
+            if fill_unknown is not None:  # an imputer fills missing values first
+                missing = unknown and fill_unknown
+            out.append((unknown, missing))
+        return out
 
     def run_frame(self, frame: _Frame, float32: bool):
         from fastprep._columns import from_values
@@ -1035,20 +1061,15 @@ class _CompiledPlan:
 
 def _compile_pipeline(pipe: Pipeline) -> _CompiledPlan | None:
     """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
-    core = _backend._core
     names = getattr(pipe, "feature_names_in_", None)
     names = [f"x{j}" for j in range(pipe.n_features_in_)] if names is None else list(names)
-    if core is None or not all(pipe._kinds.get(n) == "numeric" for n in names):
+    if not all(pipe._kinds.get(n) == "numeric" for n in names):
         return None
     steps = _numeric_steps(pipe)
     if steps is None:
         return None
     inputs = [(n, "numeric", None, None) for n in names]
-    try:
-        plan = core.Plan(len(inputs), [("numeric", list(range(len(inputs))), steps)])
-    except FastprepError:
-        return None
-    return _CompiledPlan(pipe, plan, inputs, [])
+    return _native(pipe, ([("numeric", list(range(len(inputs))), steps)], inputs, []))
 
 
 def _code_of(core, index, value: str) -> int:
@@ -1059,19 +1080,15 @@ def _code_of(core, index, value: str) -> int:
     return int(codes[0, 0])
 
 
-def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
-    """The native plan of a fitted ColumnTransformer, or None when a step has no native form
-    (a Python-only step, a transform the plan does not cover yet): such
-    transformers run step by step, with the same results."""
-    core = _backend._core
-    if core is None:
-        return None
+def _plan_blocks(parts) -> tuple[list, list, list] | None:
+    """``(blocks, inputs, checks)`` of ``(step, columns)`` parts, or None when a step has no
+    native form. Blocks are data (an encoder block holds its encoder, whose vocabularies or
+    lookup tables stand in for it); building them needs no compiled core, so an artifact saved
+    in pure-Python mode holds the plan too."""
     from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 
     blocks, inputs, checks = [], [], []
-    for _, step, columns in ct.transformers_:
-        if step == "drop" or not columns:
-            continue
+    for step, columns in parts:
         first = len(inputs)
         if step == "passthrough" or (steps := _numeric_steps(step)) is not None:
             steps = [] if step == "passthrough" else steps
@@ -1090,7 +1107,6 @@ def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
             return None
         kinds = {"str": "str", "int": "int", "bool": "int", "float": "float"}
         inputs.extend((c, kinds[step._columns[j].kind], step, j) for j, c in enumerate(columns))
-        indexes = step._index_list("rust")
         positions = list(range(first, len(inputs)))
         if isinstance(step, OneHotEncoder):
             tables, offsets, width = step._tables()
@@ -1102,17 +1118,43 @@ def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
             checks.extend((step, j, None) for j in range(len(columns)))
         else:
             tables = [np.array(t) for t in tables]
+            backend = "rust" if _backend._core is not None else "python"
+            indexes = step._index_list(backend)
             for j, (index, fill) in enumerate(zip(indexes, fills, strict=True)):
                 n = len(index)
-                code = _code_of(core, index, fill)
+                code = _code_of(_backend._core or _backend.reference, index, fill)
                 tables[j][n] = tables[j][code]
                 checks.append((step, j, code == n + 1))
         if isinstance(step, OneHotEncoder):
-            blocks.append(("onehot", positions, indexes, tables, offsets, width))
+            blocks.append(("onehot", positions, step, tables, offsets, width))
         else:
-            blocks.append(("gather", positions, indexes, tables))
-    try:
-        plan = core.Plan(len(inputs), blocks)
-    except FastprepError:
+            blocks.append(("gather", positions, step, tables))
+    return blocks, inputs, checks
+
+
+def _native(owner, planned, sparse: bool = False) -> _CompiledPlan | None:
+    """The compiled plan of planned blocks (None without them). Without the compiled core
+    the plan is data only: saved in artifacts, run by readers that have a core."""
+    if planned is None:
         return None
-    return _CompiledPlan(ct, plan, inputs, checks, sparse=bool(ct.sparse_output_))
+    blocks, inputs, checks = planned
+    plan = None
+    core = _backend._core
+    if core is not None:
+        native = [
+            b if b[0] == "numeric" else (b[0], b[1], b[2]._index_list("rust"), *b[3:])
+            for b in blocks
+        ]
+        try:
+            plan = core.Plan(len(inputs), native)
+        except FastprepError:
+            return None
+    return _CompiledPlan(owner, plan, inputs, checks, blocks, sparse=sparse)
+
+
+def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
+    """The native plan of a fitted ColumnTransformer, or None when a step has no native form
+    (a Python-only step, a transform the plan does not cover yet): such
+    transformers run step by step, with the same results."""
+    parts = [(step, cols) for _, step, cols in ct.transformers_ if step != "drop" and cols]
+    return _native(ct, _plan_blocks(parts), sparse=bool(ct.sparse_output_))

@@ -7,6 +7,7 @@ same numbers. Never regenerate an existing version's files.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -50,6 +51,11 @@ def goldens() -> dict:
         "standard_scaler": (fp.StandardScaler().fit(x), x, {"model": "golden", "version": 1}),
         "adult_pipeline": (adult_pipeline().fit(adult), adult_rows(200), {"model": "adult"}),
         "mixed": (mixed.fit(adult), adult_rows(200), {}),
+        "strict_encoder": (
+            fp.OneHotEncoder(sparse_output=False).fit(adult.select(["race", "sex"])),
+            adult_rows(200).select(["race", "sex"]),
+            {},
+        ),
         "robust_numeric": (
             fp.Pipeline([("r", fp.RobustScaler()), ("b", fp.Binarizer(threshold=0.5))]).fit(
                 numeric
@@ -58,6 +64,16 @@ def goldens() -> dict:
             {},
         ),
     }
+
+
+def _columns(obj, data) -> dict:
+    names = [str(n) for n in getattr(obj, "feature_names_in_", [])] or None
+    if isinstance(data, pa.Table):
+        columns = {n: data.column(n).to_pylist() for n in names}
+    else:
+        names = names or [f"x{j}" for j in range(data.shape[1])]
+        columns = {n: data[:, j].tolist() for j, n in enumerate(names)}
+    return {n: [None if v is None or v != v else v for v in vs] for n, vs in columns.items()}
 
 
 def main() -> int:
@@ -69,6 +85,8 @@ def main() -> int:
     for name, (obj, data, metadata) in goldens().items():
         obj.save(out / f"{name}.fpa", metadata=metadata)
         np.save(out / f"{name}.expected.npy", np.asarray(obj.transform(data)), allow_pickle=False)
+        # The input as JSON columns (null: missing), for the Rust core's test of the same file.
+        (out / f"{name}.input.json").write_text(json.dumps(_columns(obj, data)))
     print(f"wrote {out}")
     return 0
 

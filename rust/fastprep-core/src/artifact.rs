@@ -8,12 +8,18 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::encode::{CategoryIndex, Vocab};
 use crate::error::{Error, Result};
+use crate::matrix::MatRef;
+use crate::normalize::Norm;
+use crate::plan::{Block, Input, Plan, Step};
+use crate::quantile_transform::Indexed;
 
 /// The format tag in the safetensors metadata.
 pub const FORMAT: &str = "fastprep-artifact";
@@ -295,6 +301,283 @@ impl Artifact {
             return Err(refuse(format!("array {name:?} is not U8")));
         }
         Ok(bytes)
+    }
+}
+
+/// An input column of a transformer read from an artifact, and what refuses its values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSpec {
+    pub name: String,
+    /// `"numeric"`, or the categories' kind: `"str"`, `"int"` or `"float"`.
+    pub kind: String,
+    /// An unknown category is an error (the encoder's `handle_unknown="error"`, ...).
+    pub refuse_unknown: bool,
+    /// A missing value is an error (an encoder that saw no missing value at fit).
+    pub refuse_missing: bool,
+}
+
+/// The compiled plan of a saved pipeline or transform, ready to transform without Python.
+#[derive(Clone, Debug)]
+pub struct Transformer {
+    plan: Plan,
+    inputs: Vec<InputSpec>,
+    /// The input of each lookup the plan reports (encoder blocks in order).
+    looked_up: Vec<usize>,
+}
+
+fn field<'v>(v: &'v Value, key: &str) -> Result<&'v Value> {
+    v.get(key)
+        .ok_or_else(|| refuse(format!("not a valid artifact: the plan lacks {key:?}")))
+}
+
+fn text<'v>(v: &'v Value, key: &str) -> Result<&'v str> {
+    field(v, key)?
+        .as_str()
+        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a string")))
+}
+
+fn flag(v: &Value, key: &str) -> Result<bool> {
+    field(v, key)?
+        .as_bool()
+        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a bool")))
+}
+
+fn count(v: &Value) -> Result<usize> {
+    v.as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| refuse("not a valid artifact: expected a natural number"))
+}
+
+fn counts(v: &Value, key: &str) -> Result<Vec<usize>> {
+    field(v, key)?
+        .as_array()
+        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a list")))?
+        .iter()
+        .map(count)
+        .collect()
+}
+
+fn list<'v>(v: &'v Value, key: &str) -> Result<&'v Vec<Value>> {
+    field(v, key)?
+        .as_array()
+        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a list")))
+}
+
+/// A number as the manifest writes it: JSON, or `{"$float": "nan" | "inf" | "-inf"}`.
+fn number(v: &Value) -> Result<f64> {
+    if let Some(x) = v.as_f64() {
+        return Ok(x);
+    }
+    match v.get("$float").and_then(Value::as_str) {
+        Some("nan") => Ok(f64::NAN),
+        Some("inf") => Ok(f64::INFINITY),
+        Some("-inf") => Ok(f64::NEG_INFINITY),
+        _ => Err(refuse(format!("not a valid artifact: {v} is not a number"))),
+    }
+}
+
+impl Artifact {
+    fn f64s_at(&self, v: &Value, key: &str) -> Result<Vec<f64>> {
+        self.f64s(text(v, key)?)
+    }
+
+    fn vocab(&self, v: &Value) -> Result<Vocab> {
+        Ok(match text(v, "kind")? {
+            "str" => Vocab::Str {
+                data: self.bytes(text(v, "data")?)?.to_vec(),
+                offsets: self.i64s(text(v, "offsets")?)?,
+            },
+            "int" => Vocab::Int(self.i64s(text(v, "values")?)?),
+            "float" => Vocab::Float(self.f64s(text(v, "values")?)?),
+            other => return Err(refuse(format!("unknown vocabulary kind {other:?}"))),
+        })
+    }
+
+    fn step(&self, v: &Value) -> Result<Step> {
+        Ok(match text(v, "step")? {
+            "impute" => Step::Impute {
+                kept: counts(v, "kept")?,
+                fill: self.f64s_at(v, "fill")?,
+                indicator: counts(v, "indicator")?,
+            },
+            "sub_div" => Step::SubDiv {
+                sub: self.f64s_at(v, "sub")?,
+                div: self.f64s_at(v, "div")?,
+            },
+            "mul_add" => Step::MulAdd {
+                mul: self.f64s_at(v, "mul")?,
+                add: self.f64s_at(v, "add")?,
+                clip: match field(v, "clip")? {
+                    Value::Null => None,
+                    Value::Array(c) if c.len() == 2 => Some((number(&c[0])?, number(&c[1])?)),
+                    _ => return Err(refuse("not a valid artifact: malformed clip")),
+                },
+            },
+            "binarize" => Step::Binarize {
+                threshold: number(field(v, "threshold")?)?,
+            },
+            "normalize" => Step::Normalize {
+                norm: Norm::parse(text(v, "norm")?)?,
+            },
+            "quantile" => {
+                let name = text(v, "quantiles")?;
+                let (entry, _) = self.array(name)?;
+                let [rows, cols] = entry.shape[..] else {
+                    return Err(refuse("not a valid artifact: quantiles must be 2-D"));
+                };
+                let q = self.f64s(name)?;
+                let refs = self.f64s_at(v, "references")?;
+                Step::Quantile(Box::new(Indexed::new(
+                    MatRef::new(&q, rows, cols)?,
+                    &refs,
+                    flag(v, "normal")?,
+                )?))
+            }
+            "yeo_johnson" => Step::YeoJohnson {
+                lambdas: self.f64s_at(v, "lambdas")?,
+                sub: self.f64s_at(v, "sub")?,
+                div: self.f64s_at(v, "div")?,
+            },
+            "digitize" => Step::Digitize {
+                edges: self.f64s_at(v, "edges")?,
+                offsets: counts(v, "offsets")?,
+                onehot: flag(v, "onehot")?,
+            },
+            other => return Err(refuse(format!("unknown plan step {other:?}"))),
+        })
+    }
+
+    fn encoder_parts(&self, v: &Value) -> Result<Vec<Arc<CategoryIndex>>> {
+        list(v, "vocabs")?
+            .iter()
+            .map(|x| Ok(Arc::new(CategoryIndex::new(self.vocab(x)?)?)))
+            .collect()
+    }
+
+    /// The saved compiled plan. Artifacts of objects the plan does not cover (a step with no
+    /// native form) have none: they are for Python readers only.
+    pub fn transformer(&self) -> Result<Transformer> {
+        let spec = self
+            .manifest
+            .get("plan")
+            .filter(|p| !p.is_null())
+            .ok_or_else(|| {
+                refuse("this artifact has no compiled plan: a step has no native form")
+            })?;
+        let inputs = list(spec, "inputs")?
+            .iter()
+            .map(|i| {
+                let kind = text(i, "kind")?.to_string();
+                let numeric = kind == "numeric";
+                Ok(InputSpec {
+                    name: text(i, "name")?.to_string(),
+                    refuse_unknown: !numeric && flag(i, "refuse_unknown")?,
+                    refuse_missing: !numeric && flag(i, "refuse_missing")?,
+                    kind,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut blocks = Vec::new();
+        let mut looked_up: Vec<usize> = Vec::new();
+        for b in list(spec, "blocks")? {
+            let positions = counts(b, "inputs")?;
+            let block = match text(b, "block")? {
+                "numeric" => Block::Numeric {
+                    inputs: positions,
+                    steps: list(b, "steps")?
+                        .iter()
+                        .map(|s| self.step(s))
+                        .collect::<Result<_>>()?,
+                },
+                "onehot" => {
+                    looked_up.extend(&positions);
+                    Block::OneHot {
+                        inputs: positions,
+                        indexes: self.encoder_parts(b)?,
+                        tables: list(b, "tables")?
+                            .iter()
+                            .map(|t| self.i32s(t.as_str().unwrap_or_default()))
+                            .collect::<Result<_>>()?,
+                        offsets: counts(b, "offsets")?,
+                        width: count(field(b, "width")?)?,
+                    }
+                }
+                "gather" => {
+                    looked_up.extend(&positions);
+                    Block::Gather {
+                        inputs: positions,
+                        indexes: self.encoder_parts(b)?,
+                        tables: list(b, "tables")?
+                            .iter()
+                            .map(|t| self.f64s(t.as_str().unwrap_or_default()))
+                            .collect::<Result<_>>()?,
+                    }
+                }
+                other => return Err(refuse(format!("unknown plan block {other:?}"))),
+            };
+            blocks.push(block);
+        }
+        let plan = Plan::new(inputs.len(), blocks)?;
+        if looked_up
+            .iter()
+            .any(|&i| i >= inputs.len() || inputs[i].kind == "numeric")
+        {
+            return Err(refuse(
+                "not a valid artifact: an encoder reads a numeric input",
+            ));
+        }
+        Ok(Transformer {
+            plan,
+            inputs,
+            looked_up,
+        })
+    }
+
+    /// Array `name` as i32 values (it must be stored as I32).
+    pub fn i32s(&self, name: &str) -> Result<Vec<i32>> {
+        let (e, bytes) = self.array(name)?;
+        if e.dtype != Dtype::I32 {
+            return Err(refuse(format!("array {name:?} is not I32")));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Transformer {
+    /// The input columns, in the order `transform` takes them.
+    pub fn inputs(&self) -> &[InputSpec] {
+        &self.inputs
+    }
+
+    /// The number of output columns.
+    pub fn width(&self) -> usize {
+        self.plan.width()
+    }
+
+    /// `rows` rows of `inputs` (one per `inputs()`, in order) → a dense row-major
+    /// `rows × width` matrix, the numbers Python's `transform` gives. An unknown or missing
+    /// value that the fitted policy refuses is an error naming the column.
+    pub fn transform(&self, inputs: &[Input<'_>], rows: usize) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; rows * self.width()];
+        let found = self.plan.run(inputs, rows, &mut out)?;
+        for (f, &i) in found.iter().zip(&self.looked_up) {
+            let spec = &self.inputs[i];
+            let what = if spec.refuse_unknown && f.unknown > 0 {
+                "an unknown category (not seen during fit)"
+            } else if spec.refuse_missing && f.missing > 0 {
+                "a missing value, but no missing value was seen during fit"
+            } else {
+                continue;
+            };
+            return Err(Error::Value {
+                column: i,
+                message: format!("{:?} has {what}", spec.name),
+            });
+        }
+        Ok(out)
     }
 }
 
