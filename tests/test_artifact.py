@@ -482,3 +482,23 @@ def test_the_plan_is_saved_without_a_compiled_core(monkeypatch, adult):
             without = fp.dumps(adult_pipeline().fit(adult))
     assert fp.inspect_bytes(with_core)["plan"]["blocks"]
     assert without == with_core  # the same bytes: plan, state and digest
+
+
+def test_a_large_artifact_checks_its_digest_while_it_builds(tmp_path):
+    """Above 1 MB the digest runs on a second thread: a flipped data bit is still refused, and
+    it is the error reported even when building from the corrupt bytes fails too."""
+    values = np.array([f"value-{i:06d}" for i in range(60_000)], dtype=object)
+    enc = fp.OrdinalEncoder().fit({"c": values})
+    data = fp.dumps(enc)
+    assert len(data) > artifact._PARALLEL_DIGEST_BYTES
+    assert fp.loads(data).fingerprint == enc.fingerprint
+    flipped = bytearray(data)
+    flipped[-3] ^= 0x10  # a count or a table value: building succeeds, the digest does not
+    with pytest.raises(fp.ArtifactError, match="integrity"):
+        fp.loads(bytes(flipped))
+    _, start, entries = reference_read(data)
+    begin = next(b for n, _, _, b, _ in entries if n.endswith(".values"))
+    unsorted = bytearray(data)
+    unsorted[start + begin] = ord("z")  # the first category now sorts last: building fails too
+    with pytest.raises(fp.ArtifactError, match="integrity"):
+        fp.loads(bytes(unsorted))

@@ -34,6 +34,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -295,7 +296,7 @@ def _counts_state(acc) -> dict:
     }
 
 
-def _counts_of(state: dict):
+def _counts_of(state: dict, check_values: bool):
     from fastprep.accumulators import CORE_KIND, CategoryCounts
 
     kinds, columns, n_rows = state.get("kinds"), state.get("columns"), state.get("n_rows")
@@ -328,11 +329,13 @@ def _counts_of(state: dict):
                 f"not a valid artifact: column {j} has {len(counts)} counts for {size} "
                 "categories, or counts that do not add up to the rows seen"
             )
-        # The core checks what lookups rely on: offsets in bounds, values sorted and distinct.
-        try:
-            _backend.kernels().CategoryIndex(c["core"], values, offsets)
-        except (FastprepError, ValueError, TypeError) as exc:
-            raise ArtifactError(f"not a valid artifact: column {j}: {exc}") from None
+        # What lookups rely on (offsets in bounds, values sorted and distinct) is checked by
+        # the lookup table an encoder builds from them anyway; others build one to check.
+        if check_values:
+            try:
+                _backend.kernels().CategoryIndex(c["core"], values, offsets)
+            except (FastprepError, ValueError, TypeError) as exc:
+                raise ArtifactError(f"not a valid artifact: column {j}: {exc}") from None
         counted.append((c["core"], values, offsets, counts, missing))
     return CategoryCounts(tuple(kinds), tuple(counted), n_rows)
 
@@ -400,7 +403,7 @@ def _restore(cls, params: dict, state: dict, parts: list | None):
     ):  # fmt: skip
         raise ArtifactError(f"not a valid artifact: {cls.__name__} has malformed column names")
     if issubclass(cls, _Encoder) or (issubclass(cls, SimpleImputer) and "counts" in state):
-        counts = _counts_of(state.pop("counts", None) or {})
+        counts = _counts_of(state.pop("counts", None) or {}, not issubclass(cls, _Encoder))
         if state or counts.n_features != width:
             raise ArtifactError(f"not a valid artifact: malformed {cls.__name__} state")
         names = None if names is None else list(names)
@@ -799,13 +802,19 @@ def save(obj, path, metadata: dict | None = None) -> Path:
     return path
 
 
-def _check(buffer) -> tuple[str, int, list[tuple]]:
-    """The active backend's reader: layout, format, versions and digest checked."""
-    return _backend.kernels().read_artifact(np.frombuffer(buffer, dtype=np.uint8))
+#: Artifacts at least this large have their digest checked on a second thread while the
+#: state is built (both release the GIL); smaller ones are checked first, inline.
+_PARALLEL_DIGEST_BYTES = 1 << 20
 
 
-def _read(buffer) -> tuple[dict, dict[str, np.ndarray]]:
-    manifest_text, start, entries = _check(buffer)
+def _check(buffer, verify: bool = True) -> tuple[str, int, list[tuple]]:
+    """The active backend's reader: layout, format and versions checked; the digest too when
+    ``verify``."""
+    return _backend.kernels().read_artifact(np.frombuffer(buffer, dtype=np.uint8), verify)
+
+
+def _read(buffer, verify: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    manifest_text, start, entries = _check(buffer, verify)
     manifest = json.loads(manifest_text)
     tensors = {}
     for name, dtype, shape, begin, end in entries:
@@ -827,7 +836,33 @@ def loads(data) -> Any:
     """The fitted object of an artifact held in memory (bytes, bytearray, memoryview)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ArtifactError(f"loads takes bytes, got {type(data).__name__}")
-    return _build(*_read(data))
+    return _load(data)
+
+
+def _load(buffer):
+    """Check and build. A large artifact's digest is checked on a second thread while the
+    state is built from it; nothing is returned before the digest has matched, and a digest
+    mismatch is the error reported even if building failed too."""
+    if len(buffer) < _PARALLEL_DIGEST_BYTES:
+        return _build(*_read(buffer))
+    manifest, tensors = _read(buffer, verify=False)
+    failure: list[BaseException] = []
+
+    def verify() -> None:
+        try:
+            _check(buffer)
+        except BaseException as exc:  # reported on the calling thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=verify, name="fastprep-artifact-digest")
+    thread.start()
+    try:
+        obj = _build(manifest, tensors)
+    finally:
+        thread.join()
+        if failure:
+            raise failure[0]
+    return obj
 
 
 def _mapped(path) -> mmap.mmap | bytes:
@@ -843,8 +878,7 @@ def load(path) -> Any:
     where the state allows; replace artifacts by renaming, never by rewriting in place), its
     digest and format version are checked and its fitted state validated: anything wrong
     raises ArtifactError."""
-    buffer = _mapped(path)
-    return _build(*_read(buffer))
+    return _load(_mapped(path))
 
 
 def inspect(path) -> dict:

@@ -89,13 +89,27 @@ pub struct Entry {
     pub end: usize,
 }
 
-/// A checked artifact in a byte buffer: its manifest text, where its data starts, its arrays.
+/// An artifact in a byte buffer: its manifest text, where its data starts, its arrays.
 #[derive(Debug)]
 pub struct Container<'a> {
     pub manifest: String,
     pub data_start: usize,
     pub entries: Vec<Entry>,
     pub data: &'a [u8],
+    sha256: String,
+}
+
+impl Container<'_> {
+    /// Checks the digest: the one pass over all the data.
+    pub fn verify(&self) -> Result<()> {
+        if digest(&self.manifest, &self.entries, self.data).as_bytes() != self.sha256.as_bytes() {
+            return Err(refuse(
+                "artifact integrity check failed: its SHA-256 does not match its contents (the \
+                 file is corrupt or was modified)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn refuse(message: impl Into<String>) -> Error {
@@ -152,6 +166,14 @@ fn check_versions(manifest: &Value) -> Result<()> {
 
 /// Checks an artifact held in `buffer`: layout, format tag, versions and digest.
 pub fn read(buffer: &[u8]) -> Result<Container<'_>> {
+    let container = parse(buffer)?;
+    container.verify()?;
+    Ok(container)
+}
+
+/// Checks an artifact's layout, format tag and versions, not yet its digest (`verify`), so
+/// that a reader can check the digest while it builds the state.
+pub fn parse(buffer: &[u8]) -> Result<Container<'_>> {
     let (n, metadata) = SafeTensors::read_metadata(buffer)
         .map_err(|e| refuse(format!("not a fastprep artifact (or truncated): {e}")))?;
     let meta = metadata
@@ -195,18 +217,12 @@ pub fn read(buffer: &[u8]) -> Result<Container<'_>> {
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     let data_start = 8 + n;
-    let data = &buffer[data_start..];
-    if digest(manifest, &entries, data).as_bytes() != expected.as_bytes() {
-        return Err(refuse(
-            "artifact integrity check failed: its SHA-256 does not match its contents (the file \
-             is corrupt or was modified)",
-        ));
-    }
     Ok(Container {
         manifest: manifest.clone(),
         data_start,
         entries,
-        data,
+        data: &buffer[data_start..],
+        sha256: expected.clone(),
     })
 }
 
