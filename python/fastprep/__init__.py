@@ -5,7 +5,7 @@ reference twin of every kernel (``fastprep.reference``) that is their specificat
 pure-Python backend.
 """
 
-from fastprep import datasets
+from fastprep import datasets, post
 from fastprep._backend import (
     get_backend,
     get_num_threads,
@@ -76,6 +76,7 @@ __all__ = [
     "inspect_bytes",
     "load",
     "loads",
+    "post",
     "set_backend",
     "set_num_threads",
     "use_backend",

@@ -21,6 +21,7 @@ from fastprep.reference.encode import (
 from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
+from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
 from fastprep.reference.power import fit_power_lambda, power_log_likelihood, power_transform
 from fastprep.reference.quantile import (
     column_medians,
@@ -35,6 +36,7 @@ from fastprep.reference.stats import column_stats
 
 __all__ = [
     "CategoryIndex",
+    "argmax",
     "binarize",
     "column_medians",
     "column_modes",
@@ -50,15 +52,20 @@ __all__ = [
     "hash_columns",
     "hash_features",
     "impute",
+    "log_softmax",
     "lookup_codes",
     "merge_category_counts",
     "mul_add",
     "ndtr",
     "ndtri",
+    "nms",
     "normalize",
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",
     "read_artifact",
+    "sigmoid",
+    "softmax",
     "sub_div",
+    "top_k",
 ]

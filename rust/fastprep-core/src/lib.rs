@@ -16,6 +16,7 @@ pub mod matrix;
 pub mod normalize;
 pub mod parallel;
 pub mod plan;
+pub mod post;
 pub mod power;
 pub mod quantile;
 pub mod quantile_transform;

@@ -1,0 +1,332 @@
+//! Postprocessing of model outputs, row by row: softmax, log-softmax, sigmoid, argmax, top-k,
+//! and non-maximum suppression of detection boxes.
+//!
+//! Scores are computed in `f64` and rounded once to the output type. NaN policy, shared with
+//! `fastprep.reference.post`: softmax and log-softmax give a NaN row for a row holding NaN, a
+//! row of only −inf, or a row holding +inf (no finite distribution, as scipy gives); argmax and
+//! top-k rank NaN above every number (NumPy's argmax does), ties going to the lowest index.
+
+use std::cmp::Ordering;
+
+use crate::error::{Error, Result};
+use crate::matrix::{Element, MatRef};
+use crate::parallel::for_row_blocks;
+
+/// The largest value of a row (−inf for an empty row); NaN if the row holds NaN.
+#[inline]
+fn row_max(row: &[f64]) -> f64 {
+    let mut m = f64::NEG_INFINITY;
+    for &v in row {
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        if v > m {
+            m = v;
+        }
+    }
+    m
+}
+
+/// `exp(x - max)` of a row into `e`, and their sum (left to right, as the reference sums).
+#[inline]
+fn shifted_exp(row: &[f64], e: &mut [f64]) -> (f64, f64) {
+    let m = row_max(row);
+    let mut sum = 0.0;
+    for (o, &v) in e.iter_mut().zip(row) {
+        *o = (v - m).exp();
+        sum += *o;
+    }
+    (m, sum)
+}
+
+fn map_rows<T: Element>(
+    x: MatRef<'_, T>,
+    out: &mut [T],
+    f: impl Fn(&[f64], &mut [f64]) + Sync,
+) -> Result<()> {
+    let cols = x.cols();
+    x.map_rows_into(out, cols, |input, output| {
+        let mut row = vec![0.0; cols];
+        let mut res = vec![0.0; cols];
+        for (i, o) in input
+            .chunks_exact(cols.max(1))
+            .zip(output.chunks_exact_mut(cols.max(1)))
+        {
+            for (r, &v) in row.iter_mut().zip(i) {
+                *r = v.to_f64();
+            }
+            f(&row, &mut res);
+            for (o, &v) in o.iter_mut().zip(&res) {
+                *o = T::from_f64(v);
+            }
+        }
+    })
+}
+
+/// Softmax of each row: `exp(x - max) / sum`.
+pub fn softmax<T: Element>(x: MatRef<'_, T>, out: &mut [T]) -> Result<()> {
+    map_rows(x, out, |row, res| {
+        let (_, sum) = shifted_exp(row, res);
+        for v in res.iter_mut() {
+            *v /= sum;
+        }
+    })
+}
+
+/// Log-softmax of each row: `x - max - log(sum(exp(x - max)))`.
+pub fn log_softmax<T: Element>(x: MatRef<'_, T>, out: &mut [T]) -> Result<()> {
+    map_rows(x, out, |row, res| {
+        let (m, sum) = shifted_exp(row, res);
+        let log_sum = sum.ln();
+        for (o, &v) in res.iter_mut().zip(row) {
+            *o = v - m - log_sum;
+        }
+    })
+}
+
+/// The logistic function, without overflow for any input: `1 / (1 + exp(-x))` for `x >= 0`,
+/// `exp(x) / (1 + exp(x))` below (so that `exp` never sees a large positive argument).
+#[inline]
+pub fn sigmoid_value(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The logistic function of every value; NaN stays NaN.
+pub fn sigmoid<T: Element>(x: MatRef<'_, T>, out: &mut [T]) -> Result<()> {
+    x.map_rows_into(out, x.cols(), |input, output| {
+        for (o, &v) in output.iter_mut().zip(input) {
+            *o = T::from_f64(sigmoid_value(v.to_f64()));
+        }
+    })
+}
+
+/// Rows up to this wide are ranked by counting; wider ones by selection then sorting.
+const SMALL_ROW: usize = 32;
+
+/// A key whose descending order is the ranking order: NaN first, then larger values
+/// (`-0.0` equal to `0.0`), ties by the lower index. Distinct for distinct indices.
+#[inline]
+fn rank_key(v: f64, index: usize) -> u128 {
+    let bits = (v + 0.0).to_bits(); // -0.0 + 0.0 == +0.0
+                                    // Negative: all bits flipped; positive: the sign bit set. Without a branch (the sign of a
+                                    // score is a coin flip).
+    let flip = ((bits as i64 >> 63) as u64) | 1 << 63;
+    let ordered = if v.is_nan() { u64::MAX } else { bits ^ flip };
+    (u128::from(ordered) << 32) | u128::from(u32::MAX - index as u32)
+}
+
+/// Descending order of scores: NaN first, then larger values; ties by the lower index.
+#[inline]
+fn ranks_before(a: (f64, usize), b: (f64, usize)) -> Ordering {
+    match (a.0.is_nan(), b.0.is_nan()) {
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (true, true) => a.1.cmp(&b.1),
+        (false, false) => {
+            b.0.partial_cmp(&a.0)
+                .unwrap_or(Ordering::Equal)
+                .then(a.1.cmp(&b.1))
+        }
+    }
+}
+
+/// The index of each row's largest value (the first NaN, if any; the first of equal maxima).
+pub fn argmax<T: Element>(x: MatRef<'_, T>, out: &mut [i64]) -> Result<()> {
+    let cols = x.cols();
+    if cols == 0 && x.rows() > 0 {
+        return Err(Error::Shape("argmax of rows with no values".into()));
+    }
+    if out.len() != x.rows() {
+        return Err(Error::Shape("argmax output has the wrong size".into()));
+    }
+    for_row_blocks(x.data(), cols, out, 1, |input, output| {
+        for (row, o) in input.chunks_exact(cols.max(1)).zip(output.iter_mut()) {
+            let mut best = 0;
+            let mut top = row.first().map_or(f64::NAN, |v| v.to_f64());
+            if !top.is_nan() {
+                for (j, v) in row.iter().enumerate().skip(1) {
+                    let v = v.to_f64();
+                    if v.is_nan() {
+                        best = j;
+                        break;
+                    }
+                    if v > top {
+                        top = v;
+                        best = j;
+                    }
+                }
+            }
+            *o = best as i64;
+        }
+    });
+    Ok(())
+}
+
+/// The `k` largest values of each row, in descending order (NaN first; ties by the lower
+/// index), with their indices. `values` and `indices` are `rows × k`.
+pub fn top_k<T: Element>(
+    x: MatRef<'_, T>,
+    k: usize,
+    values: &mut [T],
+    indices: &mut [i64],
+) -> Result<()> {
+    let cols = x.cols();
+    if k == 0 || k > cols {
+        return Err(Error::Parameter(format!(
+            "k must be between 1 and the number of columns ({cols}), got {k}"
+        )));
+    }
+    let rows = x.rows();
+    if values.len() != rows * k || indices.len() != rows * k {
+        return Err(Error::Shape("top_k outputs have the wrong size".into()));
+    }
+    // Indices first (in parallel over row blocks), then the values they point at.
+    for_row_blocks(x.data(), cols, indices, k, |input, output| {
+        let mut keys: Vec<u128> = Vec::with_capacity(cols);
+        let mut slots = vec![0i64; cols];
+        let mut scores: Vec<u64> = Vec::with_capacity(cols);
+        for (row, o) in input.chunks_exact(cols).zip(output.chunks_exact_mut(k)) {
+            keys.clear();
+            keys.extend(row.iter().enumerate().map(|(j, v)| rank_key(v.to_f64(), j)));
+            if cols <= SMALL_ROW {
+                // A row of a few classes: each value's rank is how many values beat it (a
+                // larger key, or an equal key at a lower index), counted without branches:
+                // sorting ten random scores mispredicts most of its compares. Ranks are a
+                // permutation of 0..cols, so every slot is written.
+                scores.clear();
+                scores.extend(keys.iter().map(|&key| (key >> 32) as u64));
+                for (j, &kj) in scores.iter().enumerate() {
+                    let mut rank = 0usize;
+                    for (i, &ki) in scores.iter().enumerate() {
+                        rank += usize::from(ki > kj) + usize::from((ki == kj) & (i < j));
+                    }
+                    slots[rank] = j as i64;
+                }
+                o.copy_from_slice(&slots[..k]);
+            } else {
+                if k < cols {
+                    keys.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
+                }
+                keys.truncate(k);
+                keys.sort_unstable_by(|a, b| b.cmp(a));
+                for (o, &key) in o.iter_mut().zip(keys.iter()) {
+                    *o = (u32::MAX - key as u32) as i64;
+                }
+            }
+        }
+    });
+    let data = x.data();
+    for (r, (v, i)) in values
+        .chunks_exact_mut(k)
+        .zip(indices.chunks_exact(k))
+        .enumerate()
+    {
+        for (v, &j) in v.iter_mut().zip(i) {
+            *v = data[r * cols + j as usize];
+        }
+    }
+    Ok(())
+}
+
+/// Intersection over union of two `[x1, y1, x2, y2]` boxes (0 when they do not overlap; NaN
+/// when both have zero area).
+#[inline]
+pub fn iou(a: &[f64], b: &[f64]) -> f64 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let area = |c: &[f64]| (c[2] - c[0]) * (c[3] - c[1]);
+    inter / (area(a) + area(b) - inter)
+}
+
+/// Greedy non-maximum suppression: boxes in descending score order (ties: lower index first)
+/// are kept unless their IoU with a kept box of the same class exceeds `threshold`. Returns
+/// the kept indices in that order. `boxes` is `n × 4` (`x1, y1, x2, y2`); `classes`, when
+/// given, confines suppression to boxes of one class. NaN scores rank first (as in top-k);
+/// NaN coordinates give NaN IoU, which suppresses nothing.
+pub fn nms(
+    boxes: MatRef<'_, f64>,
+    scores: &[f64],
+    threshold: f64,
+    classes: Option<&[i64]>,
+) -> Result<Vec<i64>> {
+    let n = boxes.rows();
+    if boxes.cols() != 4 {
+        return Err(Error::Shape(format!(
+            "boxes must be n x 4 (x1, y1, x2, y2), got {} columns",
+            boxes.cols()
+        )));
+    }
+    if scores.len() != n || classes.is_some_and(|c| c.len() != n) {
+        return Err(Error::Shape(format!(
+            "{n} boxes need {n} scores (and classes), got {}",
+            scores.len()
+        )));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| ranks_before((scores[a], a), (scores[b], b)));
+    let data = boxes.data();
+    let coords = |i: usize| &data[i * 4..i * 4 + 4];
+    let mut kept: Vec<usize> = Vec::new();
+    let mut suppressed = vec![false; n];
+    for (pos, &i) in order.iter().enumerate() {
+        if suppressed[i] {
+            continue;
+        }
+        kept.push(i);
+        let a = coords(i);
+        for &j in &order[pos + 1..] {
+            if suppressed[j] || classes.is_some_and(|c| c[i] != c[j]) {
+                continue;
+            }
+            if iou(a, coords(j)) > threshold {
+                suppressed[j] = true;
+            }
+        }
+    }
+    Ok(kept.into_iter().map(|i| i as i64).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::Mat;
+
+    #[test]
+    fn softmax_is_stable_at_the_extremes() {
+        let data = [1e308, -1e308, 0.0, f64::NEG_INFINITY, 0.0, 0.0];
+        let x = MatRef::new(&data, 2, 3).expect("shape");
+        let y = Mat::build(2, 3, |o| softmax(x, o)).expect("kernel");
+        assert_eq!(y.data[..3], [1.0, 0.0, 0.0]);
+        assert_eq!(y.data[3..], [0.0, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn top_k_breaks_ties_by_index_and_ranks_nan_first() {
+        let data = [1.0f32, 3.0, 3.0, f32::NAN, 2.0];
+        let x = MatRef::new(&data, 1, 5).expect("shape");
+        let (mut v, mut i) = (vec![0.0f32; 3], vec![0i64; 3]);
+        top_k(x, 3, &mut v, &mut i).expect("kernel");
+        assert_eq!(i, [3, 1, 2]);
+        assert!(top_k(x, 0, &mut v, &mut i).is_err());
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes_per_class() {
+        let boxes = [
+            0.0, 0.0, 10.0, 10.0, 1.0, 1.0, 10.0, 10.0, 20.0, 20.0, 30.0, 30.0,
+        ];
+        let b = MatRef::new(&boxes, 3, 4).expect("shape");
+        let scores = [0.9, 0.8, 0.7];
+        assert_eq!(nms(b, &scores, 0.5, None).expect("nms"), [0, 2]);
+        assert_eq!(
+            nms(b, &scores, 0.5, Some(&[0, 1, 0])).expect("nms"),
+            [0, 1, 2]
+        );
+    }
+}
