@@ -18,6 +18,8 @@ MODULES = [
     "fastprep.encode",
     "fastprep.hashing",
     "fastprep.compose",
+    "fastprep.post",
+    "fastprep.postprocess",
 ]
 
 

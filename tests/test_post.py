@@ -169,7 +169,7 @@ def _brute_force(boxes, scores, threshold, classes=None):
             w = max(min(a[2], b[2]) - max(a[0], b[0]), 0.0)
             h = max(min(a[3], b[3]) - max(a[1], b[1]), 0.0)
             union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-            if union > 0 and w * h / union > threshold:
+            if w * h > threshold * union:
                 ok = False
                 break
         if ok:
@@ -195,6 +195,8 @@ def test_nms_bad_input():
         fp.post.nms(boxes, [1.0, 2.0])
     with pytest.raises(fp.DataError, match="NaN or infinity"):
         fp.post.nms(np.array([[0, 0, np.nan, 1.0]]), [1.0])
+    with pytest.raises(fp.DataError, match="x1 <= x2"):
+        fp.post.nms(np.array([[2, 0, 1, 1.0]]), [1.0])
     with pytest.raises(fp.DataError, match="scores hold NaN"):
         fp.post.nms(boxes, [np.nan])
     with pytest.raises(fp.SchemaError, match="classes"):

@@ -32,6 +32,14 @@ from fastprep.exceptions import (
 from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
 from fastprep.normalize import Normalizer
+from fastprep.postprocess import (
+    Bundle,
+    Calibrator,
+    LabelDecoder,
+    PostPipeline,
+    TargetInverse,
+    Threshold,
+)
 from fastprep.power import PowerTransformer
 from fastprep.quantile_transform import QuantileTransformer
 from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
@@ -42,6 +50,8 @@ __all__ = [
     "ArtifactError",
     "BackendError",
     "Binarizer",
+    "Bundle",
+    "Calibrator",
     "CategoryCounts",
     "ColumnTransformer",
     "CountEncoder",
@@ -50,6 +60,7 @@ __all__ = [
     "FeatureHasher",
     "FitAccumulator",
     "KBinsDiscretizer",
+    "LabelDecoder",
     "MaxAbsScaler",
     "MinMaxScaler",
     "Moments",
@@ -59,12 +70,15 @@ __all__ = [
     "OrdinalEncoder",
     "ParameterError",
     "Pipeline",
+    "PostPipeline",
     "PowerTransformer",
     "QuantileTransformer",
     "RobustScaler",
     "SchemaError",
     "SimpleImputer",
     "StandardScaler",
+    "TargetInverse",
+    "Threshold",
     "UnknownCategoryError",
     "ValueBuffer",
     "__version__",

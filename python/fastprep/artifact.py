@@ -75,7 +75,7 @@ _DTYPE_NAMES = {
     "object",
     "str",
 }
-_STATE_NAME = re.compile(r"^_?[a-z][a-z0-9_]*$")
+_STATE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_./-]")
 
 
@@ -87,6 +87,8 @@ def _kinds() -> dict[str, type]:
         fp.KBinsDiscretizer, fp.MaxAbsScaler, fp.MinMaxScaler, fp.Normalizer, fp.OneHotEncoder,
         fp.OrdinalEncoder, fp.Pipeline, fp.PowerTransformer, fp.QuantileTransformer,
         fp.RobustScaler, fp.SimpleImputer, fp.StandardScaler,
+        fp.Bundle, fp.Calibrator, fp.LabelDecoder, fp.PostPipeline, fp.TargetInverse,
+        fp.Threshold,
     ]  # fmt: skip
     return {c.__name__: c for c in classes}
 
@@ -163,6 +165,9 @@ class _Writer:
         if isinstance(v, type) and v in (float, int, bool, str, object):
             return {"$dtype": v.__name__}
         if isinstance(v, np.ndarray):
+            if v.dtype.kind == "U":  # NumPy strings: stored as strings, their dtype kept
+                ref = self.strings(name, v.ravel().tolist())
+                return {**ref, "shape": list(v.shape), "unicode": v.dtype.str}
             if v.dtype != object:
                 return {"$array": self.tensor(name, v)}
             flat = v.ravel().tolist()
@@ -242,9 +247,16 @@ class _Reader:
             items = self.strings(v) if tag == "$strings" else [self.value(x) for x in body]
             if not isinstance(items, list):
                 raise ArtifactError("not a valid artifact: malformed object array")
+            unicode = v.get("unicode")
+            if unicode is not None and not (
+                isinstance(unicode, str) and re.fullmatch(r"[<>|]U[0-9]{1,6}", unicode)
+            ):
+                raise ArtifactError("not a valid artifact: malformed string dtype")
             out = np.empty(len(items), dtype=object)
             out[:] = items
             try:
+                if unicode is not None:
+                    out = out.astype(unicode)
                 return out.reshape(shape)
             except (TypeError, ValueError):
                 raise ArtifactError("not a valid artifact: malformed object array") from None
@@ -346,7 +358,18 @@ def _state_of(obj) -> tuple[dict, dict, list | None]:
     from fastprep.encode import _Encoder
     from fastprep.hashing import FeatureHasher
     from fastprep.impute import SimpleImputer
+    from fastprep.postprocess import Bundle, PostPipeline, TargetInverse, _Fitted
 
+    if isinstance(obj, Bundle):
+        return {}, {}, [(n, p, None) for n, p in obj.parts.items()]
+    if isinstance(obj, PostPipeline):
+        obj._check_fitted()
+        return {}, {}, [(n, s, None) for n, s in obj.steps]
+    if isinstance(obj, TargetInverse):
+        obj._check_fitted()
+        return {}, {}, [("transformer", obj.transformer, None)]
+    if isinstance(obj, _Fitted):
+        return obj.get_params(), obj._artifact_state(), None
     if isinstance(obj, (Pipeline, ColumnTransformer)):
         obj._check_fitted()
         state = {"n_features_in_": obj.n_features_in_, "_kinds": dict(obj._kinds)}
@@ -383,11 +406,24 @@ def _restore(cls, params: dict, state: dict, parts: list | None):
     from fastprep.encode import _Encoder
     from fastprep.hashing import FeatureHasher
     from fastprep.impute import SimpleImputer
+    from fastprep.postprocess import Bundle, PostPipeline, TargetInverse, _Fitted
 
-    if issubclass(cls, (Pipeline, ColumnTransformer)):
+    if issubclass(cls, (Pipeline, ColumnTransformer, Bundle, PostPipeline, TargetInverse)):
         if parts is None:
             raise ArtifactError(f"not a valid artifact: a {cls.__name__} without its parts")
-        return cls._from_parts(params, parts, state)
+        if issubclass(cls, (Pipeline, ColumnTransformer)):
+            return cls._from_parts(params, parts, state)
+        if params or state or any(c is not None or isinstance(p, str) for _, p, c in parts):
+            raise ArtifactError(f"not a valid artifact: malformed {cls.__name__}")
+        if issubclass(cls, Bundle):
+            return Bundle(**{n: p for n, p, _ in parts})
+        if issubclass(cls, TargetInverse):
+            if len(parts) != 1 or not getattr(parts[0][1], "is_fitted", False):
+                raise ArtifactError("not a valid artifact: malformed TargetInverse")
+            return TargetInverse(parts[0][1])
+        return PostPipeline([(n, p) for n, p, _ in parts])
+    if issubclass(cls, _Fitted):
+        return cls._from_artifact_state(params, state)
     obj = cls(**params)
     if issubclass(cls, FeatureHasher):
         obj._validate_params()
@@ -529,6 +565,7 @@ def _compiled_of(obj):
 def _plan(obj, w: _Writer) -> dict | None:
     """The compiled plan as data (``fastprep_core::artifact::Transformer`` reads it), or None
     when ``obj`` has none (a step the plan does not cover: Python readers only)."""
+    obj = _front(obj)
     compiled = _compiled_of(obj)
     if compiled is None:
         return None
@@ -606,8 +643,19 @@ def _plan(obj, w: _Writer) -> dict | None:
 # -- the training profile --------------------------------------------------------------------
 
 
+def _front(obj):
+    """What reads a bundle's input: its first part (the preprocessing)."""
+    from fastprep.postprocess import Bundle
+
+    return next(iter(obj.parts.values())) if isinstance(obj, Bundle) else obj
+
+
 def _profile(obj) -> dict:
-    """Rows seen and per input column what fit saw (see ``_column_profiles``)."""
+    """Rows seen and per input column what fit saw (see ``_step_profile``)."""
+    kept = getattr(obj, "_loaded_profile", None)
+    if kept is not None:
+        return kept
+    obj = _front(obj)
     kept = getattr(obj, "_loaded_profile", None)
     if kept is not None:
         return kept
@@ -729,6 +777,7 @@ def _manifest(obj, metadata) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _inputs(obj) -> list[dict]:
+    obj = _front(obj)
     names = getattr(obj, "feature_names_in_", None)
     width = getattr(obj, "n_features_in_", None)
     kinds = getattr(obj, "_kinds", {})
@@ -744,6 +793,7 @@ def _inputs(obj) -> list[dict]:
 
 
 def _outputs(obj) -> int | None:
+    obj = _front(obj)
     try:
         return len(obj.get_feature_names_out())
     except (FastprepError, AttributeError, TypeError, ValueError):

@@ -104,10 +104,11 @@ def top_k(x, k: int, *, labels=None) -> tuple[np.ndarray, np.ndarray]:
 def nms(boxes, scores, iou_threshold: float = 0.5, *, classes=None) -> np.ndarray:
     """Greedy non-maximum suppression. ``boxes``: n x 4 ``(x1, y1, x2, y2)``; ``scores``: n.
     Boxes are taken best score first (ties: lower index first) and kept unless their
-    intersection over union with a kept box exceeds ``iou_threshold``; with ``classes`` (n
-    integer labels), only boxes of one class suppress each other. Returns the kept indices,
-    best first (torchvision's ``nms`` / ``batched_nms``). NaN or infinite coordinates and NaN
-    scores are refused."""
+    intersection over union with a kept box exceeds ``iou_threshold`` (tested as
+    ``intersection > iou_threshold * union``); with ``classes`` (n integer labels), only boxes
+    of one class suppress each other. Returns the kept indices, best first (torchvision's
+    ``nms`` / ``batched_nms``). NaN or infinite coordinates, boxes with ``x2 < x1`` or
+    ``y2 < y1``, and NaN scores are refused."""
     b = np.ascontiguousarray(boxes, dtype=np.float64)
     s = np.ascontiguousarray(scores, dtype=np.float64)
     if b.ndim != 2 or b.shape[1] != 4:
@@ -116,6 +117,8 @@ def nms(boxes, scores, iou_threshold: float = 0.5, *, classes=None) -> np.ndarra
         raise SchemaError(f"nms: {b.shape[0]} boxes need {b.shape[0]} scores, got {s.shape}")
     if not np.isfinite(b).all():
         raise DataError("nms: boxes hold NaN or infinity")
+    if np.any(b[:, 2] < b[:, 0]) or np.any(b[:, 3] < b[:, 1]):
+        raise DataError("nms: boxes must have x1 <= x2 and y1 <= y2")
     if np.isnan(s).any():
         raise DataError("nms: scores hold NaN")
     if not isinstance(iou_threshold, numbers.Real) or np.isnan(iou_threshold):

@@ -72,11 +72,28 @@ def state(obj) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
     from fastprep.compose import ColumnTransformer, Pipeline
     from fastprep.encode import _Encoder
     from fastprep.hashing import FeatureHasher
+    from fastprep.postprocess import Bundle, PostPipeline, TargetInverse, _Fitted
 
     kind = type(obj).__name__
     arrays: dict[str, np.ndarray] = {}
     if isinstance(obj, FeatureHasher):
         return kind, obj.get_params(), arrays
+    if isinstance(obj, (Bundle, PostPipeline, TargetInverse)):
+        if isinstance(obj, Bundle):
+            parts = list(obj.parts.items())
+        elif isinstance(obj, PostPipeline):
+            parts = list(obj.steps)
+        else:
+            parts = [("transformer", obj.transformer)]
+        layout = []
+        for name, part in parts:
+            sub_kind, sub_params, sub_arrays = state(part)
+            layout.append({"name": name, "step": sub_kind, "params": sub_params})
+            arrays.update({f"{name}/{k}": v for k, v in sub_arrays.items()})
+        return kind, {"steps": layout}, arrays
+    if isinstance(obj, _Fitted):
+        obj._check_fitted()
+        return kind, obj.get_params(), {k: np.asarray(v) for k, v in obj._artifact_state().items()}
     if isinstance(obj, (Pipeline, ColumnTransformer)):
         obj._check_fitted()
         params: dict[str, Any] = {}

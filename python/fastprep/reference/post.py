@@ -68,15 +68,16 @@ def top_k(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(x, order, axis=1), order
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of box ``a`` with each row of ``b`` (same operations as the Rust kernel)."""
+def _overlaps(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
+    """Whether box ``a``'s IoU with each row of ``b`` exceeds ``threshold``, tested as
+    ``intersection > threshold * union`` (no division: a zero union suppresses nothing; the
+    same operations as the Rust kernel)."""
     w = np.maximum(np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0]), 0.0)
     h = np.maximum(np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1]), 0.0)
     inter = w * h
     area_a = (a[2] - a[0]) * (a[3] - a[1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / (area_a + area_b - inter)
+    return inter > threshold * (area_a + area_b - inter)
 
 
 def nms(
@@ -93,7 +94,7 @@ def nms(
         i = order[0]
         kept.append(i)
         rest = order[1:]
-        overlap = _iou(boxes[i], boxes[rest]) > iou_threshold
+        overlap = _overlaps(boxes[i], boxes[rest], iou_threshold)
         if classes is not None:
             overlap &= classes[rest] == classes[i]
         order = rest[~overlap]

@@ -233,6 +233,31 @@ pub fn top_k<T: Element>(
     Ok(())
 }
 
+// Plain comparisons (finite inputs): they compile to single instructions, where f64::min's
+// NaN rules do not.
+#[inline(always)]
+fn min(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+#[inline(always)]
+fn max(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+#[inline(always)]
+fn max0(a: f64) -> f64 {
+    max(a, 0.0)
+}
+
 /// Intersection over union of two `[x1, y1, x2, y2]` boxes (0 when they do not overlap; NaN
 /// when both have zero area).
 #[inline]
@@ -245,10 +270,11 @@ pub fn iou(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Greedy non-maximum suppression: boxes in descending score order (ties: lower index first)
-/// are kept unless their IoU with a kept box of the same class exceeds `threshold`. Returns
+/// are kept unless their IoU with a kept box of the same class exceeds `threshold`, tested
+/// as `intersection > threshold * union` (no division; a zero union suppresses nothing). Returns
 /// the kept indices in that order. `boxes` is `n × 4` (`x1, y1, x2, y2`); `classes`, when
-/// given, confines suppression to boxes of one class. NaN scores rank first (as in top-k);
-/// NaN coordinates give NaN IoU, which suppresses nothing.
+/// given, confines suppression to boxes of one class. Coordinates must be finite with
+/// `x1 <= x2` and `y1 <= y2`, scores not NaN (`fastprep.post.nms` checks).
 pub fn nms(
     boxes: MatRef<'_, f64>,
     scores: &[f64],
@@ -270,23 +296,41 @@ pub fn nms(
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| ranks_before((scores[a], a), (scores[b], b)));
+    // The boxes in score order, one array per coordinate: the inner loop below reads them
+    // in sequence and has no branch, so it vectorises.
     let data = boxes.data();
-    let coords = |i: usize| &data[i * 4..i * 4 + 4];
-    let mut kept: Vec<usize> = Vec::new();
+    let column = |c: usize| -> Vec<f64> { order.iter().map(|&i| data[i * 4 + c]).collect() };
+    let (x1, y1, x2, y2) = (column(0), column(1), column(2), column(3));
+    let area: Vec<f64> = (0..n).map(|p| (x2[p] - x1[p]) * (y2[p] - y1[p])).collect();
+    let class: Vec<i64> = match classes {
+        Some(c) => order.iter().map(|&i| c[i]).collect(),
+        None => vec![0; n],
+    };
     let mut suppressed = vec![false; n];
-    for (pos, &i) in order.iter().enumerate() {
-        if suppressed[i] {
+    let mut kept: Vec<usize> = Vec::new();
+    for p in 0..n {
+        if suppressed[p] {
             continue;
         }
-        kept.push(i);
-        let a = coords(i);
-        for &j in &order[pos + 1..] {
-            if suppressed[j] || classes.is_some_and(|c| c[i] != c[j]) {
-                continue;
-            }
-            if iou(a, coords(j)) > threshold {
-                suppressed[j] = true;
-            }
+        kept.push(order[p]);
+        let (ax1, ay1, ax2, ay2, aa, ac) = (x1[p], y1[p], x2[p], y2[p], area[p], class[p]);
+        let rest = p + 1..n;
+        let others = x1[rest.clone()]
+            .iter()
+            .zip(&y1[rest.clone()])
+            .zip(&x2[rest.clone()])
+            .zip(&y2[rest.clone()])
+            .zip(&area[rest.clone()])
+            .zip(&class[rest.clone()]);
+        for (s, (((((&bx1, &by1), &bx2), &by2), &ba), &bc)) in
+            suppressed[rest].iter_mut().zip(others)
+        {
+            // `iou > threshold` as `inter > threshold * union`: no division (the union is
+            // never negative: boxes have x1 <= x2 and y1 <= y2, checked by the caller)
+            let w = max0(min(ax2, bx2) - max(ax1, bx1));
+            let h = max0(min(ay2, by2) - max(ay1, by1));
+            let inter = w * h;
+            *s |= (inter > threshold * (aa + ba - inter)) & (ac == bc);
         }
     }
     Ok(kept.into_iter().map(|i| i as i64).collect())
