@@ -156,3 +156,6 @@ def nms(
     iou_threshold: float,
     classes: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]: ...
+def bin_counts(
+    values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], int]: ...

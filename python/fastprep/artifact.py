@@ -640,6 +640,82 @@ def _plan(obj, w: _Writer) -> dict | None:
     return {"inputs": inputs, "blocks": blocks, "width": width, "sparse": bool(compiled.sparse)}
 
 
+# -- the drift reference (fastprep.drift) ----------------------------------------------------
+
+
+def _drift(obj, w: _Writer) -> list | None:
+    """The input columns' drift reference, or None (single transforms keep none)."""
+    reference = getattr(_front(obj), "drift_reference_", None)
+    if reference is None:
+        return None
+    out = []
+    for name, ref in reference.columns.items():
+        path = f"drift/{name}"
+        entry: dict[str, Any] = {"name": name, "type": ref.type, "rows": int(ref.rows),
+                                 "missing": int(ref.missing),
+                                 "counts": w.tensor(path + ".counts", ref.counts)}  # fmt: skip
+        if ref.type == "numeric":
+            entry["edges"] = w.tensor(path + ".edges", np.asarray(ref.edges, dtype=np.float64))
+            entry["groups"] = w.tensor(path + ".groups", np.asarray(ref.groups, dtype=np.int64))
+        else:
+            core, values, offsets = ref.vocab
+            entry.update(kind=ref.kind, core=core, values=w.tensor(path + ".values", values))
+            if offsets is not None:
+                entry["offsets"] = w.tensor(path + ".offsets", offsets)
+        out.append(entry)
+    return out
+
+
+def _drift_of(entries: Any, r: _Reader):
+    """A DriftReference from the manifest, validated (what monitors rely on)."""
+    from fastprep.accumulators import CORE_KIND
+    from fastprep.drift import COARSE_BINS, ColumnReference, DriftReference
+
+    if not isinstance(entries, list):
+        raise ArtifactError("not a valid artifact: malformed drift reference")
+    columns = {}
+    for e in entries:
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise ArtifactError("not a valid artifact: malformed drift reference")
+        name, rows, missing = e["name"], e.get("rows"), e.get("missing")
+        counts = r.tensor(e.get("counts"))
+        ok = isinstance(rows, int) and isinstance(missing, int) and 0 <= missing <= rows
+        ok = ok and counts.dtype == np.int64 and counts.ndim == 1 and not (counts < 0).any()
+        if e.get("type") == "numeric" and ok:
+            edges, groups = r.tensor(e.get("edges")), r.tensor(e.get("groups"))
+            ok = (
+                edges.dtype == np.float64
+                and edges.ndim == 1
+                and np.isfinite(edges).all()
+                and not (np.diff(edges) <= 0).any()
+                and counts.size == edges.size + 1
+                and groups.shape == counts.shape
+                and groups.dtype == np.int64
+                and not ((groups < 0) | (groups >= COARSE_BINS)).any()
+            )
+            if ok:
+                columns[name] = ColumnReference(
+                    name, "numeric", rows, missing, counts, edges=edges, groups=groups
+                )
+        elif e.get("type") == "categorical" and ok:
+            kind, core = e.get("kind"), e.get("core")
+            ok = kind in CORE_KIND and CORE_KIND[kind] == core
+            if ok:
+                offsets = r.tensor(e["offsets"]) if "offsets" in e else None
+                ref = ColumnReference(name, "categorical", rows, missing, counts, kind=kind,
+                                      vocab=(core, r.tensor(e.get("values")), offsets))  # fmt: skip
+                try:
+                    ok = len(ref.index()) == counts.size  # checks sorted, distinct, offsets
+                except (FastprepError, ValueError, TypeError):
+                    ok = False
+                columns[name] = ref
+        else:
+            ok = False
+        if not ok:
+            raise ArtifactError(f"invalid drift reference of column {name!r}")
+    return DriftReference(columns)
+
+
 # -- the training profile --------------------------------------------------------------------
 
 
@@ -772,6 +848,7 @@ def _manifest(obj, metadata) -> tuple[dict, dict[str, np.ndarray]]:
         "profile": _profile(obj),
         "root": root,
         "plan": _plan(obj, w),
+        "drift": _drift(obj, w),
     }
     return manifest, w.tensors
 
@@ -875,7 +952,14 @@ def _read(buffer, verify: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _build(manifest: dict, tensors: dict[str, np.ndarray]):
-    obj = _decode(manifest.get("root"), _Reader(tensors), "")
+    reader = _Reader(tensors)
+    obj = _decode(manifest.get("root"), reader, "")
+    drift = manifest.get("drift")
+    if drift is not None:
+        front = _front(obj)
+        if not hasattr(front, "_check_fitted") or not hasattr(front, "_kinds"):
+            raise ArtifactError("not a valid artifact: a drift reference without a pipeline")
+        front._drift_source = (drift, reader)  # built and checked on first use
     profile = manifest.get("profile")
     if isinstance(profile, dict):
         obj._loaded_profile = profile

@@ -18,6 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     inspect.add_argument("path", help="the artifact file")
     inspect.add_argument("--json", action="store_true", help="print the whole manifest as JSON")
+    drift = commands.add_parser(
+        "drift",
+        help="compare data (CSV or Parquet) with an artifact's training profile; exit 1 if a "
+        "column drifted",
+    )
+    drift.add_argument("artifact", help="the artifact of a fitted Pipeline / ColumnTransformer")
+    drift.add_argument("data", help="live data: a .csv or .parquet file")
+    drift.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from fastprep.demo import run
@@ -25,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(repeat=args.repeat)
     if args.command == "inspect":
         return _inspect(args.path, as_json=args.json)
+    if args.command == "drift":
+        return _drift(args.artifact, args.data, as_json=args.json)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 
@@ -58,6 +68,50 @@ def _inspect(path: str, *, as_json: bool) -> int:
         print(f"    {column['name']:<{width}}  {column['type']:<11} {_summary(stats)}")
     print(f"  arrays           {len(info['arrays'])}")
     return 0
+
+
+def _drift(artifact: str, data: str, *, as_json: bool) -> int:
+    """Exit 0: no column drifted; 1: some did; 2: the artifact or the data is unusable."""
+    import json
+
+    import fastprep as fp
+    from fastprep.artifact import _front
+    from fastprep.drift import DriftMonitor
+
+    try:
+        fitted = _front(fp.load(artifact))
+        if data.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(data)
+        else:
+            import pyarrow.csv as pacsv
+
+            # An empty CSV field is a missing value, in string columns too.
+            options = pacsv.ConvertOptions(strings_can_be_null=True)
+            table = pacsv.read_csv(data, convert_options=options)
+        monitor = DriftMonitor(fitted).update(table)
+    except (fp.FastprepError, OSError, ValueError) as exc:
+        print(f"fastprep drift: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    report = monitor.report()
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        head = f"{'column':<20} {'type':<11} {'rows':>8} {'psi':>7} {'js':>6} {'ks':>6} "
+        head += f"{'missing':>8} {'unseen':>7}  drifted"
+        print(head)
+        print("-" * len(head))
+        for name, r in report.items():
+            keys = (("psi", 7), ("js", 6), ("ks", 6), ("missing_change", 8), ("unseen", 7))
+            cells = " ".join(_number(r.get(key), width) for key, width in keys)
+            flag = "DRIFTED" if r["drifted"] else ""
+            print(f"{name:<20} {r['type']:<11} {r['rows']:>8} {cells}  {flag}")
+    return 1 if any(r["drifted"] for r in report.values()) else 0
+
+
+def _number(v, width: int) -> str:
+    return f"{v:>{width}.3f}" if isinstance(v, float) else " " * width
 
 
 def _summary(stats: dict) -> str:

@@ -270,6 +270,40 @@ class _Composite:
         self._kinds = kinds
         self._fitted = True
 
+    def _feed_row(self, row) -> None:
+        """Count a transformed request row in the attached drift monitors."""
+        for monitor in self.__dict__.get("_drift_monitors", ()):
+            monitor.update_row(row)
+
+    def _feed(self, frame: _Frame) -> None:
+        """Count a transformed batch in the attached drift monitors."""
+        for monitor in self.__dict__.get("_drift_monitors", ()):
+            monitor._add(monitor._count(frame))
+
+    def _capture_drift(self, frame: _Frame, partial: bool) -> None:
+        """Add the batch to the input columns' training profile (``drift_reference_``, see
+        ``fastprep.drift``); ``fit`` starts it over."""
+        from fastprep.drift import DriftReference
+
+        previous = getattr(self, "_drift_acc", None) if partial else None
+        self._drift_acc = DriftReference._accumulate(frame, previous)
+        self._drift_reference = DriftReference._of(self._drift_acc)
+        self.__dict__.pop("_drift_source", None)
+
+    @property
+    def drift_reference_(self):
+        """The input columns' training profile (``fastprep.drift``). A loaded object builds
+        and checks it from its artifact on first use: loading stays fast."""
+        reference = self.__dict__.get("_drift_reference")
+        if reference is None and "_drift_source" in self.__dict__:
+            from fastprep.artifact import _drift_of
+
+            reference = _drift_of(*self.__dict__.pop("_drift_source"))
+            self._drift_reference = reference
+        if reference is None:
+            raise NotFittedError(f"{type(self).__name__} has no drift reference: fit it first")
+        return reference
+
     def _set_input(self, frame: _Frame) -> None:
         """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
         self.n_features_in_ = len(frame.names)
@@ -295,6 +329,7 @@ class _Composite:
         if self._runs_native() and isinstance(row, dict):
             out = self._plan.run_row(row, _float32(dtype))
             if out is not None:
+                self._feed_row(row)
                 return out[0]
         if not isinstance(row, Mapping):
             raise SchemaError(
@@ -438,7 +473,7 @@ class Pipeline(_Composite):
                 )
             else:
                 step.fit(data)
-        self._record_input(frame)
+        self._record_input(frame, partial=False)
         return self
 
     def partial_fit(self, X, y=None) -> Pipeline:
@@ -450,11 +485,12 @@ class Pipeline(_Composite):
                 raise ParameterError(f"Pipeline: step {type(step).__name__} has no partial_fit")
             step.partial_fit(data)
             data = step.transform(data)
-        self._record_input(frame)
+        self._record_input(frame, partial=True)
         return self
 
-    def _record_input(self, frame: _Frame) -> None:
+    def _record_input(self, frame: _Frame, partial: bool) -> None:
         self._set_input(frame)
+        self._capture_drift(frame, partial)
         self._plan = _compile_pipeline(self)
 
     @classmethod
@@ -513,13 +549,13 @@ class Pipeline(_Composite):
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
                 f"{self.n_features_in_}"
             )
-        if self._runs_native():
-            out = self._plan.run_frame(frame, _float32(dtype))
-            if out is not None:
-                return out
-        for _, step in self._active():
-            data = step.transform(data)
-        return _as_dtype(data, dtype)
+        out = self._plan.run_frame(frame, _float32(dtype)) if self._runs_native() else None
+        if out is None:
+            for _, step in self._active():
+                data = step.transform(data)
+            out = _as_dtype(data, dtype)
+        self._feed(frame)
+        return out
 
     def fit_transform(self, X, y=None, *, dtype=np.float64):
         return self.fit(X).transform(X, dtype=dtype)
@@ -738,6 +774,7 @@ class ColumnTransformer(_Composite):
         self.transformers_ = parts
         self.sparse_output_ = sparse_output
         self._set_input(frame)
+        self._capture_drift(frame, partial)
         self._plan = _compile(self)
         return self
 
@@ -803,11 +840,11 @@ class ColumnTransformer(_Composite):
                 f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
                 f"{self.n_features_in_}"
             )
-        if self._runs_native():
-            out = self._plan.run_frame(frame, _float32(dtype))
-            if out is not None:
-                return out
-        return _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
+        out = self._plan.run_frame(frame, _float32(dtype)) if self._runs_native() else None
+        if out is None:
+            out = _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
+        self._feed(frame)
+        return out
 
     def _outputs(self, frame: _Frame, parts=None) -> list:
         outputs = []

@@ -9,6 +9,7 @@ out. This module is also the pure-Python backend (``fastprep.set_backend("python
 from fastprep.reference.artifact import read_artifact
 from fastprep.reference.binarize import binarize
 from fastprep.reference.discretize import digitize
+from fastprep.reference.drift import bin_counts
 from fastprep.reference.encode import (
     CategoryIndex,
     count_categories,
@@ -37,6 +38,7 @@ from fastprep.reference.stats import column_stats
 __all__ = [
     "CategoryIndex",
     "argmax",
+    "bin_counts",
     "binarize",
     "column_medians",
     "column_modes",

@@ -163,7 +163,9 @@ def _entries(header: dict, data_size: int) -> list[tuple]:
 def _versions(manifest: dict) -> None:
     version = manifest.get("format_version")
     minimum = manifest.get("min_reader_version")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, minimum)):
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (version, minimum)
+    ):
         raise ArtifactError("not a valid artifact: the manifest lacks its format versions")
     if minimum > READER_VERSION:
         raise ArtifactError(

@@ -145,11 +145,18 @@ pub fn digest(manifest: &str, entries: &[Entry], data: &[u8]) -> String {
         .collect::<String>()
 }
 
+/// The manifest fields a reader needs before anything else; the rest is skipped, not built.
+#[derive(serde::Deserialize)]
+struct Versions {
+    format_version: Option<Value>,
+    min_reader_version: Option<Value>,
+}
+
 /// Refuses a manifest that needs a newer reader, before the digest is checked (a newer format
 /// may digest differently).
-fn check_versions(manifest: &Value) -> Result<()> {
-    let version = manifest.get("format_version").and_then(Value::as_u64);
-    let minimum = manifest.get("min_reader_version").and_then(Value::as_u64);
+fn check_versions(manifest: &Versions) -> Result<()> {
+    let version = manifest.format_version.as_ref().and_then(Value::as_u64);
+    let minimum = manifest.min_reader_version.as_ref().and_then(Value::as_u64);
     let (Some(version), Some(minimum)) = (version, minimum) else {
         return Err(refuse(
             "not a valid artifact: the manifest lacks its format versions",
@@ -186,17 +193,12 @@ pub fn parse(buffer: &[u8]) -> Result<Container<'_>> {
     else {
         return Err(refuse("not a valid artifact: malformed metadata"));
     };
-    let parsed: Value = serde_json::from_str(manifest).map_err(|e| {
+    let versions: Versions = serde_json::from_str(manifest).map_err(|e| {
         refuse(format!(
-            "not a valid artifact: the manifest is not JSON ({e})"
+            "not a valid artifact: the manifest is not a JSON object ({e})"
         ))
     })?;
-    if !parsed.is_object() {
-        return Err(refuse(
-            "not a valid artifact: the manifest is not a JSON object",
-        ));
-    }
-    check_versions(&parsed)?;
+    check_versions(&versions)?;
     let tensors: HashMap<String, _> = metadata.tensors();
     let mut entries = Vec::with_capacity(tensors.len());
     for (name, info) in tensors {

@@ -8,6 +8,7 @@
 pub mod artifact;
 pub mod binarize;
 pub mod discretize;
+pub mod drift;
 pub mod encode;
 pub mod error;
 pub mod hashing;

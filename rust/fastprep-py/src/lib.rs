@@ -4,6 +4,7 @@
 mod artifact;
 mod binarize;
 mod discretize;
+mod drift;
 mod encode;
 mod errors;
 mod hashing;
@@ -63,6 +64,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(artifact::read_artifact, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::bin_counts, m)?)?;
     m.add_function(wrap_pyfunction!(post::softmax, m)?)?;
     m.add_function(wrap_pyfunction!(post::log_softmax, m)?)?;
     m.add_function(wrap_pyfunction!(post::sigmoid, m)?)?;

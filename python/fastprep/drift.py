@@ -1,0 +1,406 @@
+"""Drift: compare live traffic with the training data, without the training data.
+
+Every fitted ``Pipeline`` and ``ColumnTransformer`` keeps a reference profile of its input
+columns (``drift_reference_``), captured during ``fit`` / ``partial_fit`` and saved in its
+artifact:
+
+- a numeric column: edges at the training percentiles (99 at most, distinct) and the training
+  count of each bin ``(-inf, e0], (e0, e1], ..., (e_last, inf)``, plus missing values;
+- a categorical column: the training count of each category, plus missing values.
+
+``DriftMonitor(fitted)`` counts live values into the same bins and categories (in Rust, the GIL
+released), per batch (``update``) or per request row (``update_row``). ``report()`` gives per
+column, against the training profile:
+
+- ``psi``: the population stability index, sum of (live - train) * ln(live / train) over
+  the bins' fractions. Numeric columns use 10 bins of about equal training mass, made of the
+  fine bins. Categorical columns use the categories plus one bin for unseen values. Fractions
+  are floored at 1e-4, so that an empty bin gives a large finite term, not infinity.
+- ``js``: the Jensen-Shannon distance (base 2, from 0 to 1) on the same bins.
+- ``ks`` (numeric): the Kolmogorov-Smirnov statistic, the largest gap between the training
+  and live CDFs at the edges. It is exact at the edges and within a bin's mass of scipy's
+  ``ks_2samp`` on the raw values.
+- ``missing_train``, ``missing_live``, ``missing_change``: missing rates and their difference.
+- ``unseen`` (categorical): the rate of live values that are not a training category.
+- ``rows``: the live rows counted, and ``drifted``, the flag below.
+
+A column has drifted when the window holds at least ``min_rows`` rows and one statistic
+exceeds its threshold. The defaults are in ``DEFAULT_THRESHOLDS``: PSI 0.2 (the usual
+"significant shift"), JS 0.1, KS 0.1, a missing-rate change of 0.05, an unseen rate of 0.05,
+and 100 rows. Pass ``thresholds={...}`` to change them.
+
+Monitors merge like fit accumulators (``merge``: the replicas of a service combine their
+windows; the order does not matter), and ``reset()`` starts a new window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fastprep._backend import kernels
+from fastprep.exceptions import ParameterError, SchemaError
+
+__all__ = ["DEFAULT_THRESHOLDS", "DriftMonitor", "DriftReference"]
+
+#: Fine bins per numeric column (percentile edges) and coarse bins for PSI and JS.
+FINE_BINS = 100
+COARSE_BINS = 10
+#: Fractions below this count as this in PSI (an empty bin gives a large, finite term).
+PSI_FLOOR = 1e-4
+DEFAULT_THRESHOLDS = {
+    "psi": 0.2,
+    "js": 0.1,
+    "ks": 0.1,
+    "missing_change": 0.05,
+    "unseen": 0.05,
+    "min_rows": 100,
+}
+
+
+@dataclass
+class ColumnReference:
+    """One input column's training profile (see the module docstring)."""
+
+    name: str
+    type: str  # "numeric" or "categorical"
+    rows: int
+    missing: int
+    counts: np.ndarray  # per bin (numeric) or per category (categorical)
+    edges: np.ndarray | None = None  # numeric
+    groups: np.ndarray | None = None  # numeric: coarse bin of each fine bin
+    kind: str | None = None  # categorical: the column's kind (str, int, bool, float)
+    vocab: tuple | None = None  # categorical: (core kind, values, offsets), sorted
+    _index: Any = field(default=None, repr=False)
+    _lookup: dict | None = field(default=None, repr=False)
+
+    def index(self):
+        """The active backend's lookup table of the categories, built once per backend."""
+        from fastprep._backend import get_backend
+
+        if self._index is None:
+            self._index = {}
+        backend = get_backend()
+        if backend not in self._index:
+            self._index[backend] = kernels().CategoryIndex(*self.vocab)
+        return self._index[backend]
+
+    def lookup(self) -> dict:
+        """Category value -> position, for the per-row path (built once)."""
+        if self._lookup is None:
+            from fastprep.encode import _decode_values
+
+            values = _decode_values(self.kind, self.vocab).tolist()
+            self._lookup = {v: i for i, v in enumerate(values)}
+        return self._lookup
+
+
+def _groups(counts: np.ndarray) -> np.ndarray:
+    """Each fine bin's coarse bin: COARSE_BINS groups of about equal training mass."""
+    total = counts.sum()
+    if total == 0:
+        return np.zeros(counts.size, dtype=np.int64)
+    middle = (np.cumsum(counts) - counts / 2) / total
+    return np.minimum((middle * COARSE_BINS).astype(np.int64), COARSE_BINS - 1)
+
+
+def _numeric_reference(name: str, buffer, rows: int, missing: int) -> ColumnReference:
+    if buffer.rows_held == 0 and buffer.is_exact:
+        edges = np.empty(0)
+    else:
+        levels = np.arange(1, FINE_BINS) / FINE_BINS
+        q = buffer.quantiles(levels)[:, 0]
+        edges = np.unique(q[~np.isnan(q)])
+    values = buffer.values()[:, 0]
+    counts, _ = kernels().bin_counts(np.ascontiguousarray(values, dtype=np.float64), edges)
+    if not buffer.is_exact:  # a sample at evenly spaced ranks stands for the rows
+        n = rows - missing
+        counts = np.round(counts * (n / max(counts.sum(), 1))).astype(np.int64)
+    return ColumnReference(name, "numeric", rows, missing, counts, edges, _groups(counts))
+
+
+class DriftReference:
+    """The training profile of a fitted composition's input columns, captured batch by batch
+    (mergeable: exact quantiles while the values fit the fit budget, a sketch beyond)."""
+
+    def __init__(self, columns: dict[str, ColumnReference]):
+        self.columns = columns
+
+    @classmethod
+    def _accumulate(cls, frame, previous: dict | None) -> dict:
+        """Per column, the mergeable accumulator of this batch merged into ``previous``."""
+        from fastprep._columns import from_values
+        from fastprep.accumulators import CategoryCounts, ValueBuffer
+        from fastprep.compose import _float_column
+
+        acc = dict(previous or {})
+        for name in frame.names:
+            col = frame.columns[name]
+            if frame.is_numeric(name):
+                values = np.asarray(_float_column(col, name, "drift"), dtype=np.float64)
+                missing = int(np.isnan(values).sum())
+                batch = ("numeric", ValueBuffer.of_batch(values.reshape(-1, 1)), values.size)
+                batch = (*batch, missing)
+            else:
+                try:
+                    column = from_values(col, f"column {name!r}")
+                except (SchemaError, TypeError, ValueError):
+                    continue  # a column drift does not read (it is not a category column)
+                counts = CategoryCounts.of_columns([column])
+                batch = ("categorical", counts, counts.n_rows, int(counts.columns[0][4]))
+            before = acc.get(name)
+            if before is None or before[0] != batch[0]:
+                acc[name] = batch
+            else:
+                acc[name] = (batch[0], before[1].merge(batch[1]), before[2] + batch[2],
+                             before[3] + batch[3])  # fmt: skip
+        return acc
+
+    @classmethod
+    def _of(cls, acc: dict) -> DriftReference:
+        columns = {}
+        for name, (kind, held, rows, missing) in acc.items():
+            if kind == "numeric":
+                columns[name] = _numeric_reference(name, held, rows, missing)
+            else:
+                core, values, offsets, counts, _ = held.columns[0]
+                columns[name] = ColumnReference(
+                    name, "categorical", rows, missing, np.asarray(counts, dtype=np.int64),
+                    kind=held.kinds[0], vocab=(core, values, offsets),
+                )  # fmt: skip
+        return cls(columns)
+
+
+@dataclass
+class _Window:
+    """A monitor's live counts for one column."""
+
+    counts: np.ndarray
+    missing: int = 0
+    unseen: int = 0
+    rows: int = 0
+
+
+def _fractions(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total else np.zeros(counts.size)
+
+
+def psi(train: np.ndarray, live: np.ndarray) -> float:
+    """Population stability index of two count vectors (fractions floored at PSI_FLOOR)."""
+    p = np.maximum(_fractions(train), PSI_FLOOR)
+    q = np.maximum(_fractions(live), PSI_FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def js_distance(train: np.ndarray, live: np.ndarray) -> float:
+    """Jensen-Shannon distance (base 2, in [0, 1]) of two count vectors."""
+    p, q = _fractions(train), _fractions(live)
+    if not p.sum() or not q.sum():
+        return math.nan
+    m = (p + q) / 2
+
+    def kl(a, b):
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log2(a[nz] / b[nz])))
+
+    return math.sqrt(max(0.0, (kl(p, m) + kl(q, m)) / 2))
+
+
+def ks_binned(train: np.ndarray, live: np.ndarray) -> float:
+    """Largest gap between the two CDFs at the bins' upper edges."""
+    p, q = _fractions(train), _fractions(live)
+    if not p.sum() or not q.sum():
+        return math.nan
+    return float(np.max(np.abs(np.cumsum(p) - np.cumsum(q))))
+
+
+class DriftMonitor:
+    """Live drift statistics of a fitted Pipeline or ColumnTransformer against its training
+    profile (see the module docstring)."""
+
+    def __init__(self, fitted, *, thresholds: dict | None = None):
+        try:
+            reference = fitted.drift_reference_
+        except AttributeError:
+            reference = None
+        if reference is None:
+            raise ParameterError(
+                "DriftMonitor needs a fitted Pipeline or ColumnTransformer (it keeps the "
+                "training profile, drift_reference_)"
+            )
+        unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
+        if unknown:
+            raise ParameterError(f"DriftMonitor: unknown thresholds {sorted(unknown)}")
+        self.reference: DriftReference = reference
+        self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self._owner = fitted
+        self.reset()
+
+    def reset(self) -> DriftMonitor:
+        """Start a new window: every live count back to zero."""
+        self._windows = {
+            name: _Window(np.zeros(ref.counts.size, dtype=np.int64))
+            for name, ref in self.reference.columns.items()
+        }
+        return self
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def _count(self, frame) -> dict[str, _Window]:
+        from fastprep._columns import from_values
+        from fastprep.compose import _float_column
+        from fastprep.encode import _coerce
+
+        absent = [n for n in self.reference.columns if n not in frame.columns]
+        if absent:
+            raise SchemaError(f"DriftMonitor: the input lacks the column(s) {absent}")
+        out = {}
+        for name, ref in self.reference.columns.items():
+            col = frame.columns[name]
+            if ref.type == "numeric":
+                values = np.ascontiguousarray(_float_column(col, name, "DriftMonitor"))
+                counts, missing = kernels().bin_counts(values.astype(np.float64), ref.edges)
+                out[name] = _Window(counts, missing, 0, values.size)
+                continue
+            column = from_values(col, f"column {name!r}")
+            if column.kind != ref.kind:
+                column = _coerce(column, ref.kind, f"column {name!r}")
+            codes, _, _ = kernels().lookup_codes([ref.index()], [column.chunks], column.length)
+            n = ref.counts.size
+            found = np.bincount(codes[0], minlength=n + 2)
+            out[name] = _Window(found[:n].astype(np.int64), int(found[n]), int(found[n + 1]),
+                                column.length)  # fmt: skip
+        return out
+
+    def _add(self, windows: dict[str, _Window]) -> None:
+        for name, w in windows.items():
+            mine = self._windows[name]
+            mine.counts = mine.counts + w.counts
+            mine.missing += w.missing
+            mine.unseen += w.unseen
+            mine.rows += w.rows
+
+    def update(self, data) -> DriftMonitor:
+        """Count a batch (any table the fitted object accepts). A bad batch raises and
+        changes nothing: every column is counted before any count is added."""
+        from fastprep.compose import _Frame
+
+        self._add(self._count(_Frame.of(data, "DriftMonitor")))
+        return self
+
+    def update_row(self, row: dict) -> DriftMonitor:
+        """Count one request row (a dict of plain Python values by column name): a few
+        microseconds, no array built."""
+        import bisect
+
+        if not isinstance(row, dict):
+            raise SchemaError(f"DriftMonitor: a row is a dict, got {type(row).__name__}")
+        absent = [n for n in self.reference.columns if n not in row]
+        if absent:
+            raise SchemaError(f"DriftMonitor: the row lacks the column(s) {absent}")
+        steps = []
+        for name, ref in self.reference.columns.items():
+            v = row[name]
+            missing = v is None or (isinstance(v, float) and v != v)
+            if ref.type == "numeric":
+                if not missing and not isinstance(v, (int, float, np.number)):
+                    raise SchemaError(f"DriftMonitor: column {name!r} holds {v!r}, not a number")
+                position = None if missing else bisect.bisect_left(ref.edges, float(v))
+                steps.append((name, position, missing, False))
+            else:
+                position = None if missing else ref.lookup().get(v)
+                steps.append((name, position, missing, not missing and position is None))
+        for name, position, missing, unseen in steps:
+            w = self._windows[name]
+            w.rows += 1
+            if missing:
+                w.missing += 1
+            elif unseen:
+                w.unseen += 1
+            else:
+                w.counts[position] += 1
+        return self
+
+    def merge(self, other: DriftMonitor) -> DriftMonitor:
+        """Add ``other``'s window (a monitor of the same fitted object) to this one."""
+        if other.reference is not self.reference and set(other._windows) != set(self._windows):
+            raise SchemaError("DriftMonitor: cannot merge monitors of different columns")
+        for name, w in other._windows.items():
+            if self._windows[name].counts.shape != w.counts.shape:
+                raise SchemaError(f"DriftMonitor: column {name!r} has different bins")
+        self._add(other._windows)
+        return self
+
+    def attach(self) -> DriftMonitor:
+        """Feed this monitor from the fitted object's own ``transform``, ``transform_one`` and
+        ``transform_records`` calls, from the columns they already read (opt-in; ``detach``
+        stops it). A batch that fails to transform is not counted."""
+        self._fitted_monitors().append(self)
+        return self
+
+    def detach(self) -> DriftMonitor:
+        monitors = self._fitted_monitors()
+        if self in monitors:
+            monitors.remove(self)
+        return self
+
+    def _fitted_monitors(self) -> list:
+        owner = self._owner
+        if owner is None:
+            raise ParameterError("DriftMonitor: this monitor was not made from a fitted object")
+        return owner.__dict__.setdefault("_drift_monitors", [])
+
+    # -- the report ----------------------------------------------------------------------------
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """Per column: psi, js, ks (numeric), missing_train, missing_live, missing_change,
+        unseen (categorical), rows and drifted."""
+        t = self.thresholds
+        out = {}
+        for name, ref in self.reference.columns.items():
+            w = self._windows[name]
+            if ref.type == "numeric":
+                train = np.bincount(ref.groups, weights=ref.counts, minlength=COARSE_BINS)
+                live = np.bincount(ref.groups, weights=w.counts, minlength=COARSE_BINS)
+                stats = {"ks": ks_binned(ref.counts, w.counts)}
+            else:
+                train = np.append(ref.counts, 0)
+                live = np.append(w.counts, w.unseen)
+                stats = {"unseen": w.unseen / w.rows if w.rows else math.nan}
+            stats["psi"] = psi(train, live) if w.rows - w.missing else math.nan
+            stats["js"] = js_distance(train, live)
+            m_train = ref.missing / ref.rows if ref.rows else 0.0
+            m_live = w.missing / w.rows if w.rows else math.nan
+            stats.update(
+                missing_train=m_train,
+                missing_live=m_live,
+                missing_change=m_live - m_train,
+                rows=w.rows,
+            )
+            over = [stats.get(key, math.nan) > t[key] for key in ("psi", "js", "ks", "unseen")] + [
+                abs(stats["missing_change"]) > t["missing_change"]
+            ]
+            stats["drifted"] = bool(w.rows >= t["min_rows"] and any(over))
+            out[name] = {"type": ref.type, **stats}
+        return out
+
+    def report_table(self):
+        """``report()`` as a pyarrow Table, one row per column."""
+        import pyarrow as pa
+
+        report = self.report()
+        keys = ["type", "rows", "psi", "js", "ks", "missing_train", "missing_live",
+                "missing_change", "unseen", "drifted"]  # fmt: skip
+        columns = {"column": list(report)}
+        for key in keys:
+            columns[key] = [r.get(key) for r in report.values()]
+        return pa.table(columns)
+
+    @property
+    def drifted(self) -> list[str]:
+        """The columns flagged in the current window."""
+        return [name for name, r in self.report().items() if r["drifted"]]

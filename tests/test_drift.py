@@ -1,0 +1,225 @@
+"""Drift: the training profile, the monitor's statistics (against scipy and NumPy references),
+flags on the Adult data, merging, the per-row path, bad input, artifacts and the CLI."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastprep as fp
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
+from fastprep.drift import DriftMonitor, js_distance, ks_binned, psi
+from fastprep.testing import assert_backends_agree
+
+stats = pytest.importorskip("scipy.stats")
+
+
+@pytest.fixture(scope="module")
+def adult():
+    table = load_adult()
+    full = pa.table({c: table[c] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
+    # a random split: both halves come from the training distribution
+    order = np.random.default_rng(0).permutation(full.num_rows)
+    half = full.num_rows // 2
+    return full.take(order[:half]), full.take(order[half:])
+
+
+@pytest.fixture(scope="module")
+def fitted(adult):
+    return adult_pipeline().fit(adult[0])
+
+
+def _replace(table: pa.Table, name: str, column) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, column)
+
+
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=60),
+    st.lists(st.floats(-1e6, 1e6), max_size=8, unique=True),
+)
+def test_bin_counts_agree_across_backends(values, edges):
+    v = np.asarray(values, dtype=np.float64)
+    e = np.sort(np.asarray(edges, dtype=np.float64))
+    counts, missing = assert_backends_agree(fp._backend.kernels().bin_counts, v, e)
+    assert counts.sum() + missing == v.size
+    # the bin rule, spelled out: bin i holds e[i-1] < v <= e[i]
+    for x in v[~np.isnan(v)]:
+        assert counts[int(np.sum(e < x))] > 0
+
+
+def _psi_reference(p_counts, q_counts, floor=1e-4):
+    p = np.maximum(p_counts / p_counts.sum(), floor)
+    q = np.maximum(q_counts / q_counts.sum(), floor)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def test_psi_and_js_equal_references_on_the_same_bins():
+    from scipy.spatial.distance import jensenshannon
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p, q = rng.integers(0, 50, 12), rng.integers(0, 50, 12)
+        p[0] += 1
+        q[0] += 1
+        assert psi(p, q) == pytest.approx(_psi_reference(p, q), rel=1e-12)
+        assert js_distance(p, q) == pytest.approx(jensenshannon(p, q, base=2), abs=1e-12)
+        assert ks_binned(p, q) == pytest.approx(
+            np.max(np.abs(np.cumsum(p / p.sum()) - np.cumsum(q / q.sum()))), abs=1e-15
+        )
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.1, 0.5, 1.0])
+def test_ks_agrees_with_scipy_within_a_bins_mass(shift):
+    rng = np.random.default_rng(2)
+    train = rng.normal(size=20_000)
+    live = rng.normal(loc=shift, size=5_000)
+    pipe = fp.Pipeline([("s", fp.StandardScaler())]).fit({"x": train})
+    report = DriftMonitor(pipe).update({"x": live}).report()["x"]
+    exact = stats.ks_2samp(train, live).statistic
+    # the binned statistic is the exact one at the edges: it misses at most a fine bin's
+    # mass (1% of the training rows) plus the live mass in it
+    assert report["ks"] <= exact + 1e-12
+    assert report["ks"] >= exact - 0.02
+
+
+def test_the_training_distribution_is_not_flagged(fitted, adult):
+    report = DriftMonitor(fitted).update(adult[1]).report()
+    assert not [n for n, r in report.items() if r["drifted"]]
+    assert all(r["rows"] == adult[1].num_rows for r in report.values())
+    assert report["age"]["psi"] < 0.02 and report["workclass"]["unseen"] == 0.0
+
+
+def test_a_shifted_column_is_flagged_alone(fitted, adult):
+    live = _replace(adult[1], "age", pc.add(adult[1].column("age"), 10))
+    assert DriftMonitor(fitted).update(live).drifted == ["age"]
+
+
+def test_a_category_added_or_removed_is_flagged_alone(fitted, adult):
+    live = adult[1]
+    work = live.column("workclass")
+    added = pc.if_else(pc.equal(work, "Private"), "Gig-economy", work)
+    report = DriftMonitor(fitted).update(_replace(live, "workclass", added)).report()
+    assert [n for n, r in report.items() if r["drifted"]] == ["workclass"]
+    assert report["workclass"]["unseen"] > 0.5
+    race = live.column("race")
+    removed = pc.if_else(pc.equal(race, "White"), "Other", race)
+    monitor = DriftMonitor(fitted).update(_replace(live, "race", removed))
+    assert monitor.drifted == ["race"]
+
+
+def test_merging_equals_one_monitor_and_order_does_not_matter(fitted, adult):
+    live = adult[1]
+    whole = DriftMonitor(fitted).update(live).report()
+    a = DriftMonitor(fitted).update(live.slice(0, 5000))
+    b = DriftMonitor(fitted).update(live.slice(5000))
+    assert b.merge(a).report() == whole
+    shuffled = live.take(np.random.default_rng(3).permutation(live.num_rows))
+    assert DriftMonitor(fitted).update(shuffled).report() == whole
+    assert DriftMonitor(fitted).update(live).reset().report()["age"]["rows"] == 0
+
+
+def test_the_row_path_equals_the_batch_path(fitted, adult):
+    rows = adult[1].slice(0, 300)
+    one = DriftMonitor(fitted)
+    for row in rows.to_pylist():
+        one.update_row(row)
+    assert one.report() == DriftMonitor(fitted).update(rows).report()
+
+
+def test_transform_feeds_an_attached_monitor(fitted, adult):
+    monitor = DriftMonitor(fitted).attach()
+    try:
+        batch = adult[1].slice(0, 1000)
+        fitted.transform(batch)
+        fitted.transform_one(adult[1].slice(1000, 1).to_pylist()[0])
+        assert monitor.report()["age"]["rows"] == 1001
+        expected = DriftMonitor(fitted).update(adult[1].slice(0, 1001)).report()
+        assert monitor.report() == expected
+    finally:
+        monitor.detach()
+    fitted.transform(batch)
+    assert monitor.report()["age"]["rows"] == 1001
+
+
+def test_bad_input_changes_nothing(fitted, adult):
+    monitor = DriftMonitor(fitted).update(adult[1].slice(0, 100))
+    before = monitor.report()
+    with pytest.raises(fp.SchemaError, match="lacks the column"):
+        monitor.update(adult[1].drop_columns(["age"]))
+    with pytest.raises(fp.SchemaError):
+        monitor.update(_replace(adult[1], "age", pa.array(["x"] * adult[1].num_rows)))
+    with pytest.raises(fp.SchemaError, match="not a number"):
+        monitor.update_row({**adult[1].slice(0, 1).to_pylist()[0], "age": "old"})
+    assert monitor.report() == before
+    monitor.update(adult[1].slice(100, 100))  # still usable
+    assert monitor.report()["age"]["rows"] == 200
+    with pytest.raises(fp.ParameterError, match="unknown thresholds"):
+        DriftMonitor(fitted, thresholds={"p_value": 0.05})
+    with pytest.raises(fp.ParameterError, match="fitted Pipeline"):
+        DriftMonitor(fp.StandardScaler().fit([[1.0]]))
+
+
+def test_partial_fit_builds_the_same_profile(adult):
+    train = adult[0]
+    whole = adult_pipeline().fit(train).drift_reference_.columns
+    parts = adult_pipeline()
+    for start in range(0, train.num_rows, 4000):
+        parts.partial_fit(train.slice(start, 4000))
+    for name, ref in parts.drift_reference_.columns.items():
+        assert np.array_equal(ref.counts, whole[name].counts), name
+        assert ref.missing == whole[name].missing and ref.rows == whole[name].rows
+        if ref.type == "numeric":
+            assert np.array_equal(ref.edges, whole[name].edges)
+
+
+def test_thresholds_and_the_table(fitted, adult):
+    live = _replace(adult[1], "age", pc.add(adult[1].column("age"), 1))
+    loose = DriftMonitor(fitted).update(live)
+    strict = DriftMonitor(fitted, thresholds={"psi": 0.001, "ks": 0.01}).update(live)
+    assert loose.drifted == [] and "age" in strict.drifted
+    few = DriftMonitor(fitted, thresholds={"min_rows": 10**9}).update(live)
+    assert few.drifted == []
+    table = strict.report_table()
+    assert isinstance(table, pa.Table) and table.num_rows == len(ADULT_NUMERIC + ADULT_CATEGORICAL)
+    assert set(table.column_names) >= {"column", "psi", "js", "ks", "drifted"}
+    ks = dict(zip(table.column("column").to_pylist(), table.column("ks").to_pylist(), strict=True))
+    assert ks["workclass"] is None or math.isnan(ks["workclass"])
+
+
+def test_saved_with_the_artifact(tmp_path, fitted, adult):
+    path = fitted.save(tmp_path / "adult.fpa")
+    info = fp.inspect(path)
+    assert [d["name"] for d in info["drift"]] == list(ADULT_NUMERIC + ADULT_CATEGORICAL)
+    loaded = fp.load(path)
+    live = adult[1]
+    assert DriftMonitor(loaded).update(live).report() == DriftMonitor(fitted).update(live).report()
+
+
+def test_cli(tmp_path, fitted, adult):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = fitted.save(tmp_path / "adult.fpa")
+    pq.write_table(adult[1], tmp_path / "same.parquet")
+    pacsv.write_csv(_replace(adult[1], "age", pc.add(adult[1].column("age"), 10)),
+                    tmp_path / "shifted.csv")  # fmt: skip
+
+    def run(data):
+        cmd = [sys.executable, "-m", "fastprep.cli", "drift", str(path), str(data)]
+        return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+    same = run(tmp_path / "same.parquet")
+    assert same.returncode == 0, same.stdout + same.stderr
+    shifted = run(tmp_path / "shifted.csv")
+    assert shifted.returncode == 1
+    flagged = [line.split()[0] for line in shifted.stdout.splitlines() if "DRIFTED" in line]
+    assert flagged == ["age"]
+    assert run(tmp_path / "missing.csv").returncode == 2
