@@ -159,3 +159,6 @@ def nms(
 def bin_counts(
     values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.int64], int]: ...
+def code_counts(
+    indexes: list[CategoryIndex], columns: list[Any]
+) -> list[npt.NDArray[np.int64]]: ...

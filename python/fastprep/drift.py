@@ -218,6 +218,25 @@ def ks_binned(train: np.ndarray, live: np.ndarray) -> float:
     return float(np.max(np.abs(np.cumsum(p) - np.cumsum(q))))
 
 
+def _numeric_counts(col, name: str, edges: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Bin counts of a numeric column; an Arrow float64 column chunk by chunk, without
+    concatenating it (a chunk without nulls is read in place)."""
+    import pyarrow as pa
+
+    from fastprep.compose import _float_column
+
+    if isinstance(col, pa.ChunkedArray) and pa.types.is_float64(col.type) and not col.null_count:
+        counts, missing = np.zeros(edges.size + 1, dtype=np.int64), 0
+        for chunk in col.chunks:
+            values = chunk.to_numpy(zero_copy_only=True)
+            c, m = kernels().bin_counts(values, edges)
+            counts, missing = counts + c, missing + m
+        return counts, missing, len(col)
+    values = np.ascontiguousarray(_float_column(col, name, "DriftMonitor"), dtype=np.float64)
+    counts, missing = kernels().bin_counts(values, edges)
+    return counts, missing, values.size
+
+
 class DriftMonitor:
     """Live drift statistics of a fitted Pipeline or ColumnTransformer against its training
     profile (see the module docstring)."""
@@ -252,7 +271,6 @@ class DriftMonitor:
 
     def _count(self, frame) -> dict[str, _Window]:
         from fastprep._columns import from_values
-        from fastprep.compose import _float_column
         from fastprep.encode import _coerce
 
         absent = [n for n in self.reference.columns if n not in frame.columns]
@@ -262,18 +280,15 @@ class DriftMonitor:
         for name, ref in self.reference.columns.items():
             col = frame.columns[name]
             if ref.type == "numeric":
-                values = np.ascontiguousarray(_float_column(col, name, "DriftMonitor"))
-                counts, missing = kernels().bin_counts(values.astype(np.float64), ref.edges)
-                out[name] = _Window(counts, missing, 0, values.size)
+                counts, missing, rows = _numeric_counts(col, name, ref.edges)
+                out[name] = _Window(counts, missing, 0, rows)
                 continue
             column = from_values(col, f"column {name!r}")
             if column.kind != ref.kind:
                 column = _coerce(column, ref.kind, f"column {name!r}")
-            codes, _, _ = kernels().lookup_codes([ref.index()], [column.chunks], column.length)
+            (found,) = kernels().code_counts([ref.index()], [column.chunks])
             n = ref.counts.size
-            found = np.bincount(codes[0], minlength=n + 2)
-            out[name] = _Window(found[:n].astype(np.int64), int(found[n]), int(found[n + 1]),
-                                column.length)  # fmt: skip
+            out[name] = _Window(found[:n], int(found[n]), int(found[n + 1]), column.length)
         return out
 
     def _add(self, windows: dict[str, _Window]) -> None:

@@ -9,7 +9,7 @@ out. This module is also the pure-Python backend (``fastprep.set_backend("python
 from fastprep.reference.artifact import read_artifact
 from fastprep.reference.binarize import binarize
 from fastprep.reference.discretize import digitize
-from fastprep.reference.drift import bin_counts
+from fastprep.reference.drift import bin_counts, code_counts
 from fastprep.reference.encode import (
     CategoryIndex,
     count_categories,
@@ -40,6 +40,7 @@ __all__ = [
     "argmax",
     "bin_counts",
     "binarize",
+    "code_counts",
     "column_medians",
     "column_modes",
     "column_quantiles",

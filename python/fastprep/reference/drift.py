@@ -14,3 +14,15 @@ def bin_counts(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
     nan = np.isnan(values)
     bins = np.searchsorted(edges, values[~nan], side="left")
     return np.bincount(bins, minlength=edges.size + 1).astype(np.int64), int(nan.sum())
+
+
+def code_counts(indexes: list, columns: list) -> list[np.ndarray]:
+    """Per column, how often each lookup code occurs: categories, then missing, then unknown."""
+    from fastprep.reference.encode import decode, lookup_codes
+
+    out = []
+    for index, chunks in zip(indexes, columns, strict=True):
+        rows = len(decode(chunks)[1])
+        codes, _, _ = lookup_codes([index], [chunks], rows)
+        out.append(np.bincount(codes[0], minlength=len(index) + 2).astype(np.int64))
+    return out

@@ -7,8 +7,10 @@
 
 use rayon::prelude::*;
 
+use crate::encode::CategoryIndex;
 use crate::error::{Error, Result};
 use crate::parallel::max_threads;
+use crate::strings::Column;
 
 const PARALLEL_MIN: usize = 1 << 16;
 const CHUNK: usize = 1 << 14;
@@ -45,6 +47,39 @@ pub fn bin_counts(values: &[f64], edges: &[f64]) -> Result<(Vec<i64>, i64)> {
         .par_chunks(CHUNK)
         .map(count)
         .reduce(|| (vec![0i64; edges.len() + 1], 0), add))
+}
+
+/// How often each lookup code occurs in `column`: `index.len() + 2` counts (the categories,
+/// then missing, then unknown), without materialising the codes.
+pub fn code_counts(index: &CategoryIndex, column: &Column<'_>) -> Result<Vec<i64>> {
+    let prepared = index.prepare(column)?;
+    let rows = column.len();
+    let n = index.len() + 2;
+    let count = |mut acc: Vec<i64>, block: usize| {
+        let first = block * CHUNK;
+        let mut codes = vec![0u32; CHUNK.min(rows - first)];
+        index.lookup_rows(&prepared, first, &mut codes);
+        for &c in &codes {
+            acc[c as usize] += 1;
+        }
+        acc
+    };
+    let blocks = rows.div_ceil(CHUNK);
+    if rows < PARALLEL_MIN || max_threads() == 1 {
+        return Ok((0..blocks).fold(vec![0i64; n], count));
+    }
+    Ok((0..blocks)
+        .into_par_iter()
+        .fold(|| vec![0i64; n], count)
+        .reduce(
+            || vec![0i64; n],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        ))
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn tables<'a, T: numpy::Element>(tables: &'a [PyReadonlyArray1<'_, T>]) -> PyRes
 }
 
 /// The vocabularies and borrowed columns of a lookup, in the core's types.
-fn lookup_inputs<'a>(
+pub(crate) fn lookup_inputs<'a>(
     indexes: &'a [Bound<'_, CategoryIndex>],
     columns: &'a [HeldColumn<'_>],
 ) -> PyResult<(Vec<&'a core::CategoryIndex>, Vec<Column<'a>>)> {

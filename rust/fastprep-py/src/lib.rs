@@ -65,6 +65,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(artifact::read_artifact, m)?)?;
     m.add_function(wrap_pyfunction!(drift::bin_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::code_counts, m)?)?;
     m.add_function(wrap_pyfunction!(post::softmax, m)?)?;
     m.add_function(wrap_pyfunction!(post::log_softmax, m)?)?;
     m.add_function(wrap_pyfunction!(post::sigmoid, m)?)?;
