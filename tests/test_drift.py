@@ -156,8 +156,13 @@ def test_bad_input_changes_nothing(fitted, adult):
         monitor.update(adult[1].drop_columns(["age"]))
     with pytest.raises(fp.SchemaError):
         monitor.update(_replace(adult[1], "age", pa.array(["x"] * adult[1].num_rows)))
+    row = adult[1].slice(0, 1).to_pylist()[0]
     with pytest.raises(fp.SchemaError, match="not a number"):
-        monitor.update_row({**adult[1].slice(0, 1).to_pylist()[0], "age": "old"})
+        monitor.update_row({**row, "age": "old"})
+    with pytest.raises(fp.SchemaError, match="not a number"):  # after five good columns
+        monitor.update_row({**row, "hours_per_week": "full time"})
+    with pytest.raises(fp.SchemaError, match="lacks the column"):
+        monitor.update_row({k: v for k, v in row.items() if k != "native_country"})
     assert monitor.report() == before
     monitor.update(adult[1].slice(100, 100))  # still usable
     assert monitor.report()["age"]["rows"] == 200

@@ -35,7 +35,10 @@ windows; the order does not matter), and ``reset()`` starts a new window.
 
 from __future__ import annotations
 
+import bisect
 import math
+import numbers
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +48,9 @@ from fastprep._backend import kernels
 from fastprep.exceptions import ParameterError, SchemaError
 
 __all__ = ["DEFAULT_THRESHOLDS", "DriftMonitor", "DriftReference"]
+
+#: Positions of a request row's missing and unseen values in the pending row counts.
+_MISSING, _UNSEEN = -1, -2
 
 #: Fine bins per numeric column (percentile edges) and coarse bins for PSI and JS.
 FINE_BINS = 100
@@ -261,6 +267,9 @@ class DriftMonitor:
 
     def reset(self) -> DriftMonitor:
         """Start a new window: every live count back to zero."""
+        self._pending = {name: defaultdict(int) for name in self.reference.columns}
+        self._pending_rows = 0
+        self.__dict__.pop("_specs", None)
         self._windows = {
             name: _Window(np.zeros(ref.counts.size, dtype=np.int64))
             for name, ref in self.reference.columns.items()
@@ -308,40 +317,80 @@ class DriftMonitor:
         return self
 
     def update_row(self, row: dict) -> DriftMonitor:
-        """Count one request row (a dict of plain Python values by column name): a few
-        microseconds, no array built."""
-        import bisect
-
+        """Count one request row (a dict of plain Python values by column name), in plain
+        Python: a bisection per numeric column, a dict lookup per categorical one, counts
+        kept aside until the window is read. A bad row raises and changes nothing."""
         if not isinstance(row, dict):
             raise SchemaError(f"DriftMonitor: a row is a dict, got {type(row).__name__}")
-        absent = [n for n in self.reference.columns if n not in row]
-        if absent:
-            raise SchemaError(f"DriftMonitor: the row lacks the column(s) {absent}")
-        steps = []
-        for name, ref in self.reference.columns.items():
-            v = row[name]
-            missing = v is None or (isinstance(v, float) and v != v)
-            if ref.type == "numeric":
-                if not missing and not isinstance(v, (int, float, np.number)):
-                    raise SchemaError(f"DriftMonitor: column {name!r} holds {v!r}, not a number")
-                position = None if missing else bisect.bisect_left(ref.edges, float(v))
-                steps.append((name, position, missing, False))
-            else:
-                position = None if missing else ref.lookup().get(v)
-                steps.append((name, position, missing, not missing and position is None))
-        for name, position, missing, unseen in steps:
-            w = self._windows[name]
-            w.rows += 1
-            if missing:
-                w.missing += 1
-            elif unseen:
-                w.unseen += 1
-            else:
-                w.counts[position] += 1
+        specs = self._row_specs()
+        k = 0
+        try:
+            for name, numeric, table, pending in specs:
+                v = row[name]
+                if v is None or (type(v) is float and v != v):
+                    position = _MISSING
+                elif numeric:
+                    if type(v) is not float and not isinstance(v, (numbers.Real, np.number)):
+                        raise SchemaError(
+                            f"DriftMonitor: column {name!r} holds {v!r}, not a number"
+                        )
+                    position = bisect.bisect_left(table, v)
+                else:
+                    position = table.get(v, _UNSEEN)
+                pending[position] += 1
+                k += 1
+        except (KeyError, SchemaError) as exc:
+            # A bad row changes nothing: take back the counts of the columns before it.
+            for name, numeric, table, pending in specs[:k]:
+                v = row[name]
+                if v is None or (type(v) is float and v != v):
+                    pending[_MISSING] -= 1
+                elif numeric:
+                    pending[bisect.bisect_left(table, v)] -= 1
+                else:
+                    pending[table.get(v, _UNSEEN)] -= 1
+            if isinstance(exc, SchemaError):
+                raise
+            absent = [n for n, _, _, _ in specs if n not in row]
+            raise SchemaError(f"DriftMonitor: the row lacks the column(s) {absent}") from None
+        self._pending_rows += 1
         return self
+
+    def _row_specs(self) -> list:
+        specs = self.__dict__.get("_specs")
+        if specs is None:
+            specs = [
+                (name, ref.type == "numeric",
+                 ref.edges.tolist() if ref.type == "numeric" else ref.lookup(),
+                 self._pending[name])
+                for name, ref in self.reference.columns.items()
+            ]  # fmt: skip
+            self._specs = specs
+        return specs
+
+    def _flush(self) -> None:
+        """Fold the counts of rows given to ``update_row`` into the window."""
+        if not self._pending_rows:
+            return
+        for name, pending in self._pending.items():
+            w = self._windows[name]
+            for position, count in pending.items():
+                if not count:
+                    continue
+                if position == _MISSING:
+                    w.missing += count
+                elif position == _UNSEEN:
+                    w.unseen += count
+                else:
+                    w.counts[position] += count
+            w.rows += self._pending_rows
+            pending.clear()
+        self._pending_rows = 0
 
     def merge(self, other: DriftMonitor) -> DriftMonitor:
         """Add ``other``'s window (a monitor of the same fitted object) to this one."""
+        self._flush()
+        other._flush()
         if other.reference is not self.reference and set(other._windows) != set(self._windows):
             raise SchemaError("DriftMonitor: cannot merge monitors of different columns")
         for name, w in other._windows.items():
@@ -374,6 +423,7 @@ class DriftMonitor:
     def report(self) -> dict[str, dict[str, Any]]:
         """Per column: psi, js, ks (numeric), missing_train, missing_live, missing_change,
         unseen (categorical), rows and drifted."""
+        self._flush()
         t = self.thresholds
         out = {}
         for name, ref in self.reference.columns.items():
