@@ -453,6 +453,7 @@ def test_cli_inspect(tmp_path, adult):
     )
     assert run.returncode == 0, run.stderr
     assert "ColumnTransformer" in run.stdout and "income" in run.stdout
+    assert "drift profile    14 columns" in run.stdout
     assert fp.load(path).fingerprint in run.stdout
     as_json = subprocess.run(
         [sys.executable, "-m", "fastprep.cli", "inspect", "--json", str(path)],

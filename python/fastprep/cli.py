@@ -66,6 +66,9 @@ def _inspect(path: str, *, as_json: bool) -> int:
     for column in info["inputs"]:
         stats = profile["columns"].get(column["name"], {})
         print(f"    {column['name']:<{width}}  {column['type']:<11} {_summary(stats)}")
+    drift = info.get("drift") or []
+    if drift:
+        print(f"  drift profile    {len(drift)} columns (fastprep drift ARTIFACT DATA)")
     print(f"  arrays           {len(info['arrays'])}")
     return 0
 
