@@ -65,8 +65,8 @@ class _Fitted(Params):
     def _from_artifact_state(cls, params: dict, state: dict):
         obj = cls(**params)
         obj._validate_params()
-        if set(state) != set(cls._state):
-            raise SchemaError(f"{cls.__name__}: expected the fitted state {list(cls._state)}")
+        if set(state) != set(obj._state):  # the instance's: it may depend on a parameter
+            raise SchemaError(f"{cls.__name__}: expected the fitted state {list(obj._state)}")
         for key, value in state.items():
             setattr(obj, key, value)
         obj._check_state()
@@ -410,17 +410,6 @@ class Calibrator(_Fitted):
             "isotonic": ("X_thresholds_", "y_thresholds_"),
             "temperature": ("temperature_",),
         }.get(self.method, ())
-
-    @classmethod
-    def _from_artifact_state(cls, params: dict, state: dict):
-        obj = cls(**params)
-        obj._validate_params()
-        if set(state) != set(obj._state):
-            raise SchemaError(f"{cls.__name__}: expected the fitted state {list(obj._state)}")
-        for key, value in state.items():
-            setattr(obj, key, value)
-        obj._check_state()
-        return obj
 
     def _validate_params(self) -> None:
         if self.method not in ("sigmoid", "isotonic", "temperature"):

@@ -288,38 +288,37 @@ impl Artifact {
         Ok((e, &self.bytes[start..self.data_start + e.end]))
     }
 
+    /// The bytes of array `name`, which must be stored as `dtype`.
+    fn typed(&self, name: &str, dtype: Dtype) -> Result<&[u8]> {
+        let (e, bytes) = self.array(name)?;
+        if e.dtype != dtype {
+            return Err(refuse(format!("array {name:?} is not {}", dtype.name())));
+        }
+        Ok(bytes)
+    }
+
     /// Array `name` as f64 values (it must be stored as F64).
     pub fn f64s(&self, name: &str) -> Result<Vec<f64>> {
-        let (e, bytes) = self.array(name)?;
-        if e.dtype != Dtype::F64 {
-            return Err(refuse(format!("array {name:?} is not F64")));
-        }
-        Ok(bytes
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect())
+        Ok(le_values(self.typed(name, Dtype::F64)?, f64::from_le_bytes))
     }
 
     /// Array `name` as i64 values (it must be stored as I64).
     pub fn i64s(&self, name: &str) -> Result<Vec<i64>> {
-        let (e, bytes) = self.array(name)?;
-        if e.dtype != Dtype::I64 {
-            return Err(refuse(format!("array {name:?} is not I64")));
-        }
-        Ok(bytes
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect())
+        Ok(le_values(self.typed(name, Dtype::I64)?, i64::from_le_bytes))
     }
 
     /// Array `name` as bytes (it must be stored as U8).
     pub fn bytes(&self, name: &str) -> Result<&[u8]> {
-        let (e, bytes) = self.array(name)?;
-        if e.dtype != Dtype::U8 {
-            return Err(refuse(format!("array {name:?} is not U8")));
-        }
-        Ok(bytes)
+        self.typed(name, Dtype::U8)
     }
+}
+
+/// Little-endian values of `N` bytes each.
+fn le_values<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| from(c.try_into().unwrap_or([0; N])))
+        .collect()
 }
 
 /// An input column of a transformer read from an artifact, and what refuses its values.
@@ -553,14 +552,7 @@ impl Artifact {
 
     /// Array `name` as i32 values (it must be stored as I32).
     pub fn i32s(&self, name: &str) -> Result<Vec<i32>> {
-        let (e, bytes) = self.array(name)?;
-        if e.dtype != Dtype::I32 {
-            return Err(refuse(format!("array {name:?} is not I32")));
-        }
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect())
+        Ok(le_values(self.typed(name, Dtype::I32)?, i32::from_le_bytes))
     }
 }
 
