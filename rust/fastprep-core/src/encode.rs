@@ -462,17 +462,23 @@ pub struct CategoryIndex {
 impl CategoryIndex {
     /// Builds the table; refuses an invalid vocabulary (unsorted, duplicated, NaN).
     pub fn new(vocab: Vocab) -> Result<Self> {
-        vocab.validate()?;
         let hasher = FixedState::with_seed(SEED);
         let mut table = HashTable::new();
         let mut numbers = HashMap::with_hasher(hasher.clone());
         match &vocab {
             Vocab::Str { .. } => {
                 if let Some(s) = vocab.strings()? {
+                    // One pass: each string is checked against the one before (sorted and
+                    // distinct, as `validate` requires) while it is hashed and inserted.
                     table.reserve(s.len(), |_: &u32| 0);
                     let keys: Vec<&[u8]> =
                         (0..s.len()).map(|i| s.get(i).unwrap_or_default()).collect();
                     for (i, key) in keys.iter().enumerate() {
+                        if i > 0 && keys[i - 1] >= *key {
+                            return Err(Error::Shape(
+                                "categories must be sorted and distinct".into(),
+                            ));
+                        }
                         table.insert_unique(hash_bytes(&hasher, key), i as u32, |&j| {
                             hash_bytes(&hasher, keys[j as usize])
                         });
@@ -480,12 +486,14 @@ impl CategoryIndex {
                 }
             }
             Vocab::Int(v) => {
+                vocab.validate()?;
                 numbers.reserve(v.len());
                 for (i, &x) in v.iter().enumerate() {
                     numbers.insert(x as u64, i as u32);
                 }
             }
             Vocab::Float(v) => {
+                vocab.validate()?;
                 numbers.reserve(v.len());
                 for (i, &x) in v.iter().enumerate() {
                     numbers.insert(float_key(x), i as u32);
