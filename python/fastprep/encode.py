@@ -662,7 +662,10 @@ class OneHotEncoder(_Encoder):
             else:
                 unknown = -1
             table = np.empty(c.n_codes + 2, dtype=np.int32)
-            table[: c.n_codes] = [final(int(t)) for t in out[c.order]]
+            t = out[c.order]  # ``final`` on every category at once (1M categories: 1M values)
+            if dropped is not None:
+                t = np.where(t == dropped, -1, np.where(t > dropped, t - 1, t))
+            table[: c.n_codes] = t
             table[c.n_codes] = final(missing_at) if c.has_missing else unknown
             table[c.n_codes + 1] = unknown
             tables.append(table)
@@ -671,6 +674,8 @@ class OneHotEncoder(_Encoder):
         return tables, offsets, width
 
     def _extra_attributes(self, columns):
+        if self.drop is None:
+            return {"drop_idx_": None}
         drops = []
         for c in columns:
             out, missing_at, _infrequent_at, n_out = self._layout(c)
