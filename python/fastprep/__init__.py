@@ -5,7 +5,7 @@ reference twin of every kernel (``fastprep.reference``) that is their specificat
 pure-Python backend.
 """
 
-from fastprep import datasets, post
+from fastprep import datasets, drift, post
 from fastprep._backend import (
     get_backend,
     get_num_threads,
@@ -18,6 +18,7 @@ from fastprep.artifact import dumps, inspect, inspect_bytes, load, loads
 from fastprep.binarize import Binarizer
 from fastprep.compose import ColumnTransformer, Pipeline
 from fastprep.discretize import KBinsDiscretizer
+from fastprep.drift import DriftMonitor
 from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 from fastprep.exceptions import (
     ArtifactError,
@@ -56,6 +57,7 @@ __all__ = [
     "ColumnTransformer",
     "CountEncoder",
     "DataError",
+    "DriftMonitor",
     "FastprepError",
     "FeatureHasher",
     "FitAccumulator",
@@ -83,6 +85,7 @@ __all__ = [
     "ValueBuffer",
     "__version__",
     "datasets",
+    "drift",
     "dumps",
     "get_backend",
     "get_num_threads",
