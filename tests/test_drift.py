@@ -163,6 +163,8 @@ def test_bad_input_changes_nothing(fitted, adult):
         monitor.update_row({**row, "hours_per_week": "full time"})
     with pytest.raises(fp.SchemaError, match="lacks the column"):
         monitor.update_row({k: v for k, v in row.items() if k != "native_country"})
+    with pytest.raises(fp.SchemaError, match="unhashable"):  # a value no category can be
+        monitor.update_row({**row, "native_country": ["a", "list"]})
     assert monitor.report() == before
     monitor.update(adult[1].slice(100, 100))  # still usable
     assert monitor.report()["age"]["rows"] == 200

@@ -35,9 +35,9 @@ windows; the order does not matter), and ``reset()`` starts a new window.
 
 from __future__ import annotations
 
-import bisect
 import math
 import numbers
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -334,24 +334,26 @@ class DriftMonitor:
                         raise SchemaError(
                             f"DriftMonitor: column {name!r} holds {v!r}, not a number"
                         )
-                    position = bisect.bisect_left(table, v)
+                    position = bisect_left(table, v)
                 else:
                     position = table.get(v, _UNSEEN)
                 pending[position] += 1
                 k += 1
-        except (KeyError, SchemaError) as exc:
+        except (KeyError, SchemaError, TypeError, ValueError) as exc:
             # A bad row changes nothing: take back the counts of the columns before it.
             for name, numeric, table, pending in specs[:k]:
                 v = row[name]
                 if v is None or (type(v) is float and v != v):
                     pending[_MISSING] -= 1
                 elif numeric:
-                    pending[bisect.bisect_left(table, v)] -= 1
+                    pending[bisect_left(table, v)] -= 1
                 else:
                     pending[table.get(v, _UNSEEN)] -= 1
             if isinstance(exc, SchemaError):
                 raise
             absent = [n for n, _, _, _ in specs if n not in row]
+            if not absent:  # an unhashable or uncomparable value
+                raise SchemaError(f"DriftMonitor: column {name!r}: {exc}") from None
             raise SchemaError(f"DriftMonitor: the row lacks the column(s) {absent}") from None
         self._pending_rows += 1
         return self
