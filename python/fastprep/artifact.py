@@ -425,10 +425,9 @@ def _restore(cls, params: dict, state: dict, parts: list | None):
     if issubclass(cls, _Fitted):
         return cls._from_artifact_state(params, state)
     obj = cls(**params)
-    if issubclass(cls, FeatureHasher):
-        obj._validate_params()
-        return obj
     obj._validate_params()
+    if issubclass(cls, FeatureHasher):
+        return obj
     names = state.pop("feature_names_in_", None)
     width = state.pop("n_features_in_", None)
     if not isinstance(width, int) or width < 0:

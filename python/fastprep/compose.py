@@ -287,19 +287,26 @@ class _Composite:
 
         previous = getattr(self, "_drift_acc", None) if partial else None
         self._drift_acc = DriftReference._accumulate(frame, previous)
-        self._drift_reference = DriftReference._of(self._drift_acc)
+        # Derived on first use: a stream of partial_fit calls does not recompute the
+        # quantiles of everything held after every batch.
+        self.__dict__.pop("_drift_reference", None)
         self.__dict__.pop("_drift_source", None)
 
     @property
     def drift_reference_(self):
-        """The input columns' training profile (``fastprep.drift``). A loaded object builds
-        and checks it from its artifact on first use: loading stays fast."""
+        """The input columns' training profile (``fastprep.drift``), built from the fit's
+        accumulators on first use; a loaded object builds and checks it from its artifact on
+        first use, so loading stays fast."""
         reference = self.__dict__.get("_drift_reference")
         if reference is None and "_drift_source" in self.__dict__:
             from fastprep.artifact import _drift_of
 
             reference = _drift_of(*self.__dict__.pop("_drift_source"))
             self._drift_reference = reference
+        elif reference is None and "_drift_acc" in self.__dict__:
+            from fastprep.drift import DriftReference
+
+            reference = self._drift_reference = DriftReference._of(self._drift_acc)
         if reference is None:
             raise NotFittedError(f"{type(self).__name__} has no drift reference: fit it first")
         return reference

@@ -61,6 +61,33 @@ def _sklearn_encoder(name: str, encoder, objects: np.ndarray):
     return twin.fit(sk_input), sk_input
 
 
+def _print_header(what: str, backends: list[str]) -> None:
+    header = f"{what:<20} {'agree':>6} " + " ".join(f"{b + ' ms':>10}" for b in backends)
+    header += f" {'sklearn ms':>11} {'speed-up':>9}"
+    print(header)
+    print("-" * len(header))
+
+
+def _by_backend(fitted, data, backends: list[str], repeat: int, convert=lambda y: y):
+    """Each backend's output (through ``convert``) and best transform time in ms."""
+    outputs, times = [], {}
+    for backend in backends:
+        with fp.use_backend(backend):
+            outputs.append(convert(fitted.transform(data)))
+            times[backend] = _best(lambda: fitted.transform(data), repeat) * 1e3
+    return outputs, times
+
+
+def _row(name: str, same: bool, times: dict, sklearn_ms: float | None) -> str:
+    """One table row: agreement, each backend's time, scikit-learn's and the speed-up."""
+    row = f"{name:<20} {'yes' if same else 'NO':>6} "
+    row += " ".join(f"{t:>10.2f}" for t in times.values())
+    if sklearn_ms is None:
+        return row + f" {'-':>11} {'-':>9}"
+    first = next(iter(times.values()))
+    return row + f" {sklearn_ms:>11.2f} {sklearn_ms / first:>8.1f}x"
+
+
 def _comparable(y) -> np.ndarray:
     """A sparse result as its CSR arrays end to end (equal iff the matrices are identical)."""
     if hasattr(y, "indptr"):
@@ -78,30 +105,19 @@ def _categorical(repeat: int, backends: list[str]) -> int:
         f"\nCategorical: {arrow.num_rows:,} rows x {arrow.num_columns} string columns from a "
         "pyarrow Table\n"
     )
-    header = f"{'encoder':<20} {'agree':>6} " + " ".join(f"{b + ' ms':>10}" for b in backends)
-    header += f" {'sklearn ms':>11} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
+    _print_header("encoder", backends)
     failures = 0
     for name, make in ENCODERS:
         fitted = make().fit(arrow)
-        outputs, times = {}, {}
-        for backend in backends:
-            with fp.use_backend(backend):
-                outputs[backend] = _comparable(fitted.transform(arrow))
-                times[backend] = _best(lambda f=fitted: f.transform(arrow), repeat) * 1e3
-        same = agree(list(outputs.values()), rtol=0.0)
+        outputs, times = _by_backend(fitted, arrow, backends, repeat, _comparable)
+        same = agree(outputs, rtol=0.0)
         failures += not same
-        row = f"{name:<20} {'yes' if same else 'NO':>6} "
-        row += " ".join(f"{times[b]:>10.2f}" for b in backends)
         twin = _sklearn_encoder(name, fitted, objects)
+        sk = None
         if twin is not None:
             model, data = twin
             sk = _best(lambda m=model, d=data: m.transform(d), repeat) * 1e3
-            row += f" {sk:>11.2f} {sk / times[backends[0]]:>8.1f}x"
-        else:
-            row += f" {'-':>11} {'-':>9}"
-        print(row)
+        print(_row(name, same, times, sk))
     print(
         "\nagree: identical outputs (sparse: identical CSR arrays). scikit-learn is given a NumPy "
         "object array\n(its best input; missing as NaN), or one list of strings per row for "
@@ -270,30 +286,19 @@ def run(repeat: int = 5) -> int:
         f"{x.shape[1]} numeric columns ({', '.join(ADULT_NUMERIC)})"
     )
     print(f"backends: {', '.join(backends)} (in use: {fp.get_backend()})\n")
-    header = f"{'transform':<20} {'agree':>6} " + " ".join(f"{b + ' ms':>10}" for b in backends)
-    header += f" {'sklearn ms':>11} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
+    _print_header("transform", backends)
     failures = 0
     for name, make in TRANSFORMS:
         fitted = make().fit(x)
-        outputs, times = {}, {}
-        for backend in backends:
-            with fp.use_backend(backend):
-                outputs[backend] = fitted.transform(x)
-                times[backend] = _best(lambda f=fitted: f.transform(x), repeat) * 1e3
-        same = agree(list(outputs.values()), rtol=_RTOL.get(name, 0.0))
+        outputs, times = _by_backend(fitted, x, backends, repeat)
+        same = agree(outputs, rtol=_RTOL.get(name, 0.0))
         failures += not same
-        row = f"{name:<20} {'yes' if same else 'NO':>6} "
-        row += " ".join(f"{times[b]:>10.2f}" for b in backends)
         twin = _sklearn_twin(name, fitted)
+        sk = None
         if twin is not None and name not in _NO_NAN_IN_SKLEARN:
             twin.fit(x)
             sk = _best(lambda t=twin: t.transform(x), repeat) * 1e3
-            row += f" {sk:>11.2f} {sk / times[backends[0]]:>8.1f}x"
-        else:
-            row += f" {'-':>11} {'-':>9}"
-        print(row)
+        print(_row(name, same, times, sk))
     print(
         "\nagree: the backends' outputs are bit-identical (NaN in the same places); for the "
         "transforms\nthat call exp/log (QuantileTransformer, PowerTransformer), within 1e-12 of "

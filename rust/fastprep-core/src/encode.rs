@@ -13,7 +13,7 @@ use hashbrown::{HashMap, HashTable};
 use rayon::prelude::*;
 use std::hash::{BuildHasher, Hasher};
 
-use crate::parallel::{fold_blocks, max_threads};
+use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::strings::{Chunk, Column, Offsets, StrArray};
 use crate::{Element, Error, Result};
 
@@ -977,13 +977,8 @@ pub fn encode_onehot_csr(
         }
         (lengths, indices, found)
     };
-    let blocks = rows.div_ceil(ENCODE_BLOCK_ROWS);
-    let parts: Vec<(Vec<u32>, Vec<i32>, Vec<Found>)> =
-        if rows * k < PARALLEL_MIN_ROWS || max_threads() == 1 {
-            (0..blocks).map(run).collect()
-        } else {
-            (0..blocks).into_par_iter().map(run).collect()
-        };
+    let parallel = rows * k >= PARALLEL_MIN_ROWS && max_threads() != 1;
+    let parts = map_blocks(rows.div_ceil(ENCODE_BLOCK_ROWS), parallel, run);
     let nnz = parts.iter().map(|p| p.1.len()).sum();
     let mut indptr = Vec::with_capacity(rows + 1);
     indptr.push(0i64);

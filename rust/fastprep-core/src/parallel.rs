@@ -81,3 +81,17 @@ where
             .fold(init(), &add)
     }
 }
+
+/// `f(block)` for each of `blocks` block indices (on every core when `parallel`), the results
+/// in block order: for outputs whose size is only known per block (sparse rows).
+pub fn map_blocks<R: Send>(
+    blocks: usize,
+    parallel: bool,
+    f: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        (0..blocks).into_par_iter().map(f).collect()
+    } else {
+        (0..blocks).map(f).collect()
+    }
+}

@@ -11,13 +11,11 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
 use crate::encode::{CategoryIndex, Found, Prepared};
 use crate::normalize::{row_norm, Norm};
-use crate::parallel::{fold_blocks, max_threads};
+use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::power::yeo_johnson;
 use crate::quantile_transform::Indexed;
 use crate::strings::Column;
@@ -428,12 +426,8 @@ impl Plan {
             let n = BLOCK_ROWS.min(rows - first);
             self.run_rows_sparse(inputs, &prepared, first, n)
         };
-        let blocks = rows.div_ceil(BLOCK_ROWS);
-        let parts: Vec<_> = if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
-            (0..blocks).map(run).collect()
-        } else {
-            (0..blocks).into_par_iter().map(run).collect()
-        };
+        let parallel = rows >= PARALLEL_MIN_ROWS && max_threads() != 1;
+        let parts = map_blocks(rows.div_ceil(BLOCK_ROWS), parallel, run);
         let nnz = parts.iter().map(|p| p.1.len()).sum();
         let mut indptr = Vec::with_capacity(rows + 1);
         indptr.push(0i64);
