@@ -22,6 +22,7 @@ pub mod power;
 pub mod quantile;
 pub mod quantile_transform;
 pub mod scale;
+pub mod simd;
 pub mod special;
 pub mod stats;
 pub mod strings;

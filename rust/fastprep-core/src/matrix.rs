@@ -7,6 +7,12 @@ pub trait Element: Copy + Send + Sync + 'static {
     const ZERO: Self;
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
+    /// Four values from `p` widened to `f64` lanes, for the AVX2 kernels (see `simd`).
+    ///
+    /// # Safety
+    /// `p` points at four readable values and the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d;
 }
 
 impl Element for f64 {
@@ -19,6 +25,12 @@ impl Element for f64 {
     fn from_f64(v: f64) -> Self {
         v
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d {
+        std::arch::x86_64::_mm256_loadu_pd(p)
+    }
 }
 
 impl Element for f32 {
@@ -30,6 +42,13 @@ impl Element for f32 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d {
+        use std::arch::x86_64::{_mm256_cvtps_pd, _mm_loadu_ps};
+        _mm256_cvtps_pd(_mm_loadu_ps(p))
     }
 }
 

@@ -63,61 +63,279 @@ pub fn column_stats<T: Element>(x: MatRef<'_, T>) -> ColumnStats {
 }
 
 /// The statistics of one block of whole rows (two passes over cached data).
+///
+/// Columns are taken in groups (8, then 4, then 1 at a time), each group's accumulators held in
+/// registers for a walk down the block, so no accumulator goes through memory per row. The
+/// AVX2 build and the portable one do the same operations in the same order, column by column
+/// and row by row, so they give the same bits.
 fn block_stats<T: Element>(data: &[T], m: usize) -> ColumnStats {
     let rows = data.len() / m;
-    let mut count = vec![0u64; m];
-    let mut sum = vec![0.0f64; m];
-    let mut min = vec![f64::INFINITY; m];
-    let mut max = vec![f64::NEG_INFINITY; m];
-    // Row-major data: walk rows and update one accumulator per column, branch-free so the
-    // inner loop vectorises.
-    for row in data.chunks_exact(m) {
-        for j in 0..m {
-            let v = row[j].to_f64();
-            let ok = !v.is_nan();
-            count[j] += ok as u64;
-            sum[j] += if ok { v } else { 0.0 };
-            // Comparisons with NaN are false, so NaN never replaces a bound.
-            min[j] = if v < min[j] { v } else { min[j] };
-            max[j] = if v > max[j] { v } else { max[j] };
+    let mut s = ColumnStats::empty(m);
+    let mut j = 0;
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        while m - j >= 4 {
+            // SAFETY: the CPU has AVX2 (checked above); the group's columns are in bounds.
+            j += unsafe {
+                if m - j >= 8 {
+                    avx2::group_stats::<T, 2>(data, m, j, &mut s)
+                } else {
+                    avx2::group_stats::<T, 1>(data, m, j, &mut s)
+                }
+            };
         }
     }
-    let mean: Vec<f64> = (0..m)
-        .map(|j| {
-            if count[j] == 0 {
-                f64::NAN
-            } else {
-                sum[j] / count[j] as f64
-            }
-        })
-        .collect();
-    let mut sum_d = vec![0.0f64; m];
-    let mut m2 = vec![0.0f64; m];
-    for row in data.chunks_exact(m) {
-        for j in 0..m {
-            let d = row[j].to_f64() - mean[j];
-            let ok = !d.is_nan();
-            sum_d[j] += if ok { d } else { 0.0 };
-            m2[j] += if ok { d * d } else { 0.0 };
-        }
+    while j < m {
+        j += match m - j {
+            8.. => group_stats::<T, 8>(data, m, j, &mut s),
+            4.. => group_stats::<T, 4>(data, m, j, &mut s),
+            _ => group_stats::<T, 1>(data, m, j, &mut s),
+        };
     }
     for j in 0..m {
-        // Mathematically non-negative; rounding must not make a variance negative.
-        m2[j] = (m2[j] - sum_d[j] * sum_d[j] / count[j] as f64).max(0.0);
-        if count[j] == 0 {
-            min[j] = f64::NAN;
-            max[j] = f64::NAN;
-            m2[j] = 0.0;
+        s.nan_count[j] = rows as u64 - s.count[j];
+    }
+    s
+}
+
+/// The portable build of one group: columns `j0..j0 + N` of `out`; returns `N`.
+///
+/// Each pass first runs without NaN masks (most columns have no NaN), and runs again masked
+/// only if a lane came out NaN; on NaN-free data both versions do the same arithmetic, so the
+/// result is the same. All accumulators are f64 (a block's count is exact in f64) and every
+/// select is between two f64 values, as in the AVX2 build.
+fn group_stats<T: Element, const N: usize>(
+    data: &[T],
+    m: usize,
+    j0: usize,
+    out: &mut ColumnStats,
+) -> usize {
+    let mut p1 = pass1::<T, N, false>(data, m, j0);
+    let clean = !p1.1.iter().any(|v| v.is_nan());
+    if !clean {
+        p1 = pass1::<T, N, true>(data, m, j0);
+    }
+    let (count, sum, min, max) = p1;
+    let mean: [f64; N] = std::array::from_fn(|l| sum[l] / count[l]);
+    let fast = clean.then(|| pass2::<T, N, false>(data, m, j0, &mean));
+    let (sum_d, m2) = match fast {
+        Some(p2) if !p2.1.iter().any(|v| v.is_nan()) => p2,
+        _ => pass2::<T, N, true>(data, m, j0, &mean),
+    };
+    finish_group(j0, &count, &mean, &sum_d, &m2, &min, &max, out);
+    N
+}
+
+type Pass1<const N: usize> = ([f64; N], [f64; N], [f64; N], [f64; N]);
+
+/// Count, sum, min and max of the group; unmasked, NaN makes its sum NaN.
+#[inline(always)]
+fn pass1<T: Element, const N: usize, const MASKED: bool>(
+    data: &[T],
+    m: usize,
+    j0: usize,
+) -> Pass1<N> {
+    let rows = data.len() / m;
+    let mut count = [if MASKED { 0.0 } else { rows as f64 }; N];
+    let mut sum = [0.0f64; N];
+    let mut min = [f64::INFINITY; N];
+    let mut max = [f64::NEG_INFINITY; N];
+    for row in data.chunks_exact(m) {
+        let g = group::<T, N>(row, j0);
+        for l in 0..N {
+            let v = g[l].to_f64();
+            if MASKED {
+                let ok = !v.is_nan();
+                count[l] += if ok { 1.0 } else { 0.0 };
+                sum[l] += if ok { v } else { 0.0 };
+            } else {
+                sum[l] += v;
+            }
+            // Comparisons with NaN are false, so NaN never replaces a bound.
+            min[l] = if v < min[l] { v } else { min[l] };
+            max[l] = if v > max[l] { v } else { max[l] };
         }
     }
-    let nan_count = count.iter().map(|&c| rows as u64 - c).collect();
-    ColumnStats {
-        count,
-        nan_count,
-        mean,
-        m2,
-        min,
-        max,
+    (count, sum, min, max)
+}
+
+/// Sum of deviations from `mean` and of their squares; unmasked, a NaN deviation makes them
+/// NaN.
+#[inline(always)]
+fn pass2<T: Element, const N: usize, const MASKED: bool>(
+    data: &[T],
+    m: usize,
+    j0: usize,
+    mean: &[f64; N],
+) -> ([f64; N], [f64; N]) {
+    let mut sum_d = [0.0f64; N];
+    let mut m2 = [0.0f64; N];
+    for row in data.chunks_exact(m) {
+        let g = group::<T, N>(row, j0);
+        for l in 0..N {
+            let d = g[l].to_f64() - mean[l];
+            let d = if !MASKED || !d.is_nan() { d } else { 0.0 };
+            sum_d[l] += d;
+            m2[l] += d * d;
+        }
+    }
+    (sum_d, m2)
+}
+
+#[inline(always)]
+fn group<T: Element, const N: usize>(row: &[T], j0: usize) -> [T; N] {
+    *<&[T; N]>::try_from(&row[j0..j0 + N]).expect("N columns")
+}
+
+/// Writes one group's statistics into columns `j0..` of `out`.
+fn finish_group(
+    j0: usize,
+    count: &[f64],
+    mean: &[f64],
+    sum_d: &[f64],
+    m2: &[f64],
+    min: &[f64],
+    max: &[f64],
+    out: &mut ColumnStats,
+) {
+    for l in 0..count.len() {
+        let j = j0 + l;
+        out.count[j] = count[l] as u64;
+        if count[l] > 0.0 {
+            out.mean[j] = mean[l];
+            // Mathematically non-negative; rounding must not make a variance negative.
+            out.m2[j] = (m2[l] - sum_d[l] * sum_d[l] / count[l]).max(0.0);
+            out.min[j] = min[l];
+            out.max[j] = max[l];
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{finish_group, ColumnStats};
+    use crate::matrix::Element;
+
+    type V<const G: usize> = [__m256d; G];
+
+    /// `group_stats` over `4 * G` columns, `G` vectors of four `f64` lanes per accumulator,
+    /// with the same fast and masked passes.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA, and `j0 + 4 * G <= m`.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn group_stats<T: Element, const G: usize>(
+        data: &[T],
+        m: usize,
+        j0: usize,
+        out: &mut ColumnStats,
+    ) -> usize {
+        let rows = data.len() / m;
+        let base = data.as_ptr().add(j0);
+        let mut p1 = pass1::<T, G, false>(base, rows, m);
+        let clean = !any_nan(&p1.1);
+        if !clean {
+            p1 = pass1::<T, G, true>(base, rows, m);
+        }
+        let (count, sum, min, max) = p1;
+        let mean: V<G> = std::array::from_fn(|g| _mm256_div_pd(sum[g], count[g]));
+        let fast = if clean {
+            Some(pass2::<T, G, false>(base, rows, m, &mean))
+        } else {
+            None
+        };
+        let (sum_d, m2) = match fast {
+            Some(p2) if !any_nan(&p2.1) => p2,
+            _ => pass2::<T, G, true>(base, rows, m, &mean),
+        };
+        let lanes = |v: &V<G>| -> Vec<f64> {
+            let mut o = vec![0.0; 4 * G];
+            for g in 0..G {
+                _mm256_storeu_pd(o.as_mut_ptr().add(4 * g), v[g]);
+            }
+            o
+        };
+        finish_group(
+            j0,
+            &lanes(&count),
+            &lanes(&mean),
+            &lanes(&sum_d),
+            &lanes(&m2),
+            &lanes(&min),
+            &lanes(&max),
+            out,
+        );
+        4 * G
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn any_nan<const G: usize>(v: &V<G>) -> bool {
+        v.iter()
+            .any(|&x| _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(x, x)) != 0)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn pass1<T: Element, const G: usize, const MASKED: bool>(
+        base: *const T,
+        rows: usize,
+        m: usize,
+    ) -> (V<G>, V<G>, V<G>, V<G>) {
+        let zero = _mm256_setzero_pd();
+        let one = _mm256_set1_pd(1.0);
+        let mut count = [if MASKED {
+            zero
+        } else {
+            _mm256_set1_pd(rows as f64)
+        }; G];
+        let mut sum = [zero; G];
+        let mut min = [_mm256_set1_pd(f64::INFINITY); G];
+        let mut max = [_mm256_set1_pd(f64::NEG_INFINITY); G];
+        for i in 0..rows {
+            let p = base.add(i * m);
+            for g in 0..G {
+                let v = T::load4(p.add(4 * g));
+                if MASKED {
+                    let ok = _mm256_cmp_pd::<_CMP_ORD_Q>(v, v);
+                    count[g] = _mm256_add_pd(count[g], _mm256_and_pd(ok, one));
+                    sum[g] = _mm256_add_pd(sum[g], _mm256_and_pd(ok, v));
+                } else {
+                    sum[g] = _mm256_add_pd(sum[g], v);
+                }
+                // (v < min) ? v : min, as the portable build: NaN never replaces a bound.
+                min[g] = _mm256_min_pd(v, min[g]);
+                max[g] = _mm256_max_pd(v, max[g]);
+            }
+        }
+        (count, sum, min, max)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn pass2<T: Element, const G: usize, const MASKED: bool>(
+        base: *const T,
+        rows: usize,
+        m: usize,
+        mean: &V<G>,
+    ) -> (V<G>, V<G>) {
+        let zero = _mm256_setzero_pd();
+        let mut sum_d = [zero; G];
+        let mut m2 = [zero; G];
+        for i in 0..rows {
+            let p = base.add(i * m);
+            for g in 0..G {
+                let mut d = _mm256_sub_pd(T::load4(p.add(4 * g)), mean[g]);
+                if MASKED {
+                    d = _mm256_and_pd(_mm256_cmp_pd::<_CMP_ORD_Q>(d, d), d);
+                }
+                sum_d[g] = _mm256_add_pd(sum_d[g], d);
+                m2[g] = _mm256_add_pd(m2[g], _mm256_mul_pd(d, d));
+            }
+        }
+        (sum_d, m2)
     }
 }
 
@@ -190,6 +408,126 @@ mod tests {
         for j in 0..2 {
             assert!((merged.mean[j] - whole.mean[j]).abs() < 1e-12 * whole.mean[j].abs());
             assert!((merged.m2[j] - whole.m2[j]).abs() < 1e-9 * whole.m2[j].abs());
+        }
+    }
+
+    /// Every value class a fit meets: NaN, ±inf, -0.0, subnormals, large and small values.
+    fn awkward(rows: usize, cols: usize) -> Vec<f64> {
+        with_specials(
+            rows,
+            cols,
+            &[
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                -0.0,
+                5e-324,
+                1e300,
+            ],
+        )
+    }
+
+    fn with_specials(rows: usize, cols: usize, specials: &[f64]) -> Vec<f64> {
+        (0..rows * cols)
+            .map(|i| {
+                let h = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+                if h % 11 == 0 && !specials.is_empty() {
+                    specials[(h / 11) as usize % specials.len()]
+                } else {
+                    (h as f64 / 7.0) - 1e5 * (i % cols) as f64
+                }
+            })
+            .collect()
+    }
+
+    fn same_bits(a: &ColumnStats, b: &ColumnStats) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        a.count == b.count
+            && a.nan_count == b.nan_count
+            && [
+                (&a.mean, &b.mean),
+                (&a.m2, &b.m2),
+                (&a.min, &b.min),
+                (&a.max, &b.max),
+            ]
+            .iter()
+            .all(|(x, y)| bits(x) == bits(y))
+    }
+
+    #[test]
+    fn avx2_and_portable_builds_give_the_same_bits() {
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2_fma() {
+            for rows in [0, 1, 7, 3000] {
+                let m = 8;
+                let data = awkward(rows, m);
+                let single: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+                let mut wide = ColumnStats::empty(m);
+                let mut portable = ColumnStats::empty(m);
+                // SAFETY: the CPU has AVX2; 8 columns.
+                unsafe { avx2::group_stats::<f64, 2>(&data, m, 0, &mut wide) };
+                group_stats::<f64, 8>(&data, m, 0, &mut portable);
+                assert!(same_bits(&wide, &portable), "float64, {rows} rows");
+                let mut wide = ColumnStats::empty(m);
+                let mut portable = ColumnStats::empty(m);
+                unsafe { avx2::group_stats::<f32, 1>(&single, m, 4, &mut wide) };
+                group_stats::<f32, 4>(&single, m, 4, &mut portable);
+                assert!(same_bits(&wide, &portable), "float32, {rows} rows");
+            }
+        }
+    }
+
+    /// What `group_stats` gives with the masked passes only.
+    fn masked_only(data: &[f64], m: usize) -> ColumnStats {
+        let (count, sum, min, max) = pass1::<f64, 4, true>(data, m, 0);
+        let mean: [f64; 4] = std::array::from_fn(|l| sum[l] / count[l]);
+        let (sum_d, m2) = pass2::<f64, 4, true>(data, m, 0, &mean);
+        let mut out = ColumnStats::empty(m);
+        finish_group(0, &count, &mean, &sum_d, &m2, &min, &max, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_unmasked_fast_passes_change_nothing() {
+        let kinds: [&[f64]; 4] = [
+            &[],
+            &[f64::INFINITY],
+            &[f64::INFINITY, f64::NEG_INFINITY],
+            &[f64::NAN, -0.0],
+        ];
+        for specials in kinds {
+            let data = with_specials(3000, 4, specials);
+            let mut fast = ColumnStats::empty(4);
+            group_stats::<f64, 4>(&data, 4, 0, &mut fast);
+            assert!(same_bits(&fast, &masked_only(&data, 4)), "{specials:?}");
+            #[cfg(target_arch = "x86_64")]
+            if crate::simd::has_avx2_fma() {
+                let mut wide = ColumnStats::empty(4);
+                // SAFETY: the CPU has AVX2; 4 columns.
+                unsafe { avx2::group_stats::<f64, 1>(&data, 4, 0, &mut wide) };
+                assert!(same_bits(&wide, &fast), "{specials:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_column_grouping_agrees_with_one_column_at_a_time() {
+        for m in [1, 3, 4, 5, 8, 13, 16, 17] {
+            let data = awkward(2500, m);
+            let whole = column_stats(MatRef::new(&data, 2500, m).expect("shape"));
+            for j in 0..m {
+                let col: Vec<f64> = data.iter().skip(j).step_by(m).copied().collect();
+                let one = column_stats(MatRef::new(&col, 2500, 1).expect("shape"));
+                let pick = |s: &ColumnStats, k: usize| ColumnStats {
+                    count: vec![s.count[k]],
+                    nan_count: vec![s.nan_count[k]],
+                    mean: vec![s.mean[k]],
+                    m2: vec![s.m2[k]],
+                    min: vec![s.min[k]],
+                    max: vec![s.max[k]],
+                };
+                assert!(same_bits(&pick(&whole, j), &one), "{m} columns, column {j}");
+            }
         }
     }
 
