@@ -73,25 +73,37 @@ class PowerTransformer(InvertibleTransform):
         check_choice(self._name, "method", self.method, ("yeo-johnson", "box-cox"))
         check_bool(self._name, "standardize", self.standardize)
 
-    def _fit_lambda(self, j: int, column: np.ndarray, moments: Moments) -> float:
-        values = np.ascontiguousarray(column[~np.isnan(column)], dtype=np.float64)
-        if self.method == "box-cox" and values.size and values.min() <= 0:
-            raise DataError(
-                f"{self._name}: {self._label(j)}: Box-Cox needs strictly positive values, "
-                f"got {values.min()}"
+    def _fit_lambdas(self, values: np.ndarray, moments: Moments) -> np.ndarray:
+        """Each column's lambda: 1 for an empty or constant column, else the likelihood's
+        maximum, every column optimised in one kernel call (in parallel on the Rust backend)."""
+        lambdas = np.ones(values.shape[1])
+        fitted, columns, lowers, uppers = [], [], [], []
+        for j in range(values.shape[1]):
+            column = values[:, j]
+            column = np.ascontiguousarray(column[~np.isnan(column)], dtype=np.float64)
+            if self.method == "box-cox" and column.size and column.min() <= 0:
+                raise DataError(
+                    f"{self._name}: {self._label(j)}: Box-Cox needs strictly positive values, "
+                    f"got {column.min()}"
+                )
+            if column.size == 0 or moments.min[j] == moments.max[j]:
+                continue
+            low, high = _lambda_bounds(column, self.method)
+            fitted.append(j)
+            columns.append(column)
+            lowers.append(float(low))
+            uppers.append(float(high))
+        if fitted:
+            lambdas[fitted] = kernels().fit_power_lambdas(
+                columns, self.method, lowers, uppers, LAMBDA_TOLERANCE
             )
-        if values.size == 0 or moments.min[j] == moments.max[j]:
-            return 1.0
-        low, high = _lambda_bounds(values, self.method)
-        return kernels().fit_power_lambda(
-            values, self.method, float(low), float(high), LAMBDA_TOLERANCE
-        )
+        return lambdas
 
     def _finalize(self, accumulator):
         moments = accumulator.moments
         values = accumulator.values.values()
         n = moments.n_features
-        lambdas = np.array([self._fit_lambda(j, values[:, j], moments) for j in range(n)])
+        lambdas = self._fit_lambdas(values, moments)
         mean, scale = np.zeros(n), np.ones(n)
         if self.standardize:
             transformed = kernels().power_transform(

@@ -23,7 +23,7 @@ from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import impute
 from fastprep.reference.normalize import normalize
 from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
-from fastprep.reference.power import fit_power_lambda, power_log_likelihood, power_transform
+from fastprep.reference.power import fit_power_lambdas, power_log_likelihood, power_transform
 from fastprep.reference.quantile import (
     column_medians,
     column_modes,
@@ -51,7 +51,7 @@ __all__ = [
     "encode_gather",
     "encode_onehot_csr",
     "encode_onehot_dense",
-    "fit_power_lambda",
+    "fit_power_lambdas",
     "hash_columns",
     "hash_features",
     "impute",

@@ -90,18 +90,30 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
     return float(llf) if np.isfinite(llf) else float("-inf")
 
 
-def fit_power_lambda(
-    values: np.ndarray, method: str, lower: float, upper: float, xatol: float
-) -> float:
-    """The lambda in ``[lower, upper]`` that maximises ``power_log_likelihood`` for one
-    column's values (NaN removed), by Brent's bounded method to ``xatol``."""
+def fit_power_lambdas(
+    columns: list[np.ndarray], method: str, lowers: list[float], uppers: list[float], xatol: float
+) -> np.ndarray:
+    """For each column (its values, NaN removed), the lambda in ``[lowers[j], uppers[j]]``
+    that maximises ``power_log_likelihood``, by Brent's bounded method to ``xatol``."""
     from fastprep._optimize import fminbound
 
     _check_method(method)
-    values = np.asarray(values, dtype=np.float64)
-    return fminbound(
-        lambda lmbda: -power_log_likelihood(values, lmbda, method), lower, upper, xatol=xatol
-    )
+    if not len(columns) == len(lowers) == len(uppers):
+        raise ValueError(
+            f"{len(columns)} columns but {len(lowers)} lower and {len(uppers)} upper bounds"
+        )
+    lambdas = []
+    for values, lower, upper in zip(columns, lowers, uppers, strict=True):
+        values = np.asarray(values, dtype=np.float64)
+        lambdas.append(
+            fminbound(
+                lambda lmbda, v=values: -power_log_likelihood(v, lmbda, method),
+                lower,
+                upper,
+                xatol=xatol,
+            )
+        )
+    return np.array(lambdas, dtype=np.float64)
 
 
 @ieee

@@ -60,7 +60,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantile_transform::quantile_transform, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_transform, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_log_likelihood, m)?)?;
-    m.add_function(wrap_pyfunction!(power::fit_power_lambda, m)?)?;
+    m.add_function(wrap_pyfunction!(power::fit_power_lambdas, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(special::ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(artifact::read_artifact, m)?)?;

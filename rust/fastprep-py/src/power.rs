@@ -1,5 +1,5 @@
 use fastprep_core::power::{self as core, PowerMethod};
-use numpy::PyReadonlyArray1;
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
@@ -39,19 +39,23 @@ pub fn power_log_likelihood(
     detached(py, || Ok(core::log_likelihood(values, lmbda, method)))
 }
 
-/// The lambda in `[lower, upper]` maximising one column's likelihood (values without NaN).
+/// Each column's lambda in `[lowers[j], uppers[j]]` maximising its likelihood (values
+/// without NaN); columns in parallel.
 #[pyfunction]
-pub fn fit_power_lambda(
-    py: Python<'_>,
-    values: PyReadonlyArray1<'_, f64>,
+pub fn fit_power_lambdas<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
     method: &str,
-    lower: f64,
-    upper: f64,
+    lowers: Vec<f64>,
+    uppers: Vec<f64>,
     xatol: f64,
-) -> PyResult<f64> {
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let method = PowerMethod::parse(method).map_err(to_py)?;
-    let values = values.as_slice()?;
-    detached(py, || {
-        Ok(core::fit_lambda(values, method, lower, upper, xatol))
-    })
+    let columns = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<Vec<_>, _>>()?;
+    let bounds: Vec<(f64, f64)> = lowers.into_iter().zip(uppers).collect();
+    let lambdas = detached(py, || core::fit_lambdas(&columns, method, &bounds, xatol))?;
+    Ok(lambdas.into_pyarray(py))
 }
