@@ -15,18 +15,20 @@ use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
 /// A zero-filled buffer of `len` values, backed by transparent huge pages where Linux offers
 /// them: a fresh 100 MB buffer otherwise costs tens of thousands of page faults, more time than
 /// the selection done on it.
-fn scratch(len: usize) -> Vec<f64> {
-    let mut buffer: Vec<f64> = Vec::with_capacity(len);
+fn scratch<U: Copy + Default>(len: usize) -> Vec<U> {
+    // `vec!` of zeros takes fresh zeroed pages from the system without writing them, so the
+    // advice below still comes before the first touch.
+    let mut buffer: Vec<U> = vec![U::default(); len];
     #[cfg(target_os = "linux")]
     {
         const PAGE: usize = 4096;
         let start = buffer.as_mut_ptr() as usize;
         let aligned = start.next_multiple_of(PAGE);
-        let end = start + len * std::mem::size_of::<f64>();
+        let end = start + len * std::mem::size_of::<U>();
         if end > aligned + PAGE {
-            // SAFETY: the range lies inside this Vec's own, not yet touched allocation, and
-            // starts on a page boundary; MADV_HUGEPAGE only changes how pages are backed, never
-            // their contents, and a failure (an old kernel, THP disabled) is harmless.
+            // SAFETY: the range lies inside this Vec's own allocation and starts on a page
+            // boundary; MADV_HUGEPAGE only changes how pages are backed, never their contents,
+            // and a failure (an old kernel, THP disabled) is harmless.
             unsafe {
                 libc::madvise(
                     aligned as *mut libc::c_void,
@@ -36,62 +38,185 @@ fn scratch(len: usize) -> Vec<f64> {
             }
         }
     }
-    buffer.resize(len, 0.0);
     buffer
 }
 
-/// `f(values)` for every column's non-NaN values (in row order), columns in parallel. The
-/// values are gathered in one pass over the row-major data, into one buffer.
-fn per_column<T: Element, R: Send>(
+/// `f(column, scratch)` for every column's non-NaN values (in row order) converted by `convert`,
+/// columns in parallel; `scratch` is a buffer at least as long as the column, reused across
+/// the columns a thread takes. The values are gathered in one pass over the row-major data,
+/// into one buffer: fresh buffers per column cost more in page faults than the work done on
+/// them.
+fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
     x: MatRef<'_, T>,
-    f: impl Fn(&mut [f64]) -> R + Sync + Send,
+    convert: impl Fn(f64) -> U + Sync,
+    f: impl Fn(&mut [U], &mut [U]) -> R + Sync + Send,
 ) -> Vec<R> {
     let (n, m) = (x.rows(), x.cols());
-    let mut buffer = scratch(n * m);
-    let mut lengths = vec![0usize; m];
-    for row in x.row_iter() {
-        for (j, v) in row.iter().enumerate() {
-            let v = v.to_f64();
-            if !v.is_nan() {
-                buffer[j * n + lengths[j]] = v;
-                lengths[j] += 1;
+    let parallel = max_threads() != 1 && x.data().len() >= PARALLEL_MIN_CELLS;
+    let mut buffer = scratch::<U>(n * m);
+    // Columns are gathered in groups, a group per task, one group per thread and at most a
+    // 64-byte cache line of each row: tasks then read disjoint lines of a wide matrix. (The
+    // grouping changes only who writes which column, never what is written.)
+    let per_line = (64 / std::mem::size_of::<T>()).max(1);
+    let group = m.div_ceil(rayon::current_num_threads()).clamp(1, per_line);
+    let gather = |(g, chunk): (usize, &mut [U])| -> Vec<usize> {
+        let j0 = g * group;
+        let cols = chunk.len() / n;
+        let mut lengths = vec![0usize; cols];
+        for row in x.row_iter() {
+            for c in 0..cols {
+                let v = row[j0 + c].to_f64();
+                if !v.is_nan() {
+                    chunk[c * n + lengths[c]] = convert(v);
+                    lengths[c] += 1;
+                }
             }
         }
-    }
-    let columns: Vec<&mut [f64]> = if n == 0 {
-        (0..m).map(|_| <&mut [f64]>::default()).collect()
+        lengths
+    };
+    let columns: Vec<&mut [U]> = if n == 0 {
+        (0..m).map(|_| <&mut [U]>::default()).collect()
     } else {
+        let lengths: Vec<usize> = if parallel {
+            let parts: Vec<Vec<usize>> = buffer
+                .par_chunks_mut(n * group)
+                .enumerate()
+                .map(gather)
+                .collect();
+            parts.concat()
+        } else {
+            buffer
+                .chunks_mut(n * group)
+                .enumerate()
+                .flat_map(gather)
+                .collect()
+        };
         buffer
             .chunks_mut(n)
             .zip(&lengths)
             .map(|(c, &len)| &mut c[..len])
             .collect()
     };
-    if max_threads() == 1 || x.data().len() < PARALLEL_MIN_CELLS {
-        columns.into_iter().map(f).collect()
+    let run = |spare: &mut Vec<U>, column: &mut [U]| {
+        if spare.len() < column.len() {
+            *spare = scratch(n);
+        }
+        f(column, &mut spare[..column.len()])
+    };
+    if !parallel {
+        let mut spare = Vec::new();
+        columns.into_iter().map(|c| run(&mut spare, c)).collect()
     } else {
-        columns.into_par_iter().map(f).collect()
+        columns.into_par_iter().map_init(Vec::new, run).collect()
     }
 }
 
-/// Puts the values at the (ascending, distinct) positions `ranks` in their sorted places.
-///
-/// Divide and conquer: select the middle rank, then the lower ranks on its left and the upper
-/// ranks on its right. O(n log k) for k ranks, against O(n log n) for a full sort.
-fn select_ranks(values: &mut [f64], ranks: &[usize]) {
-    select_ranks_from(values, ranks, 0);
+/// The keys that sorting `keys` would put at positions `ranks` (ascending, distinct, each below
+/// `keys.len()`), without sorting: an MSD radix selection. Each level counts one 11-bit digit
+/// of the keys, moves them into digit order and goes on only into the buckets that hold a
+/// wanted rank, so it reads the data about three times whatever the number of ranks (a
+/// `select_nth_unstable` per rank reads it twice per rank). With `sort_key`, the order is
+/// `f64::total_cmp`'s and the values returned are exactly the sorted ones. `keys` is
+/// reordered and `scratch` (as long) overwritten.
+fn order_statistics(keys: &mut [u64], scratch: &mut [u64], ranks: &[usize]) -> Vec<f64> {
+    let mut out = vec![0u64; ranks.len()];
+    radix_select(keys, scratch, ranks, &mut out, 64);
+    out.into_iter().map(from_sort_key).collect()
 }
 
-fn select_ranks_from(values: &mut [f64], ranks: &[usize], offset: usize) {
-    if ranks.is_empty() || values.is_empty() {
+/// `a.total_cmp(&b) == sort_key(a).cmp(&sort_key(b))`.
+#[inline]
+fn sort_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+#[inline]
+fn from_sort_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// Bits per radix digit: 2,048 buckets, whose counters and write positions stay in L1 cache.
+const DIGIT_BITS: u32 = 11;
+/// Below this many keys a bucket is sorted outright.
+const SORT_BELOW: usize = 1 << 10;
+
+/// Writes the keys at sorted positions `ranks` into `out`. Every key agrees on all bits above
+/// the lowest `bits_left`. `keys` is reordered; `scratch` (as long) is overwritten.
+fn radix_select(
+    keys: &mut [u64],
+    scratch: &mut [u64],
+    ranks: &[usize],
+    out: &mut [u64],
+    bits_left: u32,
+) {
+    if ranks.is_empty() {
         return;
     }
-    let mid = ranks.len() / 2;
-    let r = ranks[mid] - offset;
-    values.select_nth_unstable_by(r, f64::total_cmp);
-    let (left, right) = values.split_at_mut(r);
-    select_ranks_from(left, &ranks[..mid], offset);
-    select_ranks_from(&mut right[1..], &ranks[mid + 1..], offset + r + 1);
+    if keys.len() <= SORT_BELOW || bits_left == 0 {
+        keys.sort_unstable();
+        for (o, &r) in out.iter_mut().zip(ranks) {
+            *o = keys[r];
+        }
+        return;
+    }
+    let shift = bits_left.saturating_sub(DIGIT_BITS);
+    let mask = (1usize << (bits_left - shift)) - 1;
+    let digit = |k: u64| (k >> shift) as usize & mask;
+    let mut counts = vec![0usize; mask + 1];
+    for &k in keys.iter() {
+        counts[digit(k)] += 1;
+    }
+    if counts.contains(&keys.len()) {
+        // Every key has the same digit: nothing to split here, go on to the next digit.
+        return radix_select(keys, scratch, ranks, out, shift);
+    }
+    let mut starts = Vec::with_capacity(counts.len());
+    let mut total = 0;
+    for &c in &counts {
+        starts.push(total);
+        total += c;
+    }
+    // Only the buckets that hold a wanted rank are moved (a few for a median or quartiles,
+    // most of them for a thousand quantiles), each to its place in digit order. Branch-free:
+    // a key of another bucket is written over its bucket's first slot, which stays in cache
+    // and is never read.
+    let mut wanted = vec![0usize; counts.len()];
+    for &r in ranks {
+        wanted[starts.partition_point(|&s| s <= r) - 1] = 1;
+    }
+    let mut next = starts.clone();
+    for &k in keys.iter() {
+        let d = digit(k);
+        scratch[next[d]] = k;
+        next[d] += wanted[d];
+    }
+    // Each wanted bucket is now a contiguous run of `scratch`, in order; recurse into them
+    // (`keys` serves as their scratch).
+    let mut i = 0;
+    while i < ranks.len() {
+        // The last bucket starting at or before the rank: the non-empty one that holds it.
+        let d = starts.partition_point(|&s| s <= ranks[i]) - 1;
+        let (lo, hi) = (starts[d], starts[d] + counts[d]);
+        let j = i + ranks[i..].partition_point(|&r| r < hi);
+        let inner: Vec<usize> = ranks[i..j].iter().map(|r| r - lo).collect();
+        radix_select(
+            &mut scratch[lo..hi],
+            &mut keys[lo..hi],
+            &inner,
+            &mut out[i..j],
+            shift,
+        );
+        i = j;
+    }
 }
 
 /// NumPy's `_lerp`: exact at both ends, monotone in `t`.
@@ -168,37 +293,41 @@ fn check_probabilities(qs: &[f64]) -> Result<()> {
     }
 }
 
-/// Quantiles `qs` of one column's values (reordered in place), NaN if there are none.
-fn quantiles_of(values: &mut [f64], qs: &[f64], method: QuantileMethod) -> Vec<f64> {
-    let n = values.len();
+/// Quantiles `qs` of one column's values (as `sort_key`s) and, if `with_median`, its median
+/// (as `np.nanmedian`), from one selection; NaN if there are no values.
+fn quantiles_of(
+    keys: &mut [u64],
+    scratch: &mut [u64],
+    qs: &[f64],
+    method: QuantileMethod,
+    with_median: bool,
+) -> (Vec<f64>, f64) {
+    let n = keys.len();
     if n == 0 {
-        return vec![f64::NAN; qs.len()];
+        return (vec![f64::NAN; qs.len()], f64::NAN);
     }
     let positions: Vec<_> = qs.iter().map(|&q| position(n, q, method)).collect();
     let mut ranks: Vec<usize> = positions.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    if with_median {
+        ranks.extend([(n - 1) / 2, n / 2]);
+    }
     ranks.sort_unstable();
     ranks.dedup();
-    select_ranks(values, &ranks);
-    positions
+    let selected = order_statistics(keys, scratch, &ranks);
+    let at = |r: usize| selected[ranks.partition_point(|&x| x < r)];
+    let quantiles = positions
         .iter()
-        .map(|&(a, b, gamma)| lerp(values[a], values[b], gamma))
-        .collect()
-}
-
-/// The median of one column's values (reordered in place), as `np.nanmedian`.
-fn median_of(values: &mut [f64]) -> f64 {
-    let n = values.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let hi = n / 2;
-    if n % 2 == 1 {
-        select_ranks(values, &[hi]);
-        values[hi]
+        .map(|&(a, b, gamma)| lerp(at(a), at(b), gamma))
+        .collect();
+    // The two middle values (one and the same for odd n), averaged as NumPy does.
+    let median = if !with_median {
+        f64::NAN
+    } else if n % 2 == 1 {
+        at(n / 2)
     } else {
-        select_ranks(values, &[hi - 1, hi]);
-        (values[hi - 1] + values[hi]) / 2.0
-    }
+        (at(n / 2 - 1) + at(n / 2)) / 2.0
+    };
+    (quantiles, median)
 }
 
 /// Per-column results as a `qs.len() × cols` matrix.
@@ -224,13 +353,17 @@ pub fn column_quantiles<T: Element>(
     method: QuantileMethod,
 ) -> Result<Mat<f64>> {
     check_probabilities(qs)?;
-    let columns = per_column(x, |values| quantiles_of(values, qs, method));
+    let columns = per_column(x, sort_key, |keys, scratch| {
+        quantiles_of(keys, scratch, qs, method, false).0
+    });
     Ok(by_quantile(&columns, qs.len()))
 }
 
 /// Median of every column, as `np.nanmedian`.
 pub fn column_medians<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
-    per_column(x, median_of)
+    per_column(x, sort_key, |keys, scratch| {
+        quantiles_of(keys, scratch, &[], QuantileMethod::Linear, true).1
+    })
 }
 
 /// `column_quantiles` and `column_medians` from one gather of the values (what `RobustScaler`
@@ -241,8 +374,8 @@ pub fn column_quantiles_and_medians<T: Element>(
     method: QuantileMethod,
 ) -> Result<(Mat<f64>, Vec<f64>)> {
     check_probabilities(qs)?;
-    let both = per_column(x, |values| {
-        (quantiles_of(values, qs, method), median_of(values))
+    let both = per_column(x, sort_key, |keys, scratch| {
+        quantiles_of(keys, scratch, qs, method, true)
     });
     let (columns, medians): (Vec<_>, Vec<_>) = both.into_iter().unzip();
     Ok((by_quantile(&columns, qs.len()), medians))
@@ -251,25 +384,28 @@ pub fn column_quantiles_and_medians<T: Element>(
 /// Most frequent non-NaN value of every column; ties go to the smallest value
 /// (scikit-learn's `most_frequent`). `-0.0` and `0.0` count as one value.
 pub fn column_modes<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
-    per_column(x, |values| {
-        // `+ 0.0` turns -0.0 into 0.0, so the two zeros are one value.
-        let mut values: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
-        values.sort_unstable_by(f64::total_cmp);
-        let mut best = (f64::NAN, 0usize);
-        let mut i = 0;
-        while i < values.len() {
-            let mut k = i + 1;
-            while k < values.len() && values[k] == values[i] {
-                k += 1;
+    // `+ 0.0` turns -0.0 into 0.0, so the two zeros are one value.
+    per_column(
+        x,
+        |v| v + 0.0,
+        |values, _| {
+            values.sort_unstable_by(f64::total_cmp);
+            let mut best = (f64::NAN, 0usize);
+            let mut i = 0;
+            while i < values.len() {
+                let mut k = i + 1;
+                while k < values.len() && values[k] == values[i] {
+                    k += 1;
+                }
+                // Strictly greater keeps the first, that is the smallest, of tied values.
+                if k - i > best.1 {
+                    best = (values[i], k - i);
+                }
+                i = k;
             }
-            // Strictly greater keeps the first, that is the smallest, of tied values.
-            if k - i > best.1 {
-                best = (values[i], k - i);
-            }
-            i = k;
-        }
-        best.0
-    })
+            best.0
+        },
+    )
 }
 
 #[cfg(test)]
@@ -293,14 +429,94 @@ mod tests {
     }
 
     #[test]
-    fn selected_ranks_match_a_full_sort() {
-        let mut values: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1009) as f64).collect();
-        let mut sorted = values.clone();
-        sorted.sort_by(f64::total_cmp);
-        let ranks = [0, 1, 17, 500, 501, 998, 999];
-        select_ranks(&mut values, &ranks);
-        for r in ranks {
-            assert_eq!(values[r], sorted[r]);
+    fn sort_keys_order_as_total_cmp() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.5,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            1.0,
+            1e300,
+            f64::INFINITY,
+        ];
+        for a in values {
+            assert_eq!(from_sort_key(sort_key(a)).to_bits(), a.to_bits());
+            for b in values {
+                assert_eq!(a.total_cmp(&b), sort_key(a).cmp(&sort_key(b)), "{a} {b}");
+            }
+        }
+    }
+
+    /// Columns that exercise every path of the selection: small, all in one bucket for
+    /// several digits, ties, signed zeros and infinities, wide and narrow ranges.
+    fn columns() -> Vec<Vec<f64>> {
+        let hashed = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / 2f64.powi(53);
+        vec![
+            (0..1000).map(|i| ((i * 7919) % 1009) as f64).collect(),
+            (0..50_000).map(|i| hashed(i) * 2.0 - 1.0).collect(),
+            (0..50_000).map(|i| 50.0 + hashed(i) * 1e-9).collect(),
+            (0..50_000).map(|i| (hashed(i) * 8.0).floor()).collect(),
+            (0..30_000)
+                .map(|i| match i % 7 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    2 => f64::INFINITY,
+                    3 => f64::NEG_INFINITY,
+                    _ => (hashed(i) - 0.5) * 1e300,
+                })
+                .collect(),
+            vec![3.25; 5000],
+        ]
+    }
+
+    #[test]
+    fn order_statistics_match_a_full_sort() {
+        for values in columns() {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = values.len();
+            let ranks: Vec<usize> = {
+                let mut r: Vec<usize> = (0..n).step_by(n / 97 + 1).collect();
+                r.extend([0, 1, n / 2, n - 2, n - 1]);
+                r.sort_unstable();
+                r.dedup();
+                r
+            };
+            let mut keys: Vec<u64> = values.iter().map(|&v| sort_key(v)).collect();
+            let mut scratch = vec![0; n];
+            let selected = order_statistics(&mut keys, &mut scratch, &ranks);
+            for (&r, v) in ranks.iter().zip(&selected) {
+                assert_eq!(v.to_bits(), sorted[r].to_bits(), "rank {r} of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_matrix_gives_what_each_column_gives_alone() {
+        // Large enough for the parallel gather (column groups per thread), with NaN to skip.
+        let (rows, m) = (20_000, 9);
+        let data: Vec<f64> = (0..rows * m)
+            .map(|i| match (i * 2_654_435_761) % 1_000_003 {
+                h if h % 17 == 0 => f64::NAN,
+                h => (h as f64 - 500_000.0) * (1 + i % m) as f64,
+            })
+            .collect();
+        let qs = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0];
+        let x = MatRef::new(&data, rows, m).expect("shape");
+        let (q, medians) =
+            column_quantiles_and_medians(x, &qs, QuantileMethod::Linear).expect("kernel");
+        for j in 0..m {
+            let column: Vec<f64> = data.iter().skip(j).step_by(m).copied().collect();
+            let one = MatRef::new(&column, rows, 1).expect("shape");
+            let (q1, m1) =
+                column_quantiles_and_medians(one, &qs, QuantileMethod::Linear).expect("kernel");
+            for i in 0..qs.len() {
+                assert_eq!(q.data[i * m + j].to_bits(), q1.data[i].to_bits(), "{j} {i}");
+            }
+            assert_eq!(medians[j].to_bits(), m1[0].to_bits(), "{j}");
         }
     }
 
