@@ -134,6 +134,18 @@ def test_the_row_path_equals_the_batch_path(fitted, adult):
     assert one.report() == DriftMonitor(fitted).update(rows).report()
 
 
+def test_the_row_path_counts_every_missing_value_as_missing(fitted, adult):
+    row = adult[1].slice(0, 1).to_pylist()[0]
+    monitor = DriftMonitor(fitted)
+    for age in (None, float("nan"), np.float64("nan"), np.float32("nan")):
+        monitor.update_row({**row, "age": age, "workclass": None})
+    monitor.update_row({**row, "age": np.int64(40), "workclass": float("nan")})
+    report = monitor.report()
+    assert report["age"]["rows"] == 5
+    assert report["age"]["missing_live"] == pytest.approx(4 / 5)
+    assert report["workclass"]["missing_live"] == 1.0
+
+
 def test_transform_feeds_an_attached_monitor(fitted, adult):
     monitor = DriftMonitor(fitted).attach()
     try:
