@@ -224,18 +224,23 @@ def ks_binned(train: np.ndarray, live: np.ndarray) -> float:
 
 
 def _numeric_counts(col, name: str, edges: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Bin counts of a numeric column; an Arrow float64 column chunk by chunk, without
-    concatenating it (a chunk without nulls is read in place)."""
+    """Bin counts of a numeric column. An Arrow float64 column without nulls is read in place,
+    chunk by chunk, unless it is large and in many chunks: then one copy lets the count split
+    across cores."""
     import pyarrow as pa
 
     from fastprep.compose import _float_column
 
     if isinstance(col, pa.ChunkedArray) and pa.types.is_float64(col.type) and not col.null_count:
-        counts, missing = np.zeros(edges.size + 1, dtype=np.int64), 0
-        for chunk in col.chunks:
-            values = chunk.to_numpy(zero_copy_only=True)
-            c, m = kernels().bin_counts(values, edges)
-            counts, missing = counts + c, missing + m
+        chunks = [chunk.to_numpy(zero_copy_only=True) for chunk in col.chunks]
+        if len(chunks) == 1 or len(col) < 1 << 16:
+            counts, missing = np.zeros(edges.size + 1, dtype=np.int64), 0
+            for values in chunks:
+                c, m = kernels().bin_counts(values, edges)
+                counts, missing = counts + c, missing + m
+            return counts, missing, len(col)
+        # Many chunks of a large column: one copy, so that the count splits across cores.
+        counts, missing = kernels().bin_counts(np.concatenate(chunks), edges)
         return counts, missing, len(col)
     values = np.ascontiguousarray(_float_column(col, name, "DriftMonitor"), dtype=np.float64)
     counts, missing = kernels().bin_counts(values, edges)
