@@ -73,9 +73,11 @@ class PowerTransformer(InvertibleTransform):
         check_choice(self._name, "method", self.method, ("yeo-johnson", "box-cox"))
         check_bool(self._name, "standardize", self.standardize)
 
-    def _fit_lambdas(self, values: np.ndarray, moments: Moments) -> np.ndarray:
+    def _fit_lambdas(self, values: np.ndarray, moments: Moments) -> tuple[np.ndarray, dict]:
         """Each column's lambda: 1 for an empty or constant column, else the likelihood's
-        maximum, every column optimised in one kernel call (in parallel on the Rust backend)."""
+        maximum, every column optimised in one kernel call (in parallel on the Rust backend).
+        Also, for each optimised column, ``(count, mean, variance)`` of its values transformed
+        with its lambda, computed in float64 from the logarithms the fit already took."""
         lambdas = np.ones(values.shape[1])
         fitted, columns, lowers, uppers = [], [], [], []
         # One transpose, so that each column is contiguous (a strided gather per column costs
@@ -98,27 +100,53 @@ class PowerTransformer(InvertibleTransform):
             columns.append(column)
             lowers.append(float(low))
             uppers.append(float(high))
+        stats = {}
         if fitted:
-            lambdas[fitted] = kernels().fit_power_lambdas(
+            found, means, variances = kernels().fit_power_lambdas(
                 columns, self.method, lowers, uppers, LAMBDA_TOLERANCE
             )
-        return lambdas
+            lambdas[fitted] = found
+            for j, column, mean, var in zip(fitted, columns, means, variances, strict=True):
+                stats[j] = (column.size, float(mean), float(var))
+        return lambdas, stats
 
     def _finalize(self, accumulator):
         moments = accumulator.moments
         values = accumulator.values.values()
         n = moments.n_features
-        lambdas = self._fit_lambdas(values, moments)
+        lambdas, stats = self._fit_lambdas(values, moments)
         mean, scale = np.zeros(n), np.ones(n)
         if self.standardize:
-            transformed = kernels().power_transform(
-                np.ascontiguousarray(values), lambdas, self.method, mean, scale, False
-            )
             from fastprep.scale import StandardScaler
 
-            scaler = StandardScaler()._finalize(FitAccumulator(Moments.of_batch(transformed), None))
+            transformed = self._transformed_moments(values, lambdas, stats)
+            scaler = StandardScaler()._finalize(FitAccumulator(transformed, None))
             mean, scale = scaler["mean_"], scaler["scale_"]
         return {"lambdas_": lambdas, "_mean": mean, "_scale": scale}
+
+    def _transformed_moments(self, values: np.ndarray, lambdas: np.ndarray, stats: dict):
+        """The moments of the transformed values, which standardising divides by: from the fit
+        for optimised columns, by transforming the others (empty or constant)."""
+        n = values.shape[1]
+        count = np.zeros(n, dtype=np.int64)
+        mean, m2 = np.full(n, np.nan), np.zeros(n)
+        rest = [j for j in range(n) if j not in stats]
+        if rest:
+            fixed = Moments.of_batch(
+                kernels().power_transform(
+                    np.ascontiguousarray(values[:, rest]),
+                    lambdas[rest],
+                    self.method,
+                    np.zeros(len(rest)),
+                    np.ones(len(rest)),
+                    False,
+                )
+            )
+            count[rest], mean[rest], m2[rest] = fixed.count, fixed.mean, fixed.m2
+        for j, (size, mu, var) in stats.items():
+            count[j], mean[j], m2[j] = size, mu, var * size
+        nans = np.full(n, np.nan)
+        return Moments(count, values.shape[0] - count, mean, m2, nans, nans.copy())
 
     def _plan_step(self) -> tuple | None:
         """Yeo-Johnson compiles into a plan; Box-Cox (which refuses values <= 0) does not."""

@@ -92,9 +92,11 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
 
 def fit_power_lambdas(
     columns: list[np.ndarray], method: str, lowers: list[float], uppers: list[float], xatol: float
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each column (its values, NaN removed), the lambda in ``[lowers[j], uppers[j]]``
-    that maximises ``power_log_likelihood``, by Brent's bounded method to ``xatol``."""
+    that maximises ``power_log_likelihood``, by Brent's bounded method to ``xatol``; and the
+    mean and population variance of the column transformed with it (in float64), which
+    standardising needs. Returns ``(lambdas, means, variances)``."""
     from fastprep._optimize import fminbound
 
     _check_method(method)
@@ -102,18 +104,22 @@ def fit_power_lambdas(
         raise ValueError(
             f"{len(columns)} columns but {len(lowers)} lower and {len(uppers)} upper bounds"
         )
-    lambdas = []
+    lambdas, means, variances = [], [], []
+    step = yeo_johnson if method == "yeo-johnson" else box_cox
     for values, lower, upper in zip(columns, lowers, uppers, strict=True):
         values = np.asarray(values, dtype=np.float64)
-        lambdas.append(
-            fminbound(
-                lambda lmbda, v=values: -power_log_likelihood(v, lmbda, method),
-                lower,
-                upper,
-                xatol=xatol,
-            )
+        lmbda = fminbound(
+            lambda lmbda, v=values: -power_log_likelihood(v, lmbda, method),
+            lower,
+            upper,
+            xatol=xatol,
         )
-    return np.array(lambdas, dtype=np.float64)
+        with np.errstate(all="ignore"):  # overflow to inf, as the Rust kernel's
+            transformed = step(values, lmbda) if values.size else np.full(1, np.nan)
+            means.append(transformed.mean())
+            variances.append(transformed.var())
+        lambdas.append(lmbda)
+    return tuple(np.array(v, dtype=np.float64) for v in (lambdas, means, variances))
 
 
 @ieee

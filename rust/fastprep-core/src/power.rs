@@ -92,6 +92,14 @@ fn block_sum(values: &[f64]) -> f64 {
 /// `lane_moments` and the blocks are merged in order with Chan's formula, so the result does
 /// not depend on the number of threads.
 fn blocked_variance(len: usize, fill: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync) -> f64 {
+    blocked_moments(len, fill).1
+}
+
+/// Mean and population variance of the values `fill` writes (see `blocked_variance`).
+fn blocked_moments(
+    len: usize,
+    fill: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync,
+) -> (f64, f64) {
     let blocks: Vec<(f64, f64, f64)> = (0..len.div_ceil(SUM_BLOCK))
         .into_par_iter()
         .map(|b| {
@@ -114,7 +122,7 @@ fn blocked_variance(len: usize, fill: impl Fn(std::ops::Range<usize>, &mut [f64]
         m2 += m2b + delta * delta * (n * nb / total);
         n = total;
     }
-    m2 / n
+    (mean, m2 / n)
 }
 
 /// Running sums per lane: eight independent add chains instead of one.
@@ -164,6 +172,26 @@ fn yeo_johnson_term(s: f64, lmbda: f64) -> f64 {
         (lmbda, lmbda)
     };
     crate::simd::exp_m1(a * s.abs()) / c
+}
+
+/// The Yeo-Johnson values of signed logs: `yeo_johnson()` with `ln_1p(|x|)` precomputed.
+fn yeo_johnson_fill(signed: &[f64], lmbda: f64, out: &mut [f64]) {
+    let (up_log, down_log) = (
+        lmbda.abs() < f64::EPSILON,
+        (lmbda - 2.0).abs() <= f64::EPSILON,
+    );
+    if !up_log && !down_log {
+        return yeo_johnson_terms(signed, lmbda, out);
+    }
+    for (y, &s) in out.iter_mut().zip(signed) {
+        // The log branches: ln(1 + x) for x >= 0, -ln(1 - x) for x < 0.
+        let log_branch = if s < 0.0 { down_log } else { up_log };
+        *y = if log_branch {
+            s
+        } else {
+            yeo_johnson_term(s, lmbda)
+        };
+    }
 }
 
 /// `out[i] = yeo_johnson_term(signed[i], lmbda)`, four at a time on AVX2 CPUs.
@@ -247,6 +275,30 @@ impl Likelihood {
         }
     }
 
+    /// Mean and population variance of the transformed values at `lmbda`: the
+    /// standardisation that follows the fit, from the logarithms already taken.
+    pub fn transformed_moments(&self, lmbda: f64) -> (f64, f64) {
+        if self.logs.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
+        let logs = &self.logs;
+        match self.method {
+            PowerMethod::YeoJohnson => blocked_moments(logs.len(), |range, y| {
+                yeo_johnson_fill(&logs[range], lmbda, y)
+            }),
+            PowerMethod::BoxCox => blocked_moments(logs.len(), |range, y| {
+                for (y, &l) in y.iter_mut().zip(&logs[range]) {
+                    // box_cox() with ln x precomputed.
+                    *y = if lmbda.abs() < 1e-19 {
+                        l
+                    } else {
+                        (lmbda * l).exp_m1() / lmbda
+                    };
+                }
+            }),
+        }
+    }
+
     /// scipy's `yeojohnson_llf` / `boxcox_llf` at `lmbda`; a degenerate variance gives -inf, as
     /// scipy's optimiser sees it.
     pub fn at(&self, lmbda: f64) -> f64 {
@@ -257,25 +309,9 @@ impl Likelihood {
         let llf = match self.method {
             PowerMethod::YeoJohnson => {
                 // yeo_johnson() with ln_1p(|x|) precomputed.
-                let (up_log, down_log) = (
-                    lmbda.abs() < f64::EPSILON,
-                    (lmbda - 2.0).abs() <= f64::EPSILON,
-                );
                 let logs = &self.logs;
                 let var = blocked_variance(logs.len(), |range, y| {
-                    let s = &logs[range];
-                    if !up_log && !down_log {
-                        return yeo_johnson_terms(s, lmbda, y);
-                    }
-                    for (y, &s) in y.iter_mut().zip(s) {
-                        // The log branches: ln(1 + x) for x >= 0, -ln(1 - x) for x < 0.
-                        let log_branch = if s < 0.0 { down_log } else { up_log };
-                        *y = if log_branch {
-                            s
-                        } else {
-                            yeo_johnson_term(s, lmbda)
-                        };
-                    }
+                    yeo_johnson_fill(&logs[range], lmbda, y)
                 });
                 if var < f64::MIN_POSITIVE {
                     return f64::NEG_INFINITY;
@@ -325,13 +361,15 @@ pub fn fit_lambda(values: &[f64], method: PowerMethod, lower: f64, upper: f64, x
     fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500)
 }
 
-/// `fit_lambda` for every column, with its `(lower, upper)` bounds; columns in parallel.
+/// For every column, with its `(lower, upper)` bounds: the lambda of `fit_lambda`, and the
+/// mean and population variance of the column transformed with it (what standardising needs);
+/// columns in parallel.
 pub fn fit_lambdas(
     columns: &[&[f64]],
     method: PowerMethod,
     bounds: &[(f64, f64)],
     xatol: f64,
-) -> Result<Vec<f64>> {
+) -> Result<Vec<(f64, f64, f64)>> {
     if columns.len() != bounds.len() {
         return Err(Error::Shape(format!(
             "{} columns but {} pairs of lambda bounds",
@@ -342,7 +380,12 @@ pub fn fit_lambdas(
     Ok(columns
         .par_iter()
         .zip(bounds)
-        .map(|(values, &(lower, upper))| fit_lambda(values, method, lower, upper, xatol))
+        .map(|(values, &(lower, upper))| {
+            let likelihood = Likelihood::new(values, method);
+            let lmbda = fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500);
+            let (mean, var) = likelihood.transformed_moments(lmbda);
+            (lmbda, mean, var)
+        })
         .collect())
 }
 

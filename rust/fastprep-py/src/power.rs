@@ -39,8 +39,15 @@ pub fn power_log_likelihood(
     detached(py, || Ok(core::log_likelihood(values, lmbda, method)))
 }
 
+type Fitted<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
 /// Each column's lambda in `[lowers[j], uppers[j]]` maximising its likelihood (values
-/// without NaN); columns in parallel.
+/// without NaN), and the mean and population variance of the column transformed with it;
+/// columns in parallel.
 #[pyfunction]
 pub fn fit_power_lambdas<'py>(
     py: Python<'py>,
@@ -49,13 +56,20 @@ pub fn fit_power_lambdas<'py>(
     lowers: Vec<f64>,
     uppers: Vec<f64>,
     xatol: f64,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
+) -> PyResult<Fitted<'py>> {
     let method = PowerMethod::parse(method).map_err(to_py)?;
     let columns = columns
         .iter()
         .map(|c| c.as_slice())
         .collect::<Result<Vec<_>, _>>()?;
     let bounds: Vec<(f64, f64)> = lowers.into_iter().zip(uppers).collect();
-    let lambdas = detached(py, || core::fit_lambdas(&columns, method, &bounds, xatol))?;
-    Ok(lambdas.into_pyarray(py))
+    let fitted = detached(py, || core::fit_lambdas(&columns, method, &bounds, xatol))?;
+    let (lambdas, rest): (Vec<f64>, Vec<(f64, f64)>) =
+        fitted.into_iter().map(|(l, m, v)| (l, (m, v))).unzip();
+    let (means, variances): (Vec<f64>, Vec<f64>) = rest.into_iter().unzip();
+    Ok((
+        lambdas.into_pyarray(py),
+        means.into_pyarray(py),
+        variances.into_pyarray(py),
+    ))
 }
