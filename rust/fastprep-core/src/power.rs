@@ -566,6 +566,38 @@ mod tests {
     }
 
     #[test]
+    fn transformed_moments_are_those_of_the_transform() {
+        let values: Vec<f64> = (0..10_001).map(|i| (i as f64 - 3000.0) / 97.0).collect();
+        let positive: Vec<f64> = values.iter().map(|v| v.abs() + 0.5).collect();
+        for (method, values) in [
+            (PowerMethod::YeoJohnson, &values),
+            (PowerMethod::BoxCox, &positive),
+        ] {
+            for lmbda in [-0.7, 0.0, 0.4, 2.0, 2.6] {
+                let y: Vec<f64> = values
+                    .iter()
+                    .map(|&x| match method {
+                        PowerMethod::YeoJohnson => yeo_johnson(x, lmbda),
+                        PowerMethod::BoxCox => box_cox(x, lmbda),
+                    })
+                    .collect();
+                let n = y.len() as f64;
+                let mean = y.iter().sum::<f64>() / n;
+                let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                let (m, v) = Likelihood::new(values, method).transformed_moments(lmbda);
+                assert!(
+                    (m - mean).abs() <= 1e-12 * mean.abs().max(1.0),
+                    "{method:?} {lmbda}"
+                );
+                assert!(
+                    (v - var).abs() <= 1e-12 * var,
+                    "{method:?} {lmbda}: {v} vs {var}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn transforms_invert() {
         for &l in &[-2.0, -0.5, 0.0, 0.7, 1.0, 2.0, 3.5] {
             for &x in &[-3.0, -0.5, 0.0, 0.25, 4.0] {
