@@ -109,6 +109,59 @@ pub fn sigmoid<T: Element>(x: MatRef<'_, T>, out: &mut [T]) -> Result<()> {
 /// Rows up to this wide are ranked by counting; wider ones by selection then sorting.
 const SMALL_ROW: usize = 32;
 
+/// A score whose order is the ranking order of values (NaN above all, `-0.0` equal to `0.0`),
+/// as a signed integer of 32 bits (from a float32 value) or 64; never `MIN`, which pads.
+trait RankScore: Copy + Ord + Send {
+    const PAD: Self;
+    fn of(v: f64) -> Self;
+}
+
+impl RankScore for i32 {
+    const PAD: Self = i32::MIN;
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        // Exact: the value came from a float32.
+        let bits = ((v as f32) + 0.0).to_bits();
+        let flip = ((bits as i32 >> 31) as u32) | 1 << 31;
+        let ordered = if v.is_nan() { u32::MAX } else { bits ^ flip };
+        (ordered ^ 1 << 31) as i32
+    }
+}
+
+impl RankScore for i64 {
+    const PAD: Self = i64::MIN;
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        let bits = (v + 0.0).to_bits();
+        let flip = ((bits as i64 >> 63) as u64) | 1 << 63;
+        let ordered = if v.is_nan() { u64::MAX } else { bits ^ flip };
+        (ordered ^ 1 << 63) as i64
+    }
+}
+
+/// `slots[r]` = the index of the value ranked `r` in `row` (at most `L` values): value `i`
+/// beats value `j` if its score is larger, or equal at a lower index. The counts are kept for
+/// all `L` lanes at once (padding never beats a value), one broadcast score per step, so the
+/// inner loop is a fixed-width vector loop. Ranks are a permutation, so every slot is written.
+#[inline(always)]
+fn small_ranks<S: RankScore, const L: usize>(row: &[impl Element], slots: &mut [i64]) {
+    let n = row.len();
+    let mut scores = [S::PAD; L];
+    for (s, v) in scores.iter_mut().zip(row) {
+        *s = S::of(v.to_f64());
+    }
+    let mut rank = [0u32; L];
+    for i in 0..n {
+        let si = scores[i];
+        for j in 0..L {
+            rank[j] += u32::from((si > scores[j]) | ((si == scores[j]) & (i < j)));
+        }
+    }
+    for j in 0..n {
+        slots[rank[j] as usize] = j as i64;
+    }
+}
+
 /// A key whose descending order is the ranking order: NaN first, then larger values
 /// (`-0.0` equal to `0.0`), ties by the lower index. Distinct for distinct indices.
 #[inline]
@@ -187,29 +240,25 @@ pub fn top_k<T: Element>(
         return Err(Error::Shape("top_k outputs have the wrong size".into()));
     }
     // Indices first (in parallel over row blocks), then the values they point at.
+    let narrow = std::mem::size_of::<T>() <= 4;
     for_row_blocks(x.data(), cols, indices, k, |input, output| {
         let mut keys: Vec<u128> = Vec::with_capacity(cols);
         let mut slots = vec![0i64; cols];
-        let mut scores: Vec<u64> = Vec::with_capacity(cols);
         for (row, o) in input.chunks_exact(cols).zip(output.chunks_exact_mut(k)) {
-            keys.clear();
-            keys.extend(row.iter().enumerate().map(|(j, v)| rank_key(v.to_f64(), j)));
             if cols <= SMALL_ROW {
-                // A row of a few classes: each value's rank is how many values beat it (a
-                // larger key, or an equal key at a lower index), counted without branches:
-                // sorting ten random scores mispredicts most of its compares. Ranks are a
-                // permutation of 0..cols, so every slot is written.
-                scores.clear();
-                scores.extend(keys.iter().map(|&key| (key >> 32) as u64));
-                for (j, &kj) in scores.iter().enumerate() {
-                    let mut rank = 0usize;
-                    for (i, &ki) in scores.iter().enumerate() {
-                        rank += usize::from(ki > kj) + usize::from((ki == kj) & (i < j));
-                    }
-                    slots[rank] = j as i64;
+                // A row of a few classes: each value's rank is how many values beat it,
+                // counted without branches (sorting ten random scores mispredicts most of its
+                // compares). A float32 score fits a 32-bit key, twice the lanes of a 64-bit one.
+                match (narrow, cols <= 16) {
+                    (true, true) => small_ranks::<i32, 16>(row, &mut slots),
+                    (true, false) => small_ranks::<i32, SMALL_ROW>(row, &mut slots),
+                    (false, true) => small_ranks::<i64, 16>(row, &mut slots),
+                    (false, false) => small_ranks::<i64, SMALL_ROW>(row, &mut slots),
                 }
                 o.copy_from_slice(&slots[..k]);
             } else {
+                keys.clear();
+                keys.extend(row.iter().enumerate().map(|(j, v)| rank_key(v.to_f64(), j)));
                 if k < cols {
                     keys.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
                 }
@@ -349,6 +398,36 @@ mod tests {
         let y = Mat::build(2, 3, |o| softmax(x, o)).expect("kernel");
         assert_eq!(y.data[..3], [1.0, 0.0, 0.0]);
         assert_eq!(y.data[3..], [0.0, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn small_rankings_match_a_sort_of_the_wide_keys() {
+        let pool = [
+            f32::NAN,
+            1.5,
+            -0.0,
+            0.0,
+            -2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1.5,
+        ];
+        for n in 1..=32 {
+            let row: Vec<f32> = (0..n).map(|i| pool[(i * 5 + n) % pool.len()]).collect();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&j| std::cmp::Reverse(rank_key(row[j] as f64, j)));
+            let expected: Vec<i64> = order.iter().map(|&j| j as i64).collect();
+            let wide: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+            let mut slots = vec![-1i64; n];
+            small_ranks::<i32, 32>(&row, &mut slots);
+            assert_eq!(slots, expected, "float32, {n}");
+            small_ranks::<i64, 32>(&wide, &mut slots);
+            assert_eq!(slots, expected, "float64, {n}");
+            if n <= 16 {
+                small_ranks::<i32, 16>(&row, &mut slots);
+                assert_eq!(slots, expected, "float32, 16 lanes, {n}");
+            }
+        }
     }
 
     #[test]
