@@ -134,6 +134,17 @@ impl Column {
         let b = self.bucket(x);
         let (from, to) = (self.grid[b] as usize, self.grid[b + 1] as usize);
         let lo = from + q[from..to].partition_point(|&e| e < x);
+        // The common case: x strictly between two quantiles, q[lo - 1] < x < q[lo]. Both
+        // directions then interpolate on that one segment, with the same slope (the general
+        // code below reduces to these two lines).
+        if lo > 0 && lo < n && q[lo] != x {
+            let s = self.slopes[lo - 1];
+            let up = s * (x - q[lo - 1]) + r[lo - 1];
+            let down = s * (q[lo] - x) - r[lo];
+            if !up.is_nan() && !down.is_nan() {
+                return 0.5 * (up - down);
+            }
+        }
         let hi = if lo < n && q[lo] == x {
             self.run_end[lo] as usize + 1
         } else {
