@@ -50,7 +50,9 @@ class PowerTransformer(InvertibleTransform):
     lambdas agree with scikit-learn's within that tolerance, not bit for bit. Constant columns,
     and columns with no value at fit, get lambda 1 (the identity; scikit-learn refuses them for
     Box-Cox). Every training value is kept until the fit ends. NaN is disregarded in fit and
-    kept in transform.
+    kept in transform. The standardisation's mean and variance are those of the transformed
+    training values computed in float64 (for float32 input too; scikit-learn takes them from
+    the float32 transform), from the logarithms the fit already took.
 
     Fitted attributes: ``lambdas_``, ``n_features_in_``.
 
