@@ -168,16 +168,22 @@ fn radix_select(
         }
         return;
     }
+    // The digit starts at the highest bit on which the keys differ: a column of one sign and
+    // magnitude shares its top bits, which would split nothing (a vectorised pass, cheaper
+    // than a count that finds a single bucket).
+    let first = keys[0];
+    let differ = keys.iter().fold(0u64, |acc, &k| acc | (k ^ first));
+    if differ == 0 {
+        out.fill(first);
+        return;
+    }
+    let bits_left = bits_left.min(64 - differ.leading_zeros());
     let shift = bits_left.saturating_sub(DIGIT_BITS);
     let mask = (1usize << (bits_left - shift)) - 1;
     let digit = |k: u64| (k >> shift) as usize & mask;
     let mut counts = vec![0usize; mask + 1];
     for &k in keys.iter() {
         counts[digit(k)] += 1;
-    }
-    if counts.contains(&keys.len()) {
-        // Every key has the same digit: nothing to split here, go on to the next digit.
-        return radix_select(keys, scratch, ranks, out, shift);
     }
     let mut starts = Vec::with_capacity(counts.len());
     let mut total = 0;
