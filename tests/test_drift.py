@@ -161,6 +161,39 @@ def test_transform_feeds_an_attached_monitor(fitted, adult):
     assert monitor.report()["age"]["rows"] == 1001
 
 
+def test_an_attached_monitor_counts_what_a_second_pass_counts(fitted, adult):
+    # About 16,000 rows: the plan runs in parallel blocks, whose code tallies are merged.
+    monitor = DriftMonitor(fitted).attach()
+    try:
+        fitted.transform(adult[1])
+    finally:
+        monitor.detach()
+    assert monitor.report() == DriftMonitor(fitted).update(adult[1]).report()
+
+
+def test_an_encoder_of_other_categories_is_counted_by_the_monitor_itself(adult):
+    # The encoder knows only two workclasses, the reference every one seen: the plan's codes
+    # are not the monitor's positions, so the monitor looks the column up itself.
+    ct = fp.ColumnTransformer(
+        [
+            ("num", fp.StandardScaler(), ["age"]),
+            (
+                "cat",
+                fp.OneHotEncoder(categories=[["Private", "State-gov"]], handle_unknown="ignore"),
+                ["workclass"],
+            ),
+        ]
+    ).fit(adult[0])
+    monitor = DriftMonitor(ct).attach()
+    try:
+        ct.transform(adult[1])
+    finally:
+        monitor.detach()
+    expected = DriftMonitor(ct).update(adult[1]).report()
+    assert monitor.report() == expected
+    assert expected["workclass"]["rows"] == adult[1].num_rows
+
+
 def test_bad_input_changes_nothing(fitted, adult):
     monitor = DriftMonitor(fitted).update(adult[1].slice(0, 100))
     before = monitor.report()

@@ -275,10 +275,11 @@ class _Composite:
         for monitor in self.__dict__.get("_drift_monitors", ()):
             monitor.update_row(row)
 
-    def _feed(self, frame: _Frame) -> None:
-        """Count a transformed batch in the attached drift monitors."""
+    def _feed(self, frame: _Frame, tallies: dict | None = None) -> None:
+        """Count a transformed batch in the attached drift monitors (with the plan's code
+        tallies, when it ran)."""
         for monitor in self.__dict__.get("_drift_monitors", ()):
-            monitor._add(monitor._count(frame))
+            monitor._add(monitor._count(frame, tallies))
 
     def _capture_drift(self, frame: _Frame, partial: bool) -> None:
         """Add the batch to the input columns' training profile (``drift_reference_``, see
@@ -321,6 +322,18 @@ class _Composite:
         else:
             self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
+
+    def _run_native(self, frame: _Frame, dtype):
+        """``(out, tallies)`` from the compiled plan, ``(None, None)`` when the step-by-step
+        path must run. With drift monitors attached, the plan also tallies the lookup codes it
+        computes anyway (``tallies``: column name -> (vocabulary, code counts)), so that the
+        monitors need not look the categories up again."""
+        if not self._runs_native():
+            return None, None
+        if not self.__dict__.get("_drift_monitors"):
+            return self._plan.run_frame(frame, _float32(dtype)), None
+        ran = self._plan.run_frame(frame, _float32(dtype), tally=True)
+        return (None, None) if ran is None else ran
 
     def _runs_native(self) -> bool:
         return (
@@ -556,12 +569,12 @@ class Pipeline(_Composite):
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
                 f"{self.n_features_in_}"
             )
-        out = self._plan.run_frame(frame, _float32(dtype)) if self._runs_native() else None
+        out, tallies = self._run_native(frame, dtype)
         if out is None:
             for _, step in self._active():
                 data = step.transform(data)
             out = _as_dtype(data, dtype)
-        self._feed(frame)
+        self._feed(frame, tallies)
         return out
 
     def fit_transform(self, X, y=None, *, dtype=np.float64):
@@ -847,10 +860,10 @@ class ColumnTransformer(_Composite):
                 f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
                 f"{self.n_features_in_}"
             )
-        out = self._plan.run_frame(frame, _float32(dtype)) if self._runs_native() else None
+        out, tallies = self._run_native(frame, dtype)
         if out is None:
             out = _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
-        self._feed(frame)
+        self._feed(frame, tallies)
         return out
 
     def _outputs(self, frame: _Frame, parts=None) -> list:
@@ -1015,6 +1028,10 @@ class _CompiledPlan:
         self.checks = checks  # per encoder input: (encoder, position)
         self.names = [str(n) for n, *_ in inputs]
         self.kinds = [kind for _, kind, *_ in inputs]
+        # (encoder, position) -> the input column it looks up
+        self._encoder_inputs = {
+            (id(encoder), j): str(name) for name, _, encoder, j in inputs if encoder is not None
+        }
 
     def _refused(self, unknown, missing) -> bool:
         """Whether some lookup hit a case the encoder raises or warns about."""
@@ -1052,7 +1069,11 @@ class _CompiledPlan:
             out.append((unknown, missing))
         return out
 
-    def run_frame(self, frame: _Frame, float32: bool):
+    def run_frame(self, frame: _Frame, float32: bool, tally: bool = False):
+        """The plan's output for a batch, or None when the step-by-step path must run. With
+        ``tally``: ``(out, tallies)``, ``tallies`` mapping the name of each input column an
+        encoder looks up to ``(vocabulary, counts of its lookup codes)`` (dense output only;
+        None for sparse output)."""
         from fastprep._columns import from_values
         from fastprep.encode import _coerce
 
@@ -1084,9 +1105,22 @@ class _CompiledPlan:
             else:
                 indices = indices.astype(np.int64)
             data = values.astype(np.float32) if float32 else values
-            return _scipy_sparse().csr_matrix(
+            matrix = _scipy_sparse().csr_matrix(
                 (data, indices, indptr), shape=(frame.rows, self.plan.width)
             )
+            return (matrix, None) if tally else matrix
+        if tally:
+            out, unknown, missing, counts = self.plan.run_tallied(inputs, frame.rows, float32)
+            if self._refused(unknown, missing):
+                return None
+            tallies = {}
+            # The lookups read the raw column (an imputer before the encoder is folded into
+            # its table), so the codes are the column's own categories, missing included.
+            for (encoder, j, _), c in zip(self.checks, counts, strict=True):
+                name = self._encoder_inputs.get((id(encoder), j))
+                if c is not None and name is not None:
+                    tallies[name] = (encoder._columns[j].vocab, c)
+            return out, tallies
         out, unknown, missing = self.plan.run(inputs, frame.rows, float32)
         return None if self._refused(unknown, missing) else out
 

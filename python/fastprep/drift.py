@@ -302,7 +302,10 @@ class DriftMonitor:
 
     # -- counting ------------------------------------------------------------------------------
 
-    def _count(self, frame) -> dict[str, _Window]:
+    def _count(self, frame, tallies: dict | None = None) -> dict[str, _Window]:
+        """The windows of a batch. ``tallies`` (from a compiled plan's run of the same batch):
+        column name -> (vocabulary, lookup code counts); a column whose vocabulary is the
+        reference's takes its counts from there instead of being looked up again."""
         from fastprep._columns import from_values
         from fastprep.encode import _coerce
 
@@ -316,6 +319,13 @@ class DriftMonitor:
                 counts, missing, rows = _numeric_counts(col, name, ref.edges)
                 out[name] = _Window(counts, missing, 0, rows)
                 continue
+            tally = (tallies or {}).get(name)
+            if tally is not None and self._same_vocab(name, tally[0]):
+                found, n = tally[1], ref.counts.size
+                out[name] = _Window(
+                    found[:n].astype(np.int64), int(found[n]), int(found[n + 1]), frame.rows
+                )
+                continue
             column = from_values(col, f"column {name!r}")
             if column.kind != ref.kind:
                 column = _coerce(column, ref.kind, f"column {name!r}")
@@ -323,6 +333,27 @@ class DriftMonitor:
             n = ref.counts.size
             out[name] = _Window(found[:n], int(found[n]), int(found[n + 1]), column.length)
         return out
+
+    def _same_vocab(self, name: str, vocab: tuple) -> bool:
+        """Whether an encoder's vocabulary is the reference's categories of ``name``, so that
+        its lookup codes are the monitor's positions (cached per vocabulary object)."""
+        cache = self.__dict__.setdefault("_vocab_checks", {})
+        hit = cache.get((name, id(vocab)))
+        if hit is not None and hit[0] is vocab:
+            return hit[1]
+        ref = self.reference.columns[name].vocab
+        same = (
+            ref is not None
+            and len(ref) == len(vocab)
+            and ref[0] == vocab[0]
+            and all(
+                (a is None and b is None)
+                or (a is not None and b is not None and np.array_equal(a, b))
+                for a, b in zip(ref[1:], vocab[1:], strict=True)
+            )
+        )
+        cache[(name, id(vocab))] = (vocab, same)
+        return same
 
     def _add(self, windows: dict[str, _Window]) -> None:
         for name, w in windows.items():

@@ -21,6 +21,13 @@ use crate::quantile_transform::Indexed;
 use crate::strings::Column;
 use crate::{Element, Error, Result};
 
+/// What a block of a dense run gives: each encoder input's lookup outcome and code tally.
+type Ran = (Vec<Found>, Vec<Vec<u64>>);
+
+/// Vocabularies up to this many categories are tallied in the run (`run_tallied`): a block's
+/// tally of a larger one would cost more than the separate count a monitor does instead.
+pub const TALLY_MAX: usize = 1 << 12;
+
 /// Rows per block: a block's output (and its codes) stay in cache.
 const BLOCK_ROWS: usize = 1024;
 /// Batches with fewer rows run on the calling thread.
@@ -370,43 +377,67 @@ impl Plan {
         rows: usize,
         out: &mut [T],
     ) -> Result<Vec<Found>> {
+        Ok(self.run_tallied(inputs, rows, out, false)?.0)
+    }
+
+    /// `run`, and with `tally`, for each encoder input (in the same order) how often each
+    /// lookup code occurred: the categories, then missing, then unknown (what a drift monitor
+    /// counts), from the lookups the run does anyway. Vocabularies above `TALLY_MAX`
+    /// categories, and every input without `tally`, get an empty tally.
+    pub fn run_tallied<T: Element>(
+        &self,
+        inputs: &[Input<'_>],
+        rows: usize,
+        out: &mut [T],
+        tally: bool,
+    ) -> Result<(Vec<Found>, Vec<Vec<u64>>)> {
         if out.len() != rows * self.width {
             return Err(Error::Shape("output has the wrong size".into()));
         }
         let prepared = self.prepare(inputs, rows)?;
         let n_found: usize = prepared.iter().map(Vec::len).sum();
-        let run_block = |b: usize, block_out: &mut [T]| -> Vec<Found> {
+        let run_block = |b: usize, block_out: &mut [T]| -> Ran {
             let first = b * BLOCK_ROWS;
             let n = BLOCK_ROWS.min(rows - first);
-            self.run_rows(inputs, &prepared, first, n, block_out)
+            self.run_rows(inputs, &prepared, first, n, block_out, tally)
         };
-        let add = |a: Vec<Found>, b: Vec<Found>| -> Vec<Found> {
-            a.into_iter().zip(b).map(|(x, y)| x + y).collect()
+        let add = |a: Ran, b: Ran| -> Ran {
+            let found = a.0.into_iter().zip(b.0).map(|(x, y)| x + y).collect();
+            let tallies =
+                a.1.into_iter()
+                    .zip(b.1)
+                    .map(|(mut x, y)| {
+                        if x.is_empty() {
+                            return y;
+                        }
+                        for (t, u) in x.iter_mut().zip(y) {
+                            *t += u;
+                        }
+                        x
+                    })
+                    .collect();
+            (found, tallies)
         };
+        let init = || (vec![Found::default(); n_found], vec![Vec::new(); n_found]);
         if rows == 0 {
-            return Ok(vec![Found::default(); n_found]);
+            return Ok(init());
         }
         if self.width == 0 {
             let mut empty: [T; 0] = [];
             return Ok((0..rows.div_ceil(BLOCK_ROWS))
                 .map(|b| {
                     let first = b * BLOCK_ROWS;
-                    self.run_rows(
-                        inputs,
-                        &prepared,
-                        first,
-                        BLOCK_ROWS.min(rows - first),
-                        &mut empty,
-                    )
+                    let n = BLOCK_ROWS.min(rows - first);
+                    self.run_rows(inputs, &prepared, first, n, &mut empty, tally)
                 })
-                .fold(vec![Found::default(); n_found], add));
+                .fold(init(), add));
         }
         let parallel = rows >= PARALLEL_MIN_ROWS && max_threads() != 1;
         Ok(fold_blocks(
             out,
             BLOCK_ROWS * self.width,
             parallel,
-            || vec![Found::default(); n_found],
+            init,
             run_block,
             add,
         ))
@@ -541,7 +572,8 @@ impl Plan {
         (lengths, indices, values, found)
     }
 
-    /// Rows `first..first + n` into `out` (`n × width`).
+    /// Rows `first..first + n` into `out` (`n × width`); with `tally`, the count of each
+    /// lookup code of the block (see `run_tallied`).
     fn run_rows<T: Element>(
         &self,
         inputs: &[Input<'_>],
@@ -549,9 +581,22 @@ impl Plan {
         first: usize,
         n: usize,
         out: &mut [T],
-    ) -> Vec<Found> {
+        tally: bool,
+    ) -> Ran {
         let w = self.width;
         let mut found = Vec::new();
+        let mut tallies = Vec::new();
+        let mut count = |index: &CategoryIndex, codes: &[u32]| {
+            if !tally || index.len() > TALLY_MAX {
+                tallies.push(Vec::new());
+                return;
+            }
+            let mut t = vec![0u64; index.len() + 2];
+            for &c in codes {
+                t[c as usize] += 1;
+            }
+            tallies.push(t);
+        };
         let mut at = 0usize;
         let mut codes = vec![0u32; n];
         let (mut cur, mut next) = (Vec::new(), Vec::new());
@@ -578,6 +623,7 @@ impl Plan {
                     let one = T::from_f64(1.0);
                     for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
                         found.push(index.lookup_rows(p, first, &mut codes));
+                        count(index, &codes);
                         for (r, &code) in codes.iter().enumerate() {
                             let t = tables[j][code as usize];
                             if t >= 0 {
@@ -591,6 +637,7 @@ impl Plan {
                 } => {
                     for (j, (index, p)) in indexes.iter().zip(cols).enumerate() {
                         found.push(index.lookup_rows(p, first, &mut codes));
+                        count(index, &codes);
                         for (r, &code) in codes.iter().enumerate() {
                             out[r * w + at + j] = T::from_f64(tables[j][code as usize]);
                         }
@@ -599,7 +646,7 @@ impl Plan {
             }
             at += bw;
         }
-        found
+        (found, tallies)
     }
 }
 
@@ -716,6 +763,14 @@ mod tests {
         );
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].unknown, 1);
+        // The tally: "b", "z" (unknown), "a" -> one of category 0, one of 1, none missing,
+        // one unknown; for both encoders of the input. Without tally, none.
+        let mut again = vec![0.0f64; 15];
+        let (found2, tallies) = plan.run_tallied(&inputs, 3, &mut again, true).unwrap();
+        assert_eq!((&again, found2.len()), (&out, 2));
+        assert_eq!(tallies, vec![vec![1, 1, 0, 1], vec![1, 1, 0, 1]]);
+        let (_, none) = plan.run_tallied(&inputs, 3, &mut again, false).unwrap();
+        assert!(none.iter().all(Vec::is_empty));
         let (indptr, indices, values, _) = plan.run_csr(&inputs, 3).unwrap();
         for r in 0..3 {
             let mut dense = vec![0.0; 5];

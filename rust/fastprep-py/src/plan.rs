@@ -132,6 +132,12 @@ enum RowValue {
 }
 
 type Ran<'py> = (Bound<'py, PyAny>, Vec<usize>, Vec<usize>);
+type TalliedRan<'py> = (
+    Bound<'py, PyAny>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<Option<Bound<'py, PyArray1<u64>>>>,
+);
 type SparseRan<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i32>>,
@@ -188,6 +194,28 @@ impl Plan {
         let held = hold(&inputs)?;
         let views = views(&held)?;
         self.execute(py, &views, rows, float32)
+    }
+
+    /// `run`, plus per encoder input the count of each lookup code (categories, then
+    /// missing, then unknown), or None for a vocabulary too large to tally in the run.
+    fn run_tallied<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<Bound<'py, PyAny>>,
+        rows: usize,
+        float32: bool,
+    ) -> PyResult<TalliedRan<'py>> {
+        let held = hold(&inputs)?;
+        let views = views(&held)?;
+        let (out, (found, tallies)) = float_output!(py, rows, self.inner.width(), float32, |out| {
+            self.inner.run_tallied(&views, rows, out, true)
+        });
+        let (unknown, missing) = found_lists(found);
+        let tallies = tallies
+            .into_iter()
+            .map(|t| (!t.is_empty()).then(|| t.into_pyarray(py)))
+            .collect();
+        Ok((out, unknown, missing, tallies))
     }
 
     /// Runs the plan over a batch into CSR arrays: `(indptr, indices, values, unknown,
