@@ -132,7 +132,9 @@ impl RankScore for i64 {
     const PAD: Self = i64::MIN;
     #[inline(always)]
     fn of(v: f64) -> Self {
-        let bits = (v + 0.0).to_bits();
+        let bits = (v + 0.0).to_bits(); // -0.0 + 0.0 == +0.0
+                                        // Negative: all bits flipped; positive: the sign bit set. Without a branch (the sign
+                                        // of a score is a coin flip).
         let flip = ((bits as i64 >> 63) as u64) | 1 << 63;
         let ordered = if v.is_nan() { u64::MAX } else { bits ^ flip };
         (ordered ^ 1 << 63) as i64
@@ -166,11 +168,8 @@ fn small_ranks<S: RankScore, const L: usize>(row: &[impl Element], slots: &mut [
 /// (`-0.0` equal to `0.0`), ties by the lower index. Distinct for distinct indices.
 #[inline]
 fn rank_key(v: f64, index: usize) -> u128 {
-    let bits = (v + 0.0).to_bits(); // -0.0 + 0.0 == +0.0
-                                    // Negative: all bits flipped; positive: the sign bit set. Without a branch (the sign of a
-                                    // score is a coin flip).
-    let flip = ((bits as i64 >> 63) as u64) | 1 << 63;
-    let ordered = if v.is_nan() { u64::MAX } else { bits ^ flip };
+    // The score back to unsigned: the same order, from 0.
+    let ordered = (<i64 as RankScore>::of(v) as u64) ^ 1 << 63;
     (u128::from(ordered) << 32) | u128::from(u32::MAX - index as u32)
 }
 

@@ -275,6 +275,12 @@ impl Likelihood {
         }
     }
 
+    /// The lambda in `[lower, upper]` that maximises the likelihood, to `xatol`: Brent's
+    /// bounded method step for step as `fastprep._optimize.fminbound` (scipy's `fminbound`).
+    pub fn maximum(&self, lower: f64, upper: f64, xatol: f64) -> f64 {
+        fminbound(|l| -self.at(l), lower, upper, xatol, 500)
+    }
+
     /// Mean and population variance of the transformed values at `lmbda`: the
     /// standardisation that follows the fit, from the logarithms already taken.
     pub fn transformed_moments(&self, lmbda: f64) -> (f64, f64) {
@@ -354,14 +360,12 @@ pub fn log_likelihood(values: &[f64], lmbda: f64, method: PowerMethod) -> f64 {
     Likelihood::new(values, method).at(lmbda)
 }
 
-/// The lambda in `[lower, upper]` that maximises the likelihood, to `xatol`: Brent's bounded
-/// method step for step as `fastprep._optimize.fminbound` (scipy's `fminbound`).
+/// One column's lambda in `[lower, upper]` (values without NaN): `Likelihood::maximum`.
 pub fn fit_lambda(values: &[f64], method: PowerMethod, lower: f64, upper: f64, xatol: f64) -> f64 {
-    let likelihood = Likelihood::new(values, method);
-    fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500)
+    Likelihood::new(values, method).maximum(lower, upper, xatol)
 }
 
-/// For every column, with its `(lower, upper)` bounds: the lambda of `fit_lambda`, and the
+/// For every column, with its `(lower, upper)` bounds: its lambda (`Likelihood::maximum`), and the
 /// mean and population variance of the column transformed with it (what standardising needs);
 /// columns in parallel.
 pub fn fit_lambdas(
@@ -382,7 +386,7 @@ pub fn fit_lambdas(
         .zip(bounds)
         .map(|(values, &(lower, upper))| {
             let likelihood = Likelihood::new(values, method);
-            let lmbda = fminbound(|l| -likelihood.at(l), lower, upper, xatol, 500);
+            let lmbda = likelihood.maximum(lower, upper, xatol);
             let (mean, var) = likelihood.transformed_moments(lmbda);
             (lmbda, mean, var)
         })

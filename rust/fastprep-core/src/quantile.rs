@@ -42,14 +42,14 @@ fn scratch<U: Copy + Default>(len: usize) -> Vec<U> {
 }
 
 /// `f(column, scratch)` for every column's non-NaN values (in row order) converted by `convert`,
-/// columns in parallel; `scratch` is a buffer at least as long as the column, reused across
-/// the columns a thread takes. The values are gathered in one pass over the row-major data,
+/// columns in parallel; `scratch` is a buffer kept across the columns a thread takes, empty
+/// until `f` grows it (`at_least`). The values are gathered in one pass over the row-major data,
 /// into one buffer: fresh buffers per column cost more in page faults than the work done on
 /// them.
 fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
     x: MatRef<'_, T>,
     convert: impl Fn(f64) -> U + Sync,
-    f: impl Fn(&mut [U], &mut [U]) -> R + Sync + Send,
+    f: impl Fn(&mut [U], &mut Vec<U>) -> R + Sync + Send,
 ) -> Vec<R> {
     let (n, m) = (x.rows(), x.cols());
     let parallel = max_threads() != 1 && x.data().len() >= PARALLEL_MIN_CELLS;
@@ -97,18 +97,21 @@ fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
             .map(|(c, &len)| &mut c[..len])
             .collect()
     };
-    let run = |spare: &mut Vec<U>, column: &mut [U]| {
-        if spare.len() < column.len() {
-            *spare = scratch(n);
-        }
-        f(column, &mut spare[..column.len()])
-    };
+    let run = |spare: &mut Vec<U>, column: &mut [U]| f(column, spare);
     if !parallel {
         let mut spare = Vec::new();
         columns.into_iter().map(|c| run(&mut spare, c)).collect()
     } else {
         columns.into_par_iter().map_init(Vec::new, run).collect()
     }
+}
+
+/// `buffer`, grown with fresh (huge-page-backed) memory if it is shorter than `len`.
+fn at_least<U: Copy + Default>(buffer: &mut Vec<U>, len: usize) -> &mut [U] {
+    if buffer.len() < len {
+        *buffer = scratch(len);
+    }
+    &mut buffer[..len]
 }
 
 /// The keys that sorting `keys` would put at positions `ranks` (ascending, distinct, each below
@@ -303,7 +306,7 @@ fn check_probabilities(qs: &[f64]) -> Result<()> {
 /// (as `np.nanmedian`), from one selection; NaN if there are no values.
 fn quantiles_of(
     keys: &mut [u64],
-    scratch: &mut [u64],
+    scratch: &mut Vec<u64>,
     qs: &[f64],
     method: QuantileMethod,
     with_median: bool,
@@ -319,7 +322,7 @@ fn quantiles_of(
     }
     ranks.sort_unstable();
     ranks.dedup();
-    let selected = order_statistics(keys, scratch, &ranks);
+    let selected = order_statistics(keys, at_least(scratch, n), &ranks);
     let at = |r: usize| selected[ranks.partition_point(|&x| x < r)];
     let quantiles = positions
         .iter()
