@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
-use crate::special::{ndtr, ndtri};
+use crate::special::{ndtr, ndtri, ndtri_slice};
 
 /// scikit-learn's margin around the extreme quantiles.
 pub const BOUNDS_THRESHOLD: f64 = 1e-7;
@@ -48,12 +48,41 @@ pub fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
     }
 }
 
+/// A quantile with its reference and the slope to the next: what the fast forward path reads,
+/// the two knots of a segment side by side.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+struct Knot {
+    q: f64,
+    r: f64,
+    slope: f64,
+}
+
+/// Stands before the first knot and after the last: its NaN fails every bracket.
+const NO_KNOT: Knot = Knot {
+    q: f64::NAN,
+    r: f64::NAN,
+    slope: f64::NAN,
+};
+
+/// Bucket starts as indices into `knots`: 16-bit up to 65,534 quantiles (sklearn's default is
+/// 1,000), halving the table that every lookup reads at random.
+#[derive(Clone, Debug)]
+enum Grid {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
 /// Fitted quantiles of one column, indexed for the forward pass.
 ///
 /// The forward map needs, for a value `x`, `lo` (the first quantile `>= x`) and `hi` (one past
 /// the last quantile `<= x`): np.interp going up interpolates at `hi - 1`, and going down (on the
-/// negated, reversed arrays) at `lo`. A grid of buckets over the quantile range finds `lo` with a
-/// search over the few quantiles of one bucket; `run_end` skips runs of repeated quantiles.
+/// negated, reversed arrays) at `lo`. A grid of buckets over the quantile range narrows `lo` to
+/// the few quantiles of one bucket; `run_end` skips runs of repeated quantiles.
+///
+/// The batch path ([`Column::forward_batch`]) searches a bucket without a data-dependent branch
+/// (the same halving steps for every value of the column, enough for its fullest bucket), as a
+/// mispredicted branch per value cost more than the rest of the lookup.
 #[derive(Clone, Debug)]
 struct Column {
     q: Vec<f64>,
@@ -61,8 +90,17 @@ struct Column {
     slopes: Vec<f64>,
     /// Last index of the run of quantiles equal to `q[i]`.
     run_end: Vec<u32>,
-    /// `grid[b]..grid[b + 1]`: the quantiles whose bucket is `b` (u32 keeps the tables in L1).
-    grid: Vec<u32>,
+    /// `knots[i + 1]` is quantile `i`; `NO_KNOT` before them, and after them as many as the
+    /// search can step past the last one.
+    knots: Vec<Knot>,
+    /// `knots[k].q`, what the search reads: 8 bytes a quantile, where `knots` takes 32.
+    knot_q: Vec<f64>,
+    /// `grid[b] - 1 .. grid[b + 1] - 1`: the quantiles whose bucket is `b` (`grid` holds
+    /// indices into `knots`).
+    grid: Grid,
+    /// The first step of the branch-free search: the largest power of two not above the most
+    /// quantiles one bucket holds (0 when no bucket holds more than none).
+    top_step: usize,
     /// Number of the last bucket (`x == q[n - 1]` falls in it).
     last_bucket: usize,
     inv_width: f64,
@@ -71,7 +109,7 @@ struct Column {
 impl Column {
     fn new(q: Vec<f64>, refs: &[f64]) -> Self {
         let n = q.len();
-        let slopes = (0..n.saturating_sub(1))
+        let slopes: Vec<f64> = (0..n.saturating_sub(1))
             .map(|i| (refs[i + 1] - refs[i]) / (q[i + 1] - q[i]))
             .collect();
         // Quantile counts are far below u32::MAX (they come from n_quantiles).
@@ -94,7 +132,10 @@ impl Column {
             q,
             slopes,
             run_end,
-            grid: Vec::new(),
+            knots: Vec::new(),
+            knot_q: Vec::new(),
+            grid: Grid::Narrow(Vec::new()),
+            top_step: 0,
             last_bucket: buckets,
             inv_width,
         };
@@ -105,17 +146,56 @@ impl Column {
             while i < n && column.bucket(column.q[i]) < b {
                 i += 1;
             }
-            *g = i as u32;
+            *g = i as u32 + 1;
         }
-        column.grid = grid;
+        let fullest = grid.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as usize;
+        column.top_step = if fullest == 0 {
+            0
+        } else {
+            1 << fullest.ilog2()
+        };
+        let knots = (0..n).map(|i| Knot {
+            q: column.q[i],
+            r: refs[i],
+            slope: column.slopes.get(i).copied().unwrap_or(f64::NAN),
+        });
+        column.knots = std::iter::once(NO_KNOT).chain(knots).collect();
+        column.knots.resize(1 + n + 2 * column.top_step, NO_KNOT);
+        column.knot_q = column.knots.iter().map(|k| k.q).collect();
+        column.grid = match grid.iter().map(|&g| u16::try_from(g)).collect() {
+            Ok(narrow) => Grid::Narrow(narrow),
+            Err(_) => Grid::Wide(grid),
+        };
         column
+    }
+
+    /// The index into `knots` of the first quantile `>= x`, for `q[0] <= x <= q[n-1]`, except
+    /// that `-0.0` counts as below `+0.0`: callers check that the knots before and at the
+    /// result bracket `x`.
+    ///
+    /// The result lies at most `fullest < 2 * top_step` past `grid[b]`; halving steps from
+    /// `top_step` down add up to any offset below `2 * top_step`. Whether a step is taken is
+    /// the sign of `q - x`, not a comparison, which LLVM compiles into a branch here. For any
+    /// `x` (NaN, outside the quantiles) the result stays inside `knots`.
+    #[inline(always)]
+    fn search<G: Copy + Into<u32>>(&self, grid: &[G], x: f64, top_step: usize) -> usize {
+        let mut k = grid[self.bucket(x)].into() as usize;
+        let mut step = top_step;
+        while step > 0 {
+            let below = ((self.knot_q[k + step - 1] - x).to_bits() >> 63) as usize;
+            k += step & below.wrapping_neg();
+            step >>= 1;
+        }
+        k
     }
 
     /// Monotone non-decreasing in `x` (for `q[0] <= x <= q[n-1]`).
     #[inline(always)]
     fn bucket(&self, x: f64) -> usize {
-        let b = ((x - self.q[0]) * self.inv_width) as usize; // saturating cast; NaN is excluded
-        b.min(self.last_bucket)
+        // Saturating and NaN-safe; to i64, which x86 converts in one instruction (to u64 it
+        // takes a dozen).
+        let b = ((x - self.q[0]) * self.inv_width) as i64;
+        b.clamp(0, self.last_bucket as i64) as usize
     }
 
     /// `0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))`, bit for bit.
@@ -132,7 +212,11 @@ impl Column {
             return 0.5 * (r[0] - -r[0]);
         }
         let b = self.bucket(x);
-        let (from, to) = (self.grid[b] as usize, self.grid[b + 1] as usize);
+        let (from, to) = match &self.grid {
+            Grid::Narrow(g) => (usize::from(g[b]), usize::from(g[b + 1])),
+            Grid::Wide(g) => (g[b] as usize, g[b + 1] as usize),
+        };
+        let (from, to) = (from - 1, to - 1);
         let lo = from + q[from..to].partition_point(|&e| e < x);
         // The common case: x strictly between two quantiles, q[lo - 1] < x < q[lo]. Both
         // directions then interpolate on that one segment, with the same slope (the general
@@ -237,33 +321,126 @@ fn columns(
         .collect()
 }
 
+/// Values mapped per call of [`Column::forward_batch`]: its search results stay on the stack.
+const BATCH: usize = 256;
+/// Rows per transposed tile in `quantile_transform`.
+const TILE: usize = 2048;
+
 fn forward(v: f64, c: &Column, refs: &[f64], normal: bool, clip: (f64, f64)) -> f64 {
-    let (first, last) = (c.q[0], c.q[c.q.len() - 1]);
+    let y = to_uniform(v, c, refs, normal);
+    if normal {
+        to_normal(y, clip)
+    } else {
+        y
+    }
+}
+
+/// The forward map up to the uniform output (before `ndtri` for a normal one).
+fn to_uniform(v: f64, c: &Column, refs: &[f64], normal: bool) -> f64 {
     if v.is_nan() {
         return f64::NAN;
     }
-    let (lower, upper) = if normal {
-        (v - BOUNDS_THRESHOLD < first, v + BOUNDS_THRESHOLD > last)
-    } else {
-        (v == first, v == last)
-    };
-    let y = if lower {
-        0.0
-    } else if upper {
-        1.0
-    } else {
-        c.interp_both_ways(v, refs)
-    };
-    if !normal {
-        return y;
+    match c.pinned(v, normal) {
+        Some(y) => y,
+        None => c.interp_both_ways(v, refs),
     }
-    // np.clip: NaN passes through.
+}
+
+/// `ndtri`, then np.clip (NaN passes through).
+#[inline]
+fn to_normal(y: f64, clip: (f64, f64)) -> f64 {
     let z = ndtri(y);
     let z = if z < clip.0 { clip.0 } else { z };
     if z > clip.1 {
         clip.1
     } else {
         z
+    }
+}
+
+impl Column {
+    /// scikit-learn's pinning of values at (or, for a normal output, within `BOUNDS_THRESHOLD`
+    /// of) the extreme quantiles to 0 or 1; `None` for the values it interpolates.
+    #[inline(always)]
+    fn pinned(&self, v: f64, normal: bool) -> Option<f64> {
+        let (first, last) = (self.q[0], self.q[self.q.len() - 1]);
+        let (lower, upper) = if normal {
+            (v - BOUNDS_THRESHOLD < first, v + BOUNDS_THRESHOLD > last)
+        } else {
+            (v == first, v == last)
+        };
+        if lower {
+            Some(0.0)
+        } else if upper {
+            Some(1.0)
+        } else {
+            None
+        }
+    }
+
+    /// `search` of each of `values` into `found`.
+    #[inline(always)]
+    fn search_batch(&self, values: &[f64], found: &mut [u32; BATCH], top_step: usize) {
+        match &self.grid {
+            Grid::Narrow(grid) => {
+                for (k, &x) in found.iter_mut().zip(values) {
+                    *k = self.search(grid, x, top_step) as u32;
+                }
+            }
+            Grid::Wide(grid) => {
+                for (k, &x) in found.iter_mut().zip(values) {
+                    *k = self.search(grid, x, top_step) as u32;
+                }
+            }
+        }
+    }
+
+    /// `forward` of each of `values` (at most `BATCH`), in place.
+    ///
+    /// All the searches run first, in a loop whose iterations do not depend on each other, so
+    /// the CPU overlaps their table reads; the interpolations follow. A value strictly between
+    /// two quantiles (nearly all of them) takes the two-line path of `interp_both_ways`; the
+    /// rest go through `forward` itself.
+    fn forward_batch(&self, values: &mut [f64], refs: &[f64], normal: bool, clip: (f64, f64)) {
+        let mut found = [0u32; BATCH];
+        // The common step counts unrolled (a constant `top_step`).
+        match self.top_step {
+            1 => self.search_batch(values, &mut found, 1),
+            2 => self.search_batch(values, &mut found, 2),
+            4 => self.search_batch(values, &mut found, 4),
+            top_step => self.search_batch(values, &mut found, top_step),
+        }
+        let (q, n) = (&self.q, self.q.len());
+        let (first, last) = (q[0], q[n - 1]);
+        for (y, &k) in values.iter_mut().zip(&found) {
+            let (x, k) = (*y, k as usize);
+            // Between two quantiles (a NaN knot before the first and after the last fails
+            // this), which proves the search's result; `&`, not `&&`: one branch, not four.
+            let (a, b) = (self.knots[k - 1], self.knots[k]);
+            let mut take = (a.q < x) & (x < b.q);
+            if normal {
+                take &= (x - BOUNDS_THRESHOLD >= first) & (x + BOUNDS_THRESHOLD <= last);
+            }
+            let mut value = f64::NAN;
+            if take {
+                let up = a.slope * (x - a.q) + a.r;
+                let down = a.slope * (b.q - x) - b.r;
+                value = 0.5 * (up - down);
+            }
+            *y = if value.is_nan() {
+                to_uniform(x, self, refs, normal)
+            } else {
+                value
+            };
+        }
+        if normal {
+            ndtri_slice(values);
+            // np.clip (NaN passes through).
+            for z in values.iter_mut() {
+                *z = if *z < clip.0 { clip.0 } else { *z };
+                *z = if *z > clip.1 { clip.1 } else { *z };
+            }
+        }
     }
 }
 
@@ -343,19 +520,44 @@ pub fn quantile_transform<T: Element>(
     let cols = columns(quantiles, references, m)?;
     let clip = normal_clip();
     x.map_rows_into(out, m, |input, output| {
-        // Column by column within the (cache-resident) block, so that one column's quantile
-        // tables stay in L1 while its values stream past.
-        for (j, c) in cols.iter().enumerate() {
-            let cells = input.iter().skip(j).step_by(m);
-            let outs = output.iter_mut().skip(j).step_by(m);
-            for (o, &v) in outs.zip(cells) {
-                let v = v.to_f64();
-                let y = match c {
-                    None => f64::NAN,
-                    Some(c) if inverse => backward(v, c, references, normal),
-                    Some(c) => forward(v, c, references, normal, clip),
-                };
-                *o = T::from_f64(y);
+        // A tile of rows is transposed into `values` (a run of `stride` per column), mapped
+        // column by column, and transposed back. Reads and writes of the row-major data stay
+        // sequential; each column's values reach its kernel contiguous, and its tables stay in
+        // L1 for a whole run. The stride is kept off multiples of 4 KiB, where the runs would
+        // contend for the same L1 sets.
+        if m == 0 || input.is_empty() {
+            return;
+        }
+        let tile = TILE.min(input.len() / m);
+        let mut stride = tile + 8;
+        if stride * 8 % 4096 == 0 {
+            stride += 8;
+        }
+        let mut values = vec![0.0; stride * m];
+        for (rows_in, rows_out) in input.chunks(tile * m).zip(output.chunks_mut(tile * m)) {
+            let len = rows_in.len() / m;
+            for (r, row) in rows_in.chunks_exact(m).enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    values[j * stride + r] = v.to_f64();
+                }
+            }
+            for (c, column) in cols.iter().zip(values.chunks_exact_mut(stride)) {
+                for batch in column[..len].chunks_mut(BATCH) {
+                    match c {
+                        None => batch.fill(f64::NAN),
+                        Some(c) if inverse => {
+                            for x in batch.iter_mut() {
+                                *x = backward(*x, c, references, normal);
+                            }
+                        }
+                        Some(c) => c.forward_batch(batch, references, normal, clip),
+                    }
+                }
+            }
+            for (r, row) in rows_out.chunks_exact_mut(m).enumerate() {
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = T::from_f64(values[j * stride + r]);
+                }
             }
         }
     })
@@ -396,6 +598,97 @@ mod tests {
                 );
             }
             x += 0.0625;
+        }
+    }
+
+    /// The neighbour of finite `v` towards `direction` (`f64::next_up` needs Rust 1.86).
+    fn step(v: f64, direction: f64) -> f64 {
+        if v == 0.0 {
+            return direction * f64::from_bits(1);
+        }
+        let away = (v > 0.0) == (direction > 0.0);
+        f64::from_bits(if away {
+            v.to_bits() + 1
+        } else {
+            v.to_bits() - 1
+        })
+    }
+
+    /// Values for the batch path: every quantile, both zeros, the values just beside each
+    /// quantile, points inside each segment, NaN, infinities and the range's outside.
+    fn probes(q: &[f64]) -> Vec<f64> {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1e300,
+            1e300,
+        ];
+        for w in q.windows(2) {
+            xs.extend([w[0], step(w[0], 1.0), step(w[0], -1.0), w[1]]);
+            xs.extend((1..4).map(|i| w[0] + (w[1] - w[0]) * i as f64 / 4.0));
+        }
+        xs
+    }
+
+    /// `forward_batch` (the branch-free search and the fast path) equals `forward`, value by
+    /// value, bit for bit, for uniform and normal output.
+    fn assert_batch_matches(q: Vec<f64>) {
+        let n = q.len();
+        let refs: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1).max(1) as f64).collect();
+        let column = Column::new(q.clone(), &refs);
+        let clip = normal_clip();
+        let xs = probes(&q);
+        for normal in [false, true] {
+            for chunk in xs.chunks(BATCH) {
+                let mut batch = chunk.to_vec();
+                column.forward_batch(&mut batch, &refs, normal, clip);
+                for (&x, &y) in chunk.iter().zip(&batch) {
+                    let expected = forward(x, &column, &refs, normal, clip);
+                    assert_eq!(y.to_bits(), expected.to_bits(), "{x} (normal: {normal})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batch_matches_value_by_value() {
+        // Repeated quantiles, both zeros, a long run in one bucket.
+        assert_batch_matches(vec![-3.0, -0.0, 0.0, 0.0, 1.5, 1.5, 2.0, 7.0, 1e6]);
+        assert_batch_matches(vec![-1.0, -0.0, -0.0, 0.0, 1.0]);
+        assert_batch_matches(vec![2.0, 2.0, 2.0]);
+        assert_batch_matches(vec![5.0]);
+        // Crowded buckets: a heavy tail leaves most quantiles in the first bucket, so the
+        // search takes the general (not unrolled) step count.
+        let heavy: Vec<f64> = (0..300).map(|i| (i as f64 / 20.0).exp()).collect();
+        assert!(Column::new(heavy.clone(), &[0.0; 300]).top_step > 4);
+        assert_batch_matches(heavy);
+    }
+
+    #[test]
+    fn wide_grid_matches_value_by_value() {
+        // Bucket starts past 16 bits.
+        let mut q: Vec<f64> = (0..70_000).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
+        q.sort_by(f64::total_cmp);
+        let n = q.len();
+        let refs: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1) as f64).collect();
+        let column = Column::new(q.clone(), &refs);
+        assert!(matches!(column.grid, Grid::Wide(_)));
+        let clip = normal_clip();
+        let xs: Vec<f64> = q
+            .iter()
+            .step_by(7)
+            .flat_map(|&v| [v, step(v, 1.0)])
+            .collect();
+        for chunk in xs.chunks(BATCH) {
+            let mut batch = chunk.to_vec();
+            column.forward_batch(&mut batch, &refs, false, clip);
+            for (&x, &y) in chunk.iter().zip(&batch) {
+                let expected = forward(x, &column, &refs, false, clip);
+                assert_eq!(y.to_bits(), expected.to_bits(), "{x}");
+            }
         }
     }
 

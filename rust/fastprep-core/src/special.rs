@@ -106,6 +106,79 @@ pub fn ndtri(p: f64) -> f64 {
     }
 }
 
+/// `ndtri` of every value in place, the same bits as `ndtri` value by value.
+///
+/// A chunk at a time, each step a loop of independent iterations, which the compiler
+/// vectorises (four lanes in the AVX2 build, the same operations in the same order): the
+/// central region's rational function for every value (`|p - 0.5| <= 0.425`, 85% of a
+/// uniform input), then for the values in the tails (gathered by index) `sqrt(-ln r)` and the
+/// tail's rational function. The far tail (`p` below about 1e-11) and invalid values go
+/// through `ndtri`. Value by value, the branch between the regions mispredicted on one value in
+/// seven, and each tail value's chain of `ln`, `sqrt`, two polynomials and a division ran
+/// alone.
+pub fn ndtri_slice(values: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { ndtri_slice_avx2(values) };
+    }
+    ndtri_slice_portable(values);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn ndtri_slice_avx2(values: &mut [f64]) {
+    ndtri_slice_portable(values);
+}
+
+#[inline(always)]
+fn ndtri_slice_portable(values: &mut [f64]) {
+    const CHUNK: usize = 64;
+    let mut central = [0.0; CHUNK];
+    let mut tails = [0u8; CHUNK];
+    let mut tail = [0.0; CHUNK];
+    for chunk in values.chunks_mut(CHUNK) {
+        for (c, &p) in central.iter_mut().zip(chunk.iter()) {
+            let q = p - 0.5;
+            let r = 0.180625 - q * q;
+            *c = horner(r, &A) * q / horner(r, &B);
+        }
+        // The tails' indices, without a branch per value.
+        let mut count = 0;
+        for (i, &p) in chunk.iter().enumerate() {
+            tails[count] = i as u8;
+            let central = (p - 0.5).abs() <= 0.425; // false for NaN
+            count += usize::from(!central);
+        }
+        for (t, &i) in tail.iter_mut().zip(&tails[..count]) {
+            let p = chunk[i as usize];
+            let r = if p - 0.5 <= 0.0 { p } else { 1.0 - p };
+            *t = (-r.ln()).sqrt();
+        }
+        for t in tail[..count].iter_mut() {
+            let r = *t - 1.6;
+            let x = horner(r, &C) / horner(r, &D);
+            // Past 5 (or NaN), `ndtri` itself below; the sign bit of `x` is unused there.
+            *t = if *t <= 5.0 { x } else { f64::NAN };
+        }
+        for (v, &c) in chunk.iter_mut().zip(&central) {
+            if (*v - 0.5).abs() <= 0.425 {
+                *v = c;
+            }
+        }
+        for (&i, &x) in tails[..count].iter().zip(&tail[..count]) {
+            let v = &mut chunk[i as usize];
+            *v = if x.is_nan() {
+                ndtri(*v)
+            } else if *v - 0.5 < 0.0 {
+                -x
+            } else {
+                x
+            };
+        }
+    }
+}
+
 /// The standard normal CDF, `0.5 * erfc(-x / sqrt(2))`.
 pub fn ndtr(x: f64) -> f64 {
     0.5 * libm::erfc(-x / SQRT_2)
@@ -124,6 +197,34 @@ mod tests {
         assert!(ndtri(1.5).is_nan() && ndtri(f64::NAN).is_nan());
         assert!((ndtr(1.959_963_984_540_054) - 0.975).abs() < 1e-15);
         assert_eq!(ndtr(f64::NEG_INFINITY), 0.0);
+    }
+
+    /// Both builds of the slice version equal `ndtri` bit for bit, across both regions, their
+    /// boundary, the ends and invalid values.
+    #[test]
+    fn slice_matches_value_by_value() {
+        let mut ps: Vec<f64> = (0..=4000).map(|i| i as f64 / 4000.0).collect();
+        ps.extend([
+            0.075,
+            0.925,
+            0.0749999,
+            0.9250001,
+            1e-300,
+            1.0 - 1e-16,
+            -0.0,
+            -1.0,
+            2.0,
+        ]);
+        ps.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5e-324]);
+        let expected: Vec<u64> = ps.iter().map(|&p| ndtri(p).to_bits()).collect();
+        let mut portable = ps.clone();
+        ndtri_slice_portable(&mut portable);
+        let mut dispatched = ps.clone();
+        ndtri_slice(&mut dispatched);
+        for (i, &p) in ps.iter().enumerate() {
+            assert_eq!(portable[i].to_bits(), expected[i], "portable, {p}");
+            assert_eq!(dispatched[i].to_bits(), expected[i], "dispatched, {p}");
+        }
     }
 
     #[test]
