@@ -13,6 +13,11 @@ pub trait Element: Copy + Send + Sync + 'static {
     /// `p` points at four readable values and the CPU has AVX2.
     #[cfg(target_arch = "x86_64")]
     unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d;
+    /// The values as `f32` if they are (for kernels with a float32 build of their own).
+    fn as_f32s(values: &[Self]) -> Option<&[f32]> {
+        let _ = values;
+        None
+    }
 }
 
 impl Element for f64 {
@@ -49,6 +54,9 @@ impl Element for f32 {
     unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d {
         use std::arch::x86_64::{_mm256_cvtps_pd, _mm_loadu_ps};
         _mm256_cvtps_pd(_mm_loadu_ps(p))
+    }
+    fn as_f32s(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
     }
 }
 

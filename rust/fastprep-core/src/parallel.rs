@@ -25,6 +25,21 @@ pub fn max_threads() -> usize {
     MAX_THREADS.load(Ordering::Relaxed)
 }
 
+/// Rows per block for a batch of `rows` rows of `in_cols` values in and `out_cols` out; `None`
+/// when the batch runs on the calling thread.
+fn block_rows(rows: usize, in_cols: usize, out_cols: usize) -> Option<usize> {
+    let cells = rows * in_cols.max(out_cols);
+    if rows == 0
+        || cells < PARALLEL_MIN_CELLS
+        || max_threads() == 1
+        || in_cols == 0
+        || out_cols == 0
+    {
+        return None;
+    }
+    Some((BLOCK_CELLS / in_cols.max(out_cols)).max(1))
+}
+
 /// Runs `f(input_block, output_block)` over blocks of whole rows: `input` has `in_cols` values
 /// per row and `output` `out_cols`. Blocks are disjoint, so `f` needs no synchronisation.
 pub fn for_row_blocks<T, U, F>(input: &[T], in_cols: usize, output: &mut [U], out_cols: usize, f: F)
@@ -38,21 +53,40 @@ where
         .checked_div(in_cols)
         .or(output.len().checked_div(out_cols))
         .unwrap_or(0);
-    let cells = rows * in_cols.max(out_cols);
-    if rows == 0
-        || cells < PARALLEL_MIN_CELLS
-        || max_threads() == 1
-        || in_cols == 0
-        || out_cols == 0
-    {
+    let Some(block_rows) = block_rows(rows, in_cols, out_cols) else {
         f(input, output);
         return;
-    }
-    let block_rows = (BLOCK_CELLS / in_cols.max(out_cols)).max(1);
+    };
     input
         .par_chunks(block_rows * in_cols)
         .zip(output.par_chunks_mut(block_rows * out_cols))
         .for_each(|(i, o)| f(i, o));
+}
+
+/// `for_row_blocks` with two outputs of `out_cols` values per row each.
+pub fn for_row_blocks2<T, U, V, F>(
+    input: &[T],
+    in_cols: usize,
+    outputs: (&mut [U], &mut [V]),
+    out_cols: usize,
+    f: F,
+) where
+    T: Sync,
+    U: Send,
+    V: Send,
+    F: Fn(&[T], &mut [U], &mut [V]) + Sync,
+{
+    let (a, b) = outputs;
+    let rows = a.len().checked_div(out_cols).unwrap_or(0);
+    let Some(block_rows) = block_rows(rows, in_cols, out_cols) else {
+        f(input, a, b);
+        return;
+    };
+    input
+        .par_chunks(block_rows * in_cols)
+        .zip(a.par_chunks_mut(block_rows * out_cols))
+        .zip(b.par_chunks_mut(block_rows * out_cols))
+        .for_each(|((i, a), b)| f(i, a, b));
 }
 
 /// Runs `f(block_index, block)` over the `chunk`-sized blocks of `out` (on every core when
