@@ -133,6 +133,17 @@ def test_merge_is_deterministic_and_leaves_the_operand_alone():
     assert_state_close(fitted_state(a[1]), before, rtol=0.0)
 
 
+def test_a_subnormal_variance_is_constant_however_the_rows_are_split():
+    # The variance of one 6.7e-162 among zeros is a unit or two of 5e-324, or 0 when the rows
+    # come in parts: either way the column is constant, and is not scaled.
+    x = np.zeros((12, 1))
+    x[0, 0] = 6.70769635e-162
+    whole = fp.StandardScaler().fit(x)
+    merged = fp.StandardScaler().fit(x[:5]).merge(fp.StandardScaler().fit(x[5:]))
+    assert whole.scale_[0] == merged.scale_[0] == 1.0
+    np.testing.assert_allclose(whole.transform(x), merged.transform(x), rtol=1e-12)
+
+
 def test_streaming_partial_fit_equals_fit():
     rng = np.random.default_rng(1)
     x = rng.normal(5.0, 3.0, size=(1000, 4))

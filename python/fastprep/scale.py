@@ -91,11 +91,14 @@ class StandardScaler(InvertibleTransform):
         var = scale = None
         if self.with_std:
             var = moments.var
-            # scikit-learn's `_is_constant_feature`: variance within rounding of zero.
+            # scikit-learn's `_is_constant_feature`: variance within rounding of zero. Also a
+            # subnormal variance (below 2.2e-308, spreads below about 1.5e-154): it holds too
+            # few bits to be told from zero, and whether it comes out 0 or a few units of
+            # 5e-324 depends on how the rows were split, so partitioned fits would disagree.
             n = moments.count.astype(np.float64)
             with np.errstate(invalid="ignore", over="ignore"):
                 upper_bound = n * _EPS * var + (n * moments.mean * _EPS) ** 2
-                constant = var <= upper_bound
+                constant = (var <= upper_bound) | (var < np.finfo(np.float64).tiny)
             scale = _handle_zeros_in_scale(np.sqrt(var), constant)
         return {"mean_": mean, "var_": var, "scale_": scale, "n_samples_seen_": n_seen}
 
