@@ -10,6 +10,8 @@
 
 use foldhash::fast::FixedState;
 use hashbrown::{HashMap, HashTable};
+
+use crate::memory::HugePages;
 use rayon::prelude::*;
 use std::hash::{BuildHasher, Hasher};
 
@@ -454,7 +456,7 @@ fn union(
 #[derive(Clone, Debug)]
 pub struct CategoryIndex {
     vocab: Vocab,
-    table: HashTable<u32>,
+    table: HashTable<u32, HugePages>,
     numbers: HashMap<u64, u32, FixedState>,
     hasher: FixedState,
 }
@@ -463,7 +465,7 @@ impl CategoryIndex {
     /// Builds the table; refuses an invalid vocabulary (unsorted, duplicated, NaN).
     pub fn new(vocab: Vocab) -> Result<Self> {
         let hasher = FixedState::with_seed(SEED);
-        let mut table = HashTable::new();
+        let mut table = HashTable::new_in(HugePages);
         let mut numbers = HashMap::with_hasher(hasher.clone());
         match &vocab {
             Vocab::Str { .. } => {
@@ -471,16 +473,18 @@ impl CategoryIndex {
                     // One pass: each string is checked against the one before (sorted and
                     // distinct, as `validate` requires) while it is hashed and inserted.
                     table.reserve(s.len(), |_: &u32| 0);
-                    let keys: Vec<&[u8]> =
-                        (0..s.len()).map(|i| s.get(i).unwrap_or_default()).collect();
-                    for (i, key) in keys.iter().enumerate() {
-                        if i > 0 && keys[i - 1] >= *key {
+                    let key = |i: usize| s.get(i).unwrap_or_default();
+                    let mut previous: Option<&[u8]> = None;
+                    for i in 0..s.len() {
+                        let k = key(i);
+                        if previous.is_some_and(|p| p >= k) {
                             return Err(Error::Shape(
                                 "categories must be sorted and distinct".into(),
                             ));
                         }
-                        table.insert_unique(hash_bytes(&hasher, key), i as u32, |&j| {
-                            hash_bytes(&hasher, keys[j as usize])
+                        previous = Some(k);
+                        table.insert_unique(hash_bytes(&hasher, k), i as u32, |&j| {
+                            hash_bytes(&hasher, key(j as usize))
                         });
                     }
                 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod hashing;
 pub mod impute;
 pub mod matrix;
+pub mod memory;
 pub mod normalize;
 pub mod parallel;
 pub mod plan;

@@ -10,36 +10,8 @@ use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 use crate::matrix::{Element, Mat, MatRef};
+use crate::memory::zeroed;
 use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
-
-/// A zero-filled buffer of `len` values, backed by transparent huge pages where Linux offers
-/// them: a fresh 100 MB buffer otherwise costs tens of thousands of page faults, more time than
-/// the selection done on it.
-fn scratch<U: Copy + Default>(len: usize) -> Vec<U> {
-    // `vec!` of zeros takes fresh zeroed pages from the system without writing them, so the
-    // advice below still comes before the first touch.
-    let mut buffer: Vec<U> = vec![U::default(); len];
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = buffer.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(PAGE);
-        let end = start + len * std::mem::size_of::<U>();
-        if end > aligned + PAGE {
-            // SAFETY: the range lies inside this Vec's own allocation and starts on a page
-            // boundary; MADV_HUGEPAGE only changes how pages are backed, never their contents,
-            // and a failure (an old kernel, THP disabled) is harmless.
-            unsafe {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-    buffer
-}
 
 /// `f(column, scratch)` for every column's non-NaN values (in row order) converted by `convert`,
 /// columns in parallel; `scratch` is a buffer kept across the columns a thread takes, empty
@@ -53,7 +25,7 @@ fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
 ) -> Vec<R> {
     let (n, m) = (x.rows(), x.cols());
     let parallel = max_threads() != 1 && x.data().len() >= PARALLEL_MIN_CELLS;
-    let mut buffer = scratch::<U>(n * m);
+    let mut buffer = zeroed::<U>(n * m);
     // Columns are gathered in groups, a group per task, one group per thread and at most a
     // 64-byte cache line of each row: tasks then read disjoint lines of a wide matrix. (The
     // grouping changes only who writes which column, never what is written.)
@@ -109,7 +81,7 @@ fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
 /// `buffer`, grown with fresh (huge-page-backed) memory if it is shorter than `len`.
 fn at_least<U: Copy + Default>(buffer: &mut Vec<U>, len: usize) -> &mut [U] {
     if buffer.len() < len {
-        *buffer = scratch(len);
+        *buffer = zeroed(len);
     }
     &mut buffer[..len]
 }

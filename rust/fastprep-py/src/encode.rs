@@ -39,6 +39,14 @@ impl CategoryIndex {
     }
 }
 
+/// A copy of a 1-D array (a vocabulary can be a million strings: see `memory`).
+fn owned<T: numpy::Element + Copy + Default>(a: &PyReadonlyArray1<'_, T>) -> Vec<T> {
+    match a.as_slice() {
+        Ok(values) => fastprep_core::memory::copied(values),
+        Err(_) => a.as_array().to_vec(),
+    }
+}
+
 fn vocab(
     kind: &str,
     values: &Bound<'_, PyAny>,
@@ -50,22 +58,12 @@ fn vocab(
             let offsets =
                 offsets.ok_or_else(|| SchemaError::new_err("string categories need offsets"))?;
             Vocab::Str {
-                data: data.as_array().to_vec(),
-                offsets: offsets.as_array().to_vec(),
+                data: owned(&data),
+                offsets: owned(&offsets),
             }
         }
-        "int" => Vocab::Int(
-            values
-                .extract::<PyReadonlyArray1<'_, i64>>()?
-                .as_array()
-                .to_vec(),
-        ),
-        "float" => Vocab::Float(
-            values
-                .extract::<PyReadonlyArray1<'_, f64>>()?
-                .as_array()
-                .to_vec(),
-        ),
+        "int" => Vocab::Int(owned(&values.extract::<PyReadonlyArray1<'_, i64>>()?)),
+        "float" => Vocab::Float(owned(&values.extract::<PyReadonlyArray1<'_, f64>>()?)),
         other => {
             return Err(SchemaError::new_err(format!(
                 "unknown category kind {other:?}"

@@ -1,0 +1,72 @@
+//! Large buffers backed by transparent huge pages where Linux offers them.
+//!
+//! A fresh 100 MB buffer otherwise costs tens of thousands of page faults, which took more time
+//! than the work done on it: the selection of an order statistic, or building the lookup table
+//! of a loaded vocabulary (a 1M-category artifact loaded in 38 ms in a fresh process, 17 ms in
+//! one whose allocator had pages to spare).
+
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+use allocator_api2::alloc::{AllocError, Allocator, Global};
+
+/// Asks for huge pages behind the whole pages of `bytes` bytes from `start`, a block of this
+/// process's own that nothing has touched yet.
+fn advise(start: *mut u8, bytes: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = start as usize;
+        let aligned = start.next_multiple_of(PAGE);
+        let end = start + bytes;
+        if end > aligned + PAGE {
+            // SAFETY: the range lies inside the caller's allocation and starts on a page
+            // boundary; MADV_HUGEPAGE only changes how pages are backed, never their contents,
+            // and a failure (an old kernel, THP disabled) is harmless.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (start, bytes);
+}
+
+/// A zero-filled buffer of `len` values.
+pub fn zeroed<U: Copy + Default>(len: usize) -> Vec<U> {
+    // `vec!` of zeros takes fresh zeroed pages from the system without writing them, so the
+    // advice still comes before the first touch.
+    let mut buffer: Vec<U> = vec![U::default(); len];
+    advise(buffer.as_mut_ptr().cast(), len * std::mem::size_of::<U>());
+    buffer
+}
+
+/// An owned copy of `values`, in a buffer from `zeroed`.
+pub fn copied<U: Copy + Default>(values: &[U]) -> Vec<U> {
+    let mut buffer = zeroed(values.len());
+    buffer.copy_from_slice(values);
+    buffer
+}
+
+/// The global allocator, with huge-page advice on every block: for the hash tables of large
+/// vocabularies, which are filled at random.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HugePages;
+
+// SAFETY: every block comes from and returns to `Global`; the advice does not change memory.
+unsafe impl Allocator for HugePages {
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        let block = Global.allocate(layout)?;
+        advise(block.as_ptr().cast(), block.len());
+        Ok(block)
+    }
+
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: `ptr` came from `allocate` above, that is from `Global`, with `layout`.
+        unsafe { Global.deallocate(ptr, layout) }
+    }
+}
