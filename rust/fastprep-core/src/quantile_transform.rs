@@ -326,15 +326,6 @@ const BATCH: usize = 256;
 /// Rows per transposed tile in `quantile_transform`.
 const TILE: usize = 2048;
 
-fn forward(v: f64, c: &Column, refs: &[f64], normal: bool, clip: (f64, f64)) -> f64 {
-    let y = to_uniform(v, c, refs, normal);
-    if normal {
-        to_normal(y, clip)
-    } else {
-        y
-    }
-}
-
 /// The forward map up to the uniform output (before `ndtri` for a normal one).
 fn to_uniform(v: f64, c: &Column, refs: &[f64], normal: bool) -> f64 {
     if v.is_nan() {
@@ -378,6 +369,46 @@ impl Column {
         }
     }
 
+    /// The forward map at `x` up to the uniform output, from the knots before and at `k` (a
+    /// `search` result) when they bracket `x` (which proves `k`: a NaN knot before the first
+    /// quantile and after the last fails this) and, for a normal output, `x` is not pinned;
+    /// NaN otherwise. `&`, not `&&`: one branch, not four.
+    #[inline(always)]
+    fn bracketed(&self, x: f64, k: usize, normal: bool) -> f64 {
+        let (a, b) = (self.knots[k - 1], self.knots[k]);
+        let mut take = (a.q < x) & (x < b.q);
+        if normal {
+            let (first, last) = (self.q[0], self.q[self.q.len() - 1]);
+            take &= (x - BOUNDS_THRESHOLD >= first) & (x + BOUNDS_THRESHOLD <= last);
+        }
+        if !take {
+            return f64::NAN;
+        }
+        let up = a.slope * (x - a.q) + a.r;
+        let down = a.slope * (b.q - x) - b.r;
+        0.5 * (up - down)
+    }
+
+    /// `forward` of one value, through the batch path's search and bracket first (for the
+    /// compiled plan, which maps a row at a time).
+    fn forward_one(&self, x: f64, refs: &[f64], normal: bool, clip: (f64, f64)) -> f64 {
+        let k = match &self.grid {
+            Grid::Narrow(grid) => self.search(grid, x, self.top_step),
+            Grid::Wide(grid) => self.search(grid, x, self.top_step),
+        };
+        let y = self.bracketed(x, k, normal);
+        let y = if y.is_nan() {
+            to_uniform(x, self, refs, normal)
+        } else {
+            y
+        };
+        if normal {
+            to_normal(y, clip)
+        } else {
+            y
+        }
+    }
+
     /// `search` of each of `values` into `found`.
     #[inline(always)]
     fn search_batch(&self, values: &[f64], found: &mut [u32; BATCH], top_step: usize) {
@@ -410,25 +441,10 @@ impl Column {
             4 => self.search_batch(values, &mut found, 4),
             top_step => self.search_batch(values, &mut found, top_step),
         }
-        let (q, n) = (&self.q, self.q.len());
-        let (first, last) = (q[0], q[n - 1]);
         for (y, &k) in values.iter_mut().zip(&found) {
-            let (x, k) = (*y, k as usize);
-            // Between two quantiles (a NaN knot before the first and after the last fails
-            // this), which proves the search's result; `&`, not `&&`: one branch, not four.
-            let (a, b) = (self.knots[k - 1], self.knots[k]);
-            let mut take = (a.q < x) & (x < b.q);
-            if normal {
-                take &= (x - BOUNDS_THRESHOLD >= first) & (x + BOUNDS_THRESHOLD <= last);
-            }
-            let mut value = f64::NAN;
-            if take {
-                let up = a.slope * (x - a.q) + a.r;
-                let down = a.slope * (b.q - x) - b.r;
-                value = 0.5 * (up - down);
-            }
+            let value = self.bracketed(*y, k as usize, normal);
             *y = if value.is_nan() {
-                to_uniform(x, self, refs, normal)
+                to_uniform(*y, self, refs, normal)
             } else {
                 value
             };
@@ -495,7 +511,7 @@ impl Indexed {
     pub fn forward(&self, j: usize, v: f64) -> f64 {
         match &self.columns[j] {
             None => f64::NAN,
-            Some(c) => forward(v, c, &self.references, self.normal, self.clip),
+            Some(c) => c.forward_one(v, &self.references, self.normal, self.clip),
         }
     }
 }
@@ -601,6 +617,16 @@ mod tests {
         }
     }
 
+    /// The forward map by the general code alone: the oracle of the fast paths.
+    fn forward(v: f64, c: &Column, refs: &[f64], normal: bool, clip: (f64, f64)) -> f64 {
+        let y = to_uniform(v, c, refs, normal);
+        if normal {
+            to_normal(y, clip)
+        } else {
+            y
+        }
+    }
+
     /// The neighbour of finite `v` towards `direction` (`f64::next_up` needs Rust 1.86).
     fn step(v: f64, direction: f64) -> f64 {
         if v == 0.0 {
@@ -633,8 +659,8 @@ mod tests {
         xs
     }
 
-    /// `forward_batch` (the branch-free search and the fast path) equals `forward`, value by
-    /// value, bit for bit, for uniform and normal output.
+    /// `forward_batch` and `forward_one` (the branch-free search and the fast path) equal
+    /// the general code, value by value, bit for bit, for uniform and normal output.
     fn assert_batch_matches(q: Vec<f64>) {
         let n = q.len();
         let refs: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1).max(1) as f64).collect();
@@ -648,6 +674,8 @@ mod tests {
                 for (&x, &y) in chunk.iter().zip(&batch) {
                     let expected = forward(x, &column, &refs, normal, clip);
                     assert_eq!(y.to_bits(), expected.to_bits(), "{x} (normal: {normal})");
+                    let one = column.forward_one(x, &refs, normal, clip);
+                    assert_eq!(one.to_bits(), expected.to_bits(), "one {x} ({normal})");
                 }
             }
         }
