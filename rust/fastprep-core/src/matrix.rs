@@ -18,6 +18,11 @@ pub trait Element: Copy + Send + Sync + 'static {
         let _ = values;
         None
     }
+    /// The values as `f64` if they are.
+    fn as_f64s(values: &[Self]) -> Option<&[f64]> {
+        let _ = values;
+        None
+    }
 }
 
 impl Element for f64 {
@@ -35,6 +40,9 @@ impl Element for f64 {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn load4(p: *const Self) -> std::arch::x86_64::__m256d {
         std::arch::x86_64::_mm256_loadu_pd(p)
+    }
+    fn as_f64s(values: &[Self]) -> Option<&[f64]> {
+        Some(values)
     }
 }
 

@@ -248,13 +248,17 @@ pub fn top_k<T: Element>(
         |input, output, values| {
             let mut keys: Vec<u128> = Vec::with_capacity(cols);
             let mut slots = vec![0i64; cols];
-            // Float32 rows up to 16 wide: eight rows at a time on AVX2, the rest below.
+            // Rows up to 16 wide: eight float32 or four float64 rows at a time on AVX2, the
+            // rest below.
             let mut done = 0;
             #[cfg(target_arch = "x86_64")]
             if cols <= 16 && crate::simd::has_avx2_fma() {
                 if let Some(scores) = T::as_f32s(input) {
                     // SAFETY: the CPU has AVX2 and FMA.
                     done = unsafe { avx2::top_k_indices_f32(scores, cols, k, output) };
+                } else if let Some(scores) = T::as_f64s(input) {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    done = unsafe { avx2::top_k_indices_f64(scores, cols, k, output) };
                 }
             }
             let rows_left = input[done * cols..].chunks_exact(cols);
@@ -369,6 +373,60 @@ mod avx2 {
                 _mm256_storeu_si256(ranks[j].as_mut_ptr().cast(), rank[j]);
             }
             for lane in 0..8 {
+                for (j, r) in ranks[..n].iter().enumerate() {
+                    slots[r[lane] as usize & 15] = j as i64;
+                }
+                let row = first + lane;
+                put(&mut out[row * k..row * k + k], &slots);
+            }
+        }
+        full
+    }
+
+    /// `RankScore::of` for four float64 values: the same `i64` keys.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn rank_scores_f64(v: __m256d) -> __m256i {
+        let bits = _mm256_castpd_si256(_mm256_add_pd(v, _mm256_setzero_pd()));
+        // The sign spread over each lane (AVX2 has no 64-bit arithmetic shift).
+        let sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), bits);
+        let flip = _mm256_or_si256(sign, _mm256_set1_epi64x(i64::MIN));
+        let nan = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_UNORD_Q>(v, v));
+        let ordered = _mm256_or_si256(_mm256_xor_si256(bits, flip), nan);
+        _mm256_xor_si256(ordered, _mm256_set1_epi64x(i64::MIN))
+    }
+
+    /// `top_k_indices_f32` for float64 rows, four at a time.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn top_k_indices_f64(scores: &[f64], n: usize, k: usize, out: &mut [i64]) -> usize {
+        assert!((1..=16).contains(&n) && k <= n);
+        let rows = scores.len() / n;
+        let full = rows / 4 * 4;
+        assert!(out.len() >= full * k);
+        let offsets = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(n as i32));
+        let mut keys = [_mm256_setzero_si256(); 16];
+        let mut rank = [_mm256_setzero_si256(); 16];
+        let mut ranks = [[0i64; 4]; 16];
+        let mut slots = [0i64; 16];
+        for first in (0..full).step_by(4) {
+            let base = scores[first * n..].as_ptr();
+            for j in 0..n {
+                // SAFETY: rows `first..first + 4` are inside `scores`, and `j < n`.
+                let v = _mm256_i32gather_pd::<8>(base.add(j), offsets);
+                keys[j] = rank_scores_f64(v);
+                rank[j] = _mm256_set1_epi64x(j as i64);
+            }
+            for i in 0..n {
+                for j in i + 1..n {
+                    let j_wins = _mm256_cmpgt_epi64(keys[j], keys[i]);
+                    rank[i] = _mm256_sub_epi64(rank[i], j_wins);
+                    rank[j] = _mm256_add_epi64(rank[j], j_wins);
+                }
+            }
+            for j in 0..n {
+                _mm256_storeu_si256(ranks[j].as_mut_ptr().cast(), rank[j]);
+            }
+            for lane in 0..4 {
                 for (j, r) in ranks[..n].iter().enumerate() {
                     slots[r[lane] as usize & 15] = j as i64;
                 }
@@ -527,20 +585,41 @@ mod tests {
         }
     }
 
-    /// Float32 rows up to 16 wide go eight at a time through the AVX2 ranking (where the CPU
-    /// has it), the last few through `small_ranks`: both equal a sort of the wide keys.
+    /// `top_k` of `data` (`n` wide) equals a sort of the wide keys, row by row.
+    fn assert_top_k_sorts<T: Element + PartialEq + std::fmt::Debug>(data: &[T], n: usize) {
+        let rows = data.len() / n;
+        let x = MatRef::new(data, rows, n).expect("shape");
+        for k in [1, n.div_ceil(2), n] {
+            let (mut v, mut i) = (vec![T::ZERO; rows * k], vec![0i64; rows * k]);
+            top_k(x, k, &mut v, &mut i).expect("kernel");
+            for (r, row) in data.chunks_exact(n).enumerate() {
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by_key(|&j| std::cmp::Reverse(rank_key(row[j].to_f64(), j)));
+                let expected: Vec<i64> = order[..k].iter().map(|&j| j as i64).collect();
+                assert_eq!(i[r * k..(r + 1) * k], expected[..], "n {n}, k {k}, row {r}");
+                for (value, &j) in v[r * k..(r + 1) * k].iter().zip(&expected) {
+                    assert_eq!(value.to_f64().to_bits(), row[j as usize].to_f64().to_bits());
+                }
+            }
+        }
+    }
+
+    /// Rows up to 16 wide go eight (float32) or four (float64) at a time through the AVX2
+    /// ranking where the CPU has it, the last few through `small_ranks`: both equal a sort.
     #[test]
-    fn top_k_of_narrow_float32_rows_matches_a_sort() {
+    fn top_k_of_narrow_rows_matches_a_sort() {
         let pool = [
-            f32::NAN,
+            f64::NAN,
             1.5,
             -0.0,
             0.0,
             -2.0,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
             1.5,
             7.25,
+            1.0,
+            1.0 + 1e-12, // equal to 1.0 in float32 only
         ];
         let mut state = 12345u64;
         let mut next = move || {
@@ -551,21 +630,10 @@ mod tests {
         };
         for n in 1..=17 {
             let rows = 8 * 3 + n % 8;
-            let data: Vec<f32> = (0..rows * n).map(|_| pool[next() % pool.len()]).collect();
-            let x = MatRef::new(&data, rows, n).expect("shape");
-            for k in [1, n.div_ceil(2), n] {
-                let (mut v, mut i) = (vec![0.0f32; rows * k], vec![0i64; rows * k]);
-                top_k(x, k, &mut v, &mut i).expect("kernel");
-                for (r, row) in data.chunks_exact(n).enumerate() {
-                    let mut order: Vec<usize> = (0..n).collect();
-                    order.sort_by_key(|&j| std::cmp::Reverse(rank_key(row[j] as f64, j)));
-                    let expected: Vec<i64> = order[..k].iter().map(|&j| j as i64).collect();
-                    assert_eq!(i[r * k..(r + 1) * k], expected[..], "n {n}, k {k}, row {r}");
-                    for (value, &j) in v[r * k..(r + 1) * k].iter().zip(&expected) {
-                        assert_eq!(value.to_bits(), row[j as usize].to_bits());
-                    }
-                }
-            }
+            let wide: Vec<f64> = (0..rows * n).map(|_| pool[next() % pool.len()]).collect();
+            let narrow: Vec<f32> = wide.iter().map(|&v| v as f32).collect();
+            assert_top_k_sorts(&wide, n);
+            assert_top_k_sorts(&narrow, n);
         }
     }
 
