@@ -569,13 +569,35 @@ class Pipeline(_Composite):
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
                 f"{self.n_features_in_}"
             )
-        out, tallies = self._run_native(frame, dtype)
+        out, tallies = (None, None) if self._by_kernels(data) else self._run_native(frame, dtype)
         if out is None:
             for _, step in self._active():
                 data = step.transform(data)
             out = _as_dtype(data, dtype)
         self._feed(frame, tallies)
         return out
+
+    def _by_kernels(self, data) -> bool:
+        """Whether a batch goes through each step's own kernel rather than the compiled plan:
+        a float64 matrix through fastprep's numeric transforms. Each kernel streams the whole
+        matrix in row blocks; the plan maps one row at a time through every step, which pays
+        for single requests (``transform_one``) and for tables of mixed columns, not here
+        (1M x 16 through an imputer and a scaler: 18 ms by kernels, 82 ms by the plan). The
+        numbers are the same: both compute in float64 and round once to ``dtype``."""
+        active = self._active()
+        return (
+            bool(active)
+            and isinstance(data, np.ndarray)
+            and data.ndim == 2
+            and data.dtype == np.float64
+            and all(
+                _is_fastprep(step)
+                and not isinstance(step, _Composite)
+                and not _takes_tables(step)
+                and not _may_be_sparse(step)
+                for _, step in active
+            )
+        )
 
     def fit_transform(self, X, y=None, *, dtype=np.float64):
         return self.fit(X).transform(X, dtype=dtype)
