@@ -324,6 +324,33 @@ mod avx2 {
         }
     }
 
+    /// Rows `first..first + L` of `top_k`'s indices from the ranks in `rank[..n]` (lane `l` of
+    /// each vector, an `R`, is row `first + l`): value `j` of rank `r` goes to slot `r`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn write_rows<R: Copy + Default + Into<i64>, const L: usize>(
+        rank: &[__m256i; 16],
+        n: usize,
+        first: usize,
+        k: usize,
+        out: &mut [i64],
+    ) {
+        assert_eq!(std::mem::size_of::<[R; L]>(), 32, "one vector of lanes");
+        let mut ranks = [[R::default(); L]; 16];
+        for j in 0..n {
+            // SAFETY: `ranks[j]` is 32 bytes, one vector (checked above).
+            _mm256_storeu_si256(ranks[j].as_mut_ptr().cast(), rank[j]);
+        }
+        let mut slots = [0i64; 16];
+        for lane in 0..L {
+            for (j, r) in ranks[..n].iter().enumerate() {
+                slots[r[lane].into() as usize & 15] = j as i64;
+            }
+            let row = first + lane;
+            put(&mut out[row * k..row * k + k], &slots);
+        }
+    }
+
     /// `RankScore::of` for eight float32 values: the same `i32` keys.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
@@ -352,8 +379,6 @@ mod avx2 {
         let offsets = _mm256_mullo_epi32(lanes, _mm256_set1_epi32(n as i32));
         let mut keys = [_mm256_setzero_si256(); 16];
         let mut rank = [_mm256_setzero_si256(); 16];
-        let mut ranks = [[0i32; 8]; 16];
-        let mut slots = [0i64; 16];
         for first in (0..full).step_by(8) {
             let base = scores[first * n..].as_ptr();
             for j in 0..n {
@@ -369,16 +394,7 @@ mod avx2 {
                     rank[j] = _mm256_add_epi32(rank[j], j_wins);
                 }
             }
-            for j in 0..n {
-                _mm256_storeu_si256(ranks[j].as_mut_ptr().cast(), rank[j]);
-            }
-            for lane in 0..8 {
-                for (j, r) in ranks[..n].iter().enumerate() {
-                    slots[r[lane] as usize & 15] = j as i64;
-                }
-                let row = first + lane;
-                put(&mut out[row * k..row * k + k], &slots);
-            }
+            write_rows::<i32, 8>(&rank, n, first, k, out);
         }
         full
     }
@@ -406,8 +422,6 @@ mod avx2 {
         let offsets = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32(n as i32));
         let mut keys = [_mm256_setzero_si256(); 16];
         let mut rank = [_mm256_setzero_si256(); 16];
-        let mut ranks = [[0i64; 4]; 16];
-        let mut slots = [0i64; 16];
         for first in (0..full).step_by(4) {
             let base = scores[first * n..].as_ptr();
             for j in 0..n {
@@ -423,16 +437,7 @@ mod avx2 {
                     rank[j] = _mm256_add_epi64(rank[j], j_wins);
                 }
             }
-            for j in 0..n {
-                _mm256_storeu_si256(ranks[j].as_mut_ptr().cast(), rank[j]);
-            }
-            for lane in 0..4 {
-                for (j, r) in ranks[..n].iter().enumerate() {
-                    slots[r[lane] as usize & 15] = j as i64;
-                }
-                let row = first + lane;
-                put(&mut out[row * k..row * k + k], &slots);
-            }
+            write_rows::<i64, 4>(&rank, n, first, k, out);
         }
         full
     }

@@ -86,8 +86,6 @@ enum Grid {
 #[derive(Clone, Debug)]
 struct Column {
     q: Vec<f64>,
-    /// `(r[i + 1] - r[i]) / (q[i + 1] - q[i])`, np.interp's slope for both directions.
-    slopes: Vec<f64>,
     /// Last index of the run of quantiles equal to `q[i]`.
     run_end: Vec<u32>,
     /// `knots[i + 1]` is quantile `i`; `NO_KNOT` before them, and after them as many as the
@@ -109,9 +107,6 @@ struct Column {
 impl Column {
     fn new(q: Vec<f64>, refs: &[f64]) -> Self {
         let n = q.len();
-        let slopes: Vec<f64> = (0..n.saturating_sub(1))
-            .map(|i| (refs[i + 1] - refs[i]) / (q[i + 1] - q[i]))
-            .collect();
         // Quantile counts are far below u32::MAX (they come from n_quantiles).
         let mut run_end = vec![0u32; n];
         for i in (0..n).rev() {
@@ -130,7 +125,6 @@ impl Column {
         };
         let mut column = Column {
             q,
-            slopes,
             run_end,
             knots: Vec::new(),
             knot_q: Vec::new(),
@@ -154,10 +148,15 @@ impl Column {
         } else {
             1 << fullest.ilog2()
         };
+        let q = &column.q;
         let knots = (0..n).map(|i| Knot {
-            q: column.q[i],
+            q: q[i],
             r: refs[i],
-            slope: column.slopes.get(i).copied().unwrap_or(f64::NAN),
+            // np.interp's slope, for both directions.
+            slope: match q.get(i + 1) {
+                Some(&next) => (refs[i + 1] - refs[i]) / (next - q[i]),
+                None => f64::NAN,
+            },
         });
         column.knots = std::iter::once(NO_KNOT).chain(knots).collect();
         column.knots.resize(1 + n + 2 * column.top_step, NO_KNOT);
@@ -189,6 +188,12 @@ impl Column {
         k
     }
 
+    /// np.interp's slope from quantile `i` to `i + 1`.
+    #[inline(always)]
+    fn slope(&self, i: usize) -> f64 {
+        self.knots[i + 1].slope
+    }
+
     /// Monotone non-decreasing in `x` (for `q[0] <= x <= q[n-1]`).
     #[inline(always)]
     fn bucket(&self, x: f64) -> usize {
@@ -217,18 +222,8 @@ impl Column {
             Grid::Wide(g) => (g[b] as usize, g[b + 1] as usize),
         };
         let (from, to) = (from - 1, to - 1);
+        // (Values strictly between two quantiles take `bracketed` before they get here.)
         let lo = from + q[from..to].partition_point(|&e| e < x);
-        // The common case: x strictly between two quantiles, q[lo - 1] < x < q[lo]. Both
-        // directions then interpolate on that one segment, with the same slope (the general
-        // code below reduces to these two lines).
-        if lo > 0 && lo < n && q[lo] != x {
-            let s = self.slopes[lo - 1];
-            let up = s * (x - q[lo - 1]) + r[lo - 1];
-            let down = s * (q[lo] - x) - r[lo];
-            if !up.is_nan() && !down.is_nan() {
-                return 0.5 * (up - down);
-            }
-        }
         let hi = if lo < n && q[lo] == x {
             self.run_end[lo] as usize + 1
         } else {
@@ -239,7 +234,7 @@ impl Column {
         let up = if j == n - 1 || q[j] == x {
             r[j]
         } else {
-            let s = self.slopes[j];
+            let s = self.slope(j);
             let y = s * (x - q[j]) + r[j];
             if !y.is_nan() {
                 y
@@ -253,11 +248,11 @@ impl Column {
             }
         };
         // Going down: np.interp on (-q[::-1], -r[::-1]) at j' = n - 1 - lo; its slope is
-        // exactly slopes[lo - 1] and its terms are exact negations of these.
+        // exactly slope(lo - 1) and its terms are exact negations of these.
         let down = if lo == 0 || q[lo] == x {
             -r[lo]
         } else {
-            let s = self.slopes[lo - 1];
+            let s = self.slope(lo - 1);
             let y = s * (q[lo] - x) - r[lo];
             if !y.is_nan() {
                 y
@@ -662,17 +657,24 @@ mod tests {
     /// `forward_batch` and `forward_one` (the branch-free search and the fast path) equal
     /// the general code, value by value, bit for bit, for uniform and normal output.
     fn assert_batch_matches(q: Vec<f64>) {
-        let n = q.len();
-        let refs: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1).max(1) as f64).collect();
-        let column = Column::new(q.clone(), &refs);
+        let (xs, refs) = (probes(&q), references(q.len()));
+        assert_batch_matches_at(&Column::new(q, &refs), &xs);
+    }
+
+    /// Evenly spaced references for `n` quantiles.
+    fn references(n: usize) -> Vec<f64> {
+        (0..n).map(|i| i as f64 / (n - 1).max(1) as f64).collect()
+    }
+
+    fn assert_batch_matches_at(column: &Column, xs: &[f64]) {
+        let refs = references(column.q.len());
         let clip = normal_clip();
-        let xs = probes(&q);
         for normal in [false, true] {
             for chunk in xs.chunks(BATCH) {
                 let mut batch = chunk.to_vec();
                 column.forward_batch(&mut batch, &refs, normal, clip);
                 for (&x, &y) in chunk.iter().zip(&batch) {
-                    let expected = forward(x, &column, &refs, normal, clip);
+                    let expected = forward(x, column, &refs, normal, clip);
                     assert_eq!(y.to_bits(), expected.to_bits(), "{x} (normal: {normal})");
                     let one = column.forward_one(x, &refs, normal, clip);
                     assert_eq!(one.to_bits(), expected.to_bits(), "one {x} ({normal})");
@@ -700,24 +702,14 @@ mod tests {
         // Bucket starts past 16 bits.
         let mut q: Vec<f64> = (0..70_000).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
         q.sort_by(f64::total_cmp);
-        let n = q.len();
-        let refs: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1) as f64).collect();
-        let column = Column::new(q.clone(), &refs);
+        let column = Column::new(q.clone(), &references(q.len()));
         assert!(matches!(column.grid, Grid::Wide(_)));
-        let clip = normal_clip();
         let xs: Vec<f64> = q
             .iter()
             .step_by(7)
             .flat_map(|&v| [v, step(v, 1.0)])
             .collect();
-        for chunk in xs.chunks(BATCH) {
-            let mut batch = chunk.to_vec();
-            column.forward_batch(&mut batch, &refs, false, clip);
-            for (&x, &y) in chunk.iter().zip(&batch) {
-                let expected = forward(x, &column, &refs, false, clip);
-                assert_eq!(y.to_bits(), expected.to_bits(), "{x}");
-            }
-        }
+        assert_batch_matches_at(&column, &xs);
     }
 
     #[test]
