@@ -61,6 +61,35 @@ def test_quantiles_match_numpy_exactly_on_large_random_columns():
     assert_bit_identical(averaged, np.nanquantile(x, qs, axis=0, method="averaged_inverted_cdf"))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "qs", [[0.25, 0.75], [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], [0.001, 0.5, 0.999], [0.0, 1.0]]
+)
+def test_tall_matrices_match_numpy_exactly(dtype, qs):
+    """Above 262,144 rows the Rust kernel places intervals from a sample and selects among
+    the values inside them (or falls back to the full selection): still NumPy's numbers."""
+    rng = np.random.default_rng(11)
+    rows = 300_000
+    tied = rng.random(rows)
+    tied[(tied > 0.2) & (tied < 0.55)] = 0.4  # one value from 20% to past the median
+    x = np.column_stack(
+        [
+            rng.standard_cauchy(rows),
+            np.where(rng.random(rows) < 0.3, np.nan, rng.normal(size=rows)),
+            rng.integers(0, 10, rows).astype(float),  # ten values, every rank tied
+            tied,
+            np.full(rows, -2.5),
+            np.where(rng.random(rows) < 0.9, 0.0, rng.exponential(size=rows)),
+            np.sort(rng.normal(size=rows)),  # sorted rows: samples from nearby runs agree
+        ]
+    ).astype(dtype)
+    want = np.nanquantile(x.astype(float), qs, axis=0)
+    assert_bit_identical(_zeros_equal(kernels().column_quantiles(x, qs)), _zeros_equal(want))
+    quantiles, medians = kernels().column_quantiles_and_medians(x, qs)
+    assert_bit_identical(_zeros_equal(quantiles), _zeros_equal(want))
+    assert_bit_identical(medians, np.nanmedian(x.astype(float), axis=0))
+
+
 @pytest.mark.parametrize("q", [-0.1, 1.5, float("nan")])
 def test_probabilities_outside_unit_interval_are_refused(q):
     with pytest.raises(fp.ParameterError):

@@ -129,3 +129,17 @@ pub fn map_blocks<R: Send>(
         (0..blocks).map(f).collect()
     }
 }
+
+/// `f(item)` for each of `items` (on every core when `parallel`), the results in order: for
+/// work that owns its input, such as one buffer per column.
+pub fn map_items<I: Send, R: Send>(
+    items: Vec<I>,
+    parallel: bool,
+    f: impl Fn(I) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}
