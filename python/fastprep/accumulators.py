@@ -128,6 +128,14 @@ EXACT_VALUE_BUDGET = 1 << 21
 SKETCH_SAMPLE_SIZE = 1 << 16
 
 
+def _private_copy(x: np.ndarray) -> np.ndarray:
+    """A copy of a batch for an accumulator to own. The Rust backend copies on every core: a
+    copy into fresh memory is mostly the kernel zeroing its pages, which splits too."""
+    if x.ndim == 2 and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous:
+        return kernels().copy_matrix(x)
+    return np.array(x, copy=True)
+
+
 def set_exact_value_budget(values_per_column: int) -> None:
     """How many values per column a fit keeps exactly before switching to a quantile sketch
     (``fastprep.sketch``). Applies to accumulators created afterwards."""
@@ -158,7 +166,7 @@ class ValueBuffer:
     @classmethod
     def of_batch(cls, x: np.ndarray) -> ValueBuffer:
         # A private copy: the caller may reuse its array after partial_fit returns.
-        return cls((np.array(x, copy=True),), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
+        return cls((_private_copy(x),), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
 
     @property
     def rows_held(self) -> int:

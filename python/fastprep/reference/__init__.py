@@ -33,7 +33,7 @@ from fastprep.reference.quantile import (
 from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div
 from fastprep.reference.special import ndtr, ndtri
-from fastprep.reference.stats import column_stats
+from fastprep.reference.stats import column_stats, copy_matrix
 
 __all__ = [
     "CategoryIndex",
@@ -46,6 +46,7 @@ __all__ = [
     "column_quantiles",
     "column_quantiles_and_medians",
     "column_stats",
+    "copy_matrix",
     "count_categories",
     "digitize",
     "encode_gather",

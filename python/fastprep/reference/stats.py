@@ -31,3 +31,8 @@ def column_stats(x: np.ndarray) -> tuple[np.ndarray, ...]:
     lo = np.where(has_values, np.fmin.reduce(x, axis=0, initial=np.inf) + 0.0, np.nan)
     hi = np.where(has_values, np.fmax.reduce(x, axis=0, initial=-np.inf) + 0.0, np.nan)
     return count, nan_count, mean, m2, lo, hi
+
+
+def copy_matrix(x: np.ndarray) -> np.ndarray:
+    """A private copy of a 2-D float array (what an accumulator keeps of a batch)."""
+    return np.array(x, copy=True)

@@ -143,3 +143,24 @@ pub fn map_items<I: Send, R: Send>(
         items.into_iter().map(f).collect()
     }
 }
+
+/// Bytes per block of `copy`: large enough that a block's page faults are its own.
+const COPY_BLOCK_BYTES: usize = 1 << 21;
+
+/// `dst.copy_from_slice(src)`, in blocks on every core for a large copy: a copy into fresh
+/// memory is as much the kernel zeroing the pages as the copy itself, and both split.
+pub fn copy<T: Copy + Send + Sync>(src: &[T], dst: &mut [T]) {
+    assert_eq!(
+        src.len(),
+        dst.len(),
+        "copy between slices of different lengths"
+    );
+    let block = (COPY_BLOCK_BYTES / std::mem::size_of::<T>().max(1)).max(1);
+    if max_threads() == 1 || src.len() < PARALLEL_MIN_CELLS {
+        dst.copy_from_slice(src);
+        return;
+    }
+    dst.par_chunks_mut(block)
+        .zip(src.par_chunks(block))
+        .for_each(|(d, s)| d.copy_from_slice(s));
+}

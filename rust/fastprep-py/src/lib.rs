@@ -47,6 +47,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add_function(wrap_pyfunction!(stats::column_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::copy_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(scale::sub_div, m)?)?;
     m.add_function(wrap_pyfunction!(scale::mul_add, m)?)?;
     m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;

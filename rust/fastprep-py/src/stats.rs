@@ -2,7 +2,7 @@ use fastprep_core::stats;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
-use crate::util::{reduce_matrix, Matrix};
+use crate::util::{map_matrix, reduce_matrix, Matrix};
 
 type Arr<'py, T> = Bound<'py, PyArray1<T>>;
 
@@ -29,4 +29,13 @@ pub fn column_stats<'py>(
         s.min.into_pyarray(py),
         s.max.into_pyarray(py),
     ))
+}
+
+/// A private copy of `x` (same dtype), made on every core for a large matrix.
+#[pyfunction]
+pub fn copy_matrix<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(map_matrix!(py, x, m.cols(), |m, out| {
+        fastprep_core::parallel::copy(m.data(), out);
+        Ok(())
+    }))
 }
