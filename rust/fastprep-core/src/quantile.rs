@@ -90,13 +90,66 @@ fn at_least<U: Copy + Default>(buffer: &mut Vec<U>, len: usize) -> &mut [U] {
 /// `keys.len()`), without sorting: an MSD radix selection. Each level counts one 11-bit digit
 /// of the keys, moves them into digit order and goes on only into the buckets that hold a
 /// wanted rank, so it reads the data about three times whatever the number of ranks (a
-/// `select_nth_unstable` per rank reads it twice per rank). With `sort_key`, the order is
-/// `f64::total_cmp`'s and the values returned are exactly the sorted ones. `keys` is
-/// reordered and `scratch` (as long) overwritten.
-fn order_statistics(keys: &mut [u64], scratch: &mut [u64], ranks: &[usize]) -> Vec<f64> {
-    let mut out = vec![0u64; ranks.len()];
-    radix_select(keys, scratch, ranks, &mut out, 64);
-    out.into_iter().map(from_sort_key).collect()
+/// `select_nth_unstable` per rank reads it twice per rank). With a `SortKey`, the order is
+/// `total_cmp`'s and the values returned are exactly the sorted ones. `keys` is reordered and
+/// `scratch` (as long) overwritten.
+fn order_statistics<K: SortKey>(keys: &mut [K], scratch: &mut [K], ranks: &[usize]) -> Vec<f64> {
+    let mut out = vec![K::default(); ranks.len()];
+    radix_select(keys, scratch, ranks, &mut out, K::BITS);
+    out.into_iter().map(K::value).collect()
+}
+
+/// An unsigned integer whose order is the `total_cmp` order of the floats it stands for: `u64`
+/// for any value as `f64`, `u32` for float32 input, whose keys move half the bytes.
+trait SortKey: Copy + Ord + Default + Send + Sync {
+    const BITS: u32;
+    /// The key of a value of the input (NaN excluded before).
+    fn of(v: f64) -> Self;
+    /// The value of a key, as `f64`.
+    fn value(self) -> f64;
+    fn bits(self) -> u64;
+}
+
+impl SortKey for u64 {
+    const BITS: u32 = 64;
+    #[inline]
+    fn of(v: f64) -> Self {
+        sort_key(v)
+    }
+    #[inline]
+    fn value(self) -> f64 {
+        from_sort_key(self)
+    }
+    #[inline]
+    fn bits(self) -> u64 {
+        self
+    }
+}
+
+impl SortKey for u32 {
+    const BITS: u32 = 32;
+    /// `v` is a float32 value (exact as `f32`).
+    #[inline]
+    fn of(v: f64) -> Self {
+        let bits = (v as f32).to_bits();
+        if bits >> 31 == 1 {
+            !bits
+        } else {
+            bits | 1 << 31
+        }
+    }
+    #[inline]
+    fn value(self) -> f64 {
+        f64::from(f32::from_bits(if self >> 31 == 1 {
+            self & !(1 << 31)
+        } else {
+            !self
+        }))
+    }
+    #[inline]
+    fn bits(self) -> u64 {
+        u64::from(self)
+    }
 }
 
 /// `a.total_cmp(&b) == sort_key(a).cmp(&sort_key(b))`.
@@ -126,11 +179,11 @@ const SORT_BELOW: usize = 1 << 10;
 
 /// Writes the keys at sorted positions `ranks` into `out`. Every key agrees on all bits above
 /// the lowest `bits_left`. `keys` is reordered; `scratch` (as long) is overwritten.
-fn radix_select(
-    keys: &mut [u64],
-    scratch: &mut [u64],
+fn radix_select<K: SortKey>(
+    keys: &mut [K],
+    scratch: &mut [K],
     ranks: &[usize],
-    out: &mut [u64],
+    out: &mut [K],
     bits_left: u32,
 ) {
     if ranks.is_empty() {
@@ -147,7 +200,9 @@ fn radix_select(
     // magnitude shares its top bits, which would split nothing (a vectorised pass, cheaper
     // than a count that finds a single bucket).
     let first = keys[0];
-    let differ = keys.iter().fold(0u64, |acc, &k| acc | (k ^ first));
+    let differ = keys
+        .iter()
+        .fold(0u64, |acc, &k| acc | (k.bits() ^ first.bits()));
     if differ == 0 {
         out.fill(first);
         return;
@@ -155,7 +210,7 @@ fn radix_select(
     let bits_left = bits_left.min(64 - differ.leading_zeros());
     let shift = bits_left.saturating_sub(DIGIT_BITS);
     let mask = (1usize << (bits_left - shift)) - 1;
-    let digit = |k: u64| (k >> shift) as usize & mask;
+    let digit = |k: K| (k.bits() >> shift) as usize & mask;
     let mut counts = vec![0usize; mask + 1];
     for &k in keys.iter() {
         counts[digit(k)] += 1;
@@ -883,8 +938,17 @@ impl Wanted<'_> {
         self.of_gathered(x)
     }
 
+    /// From the values gathered into column order, as 32-bit keys for float32 input.
     fn of_gathered<T: Element>(&self, x: MatRef<'_, T>) -> Vec<(Vec<f64>, f64)> {
-        per_column(x, sort_key, |keys, scratch| {
+        if T::as_f32s(&[]).is_some() {
+            self.of_keys::<T, u32>(x)
+        } else {
+            self.of_keys::<T, u64>(x)
+        }
+    }
+
+    fn of_keys<T: Element, K: SortKey>(&self, x: MatRef<'_, T>) -> Vec<(Vec<f64>, f64)> {
+        per_column(x, K::of, |keys: &mut [K], scratch| {
             let n = keys.len();
             if n == 0 {
                 return self.at_ranks(0, &[]);
@@ -1020,6 +1084,23 @@ mod tests {
                 assert_eq!(a.total_cmp(&b), sort_key(a).cmp(&sort_key(b)), "{a} {b}");
             }
         }
+        // The 32-bit keys of float32 values (1e300 becomes infinity, 5e-324 zero).
+        let narrow = values
+            .map(|v| v as f32)
+            .into_iter()
+            .chain([-1e-45, 1e-45, -3.4e38]);
+        let narrow: Vec<f32> = narrow.collect();
+        for &a in &narrow {
+            let key = <u32 as SortKey>::of(f64::from(a));
+            assert_eq!(key.value().to_bits(), f64::from(a).to_bits());
+            for &b in &narrow {
+                assert_eq!(
+                    a.total_cmp(&b),
+                    key.cmp(&SortKey::of(f64::from(b))),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     /// Columns that exercise every path of the selection: small, all in one bucket for
@@ -1062,6 +1143,15 @@ mod tests {
             let selected = order_statistics(&mut keys, &mut scratch, &ranks);
             for (&r, v) in ranks.iter().zip(&selected) {
                 assert_eq!(v.to_bits(), sorted[r].to_bits(), "rank {r} of {n}");
+            }
+            // The same values as float32, through 32-bit keys.
+            let narrow: Vec<f64> = values.iter().map(|&v| f64::from(v as f32)).collect();
+            let mut sorted = narrow.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut keys: Vec<u32> = narrow.iter().map(|&v| SortKey::of(v)).collect();
+            let selected = order_statistics(&mut keys, &mut vec![0; n], &ranks);
+            for (&r, v) in ranks.iter().zip(&selected) {
+                assert_eq!(v.to_bits(), sorted[r].to_bits(), "float32 rank {r} of {n}");
             }
         }
     }
