@@ -1406,83 +1406,34 @@ mod tests {
             5e-324,
         ];
         let k = sort_key;
+        let iv = |lo: f64, hi: f64| Interval {
+            lo: k(lo),
+            hi: k(hi),
+        };
+        // Open at either end, as the sample leaves the extreme intervals.
+        let (from_bottom, to_top) = (
+            Interval { lo: 0, hi: k(-1.0) },
+            Interval {
+                lo: k(1.5),
+                hi: u64::MAX - 1,
+            },
+        );
+        let inf = f64::INFINITY;
         let layouts: [&[Interval]; 6] = [
-            &[Interval {
-                lo: k(-1.0),
-                hi: k(0.0),
-            }],
-            &[
-                Interval { lo: 0, hi: k(-1.0) },
-                Interval {
-                    lo: k(0.25),
-                    hi: k(0.75),
-                },
-                Interval {
-                    lo: k(1.5),
-                    hi: u64::MAX - 1,
-                },
-            ],
+            &[iv(-1.0, 0.0)],
+            &[from_bottom, iv(0.25, 0.75), to_top],
             // One-key intervals, a spare slot and an empty one.
-            &[
-                Interval {
-                    lo: k(-0.0),
-                    hi: k(-0.0),
-                },
-                Interval {
-                    lo: k(0.5),
-                    hi: k(2.0),
-                },
-                Interval {
-                    lo: k(f64::INFINITY),
-                    hi: k(f64::INFINITY),
-                },
-                NO_INTERVAL,
-            ],
-            &[
-                Interval {
-                    lo: k(-1.0),
-                    hi: k(-0.5),
-                },
-                Interval {
-                    lo: k(0.0),
-                    hi: k(0.0),
-                },
-                Interval {
-                    lo: k(0.5),
-                    hi: k(0.5),
-                },
-                Interval {
-                    lo: k(0.6),
-                    hi: k(0.8),
-                },
-            ],
+            &[iv(-0.0, -0.0), iv(0.5, 2.0), iv(inf, inf), NO_INTERVAL],
+            &[iv(-1.0, -0.5), iv(0.0, 0.0), iv(0.5, 0.5), iv(0.6, 0.8)],
             // Five and nine slots: the general build and the portable fallback.
             &[
-                Interval {
-                    lo: k(-1.0),
-                    hi: k(-1.0),
-                },
-                Interval {
-                    lo: k(-0.5),
-                    hi: k(-0.1),
-                },
-                Interval {
-                    lo: k(0.0),
-                    hi: k(0.1),
-                },
-                Interval {
-                    lo: k(0.5),
-                    hi: k(0.5),
-                },
-                Interval {
-                    lo: k(0.7),
-                    hi: k(1.0),
-                },
+                iv(-1.0, -1.0),
+                iv(-0.5, -0.1),
+                iv(0.0, 0.1),
+                iv(0.5, 0.5),
+                iv(0.7, 1.0),
             ],
-            &[Interval {
-                lo: k(-0.25),
-                hi: k(0.25),
-            }; 9],
+            &[iv(-0.25, 0.25); 9],
         ];
         for cols in [1, 4, 9] {
             let rows = 1000;
