@@ -21,17 +21,27 @@ _LOG_MAX = (np.log(_INFO.max) + _LOG_EPS) / 2
 LAMBDA_TOLERANCE = 1.48e-8
 
 
-def _lambda_bounds(values: np.ndarray, method: str) -> tuple[float, float]:
+def _lambda_bounds(low: float, high: float, method: str) -> tuple[float, float]:
+    """scipy's bounds for a column whose values lie in ``[low, high]`` (all > 0 for Box-Cox)."""
     if method == "yeo-johnson":
-        scale = np.log1p(20 * np.max(np.abs(values)))
+        scale = np.log1p(20 * max(abs(low), abs(high)))
         lb, ub = _LOG_TINY / scale, _LOG_MAX / scale
-        if np.all(values < 0):
+        if high < 0:
             return 2 - ub, 2 - lb
-        if np.any(values < 0):
+        if low < 0:
             return max(2 - ub, lb), min(2 - lb, ub)
         return lb, ub
-    scale = np.max(np.abs(np.log(values)))
+    scale = max(abs(np.log(low)), abs(np.log(high)))
     return _LOG_TINY / scale, _LOG_MAX / scale
+
+
+def _extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: the count of values, their minimum and maximum (NaN skipped)."""
+    count = (~np.isnan(values)).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduce(values, axis=0, initial=np.inf)
+        high = np.fmax.reduce(values, axis=0, initial=-np.inf)
+    return count, low, high
 
 
 class PowerTransformer(InvertibleTransform):
@@ -75,48 +85,51 @@ class PowerTransformer(InvertibleTransform):
         check_choice(self._name, "method", self.method, ("yeo-johnson", "box-cox"))
         check_bool(self._name, "standardize", self.standardize)
 
-    def _fit_lambdas(self, values: np.ndarray, moments: Moments) -> tuple[np.ndarray, dict]:
+    def _fit_lambdas(
+        self, values: np.ndarray, moments: Moments, exact: bool
+    ) -> tuple[np.ndarray, dict]:
         """Each column's lambda: 1 for an empty or constant column, else the likelihood's
-        maximum, every column optimised in one kernel call (in parallel on the Rust backend).
-        Also, for each optimised column, ``(count, mean, variance)`` of its values transformed
-        with its lambda, computed in float64 from the logarithms the fit already took."""
-        lambdas = np.ones(values.shape[1])
-        fitted, columns, lowers, uppers = [], [], [], []
-        # One transpose, so that each column is contiguous (a strided gather per column costs
-        # twice as much).
-        by_column = np.array(values.T, dtype=np.float64, order="C")
-        for j in range(values.shape[1]):
-            column = by_column[j]
-            missing = np.isnan(column)
-            if missing.any():
-                column = column[~missing]
-            if self.method == "box-cox" and column.size and column.min() <= 0:
+        maximum, every column optimised in one kernel call (in parallel on the Rust backend,
+        which gathers the columns once, as the logarithms the likelihood needs). Also, for
+        each optimised column, ``(count, mean, variance)`` of its values transformed with its
+        lambda, computed in float64 from those logarithms. ``exact``: ``values`` are all the
+        rows ``moments`` saw (else a sample of them, from a sketch)."""
+        n = values.shape[1]
+        lambdas = np.ones(n)
+        if exact:
+            count, low, high = moments.count, moments.min, moments.max
+        else:
+            count, low, high = _extremes(values)
+        lowers, uppers = np.full(n, np.nan), np.full(n, np.nan)
+        for j in range(n):
+            if self.method == "box-cox" and count[j] and low[j] <= 0:
                 raise DataError(
                     f"{self._name}: {self._label(j)}: Box-Cox needs strictly positive values, "
-                    f"got {column.min()}"
+                    f"got {low[j]}"
                 )
-            if column.size == 0 or moments.min[j] == moments.max[j]:
+            if count[j] == 0 or moments.min[j] == moments.max[j]:
                 continue
-            low, high = _lambda_bounds(column, self.method)
-            fitted.append(j)
-            columns.append(column)
-            lowers.append(float(low))
-            uppers.append(float(high))
+            lowers[j], uppers[j] = _lambda_bounds(float(low[j]), float(high[j]), self.method)
+        fitted = np.flatnonzero(~np.isnan(lowers))
         stats = {}
-        if fitted:
-            found, means, variances = kernels().fit_power_lambdas(
-                columns, self.method, lowers, uppers, LAMBDA_TOLERANCE
+        if fitted.size:
+            sizes, found, means, variances = kernels().fit_power_lambdas(
+                np.ascontiguousarray(values),
+                self.method,
+                lowers.tolist(),
+                uppers.tolist(),
+                LAMBDA_TOLERANCE,
             )
-            lambdas[fitted] = found
-            for j, column, mean, var in zip(fitted, columns, means, variances, strict=True):
-                stats[j] = (column.size, float(mean), float(var))
+            lambdas[fitted] = found[fitted]
+            for j in fitted:
+                stats[int(j)] = (int(sizes[j]), float(means[j]), float(variances[j]))
         return lambdas, stats
 
     def _finalize(self, accumulator):
         moments = accumulator.moments
         values = accumulator.values.values()
         n = moments.n_features
-        lambdas, stats = self._fit_lambdas(values, moments)
+        lambdas, stats = self._fit_lambdas(values, moments, accumulator.values.is_exact)
         mean, scale = np.zeros(n), np.ones(n)
         if self.standardize:
             from fastprep.scale import StandardScaler

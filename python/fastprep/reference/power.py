@@ -91,23 +91,32 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
 
 
 def fit_power_lambdas(
-    columns: list[np.ndarray], method: str, lowers: list[float], uppers: list[float], xatol: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each column (its values, NaN removed), the lambda in ``[lowers[j], uppers[j]]``
-    that maximises ``power_log_likelihood``, by Brent's bounded method to ``xatol``; and the
-    mean and population variance of the column transformed with it (in float64), which
-    standardising needs. Returns ``(lambdas, means, variances)``."""
+    x: np.ndarray, method: str, lowers: list[float], uppers: list[float], xatol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each column ``j`` of ``x`` whose bounds ``lowers[j]``, ``uppers[j]`` are not NaN:
+    the count of its values (NaN skipped), the lambda in ``[lowers[j], uppers[j]]`` that
+    maximises ``power_log_likelihood`` (Brent's bounded method to ``xatol``), and the mean and
+    population variance of the column transformed with it (in float64), which standardising
+    needs; for the other columns their count and NaN. Returns
+    ``(counts, lambdas, means, variances)``."""
     from fastprep._optimize import fminbound
 
     _check_method(method)
-    if not len(columns) == len(lowers) == len(uppers):
+    if not x.shape[1] == len(lowers) == len(uppers):
         raise ValueError(
-            f"{len(columns)} columns but {len(lowers)} lower and {len(uppers)} upper bounds"
+            f"{x.shape[1]} columns but {len(lowers)} lower and {len(uppers)} upper bounds"
         )
-    lambdas, means, variances = [], [], []
+    counts, lambdas, means, variances = [], [], [], []
     step = yeo_johnson if method == "yeo-johnson" else box_cox
-    for values, lower, upper in zip(columns, lowers, uppers, strict=True):
-        values = np.asarray(values, dtype=np.float64)
+    for j, (lower, upper) in enumerate(zip(lowers, uppers, strict=True)):
+        values = np.asarray(x[:, j], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        counts.append(values.size)
+        if np.isnan(lower) or np.isnan(upper):
+            lambdas.append(np.nan)
+            means.append(np.nan)
+            variances.append(np.nan)
+            continue
         lmbda = fminbound(
             lambda lmbda, v=values: -power_log_likelihood(v, lmbda, method),
             lower,
@@ -119,7 +128,8 @@ def fit_power_lambdas(
             means.append(transformed.mean())
             variances.append(transformed.var())
         lambdas.append(lmbda)
-    return tuple(np.array(v, dtype=np.float64) for v in (lambdas, means, variances))
+    floats = (np.array(v, dtype=np.float64) for v in (lambdas, means, variances))
+    return (np.array(counts, dtype=np.uint64), *floats)
 
 
 @ieee

@@ -6,10 +6,12 @@
 //! `(power(x) - sub) / div` forward and `inverse(y * div + sub)` backward, in scikit-learn's
 //! operation order. NaN stays NaN. Box-Cox refuses values <= 0 with an error naming the column.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::matrix::{Element, MatRef};
+use crate::matrix::{per_column, Element, MatRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerMethod {
@@ -261,32 +263,41 @@ mod avx2 {
 /// One column's profile log-likelihood as a function of lambda, with everything that does not
 /// depend on lambda computed once: the logarithms (`ln(1 + |x|)` for Yeo-Johnson, `ln x` for
 /// Box-Cox) and the Jacobian term. Each evaluation is then one `exp` per value.
-pub struct Likelihood {
+pub struct Likelihood<'a> {
     method: PowerMethod,
-    /// Yeo-Johnson: `ln(1 + |x|)`, negated for `x < 0` (the sign picks the branch);
-    /// Box-Cox: `ln x`.
-    logs: Vec<f64>,
+    /// `log_of` each value.
+    logs: Cow<'a, [f64]>,
     jacobian: f64,
 }
 
-impl Likelihood {
+/// The logarithm the likelihood keeps of a value: for Yeo-Johnson `ln(1 + |x|)`, negated for
+/// `x < 0` (the sign picks the branch: a negative x has ln(1 + |x|) > 0); for Box-Cox `ln x`.
+#[inline]
+pub fn log_of(v: f64, method: PowerMethod) -> f64 {
+    match method {
+        PowerMethod::YeoJohnson => {
+            let l = v.abs().ln_1p();
+            if v < 0.0 {
+                -l
+            } else {
+                l
+            }
+        }
+        PowerMethod::BoxCox => v.ln(),
+    }
+}
+
+impl Likelihood<'static> {
     /// `values`: one column, NaN removed (and, for Box-Cox, all > 0).
     pub fn new(values: &[f64], method: PowerMethod) -> Self {
-        let logs: Vec<f64> = match method {
-            // A negative x has ln(1 + |x|) > 0, so the sign of the signed log is x's own.
-            PowerMethod::YeoJohnson => values
-                .par_iter()
-                .map(|&v| {
-                    let l = v.abs().ln_1p();
-                    if v < 0.0 {
-                        -l
-                    } else {
-                        l
-                    }
-                })
-                .collect(),
-            PowerMethod::BoxCox => values.par_iter().map(|v| v.ln()).collect(),
-        };
+        let logs: Vec<f64> = values.par_iter().map(|&v| log_of(v, method)).collect();
+        Likelihood::of_logs(Cow::Owned(logs), method)
+    }
+}
+
+impl<'a> Likelihood<'a> {
+    /// From a column's `log_of` values, taken already.
+    pub fn of_logs(logs: Cow<'a, [f64]>, method: PowerMethod) -> Self {
         // Σ sign(x) ln(1 + |x|) for Yeo-Johnson, Σ ln x for Box-Cox.
         let jacobian = block_sum(&logs);
         Likelihood {
@@ -386,32 +397,38 @@ pub fn fit_lambda(values: &[f64], method: PowerMethod, lower: f64, upper: f64, x
     Likelihood::new(values, method).maximum(lower, upper, xatol)
 }
 
-/// For every column, with its `(lower, upper)` bounds: its lambda (`Likelihood::maximum`), and the
-/// mean and population variance of the column transformed with it (what standardising needs);
-/// columns in parallel.
-pub fn fit_lambdas(
-    columns: &[&[f64]],
+/// For each column `j` of `x` with bounds (`bounds[j]`, `None` for a column not fitted): the
+/// number of its values (NaN skipped), its lambda (`Likelihood::maximum`), and the mean and
+/// population variance of the column transformed with it (what standardising needs). The
+/// values are gathered into column order once, as their logarithms (`log_of`), and the
+/// columns are fitted in parallel. A column not fitted gives `(count, NaN, NaN, NaN)`.
+pub fn fit_lambdas<T: Element>(
+    x: MatRef<'_, T>,
     method: PowerMethod,
-    bounds: &[(f64, f64)],
+    bounds: &[Option<(f64, f64)>],
     xatol: f64,
-) -> Result<Vec<(f64, f64, f64)>> {
-    if columns.len() != bounds.len() {
+) -> Result<Vec<(usize, f64, f64, f64)>> {
+    if x.cols() != bounds.len() {
         return Err(Error::Shape(format!(
             "{} columns but {} pairs of lambda bounds",
-            columns.len(),
+            x.cols(),
             bounds.len()
         )));
     }
-    Ok(columns
-        .par_iter()
-        .zip(bounds)
-        .map(|(values, &(lower, upper))| {
-            let likelihood = Likelihood::new(values, method);
+    Ok(per_column(
+        x,
+        |v| log_of(v, method),
+        |j, logs: &mut [f64], _| {
+            let n = logs.len();
+            let Some((lower, upper)) = bounds[j] else {
+                return (n, f64::NAN, f64::NAN, f64::NAN);
+            };
+            let likelihood = Likelihood::of_logs(Cow::Borrowed(logs), method);
             let lmbda = likelihood.maximum(lower, upper, xatol);
             let (mean, var) = likelihood.transformed_moments(lmbda);
-            (lmbda, mean, var)
-        })
-        .collect())
+            (n, lmbda, mean, var)
+        },
+    ))
 }
 
 /// Brent's bounded minimisation (golden section with parabolic steps).

@@ -7,76 +7,10 @@
 //! A column with no non-NaN value gives NaN.
 
 use crate::error::{Error, Result};
-use rayon::prelude::*;
 
-use crate::matrix::{Element, Mat, MatRef};
+use crate::matrix::{per_column, Element, Mat, MatRef};
 use crate::memory::zeroed;
-use crate::parallel::{map_blocks, map_items, max_threads, PARALLEL_MIN_CELLS};
-
-/// `f(column, scratch)` for every column's non-NaN values (in row order) converted by `convert`,
-/// columns in parallel; `scratch` is a buffer kept across the columns a thread takes, empty
-/// until `f` grows it (`at_least`). The values are gathered in one pass over the row-major data,
-/// into one buffer: fresh buffers per column cost more in page faults than the work done on
-/// them.
-fn per_column<T: Element, U: Copy + Default + Send + Sync, R: Send>(
-    x: MatRef<'_, T>,
-    convert: impl Fn(f64) -> U + Sync,
-    f: impl Fn(&mut [U], &mut Vec<U>) -> R + Sync + Send,
-) -> Vec<R> {
-    let (n, m) = (x.rows(), x.cols());
-    let parallel = max_threads() != 1 && x.data().len() >= PARALLEL_MIN_CELLS;
-    let mut buffer = zeroed::<U>(n * m);
-    // Columns are gathered in groups, a group per task, one group per thread and at most a
-    // 64-byte cache line of each row: tasks then read disjoint lines of a wide matrix. (The
-    // grouping changes only who writes which column, never what is written.)
-    let per_line = (64 / std::mem::size_of::<T>()).max(1);
-    let group = m.div_ceil(rayon::current_num_threads()).clamp(1, per_line);
-    let gather = |(g, chunk): (usize, &mut [U])| -> Vec<usize> {
-        let j0 = g * group;
-        let cols = chunk.len() / n;
-        let mut lengths = vec![0usize; cols];
-        for row in x.row_iter() {
-            for c in 0..cols {
-                let v = row[j0 + c].to_f64();
-                if !v.is_nan() {
-                    chunk[c * n + lengths[c]] = convert(v);
-                    lengths[c] += 1;
-                }
-            }
-        }
-        lengths
-    };
-    let columns: Vec<&mut [U]> = if n == 0 {
-        (0..m).map(|_| <&mut [U]>::default()).collect()
-    } else {
-        let lengths: Vec<usize> = if parallel {
-            let parts: Vec<Vec<usize>> = buffer
-                .par_chunks_mut(n * group)
-                .enumerate()
-                .map(gather)
-                .collect();
-            parts.concat()
-        } else {
-            buffer
-                .chunks_mut(n * group)
-                .enumerate()
-                .flat_map(gather)
-                .collect()
-        };
-        buffer
-            .chunks_mut(n)
-            .zip(&lengths)
-            .map(|(c, &len)| &mut c[..len])
-            .collect()
-    };
-    let run = |spare: &mut Vec<U>, column: &mut [U]| f(column, spare);
-    if !parallel {
-        let mut spare = Vec::new();
-        columns.into_iter().map(|c| run(&mut spare, c)).collect()
-    } else {
-        columns.into_par_iter().map_init(Vec::new, run).collect()
-    }
-}
+use crate::parallel::{map_blocks, map_items, max_threads};
 
 /// `buffer`, grown with fresh (huge-page-backed) memory if it is shorter than `len`.
 fn at_least<U: Copy + Default>(buffer: &mut Vec<U>, len: usize) -> &mut [U] {
@@ -948,7 +882,7 @@ impl Wanted<'_> {
     }
 
     fn of_keys<T: Element, K: SortKey>(&self, x: MatRef<'_, T>) -> Vec<(Vec<f64>, f64)> {
-        per_column(x, K::of, |keys: &mut [K], scratch| {
+        per_column(x, K::of, |_, keys: &mut [K], scratch| {
             let n = keys.len();
             if n == 0 {
                 return self.at_ranks(0, &[]);
@@ -1024,7 +958,7 @@ pub fn column_modes<T: Element>(x: MatRef<'_, T>) -> Vec<f64> {
     per_column(
         x,
         |v| v + 0.0,
-        |values, _| {
+        |_, values, _| {
             values.sort_unstable_by(f64::total_cmp);
             let mut best = (f64::NAN, 0usize);
             let mut i = 0;

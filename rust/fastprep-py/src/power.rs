@@ -3,7 +3,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
-use crate::util::{detached, map_matrix, Matrix};
+use crate::util::{detached, map_matrix, reduce_matrix, Matrix};
 
 /// Power transform of every column with its lambda, then `(y - sub) / div`; or the inverse.
 #[pyfunction]
@@ -40,36 +40,43 @@ pub fn power_log_likelihood(
 }
 
 type Fitted<'py> = (
+    Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
 );
 
-/// Each column's lambda in `[lowers[j], uppers[j]]` maximising its likelihood (values
-/// without NaN), and the mean and population variance of the column transformed with it;
-/// columns in parallel.
+/// For each column of `x` whose bounds `lowers[j]`, `uppers[j]` are not NaN: the count of its
+/// values (NaN skipped), its lambda maximising the likelihood, and the mean and population
+/// variance of the column transformed with it; columns in parallel. Other columns: their
+/// count and NaN.
 #[pyfunction]
 pub fn fit_power_lambdas<'py>(
     py: Python<'py>,
-    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    x: Matrix<'py>,
     method: &str,
     lowers: Vec<f64>,
     uppers: Vec<f64>,
     xatol: f64,
 ) -> PyResult<Fitted<'py>> {
     let method = PowerMethod::parse(method).map_err(to_py)?;
-    let columns = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<Vec<_>, _>>()?;
-    let bounds: Vec<(f64, f64)> = lowers.into_iter().zip(uppers).collect();
-    let fitted = detached(py, || core::fit_lambdas(&columns, method, &bounds, xatol))?;
-    let (lambdas, rest): (Vec<f64>, Vec<(f64, f64)>) =
-        fitted.into_iter().map(|(l, m, v)| (l, (m, v))).unzip();
-    let (means, variances): (Vec<f64>, Vec<f64>) = rest.into_iter().unzip();
+    let bounds: Vec<Option<(f64, f64)>> = lowers
+        .into_iter()
+        .zip(uppers)
+        .map(|(lo, hi)| (!lo.is_nan() && !hi.is_nan()).then_some((lo, hi)))
+        .collect();
+    let fitted = reduce_matrix!(py, x, |m| core::fit_lambdas(m, method, &bounds, xatol));
+    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (n, lmbda, mean, var) in fitted {
+        columns.0.push(n as u64);
+        columns.1.push(lmbda);
+        columns.2.push(mean);
+        columns.3.push(var);
+    }
     Ok((
-        lambdas.into_pyarray(py),
-        means.into_pyarray(py),
-        variances.into_pyarray(py),
+        columns.0.into_pyarray(py),
+        columns.1.into_pyarray(py),
+        columns.2.into_pyarray(py),
+        columns.3.into_pyarray(py),
     ))
 }
