@@ -1172,12 +1172,15 @@ def _compile_pipeline(pipe: Pipeline) -> _CompiledPlan | None:
     return _native(pipe, ([("numeric", list(range(len(inputs))), steps)], inputs, []))
 
 
-def _code_of(core, index, value: str) -> int:
-    """The lookup code of one string in a vocabulary."""
-    raw = value.encode("utf-8")
-    chunk = ("utf8", np.array([0, len(raw)], dtype=np.int32), np.frombuffer(raw, np.uint8), None, 0)
-    codes, _, _ = core.lookup_codes([index], [[chunk]], 1)
-    return int(codes[0, 0])
+def _codes_of(core, indexes: list, values: list[str]) -> list[int]:
+    """The lookup code of each string in its vocabulary, in one call."""
+    chunks = []
+    for value in values:
+        raw = value.encode("utf-8")
+        offsets = np.array([0, len(raw)], dtype=np.int32)
+        chunks.append([("utf8", offsets, np.frombuffer(raw, np.uint8), None, 0)])
+    codes, _, _ = core.lookup_codes(list(indexes), chunks, 1)
+    return [int(c) for c in codes[:, 0]]
 
 
 def _plan_blocks(parts) -> tuple[list, list, list] | None:
@@ -1220,9 +1223,9 @@ def _plan_blocks(parts) -> tuple[list, list, list] | None:
             tables = [np.array(t) for t in tables]
             backend = "rust" if _backend._core is not None else "python"
             indexes = step._index_list(backend)
-            for j, (index, fill) in enumerate(zip(indexes, fills, strict=True)):
+            codes = _codes_of(_backend._core or _backend.reference, indexes, fills)
+            for j, (index, code) in enumerate(zip(indexes, codes, strict=True)):
                 n = len(index)
-                code = _code_of(_backend._core or _backend.reference, index, fill)
                 tables[j][n] = tables[j][code]
                 checks.append((step, j, code == n + 1))
         if isinstance(step, OneHotEncoder):
