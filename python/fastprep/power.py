@@ -35,15 +35,6 @@ def _lambda_bounds(low: float, high: float, method: str) -> tuple[float, float]:
     return _LOG_TINY / scale, _LOG_MAX / scale
 
 
-def _extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per column: the count of values, their minimum and maximum (NaN skipped)."""
-    count = (~np.isnan(values)).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        low = np.fmin.reduce(values, axis=0, initial=np.inf)
-        high = np.fmax.reduce(values, axis=0, initial=-np.inf)
-    return count, low, high
-
-
 class PowerTransformer(InvertibleTransform):
     """Apply a per-column power transform fitted by maximum likelihood to make the data more
     Gaussian, then (by default) standardise.
@@ -94,12 +85,11 @@ class PowerTransformer(InvertibleTransform):
         each optimised column, ``(count, mean, variance)`` of its values transformed with its
         lambda, computed in float64 from those logarithms. ``exact``: ``values`` are all the
         rows ``moments`` saw (else a sample of them, from a sketch)."""
+        values = np.ascontiguousarray(values)
         n = values.shape[1]
         lambdas = np.ones(n)
-        if exact:
-            count, low, high = moments.count, moments.min, moments.max
-        else:
-            count, low, high = _extremes(values)
+        seen = moments if exact else Moments.of_batch(values)
+        count, low, high = seen.count, seen.min, seen.max
         lowers, uppers = np.full(n, np.nan), np.full(n, np.nan)
         for j in range(n):
             if self.method == "box-cox" and count[j] and low[j] <= 0:
@@ -114,7 +104,7 @@ class PowerTransformer(InvertibleTransform):
         stats = {}
         if fitted.size:
             sizes, found, means, variances = kernels().fit_power_lambdas(
-                np.ascontiguousarray(values),
+                values,
                 self.method,
                 lowers.tolist(),
                 uppers.tolist(),

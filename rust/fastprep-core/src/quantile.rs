@@ -349,7 +349,8 @@ mod avx2 {
             (2, false, true) => add_groups::<T, 2, false, true>(tally, rows, bounds),
             (3, false, true) => add_groups::<T, 3, false, true>(tally, rows, bounds),
             (4, false, true) => add_groups::<T, 4, false, true>(tally, rows, bounds),
-            (1..=8, ..) => add_groups::<T, 8, true, true>(tally, rows, bounds),
+            (1..=4, ..) => add_groups::<T, 4, true, true>(tally, rows, bounds),
+            (5..=8, ..) => add_groups::<T, 8, true, true>(tally, rows, bounds),
             _ => tally.add_columns(rows, bounds, slots, 0),
         }
     }
@@ -682,13 +683,6 @@ fn sampled_order_statistics<T: Element>(
         ..
     } = total;
     map_blocks(m, parallel, |j| {
-        // The column's kept keys from every block, in one buffer.
-        let mut kept = zeroed::<u64>(tallies.iter().map(|t| t.kept[j].len()).sum());
-        let mut at = 0;
-        for tally in &tallies {
-            kept[at..at + tally.kept[j].len()].copy_from_slice(&tally.kept[j]);
-            at += tally.kept[j].len();
-        }
         let count = n - nan[j];
         if count == 0 {
             return Some((0, Vec::new()));
@@ -717,11 +711,20 @@ fn sampled_order_statistics<T: Element>(
             local.push(before + r - below[slot(s)]);
             to.push(i);
         }
-        let mut selected = vec![0u64; local.len()];
-        let len = kept.len();
-        radix_select(&mut kept, &mut zeroed(len), &local, &mut selected, 64);
-        for (&i, &k) in to.iter().zip(&selected) {
-            out[i] = k;
+        if !local.is_empty() {
+            // The column's kept keys from every block, in one buffer.
+            let mut kept = zeroed::<u64>(tallies.iter().map(|t| t.kept[j].len()).sum());
+            let mut at = 0;
+            for tally in &tallies {
+                kept[at..at + tally.kept[j].len()].copy_from_slice(&tally.kept[j]);
+                at += tally.kept[j].len();
+            }
+            let mut selected = vec![0u64; local.len()];
+            let len = kept.len();
+            radix_select(&mut kept, &mut zeroed(len), &local, &mut selected, 64);
+            for (&i, &k) in to.iter().zip(&selected) {
+                out[i] = k;
+            }
         }
         Some((count, out.into_iter().map(from_sort_key).collect()))
     })
@@ -861,7 +864,8 @@ impl Wanted<'_> {
     /// values gathered into column order.
     fn of_columns<T: Element>(&self, x: MatRef<'_, T>) -> Vec<(Vec<f64>, f64)> {
         let ranks = |n: usize| self.ranks(n);
-        if x.rows() >= SAMPLED_MIN_ROWS {
+        // Many ranks (a thousand quantiles) go straight to the gather, without a sample.
+        if x.rows() >= SAMPLED_MIN_ROWS && ranks(x.rows()).len() <= SAMPLED_MAX_RANKS {
             if let Some(columns) = sampled_order_statistics(x, SAMPLE_ROWS, &ranks) {
                 return columns
                     .iter()
