@@ -293,7 +293,15 @@ def test_unknown_goes_to_infrequent_column_when_asked():
 # -- Rust vs reference, on generated strings ------------------------------------------------
 
 POOL = ["", "a", "b", "ä", "日本", "🙂", "a" * 300, "x y", "A", "\x00", "é"]
-texts = st.one_of(st.sampled_from(POOL), st.text(max_size=20))
+#: Strings that share a prefix and differ, if at all, in their last bytes or length, around the
+#: 8, 16 and 24 bytes that the Rust lookup table keeps in a slot: a wrong padding or tail
+#: comparison would confuse them.
+NEAR = st.builds(
+    lambda n, tail: "p" * n + tail,
+    st.integers(0, 33),
+    st.sampled_from(["", "a", "b", "\x00", "\x00\x00", "ab", "ba", "é"]),
+)
+texts = st.one_of(st.sampled_from(POOL), st.text(max_size=20), NEAR)
 cells = st.one_of(texts, st.none(), st.just(float("nan")))
 columns = st.lists(cells, min_size=0, max_size=60)
 
@@ -355,6 +363,24 @@ def test_backends_agree_on_generated_strings(train, test):
         )
 
     _agree(encode)
+
+
+def test_strings_equal_up_to_a_slot_boundary_are_told_apart():
+    """The Rust table keeps a string's first 24 bytes in its slot, zero-padded, and its length:
+    strings that differ only past those bytes, or only in trailing NUL bytes, are distinct."""
+    known = ["p" * 24 + "a", "p" * 30 + "x", "p" * 16 + "a", "p" * 8, "q" * 7, "r" * 23]
+    unknown = ["p" * 24 + "b", "p" * 30 + "y", "p" * 16 + "b", "p" * 8 + "\x00", "q" * 7 + "\x00"]
+    unknown += ["r" * 23 + "\x00", "r" * 22, "p" * 24 + "a\x00", "p" * 24]
+    X = _obj(known)
+    Y = _obj(unknown + known)
+
+    def codes():
+        enc = fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1).fit(X)
+        return enc.transform(Y)
+
+    got = _agree(codes)
+    expected = [-1] * len(unknown) + [sorted(known).index(k) for k in known]
+    np.testing.assert_array_equal(got[:, 0], expected)
 
 
 @given(train=columns.filter(len))

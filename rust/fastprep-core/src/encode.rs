@@ -10,18 +10,24 @@
 
 use foldhash::fast::FixedState;
 use hashbrown::{HashMap, HashTable};
-
-use crate::memory::HugePages;
-use rayon::prelude::*;
 use std::hash::{BuildHasher, Hasher};
 
+use rayon::prelude::*;
+
+use crate::memory::HugePages;
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::strings::{Chunk, Column, Offsets, StrArray};
+use crate::strtable::{Key, StrTable, INLINE};
 use crate::{Element, Error, Result};
 
 /// The fixed seed keeps hashing deterministic across runs and machines (only speed depends
 /// on it, never a result).
 const SEED: u64 = 0x5eed_fa57_b7e9_0001;
+/// Lookup tables larger than this (about a core's L2 cache) are probed a batch at a time,
+/// with prefetching.
+const PREFETCH_TABLE_BYTES: usize = 1 << 20;
+/// Values hashed and prefetched ahead of their probes.
+const LOOKUP_BATCH: usize = 16;
 /// Rows per parallel block of a lookup.
 const BLOCK_ROWS: usize = 1 << 14;
 /// Columns shorter than this are looked up on the calling thread.
@@ -456,36 +462,75 @@ fn union(
 #[derive(Clone, Debug)]
 pub struct CategoryIndex {
     vocab: Vocab,
-    table: HashTable<u32, HugePages>,
+    table: StrIndex,
     numbers: HashMap<u64, u32, FixedState>,
-    hasher: FixedState,
+}
+
+/// Categories up to which a string vocabulary's table holds the strings in its slots.
+const INLINE_MAX_CATEGORIES: usize = 1 << 18;
+
+/// A string vocabulary's table. Up to `INLINE_MAX_CATEGORIES`, slots that hold the strings
+/// (`StrTable`: a lookup reads one slot). Beyond, a table of codes into the vocabulary's
+/// buffers: for a million categories its 4-byte slots take 10 MB where inline slots take
+/// 64 MB, and loading such an artifact took 66 ms with inline slots against 20 ms.
+#[derive(Clone, Debug)]
+enum StrIndex {
+    Inline(StrTable),
+    Compact(HashTable<u32, HugePages>),
 }
 
 impl CategoryIndex {
     /// Builds the table; refuses an invalid vocabulary (unsorted, duplicated, NaN).
     pub fn new(vocab: Vocab) -> Result<Self> {
-        let hasher = FixedState::with_seed(SEED);
-        let mut table = HashTable::new_in(HugePages);
-        let mut numbers = HashMap::with_hasher(hasher.clone());
+        let mut table = StrIndex::Inline(StrTable::with_capacity(0));
+        let mut numbers = HashMap::with_hasher(FixedState::with_seed(SEED));
         match &vocab {
             Vocab::Str { .. } => {
                 if let Some(s) = vocab.strings()? {
                     // One pass: each string is checked against the one before (sorted and
                     // distinct, as `validate` requires) while it is hashed and inserted.
-                    table.reserve(s.len(), |_: &u32| 0);
                     let key = |i: usize| s.get(i).unwrap_or_default();
-                    let mut previous: Option<&[u8]> = None;
-                    for i in 0..s.len() {
-                        let k = key(i);
-                        if previous.is_some_and(|p| p >= k) {
-                            return Err(Error::Shape(
-                                "categories must be sorted and distinct".into(),
-                            ));
+                    let unsorted = || Error::Shape("categories must be sorted and distinct".into());
+                    if s.len() <= INLINE_MAX_CATEGORIES {
+                        let mut t = StrTable::with_capacity(s.len());
+                        let mut keys = [Key::default(); LOOKUP_BATCH];
+                        let mut previous: Option<&[u8]> = None;
+                        // A batch of keys hashed and their slots prefetched, then inserted: the
+                        // slots of a large vocabulary are written at random.
+                        for first in (0..s.len()).step_by(LOOKUP_BATCH) {
+                            let m = LOOKUP_BATCH.min(s.len() - first);
+                            for (r, k) in keys[..m].iter_mut().enumerate() {
+                                *k = Key::new(key(first + r));
+                                t.prefetch(k);
+                            }
+                            for (r, k) in keys[..m].iter().enumerate() {
+                                let v = key(first + r);
+                                if previous.is_some_and(|p| p >= v) {
+                                    return Err(unsorted());
+                                }
+                                previous = Some(v);
+                                t.insert_new(k, (first + r) as u32, |j| {
+                                    Key::new(key(j as usize)).hash()
+                                });
+                            }
                         }
-                        previous = Some(k);
-                        table.insert_unique(hash_bytes(&hasher, k), i as u32, |&j| {
-                            hash_bytes(&hasher, key(j as usize))
-                        });
+                        table = StrIndex::Inline(t);
+                    } else {
+                        let hasher = FixedState::with_seed(SEED);
+                        let mut t = HashTable::new_in(HugePages);
+                        t.reserve(s.len(), |_: &u32| 0);
+                        let mut previous: Option<&[u8]> = None;
+                        for i in 0..s.len() {
+                            let k = key(i);
+                            if previous.is_some_and(|p| p >= k) {
+                                return Err(unsorted());
+                            }
+                            previous = Some(k);
+                            t.insert_unique(hash_bytes(&hasher, k), i as u32, |&j| {
+                                hash_bytes(&hasher, key(j as usize))
+                            });
+                        }
+                        table = StrIndex::Compact(t);
                     }
                 }
             }
@@ -508,7 +553,6 @@ impl CategoryIndex {
             vocab,
             table,
             numbers,
-            hasher,
         })
     }
 
@@ -527,23 +571,58 @@ impl CategoryIndex {
     /// The code of a string; compares against the vocabulary's own buffers (checked in `new`).
     #[inline]
     fn code_str(&self, key: &[u8]) -> u32 {
-        let Vocab::Str { data, offsets } = &self.vocab else {
-            return unknown_code(self.len());
-        };
-        let h = hash_bytes(&self.hasher, key);
-        let found = self.table.find(h, |&i| {
-            let i = i as usize;
-            data.get(offsets[i] as usize..offsets[i + 1] as usize)
-                .is_some_and(|v| same_bytes(v, key))
-        });
-        match found {
-            Some(&i) => i,
-            None => unknown_code(self.len()),
+        match &self.table {
+            StrIndex::Inline(t) => self.coder(t)(&Key::new(key), key),
+            StrIndex::Compact(t) => self.compact_coder(t)(key),
+        }
+    }
+
+    /// The vocabulary's buffers, and the code of an unknown value.
+    #[inline(always)]
+    fn parts(&self) -> (&[u8], &[i64], u32) {
+        let unknown = unknown_code(self.len());
+        match &self.vocab {
+            Vocab::Str { data, offsets } => (data, offsets, unknown),
+            _ => (&[], &[], unknown),
+        }
+    }
+
+    /// The code of a string from its `Key` and bytes, with the vocabulary's fields taken out
+    /// once, so that a loop over values keeps them in registers.
+    #[inline(always)]
+    fn coder<'s>(&'s self, table: &'s StrTable) -> impl Fn(&Key, &[u8]) -> u32 + 's {
+        let (data, offsets, unknown) = self.parts();
+        move |k: &Key, key: &[u8]| {
+            // Only keys longer than the inline bytes compare their rest here.
+            let rest = |i: u32| {
+                let i = i as usize;
+                data.get(offsets[i] as usize + INLINE..offsets[i + 1] as usize)
+                    .is_some_and(|v| same_bytes(v, &key[INLINE..]))
+            };
+            table.find(k, rest).unwrap_or(unknown)
+        }
+    }
+
+    /// The code of a string in a compact table.
+    #[inline(always)]
+    fn compact_coder<'s>(
+        &'s self,
+        table: &'s HashTable<u32, HugePages>,
+    ) -> impl Fn(&[u8]) -> u32 + 's {
+        let (data, offsets, unknown) = self.parts();
+        let hasher = FixedState::with_seed(SEED);
+        move |key: &[u8]| {
+            let found = table.find(hash_bytes(&hasher, key), |&i| {
+                let i = i as usize;
+                data.get(offsets[i] as usize..offsets[i + 1] as usize)
+                    .is_some_and(|v| same_bytes(v, key))
+            });
+            found.copied().unwrap_or(unknown)
         }
     }
 
     /// Codes of the strings `rows` of an offsets + data array without nulls.
-    #[inline]
+    #[inline(never)]
     fn code_offsets<O: Copy + Into<i64>>(
         &self,
         offsets: &[O],
@@ -552,9 +631,42 @@ impl CategoryIndex {
         dst: &mut [u32],
     ) {
         let window = offsets.get(rows.start..rows.end + 1).unwrap_or_default();
-        for (code, w) in dst.iter_mut().zip(window.windows(2)) {
-            let (a, b) = (w[0].into() as usize, w[1].into() as usize);
-            *code = self.code_str(data.get(a..b).unwrap_or_default());
+        let value = |r: usize| {
+            let (a, b) = (window[r].into() as usize, window[r + 1].into() as usize);
+            data.get(a..b).unwrap_or_default()
+        };
+        let table = match &self.table {
+            StrIndex::Inline(t) => t,
+            StrIndex::Compact(t) => {
+                let code = self.compact_coder(t);
+                for (r, c) in dst.iter_mut().enumerate() {
+                    *c = code(value(r));
+                }
+                return;
+            }
+        };
+        let code = self.coder(table);
+        if table.bytes() <= PREFETCH_TABLE_BYTES {
+            for (c, w) in dst.iter_mut().zip(window.windows(2)) {
+                let v = data
+                    .get(w[0].into() as usize..w[1].into() as usize)
+                    .unwrap_or_default();
+                *c = code(&Key::new(v), v);
+            }
+            return;
+        }
+        // A table beyond the cache: hash a batch of values and prefetch their slots first,
+        // so that the batch's cache misses overlap.
+        for (b, codes) in dst.chunks_mut(LOOKUP_BATCH).enumerate() {
+            let first = b * LOOKUP_BATCH;
+            let keys: [Key; LOOKUP_BATCH] = std::array::from_fn(|r| {
+                let k = Key::new(value((first + r).min(first + codes.len() - 1)));
+                table.prefetch(&k);
+                k
+            });
+            for (r, c) in codes.iter_mut().enumerate() {
+                *c = code(&keys[r], value(first + r));
+            }
         }
     }
 
@@ -778,8 +890,12 @@ fn split(out: &mut [u32], f: impl Fn(usize, &mut [u32]) -> Found + Sync) -> Foun
         .reduce(Found::default, |a, b| a + b)
 }
 
-/// Rows per block of the fused encoders: a block's codes and output stay in cache.
-const ENCODE_BLOCK_ROWS: usize = 2048;
+/// Rows per block of the fused encoders, for `k` columns: a block's codes (about 512 KiB of
+/// them) stay in cache between their lookup and the output pass. Long runs of one column
+/// matter too: 2,048-row blocks of 4 columns took a fifth longer than 32,768-row ones.
+fn encode_block_rows(k: usize) -> usize {
+    ((1 << 17) / k.max(1)).clamp(2048, 32768)
+}
 
 /// Checks the inputs of the fused encoders and prepares each column for its vocabulary.
 fn prepare_all<'c, 'a, U>(
@@ -818,31 +934,31 @@ fn prepare_all<'c, 'a, U>(
         .collect()
 }
 
-/// The one pass behind the fused encoders: looks every column up block by block (in parallel
-/// for large inputs) and lets `write(j, first_row, codes, out_block)` turn the codes of column
-/// `j` into that block's output. Returns what each column's lookup found.
+/// The one pass behind the fused encoders: looks every column of a block of rows up (blocks
+/// in parallel for large inputs), then lets `write(codes, n, out_block)` turn the block's
+/// codes (column-major: column `j`'s `n` codes at `j * n`) into its output, row by row, in one
+/// pass over it. Returns what each column's lookup found.
 fn encode_blocks<T: Send>(
     indexes: &[&CategoryIndex],
     prepared: &[Prepared<'_, '_>],
     rows: usize,
     out: &mut [T],
     out_cols: usize,
-    write: impl Fn(usize, &[u32], &mut [T]) + Sync,
+    write: impl Fn(&[u32], usize, &mut [T]) + Sync,
 ) -> Vec<Found> {
     let k = prepared.len();
+    let block_rows = encode_block_rows(k);
     let run = |b: usize, block: &mut [T]| -> Vec<Found> {
-        let first = b * ENCODE_BLOCK_ROWS;
-        let n = ENCODE_BLOCK_ROWS.min(rows - first);
-        let mut codes = vec![0u32; n];
-        (0..k)
-            .map(|j| {
-                let found = indexes[j].lookup_rows(&prepared[j], first, &mut codes);
-                if out_cols > 0 {
-                    write(j, &codes, block);
-                }
-                found
-            })
-            .collect()
+        let first = b * block_rows;
+        let n = block_rows.min(rows - first);
+        let mut codes = vec![0u32; n * k];
+        let found = (0..k)
+            .map(|j| indexes[j].lookup_rows(&prepared[j], first, &mut codes[j * n..(j + 1) * n]))
+            .collect();
+        if out_cols > 0 {
+            write(&codes, n, block);
+        }
+        found
     };
     let add = |a: Vec<Found>, b: Vec<Found>| a.into_iter().zip(b).map(|(x, y)| x + y).collect();
     if rows == 0 {
@@ -851,14 +967,14 @@ fn encode_blocks<T: Send>(
     if out_cols == 0 {
         // Nothing to write (every category dropped): still look up, for the counts.
         let mut empty: [T; 0] = [];
-        return (0..rows.div_ceil(ENCODE_BLOCK_ROWS))
+        return (0..rows.div_ceil(block_rows))
             .map(|b| run(b, &mut empty))
             .fold(vec![Found::default(); k], add);
     }
     let parallel = rows * k >= PARALLEL_MIN_ROWS && max_threads() != 1;
     fold_blocks(
         out,
-        ENCODE_BLOCK_ROWS * out_cols,
+        block_rows * out_cols,
         parallel,
         || vec![Found::default(); k],
         run,
@@ -886,10 +1002,11 @@ pub fn encode_gather<T: Element>(
         rows,
         out,
         k,
-        |j, codes, block| {
-            let table = tables[j];
-            for (row, &code) in block.chunks_exact_mut(k).zip(codes) {
-                row[j] = T::from_f64(table[code as usize]);
+        |codes, n, block| {
+            for (r, row) in block.chunks_exact_mut(k).enumerate() {
+                for (j, (x, table)) in row.iter_mut().zip(tables).enumerate() {
+                    *x = T::from_f64(table[codes[j * n + r] as usize]);
+                }
             }
         },
     ))
@@ -917,15 +1034,14 @@ pub fn encode_onehot_dense<T: Element>(
         rows,
         out,
         width,
-        |j, codes, block| {
-            if j == 0 {
-                block.fill(T::ZERO);
-            }
-            let (table, at) = (tables[j], offsets[j]);
-            for (row, &code) in block.chunks_exact_mut(width).zip(codes) {
-                let target = table[code as usize];
-                if target >= 0 {
-                    row[at + target as usize] = one;
+        |codes, n, block| {
+            for (r, row) in block.chunks_exact_mut(width).enumerate() {
+                row.fill(T::ZERO);
+                for (j, (table, &at)) in tables.iter().zip(offsets).enumerate() {
+                    let target = table[codes[j * n + r] as usize];
+                    if target >= 0 {
+                        row[at + target as usize] = one;
+                    }
                 }
             }
         },
@@ -949,40 +1065,31 @@ pub fn encode_onehot_csr(
         ));
     }
     let k = columns.len();
+    let block_rows = encode_block_rows(k);
     // Each block: its rows' lengths and indices, concatenated afterwards.
     let run = |b: usize| -> (Vec<u32>, Vec<i32>, Vec<Found>) {
-        let first = b * ENCODE_BLOCK_ROWS;
-        let n = ENCODE_BLOCK_ROWS.min(rows - first);
-        let mut targets = vec![-1i32; n * k];
-        let mut codes = vec![0u32; n];
+        let first = b * block_rows;
+        let n = block_rows.min(rows - first);
+        let mut codes = vec![0u32; n * k];
         let found = (0..k)
-            .map(|j| {
-                let found = indexes[j].lookup_rows(&prepared[j], first, &mut codes);
-                for (r, &code) in codes.iter().enumerate() {
-                    let t = tables[j][code as usize];
-                    targets[r * k + j] = if t >= 0 {
-                        (offsets[j] + t as usize) as i32
-                    } else {
-                        -1
-                    };
-                }
-                found
-            })
+            .map(|j| indexes[j].lookup_rows(&prepared[j], first, &mut codes[j * n..(j + 1) * n]))
             .collect();
         let mut lengths = Vec::with_capacity(n);
         let mut indices = Vec::with_capacity(n * k);
-        for row in targets.chunks_exact(k.max(1)) {
+        for r in 0..n {
             let before = indices.len();
-            indices.extend(row.iter().copied().filter(|&t| t >= 0));
+            for (j, (table, &at)) in tables.iter().zip(offsets).enumerate() {
+                let t = table[codes[j * n + r] as usize];
+                if t >= 0 {
+                    indices.push((at + t as usize) as i32);
+                }
+            }
             lengths.push((indices.len() - before) as u32);
-        }
-        if k == 0 {
-            lengths.resize(n, 0);
         }
         (lengths, indices, found)
     };
     let parallel = rows * k >= PARALLEL_MIN_ROWS && max_threads() != 1;
-    let parts = map_blocks(rows.div_ceil(ENCODE_BLOCK_ROWS), parallel, run);
+    let parts = map_blocks(rows.div_ceil(block_rows), parallel, run);
     let nnz = parts.iter().map(|p| p.1.len()).sum();
     let mut indptr = Vec::with_capacity(rows + 1);
     indptr.push(0i64);
@@ -1166,6 +1273,54 @@ mod tests {
 
     fn strings<'a>(offsets: &'a [i64], data: &'a [u8]) -> Column<'a> {
         Column::new(vec![Chunk::Str(utf8(offsets, data))])
+    }
+
+    #[test]
+    fn inline_and_compact_tables_give_the_same_codes() {
+        // Both sides of INLINE_MAX_CATEGORIES, with keys of 3 to 33 bytes; the big vocabulary
+        // also takes the prefetching path of the inline table's neighbour sizes.
+        for n in [1_000, 100_000, INLINE_MAX_CATEGORIES + 1] {
+            let words: Vec<String> = (0..n)
+                .map(|i| format!("{}{i:07}", "k".repeat(i % 27)))
+                .collect();
+            let mut sorted = words.clone();
+            sorted.sort();
+            let (mut data, mut offsets) = (Vec::new(), vec![0i64]);
+            for w in &sorted {
+                data.extend_from_slice(w.as_bytes());
+                offsets.push(data.len() as i64);
+            }
+            let index = CategoryIndex::new(Vocab::Str { data, offsets }).unwrap();
+            // Every category, then unknowns alike in all but their last byte or their length.
+            let mut queries: Vec<String> = words.iter().step_by(7).cloned().collect();
+            queries.extend(words.iter().step_by(11).map(|w| format!("{w}!")));
+            queries.extend(
+                words
+                    .iter()
+                    .step_by(13)
+                    .map(|w| w[..w.len() - 1].to_string() + "#"),
+            );
+            let (mut qd, mut qo) = (Vec::new(), vec![0i64]);
+            for q in &queries {
+                qd.extend_from_slice(q.as_bytes());
+                qo.push(qd.len() as i64);
+            }
+            let mut codes = vec![0u32; queries.len()];
+            let found = index.lookup(&strings(&qo, &qd), &mut codes).unwrap();
+            let expected: Vec<u32> = queries
+                .iter()
+                .map(|q| {
+                    sorted
+                        .binary_search(q)
+                        .map_or(unknown_code(n), |i| i as u32)
+                })
+                .collect();
+            assert_eq!(codes, expected, "{n} categories");
+            assert_eq!(
+                found.unknown,
+                expected.iter().filter(|&&c| c == unknown_code(n)).count()
+            );
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod simd;
 pub mod special;
 pub mod stats;
 pub mod strings;
+pub mod strtable;
 
 pub use error::{Error, Result};
 pub use matrix::{Element, Mat, MatRef};
