@@ -11,35 +11,104 @@ use crate::{Error, Result};
 const BLOCK_ROWS: usize = 1 << 13;
 const PARALLEL_MIN_ROWS: usize = 1 << 15;
 
+const C1: u32 = 0xcc9e_2d51;
+const C2: u32 = 0x1b87_3593;
+
 /// MurmurHash3_x86_32 (Austin Appleby's reference algorithm), as a signed 32-bit value like
 /// scikit-learn's `murmurhash3_32(..., positive=False)`.
 pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
-    const C1: u32 = 0xcc9e_2d51;
-    const C2: u32 = 0x1b87_3593;
-    let mut h = seed;
-    let mut blocks = key.chunks_exact(4);
-    for block in &mut blocks {
-        let mut k = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
-        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        h ^= k;
-        h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+    fmix(body(key, 0, seed)) as i32
+}
+
+#[inline(always)]
+fn mix_block(h: u32, block: u32) -> u32 {
+    let k = block.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    (h ^ k)
+        .rotate_left(13)
+        .wrapping_mul(5)
+        .wrapping_add(0xe654_6b64)
+}
+
+#[inline(always)]
+fn block_at(key: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&key[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+/// The hash state after the 4-byte blocks of `key` from byte `from` on, its tail and its length.
+#[inline(always)]
+fn body(key: &[u8], from: usize, mut h: u32) -> u32 {
+    let whole = key.len() / 4 * 4;
+    let mut at = from;
+    while at < whole {
+        h = mix_block(h, block_at(key, at));
+        at += 4;
     }
-    let tail = blocks.remainder();
-    let mut k = 0u32;
-    for (i, &b) in tail.iter().enumerate() {
-        k |= u32::from(b) << (8 * i);
-    }
+    let tail = &key[whole..];
     if !tail.is_empty() {
-        k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        h ^= k;
+        let mut k = 0u32;
+        for (i, &b) in tail.iter().enumerate() {
+            k |= u32::from(b) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
     }
-    h ^= key.len() as u32;
+    h ^ key.len() as u32
+}
+
+#[inline(always)]
+fn fmix(mut h: u32) -> u32 {
     h ^= h >> 16;
     h = h.wrapping_mul(0x85eb_ca6b);
     h ^= h >> 13;
     h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h as i32
+    h ^ (h >> 16)
+}
+
+/// Keys hashed side by side. Each key's rounds depend on the one before, so one key at a time
+/// waits on a chain of multiplications; eight keys take their common rounds together, which
+/// the AVX2 build turns into vector multiplications.
+const LANES: usize = 8;
+
+/// `murmurhash3_32(key, 0)` of every key, into `out` (as long as `keys`).
+pub fn murmur_many(keys: &[&[u8]], out: &mut [i32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { murmur_many_avx2(keys, out) };
+    }
+    murmur_many_portable(keys, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn murmur_many_avx2(keys: &[&[u8]], out: &mut [i32]) {
+    murmur_many_portable(keys, out);
+}
+
+#[inline(always)]
+fn murmur_many_portable(keys: &[&[u8]], out: &mut [i32]) {
+    let mut groups = keys.chunks_exact(LANES);
+    let mut outs = out.chunks_exact_mut(LANES);
+    for (group, o) in (&mut groups).zip(&mut outs) {
+        let common = group.iter().map(|k| k.len() / 4).min().unwrap_or(0);
+        let mut h = [0u32; LANES];
+        for b in 0..common {
+            let blocks: [u32; LANES] = std::array::from_fn(|l| block_at(group[l], 4 * b));
+            for (h, &block) in h.iter_mut().zip(&blocks) {
+                *h = mix_block(*h, block);
+            }
+        }
+        for (h, key) in h.iter_mut().zip(group) {
+            *h = body(key, 4 * common, *h);
+        }
+        for (o, &h) in o.iter_mut().zip(&h) {
+            *o = fmix(h) as i32;
+        }
+    }
+    for (o, key) in outs.into_remainder().iter_mut().zip(groups.remainder()) {
+        *o = murmurhash3_32(key, 0);
+    }
 }
 
 /// Maps hashes to columns and signs exactly as scikit-learn does: column `|h| mod n_features`
@@ -77,17 +146,21 @@ impl Buckets {
     /// The output column and sign of a feature name.
     #[inline]
     pub fn of(&self, key: &[u8]) -> (i32, f64) {
-        let h = murmurhash3_32(key, 0);
+        self.place(murmurhash3_32(key, 0))
+    }
+
+    /// The output column and sign of a feature whose hash is `h`.
+    #[inline]
+    pub fn place(&self, h: i32) -> (i32, f64) {
         let index = if h == i32::MIN {
             self.of_min
         } else {
             self.rem(h.unsigned_abs()) as i32
         };
-        let sign = if self.alternate_sign && h < 0 {
-            -1.0
-        } else {
-            1.0
-        };
+        // The sign bit set without a branch: hashes are negative at random, so a branch would
+        // mispredict on half of them.
+        let negative = u64::from(self.alternate_sign) & u64::from(h < 0);
+        let sign = f64::from_bits(1.0f64.to_bits() | negative << 63);
         (index, sign)
     }
 }
@@ -272,25 +345,47 @@ pub fn hash_columns(
         let mut index = vec![-1i32; n * k];
         let mut value = vec![0.0f64; n * k];
         let mut key = Vec::new();
+        let (mut at, mut strings, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
         for (j, column) in columns.iter().enumerate() {
-            for_cells(column, first, last, |r, cell| {
-                let (feature, v): (&[u8], f64) = match (cell, mode) {
-                    (Cell::Missing, _) => return Ok(()),
-                    (Cell::Str(s), Mode::Strings) => (s, 1.0),
-                    (Cell::Number(_), Mode::Strings) => {
-                        return Err(Error::Value {
-                            column: j,
-                            message: "input_type='string' hashes strings, got a number".into(),
-                        })
+            if let Mode::Strings = mode {
+                // The column's strings first, then their hashes eight at a time.
+                at.clear();
+                strings.clear();
+                for_cells(column, first, last, |r, cell| match cell {
+                    Cell::Missing => Ok(()),
+                    Cell::Str(s) => {
+                        at.push(r);
+                        strings.push(s);
+                        Ok(())
                     }
-                    (Cell::Str(s), Mode::Dict(names)) => {
+                    Cell::Number(_) => Err(Error::Value {
+                        column: j,
+                        message: "input_type='string' hashes strings, got a number".into(),
+                    }),
+                })?;
+                hashes.resize(strings.len(), 0);
+                murmur_many(&strings, &mut hashes);
+                for (&r, &h) in at.iter().zip(&hashes) {
+                    let (i, sign) = buckets.place(h);
+                    index[r * k + j] = i;
+                    value[r * k + j] = sign;
+                }
+                continue;
+            }
+            let Mode::Dict(names) = mode else {
+                continue;
+            };
+            for_cells(column, first, last, |r, cell| {
+                let (feature, v): (&[u8], f64) = match cell {
+                    Cell::Missing => return Ok(()),
+                    Cell::Str(s) => {
                         key.clear();
                         key.extend_from_slice(names[j]);
                         key.push(b'=');
                         key.extend_from_slice(s);
                         (&key, 1.0)
                     }
-                    (Cell::Number(v), Mode::Dict(names)) => (names[j], v),
+                    Cell::Number(v) => (names[j], v),
                 };
                 if v == 0.0 {
                     return Ok(());
@@ -404,6 +499,29 @@ mod tests {
         assert_eq!(murmurhash3_32(b"foo", 0), -156908512);
         assert_eq!(murmurhash3_32(b"Hello, world!", 0), -1070186941);
         assert_eq!(murmurhash3_32(b"", 1), 0x514e_28b7_u32 as i32);
+    }
+
+    #[test]
+    fn hashes_side_by_side_equal_one_at_a_time() {
+        // Groups of equal and of mixed lengths (0 to 40 bytes), and counts that leave a
+        // remainder of fewer than eight keys.
+        let text: Vec<u8> = (0..64u32).map(|i| (i * 97 + 13) as u8).collect();
+        for n in [0, 1, 7, 8, 9, 23, 64, 200] {
+            for mixed in [false, true] {
+                let keys: Vec<&[u8]> = (0..n)
+                    .map(|i| {
+                        let len = if mixed { (i * 7) % 41 } else { 19 };
+                        &text[i % 20..i % 20 + len]
+                    })
+                    .collect();
+                let mut out = vec![0i32; n];
+                murmur_many(&keys, &mut out);
+                let one: Vec<i32> = keys.iter().map(|k| murmurhash3_32(k, 0)).collect();
+                assert_eq!(out, one, "{n} keys, mixed lengths {mixed}");
+                murmur_many_portable(&keys, &mut out);
+                assert_eq!(out, one);
+            }
+        }
     }
 
     #[test]
