@@ -222,10 +222,14 @@ impl StrTable {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let at = self.base + SLOT * (key.hash as usize & self.mask);
-            let p = self.words[at..].as_ptr().cast::<i8>();
-            // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+            // `find` reads the slot after the first too, which starts the next cache line
+            // for every other slot.
+            let i = key.hash as usize & self.mask;
+            for slot in [i, (i + 1) & self.mask] {
+                let p = self.words[self.base + SLOT * slot..].as_ptr().cast::<i8>();
+                // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = key;
