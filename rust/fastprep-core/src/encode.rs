@@ -934,6 +934,22 @@ fn prepare_all<'c, 'a, U>(
         .collect()
 }
 
+/// The codes of rows `first..first + n` of every column, column-major (column `j`'s at
+/// `j * n`), and what each column's lookup found.
+fn block_codes(
+    indexes: &[&CategoryIndex],
+    prepared: &[Prepared<'_, '_>],
+    first: usize,
+    n: usize,
+) -> (Vec<u32>, Vec<Found>) {
+    let k = prepared.len();
+    let mut codes = vec![0u32; n * k];
+    let found = (0..k)
+        .map(|j| indexes[j].lookup_rows(&prepared[j], first, &mut codes[j * n..(j + 1) * n]))
+        .collect();
+    (codes, found)
+}
+
 /// The one pass behind the fused encoders: looks every column of a block of rows up (blocks
 /// in parallel for large inputs), then lets `write(codes, n, out_block)` turn the block's
 /// codes (column-major: column `j`'s `n` codes at `j * n`) into its output, row by row, in one
@@ -951,10 +967,7 @@ fn encode_blocks<T: Send>(
     let run = |b: usize, block: &mut [T]| -> Vec<Found> {
         let first = b * block_rows;
         let n = block_rows.min(rows - first);
-        let mut codes = vec![0u32; n * k];
-        let found = (0..k)
-            .map(|j| indexes[j].lookup_rows(&prepared[j], first, &mut codes[j * n..(j + 1) * n]))
-            .collect();
+        let (codes, found) = block_codes(indexes, prepared, first, n);
         if out_cols > 0 {
             write(&codes, n, block);
         }
@@ -1070,10 +1083,7 @@ pub fn encode_onehot_csr(
     let run = |b: usize| -> (Vec<u32>, Vec<i32>, Vec<Found>) {
         let first = b * block_rows;
         let n = block_rows.min(rows - first);
-        let mut codes = vec![0u32; n * k];
-        let found = (0..k)
-            .map(|j| indexes[j].lookup_rows(&prepared[j], first, &mut codes[j * n..(j + 1) * n]))
-            .collect();
+        let (codes, found) = block_codes(indexes, &prepared, first, n);
         let mut lengths = Vec::with_capacity(n);
         let mut indices = Vec::with_capacity(n * k);
         for r in 0..n {
