@@ -177,3 +177,47 @@ def test_any_array_gives_a_result_or_a_fastprep_error(case, x):
             call()
         except fp.FastprepError:
             pass
+
+
+SURROGATE = "\ud800"  # a lone surrogate: a Python str with no UTF-8 form
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.array([[SURROGATE]], dtype="<U3"),
+        np.array([[SURROGATE], ["a"]], dtype=object),
+        np.array([[SURROGATE]] * 100, dtype=object),  # past the short-column path
+    ],
+    ids=["unicode", "object-short", "object-long"],
+)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: fp.OneHotEncoder(),
+        lambda: fp.OrdinalEncoder(),
+        lambda: fp.CountEncoder(),
+    ],
+    ids=["onehot", "ordinal", "count"],
+)
+def test_strings_without_utf8_form_are_a_data_error(make, x):
+    with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
+        make().fit(x)
+    fitted = make().fit(np.array([["a"]], dtype=object))
+    with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
+        fitted.transform(x)
+
+
+def test_imputer_on_strings_without_utf8_form_raises_a_fastprep_error():
+    # The case hypothesis found: the imputer reads string columns through pyarrow, which raised
+    # its own UnicodeDecodeError.
+    with pytest.raises(fp.exceptions.FastprepError):
+        fp.SimpleImputer().fit(np.array([[SURROGATE]], dtype="<U3"))
+
+
+def test_feature_names_without_utf8_form_are_a_data_error():
+    hasher = fp.FeatureHasher(8, input_type="string")
+    with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
+        hasher.transform([[SURROGATE]])
+    with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
+        hasher.transform(np.array([[SURROGATE]], dtype=object))

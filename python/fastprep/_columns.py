@@ -174,14 +174,17 @@ def from_values(values, label: str) -> CategoricalColumn:
         return CategoricalColumn(kind, [chunk], a, len(a))
     if a.dtype.kind not in "OUT":
         raise DataError(f"{label}: dtype {a.dtype} is not categorical")
-    if a.dtype.kind == "O" and len(a) <= _SMALL:
-        chunk = _small_strings(a)
-        if chunk is not None:
-            return CategoricalColumn("str", [chunk], a, len(a))
     try:
+        if a.dtype.kind == "O" and len(a) <= _SMALL:
+            chunk = _small_strings(a)
+            if chunk is not None:
+                return CategoricalColumn("str", [chunk], a, len(a))
         arrow = pa.array(a, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DataError(_mixed_message(a, label, exc)) from None
+    except UnicodeError as exc:
+        # A lone surrogate (as in "\ud800") has no UTF-8 form.
+        raise DataError(f"{label}: a string is not valid Unicode ({exc.reason})") from None
     return from_arrow(arrow, label)
 
 

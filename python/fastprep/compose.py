@@ -134,7 +134,7 @@ def _float_column(col, name: str, owner: str) -> np.ndarray:
         return a.astype(np.float64, copy=False)
     try:
         arrow = pa.array(a, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
         arrow = None
     if arrow is None or not (
         pa.types.is_integer(arrow.type)

@@ -220,7 +220,13 @@ class FeatureHasher:
         bad = next((f for f in features if not isinstance(f, str)), None)
         if bad is not None:
             raise DataError(f"FeatureHasher: feature names must be strings, got {bad!r}")
-        chunk = _string_chunk(pa.array(features, type=pa.large_string()))
+        try:
+            chunk = _string_chunk(pa.array(features, type=pa.large_string()))
+        except UnicodeError as exc:
+            # A lone surrogate (as in "\ud800") has no UTF-8 form.
+            raise DataError(
+                f"FeatureHasher: a feature name is not valid Unicode ({exc.reason})"
+            ) from None
         out = k.hash_features(
             chunk,
             np.asarray(values, dtype=np.float64),
