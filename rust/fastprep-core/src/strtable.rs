@@ -1,13 +1,13 @@
 //! A hash table of distinct byte strings whose slots hold the first 24 bytes of their key.
 //!
 //! Categories are mostly short strings. With the key in its slot, a lookup hashes three words
-//! and compares one 32-byte slot (half a cache line, aligned): no call into a byte hasher or
-//! `memcmp`, and in a large vocabulary one cache miss instead of the three dependent ones of
-//! an index into offsets into bytes. A key longer than 24 bytes compares its rest through the
-//! caller, who owns the bytes.
+//! and compares the 32-byte slots (half a cache line each, aligned) where the key almost always
+//! is: no call into a byte hasher or `memcmp`, and in a large vocabulary one cache miss, which
+//! can be prefetched, instead of the three dependent ones of an index into offsets into bytes.
+//! A key longer than 24 bytes compares its rest through the caller, who owns the bytes.
 //!
-//! Open addressing with linear probing, at most half full, so a probe for an absent key ends
-//! after a slot or two.
+//! Open addressing with linear probing, at most half full (small tables a quarter), so a probe
+//! for an absent key ends after a slot or two.
 
 /// Bytes of a key held in its slot.
 pub const INLINE: usize = 24;
