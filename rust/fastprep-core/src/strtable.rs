@@ -236,6 +236,7 @@ impl StrTable {
     }
 
     /// Inserts `key` with `value` unless the table holds it; returns the value it holds.
+    #[cfg(test)]
     /// `hash_of(value)` rehashes a stored key when the table grows.
     #[inline(always)]
     pub fn insert(
@@ -296,6 +297,7 @@ impl StrTable {
     }
 
     /// The stored keys' values, in slot order.
+    #[cfg(test)]
     pub fn values(&self) -> impl Iterator<Item = u32> + '_ {
         (0..=self.mask).filter_map(|i| {
             let s = self.slot(i);
