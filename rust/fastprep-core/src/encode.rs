@@ -14,10 +14,9 @@ use std::hash::{BuildHasher, Hasher};
 
 use rayon::prelude::*;
 
-use crate::memory::HugePages;
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::strings::{Chunk, Column, Offsets, StrArray};
-use crate::strtable::{Key, StrTable, INLINE};
+use crate::strtable::{CodeTable, Key, StrTable, INLINE};
 use crate::{Element, Error, Result};
 
 /// The fixed seed keeps hashing deterministic across runs and machines (only speed depends
@@ -471,12 +470,12 @@ const INLINE_MAX_CATEGORIES: usize = 1 << 18;
 
 /// A string vocabulary's table. Up to `INLINE_MAX_CATEGORIES`, slots that hold the strings
 /// (`StrTable`: a lookup reads one slot). Beyond, a table of codes into the vocabulary's
-/// buffers: for a million categories its 4-byte slots take 10 MB where inline slots take
-/// 64 MB, and loading such an artifact took 66 ms with inline slots against 20 ms.
+/// buffers (`CodeTable`): for a million categories its 8-byte slots take 16 MB where inline
+/// slots take 64 MB, and loading such an artifact took 66 ms with inline slots against 20 ms.
 #[derive(Clone, Debug)]
 enum StrIndex {
     Inline(StrTable),
-    Compact(HashTable<u32, HugePages>),
+    Compact(CodeTable),
 }
 
 impl CategoryIndex {
@@ -505,7 +504,7 @@ impl CategoryIndex {
                             }
                             for (r, k) in keys[..m].iter().enumerate() {
                                 let v = key(first + r);
-                                if previous.is_some_and(|p| p >= v) {
+                                if previous.is_some_and(|p| cmp_bytes(p, v).is_ge()) {
                                     return Err(unsorted());
                                 }
                                 previous = Some(v);
@@ -516,20 +515,20 @@ impl CategoryIndex {
                         }
                         table = StrIndex::Inline(t);
                     } else {
-                        let hasher = FixedState::with_seed(SEED);
-                        let mut t = HashTable::new_in(HugePages);
-                        t.reserve(s.len(), |_: &u32| 0);
+                        let (data, offsets) = match &vocab {
+                            Vocab::Str { data, offsets } => (data, offsets),
+                            _ => unreachable!("a string vocabulary"),
+                        };
                         let mut previous: Option<&[u8]> = None;
-                        for i in 0..s.len() {
-                            let k = key(i);
-                            if previous.is_some_and(|p| p >= k) {
+                        let t = CodeTable::build(s.len(), |i| {
+                            // Offsets checked by `strings`.
+                            let k = &data[offsets[i] as usize..offsets[i + 1] as usize];
+                            if previous.is_some_and(|p| cmp_bytes(p, k).is_ge()) {
                                 return Err(unsorted());
                             }
                             previous = Some(k);
-                            t.insert_unique(hash_bytes(&hasher, k), i as u32, |&j| {
-                                hash_bytes(&hasher, key(j as usize))
-                            });
-                        }
+                            Ok(Key::new(k).hash())
+                        })?;
                         table = StrIndex::Compact(t);
                     }
                 }
@@ -573,7 +572,7 @@ impl CategoryIndex {
     fn code_str(&self, key: &[u8]) -> u32 {
         match &self.table {
             StrIndex::Inline(t) => self.coder(t)(&Key::new(key), key),
-            StrIndex::Compact(t) => self.compact_coder(t)(key),
+            StrIndex::Compact(t) => self.compact_coder(t)(Key::new(key).hash(), key),
         }
     }
 
@@ -603,21 +602,17 @@ impl CategoryIndex {
         }
     }
 
-    /// The code of a string in a compact table.
+    /// The code of a string from its hash and bytes, in a compact table.
     #[inline(always)]
-    fn compact_coder<'s>(
-        &'s self,
-        table: &'s HashTable<u32, HugePages>,
-    ) -> impl Fn(&[u8]) -> u32 + 's {
+    fn compact_coder<'s>(&'s self, table: &'s CodeTable) -> impl Fn(u64, &[u8]) -> u32 + 's {
         let (data, offsets, unknown) = self.parts();
-        let hasher = FixedState::with_seed(SEED);
-        move |key: &[u8]| {
-            let found = table.find(hash_bytes(&hasher, key), |&i| {
+        move |hash: u64, key: &[u8]| {
+            let is = |i: u32| {
                 let i = i as usize;
                 data.get(offsets[i] as usize..offsets[i + 1] as usize)
                     .is_some_and(|v| same_bytes(v, key))
-            });
-            found.copied().unwrap_or(unknown)
+            };
+            table.find(hash, is).unwrap_or(unknown)
         }
     }
 
@@ -638,9 +633,18 @@ impl CategoryIndex {
         let table = match &self.table {
             StrIndex::Inline(t) => t,
             StrIndex::Compact(t) => {
+                // Always beyond the cache: hashes of a batch first, their slots prefetched.
                 let code = self.compact_coder(t);
-                for (r, c) in dst.iter_mut().enumerate() {
-                    *c = code(value(r));
+                for (b, codes) in dst.chunks_mut(LOOKUP_BATCH).enumerate() {
+                    let first = b * LOOKUP_BATCH;
+                    let hashes: [u64; LOOKUP_BATCH] = std::array::from_fn(|r| {
+                        let h = Key::new(value((first + r).min(first + codes.len() - 1))).hash();
+                        t.prefetch(h);
+                        h
+                    });
+                    for (r, c) in codes.iter_mut().enumerate() {
+                        *c = code(hashes[r], value(first + r));
+                    }
                 }
                 return;
             }
@@ -1281,6 +1285,21 @@ mod tests {
             offsets: vec![0, 1, 2],
         };
         assert!(CategoryIndex::new(dup).is_err());
+        // The compact table's build checks order too: a large sorted vocabulary, then with
+        // its last two strings swapped or its last repeated.
+        let n = INLINE_MAX_CATEGORIES + 2;
+        let words: Vec<String> = (0..n).map(|i| format!("c{i:08}")).collect();
+        let vocab = |w: &[String]| Vocab::Str {
+            data: w.concat().into_bytes(),
+            offsets: (0..=w.len() as i64).map(|i| 9 * i).collect(),
+        };
+        assert!(CategoryIndex::new(vocab(&words)).is_ok());
+        let mut swapped = words.clone();
+        swapped.swap(n - 2, n - 1);
+        assert!(CategoryIndex::new(vocab(&swapped)).is_err());
+        let mut repeated = words.clone();
+        repeated[n - 1] = repeated[n - 2].clone();
+        assert!(CategoryIndex::new(vocab(&repeated)).is_err());
     }
 
     fn strings<'a>(offsets: &'a [i64], data: &'a [u8]) -> Column<'a> {

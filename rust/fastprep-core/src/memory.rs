@@ -5,11 +5,6 @@
 //! of a loaded vocabulary (a 1M-category artifact loaded in 38 ms in a fresh process, 17 ms in
 //! one whose allocator had pages to spare).
 
-use std::alloc::Layout;
-use std::ptr::NonNull;
-
-use allocator_api2::alloc::{AllocError, Allocator, Global};
-
 /// Asks for huge pages behind the whole pages of `bytes` bytes from `start`, a block of this
 /// process's own that nothing has touched yet.
 fn advise(start: *mut u8, bytes: usize) {
@@ -50,23 +45,4 @@ pub fn copied<U: Copy + Default>(values: &[U]) -> Vec<U> {
     let mut buffer = zeroed(values.len());
     buffer.copy_from_slice(values);
     buffer
-}
-
-/// The global allocator, with huge-page advice on every block: for the hash tables of large
-/// vocabularies, which are filled at random.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HugePages;
-
-// SAFETY: every block comes from and returns to `Global`; the advice does not change memory.
-unsafe impl Allocator for HugePages {
-    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        let block = Global.allocate(layout)?;
-        advise(block.as_ptr().cast(), block.len());
-        Ok(block)
-    }
-
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: `ptr` came from `allocate` above, that is from `Global`, with `layout`.
-        unsafe { Global.deallocate(ptr, layout) }
-    }
 }

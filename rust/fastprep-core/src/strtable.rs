@@ -318,6 +318,130 @@ impl Key {
     }
 }
 
+/// Codes of a vocabulary, found by the hash of their string; the strings stay in the caller's
+/// buffers. For vocabularies too large for `StrTable`'s 32-byte slots: a slot here is 8 bytes,
+/// the hash's high half (its tag) above the code plus one (0 is an empty slot).
+///
+/// Built all at once, by sorting the slots on their home (the tag's top bits) and laying them
+/// out front to back in that order: linear probing's table for inserts made in order of home,
+/// written in one pass over fresh zeroed memory. Inserted one at a time in random order, each
+/// slot of a table larger than the cache waits on a miss. Because slots are in order of home,
+/// a probe stops at the first slot whose home is past its own.
+#[derive(Clone, Debug)]
+pub struct CodeTable {
+    /// Ends with an empty slot, so that every probe ends inside.
+    slots: Vec<u64>,
+    /// `64 - log2(capacity)`: a slot's home is its top bits.
+    shift: u32,
+    len: usize,
+}
+
+impl CodeTable {
+    /// The table of codes `0..n`, where `hash(i)` is the hash of code `i`'s string (or the
+    /// caller's error, which stops the build).
+    pub fn build<E>(n: usize, mut hash: impl FnMut(usize) -> Result<u64, E>) -> Result<Self, E> {
+        assert!(n < u32::MAX as usize, "codes plus one are u32");
+        // At most half full.
+        let bits = (2 * n).next_power_of_two().trailing_zeros().clamp(1, 32);
+        let shift = 64 - bits;
+        let mut entries = crate::memory::zeroed::<u64>(n);
+        for (i, e) in entries.iter_mut().enumerate() {
+            *e = (hash(i)? & !u64::from(u32::MAX)) | (i as u64 + 1);
+        }
+        sort_by_top_bits(&mut entries, bits);
+        // Zeroed pages are empty slots: only the entries are written.
+        let mut slots = crate::memory::zeroed::<u64>((1usize << bits) + 1);
+        let mut at = 0;
+        for &e in &entries {
+            at = at.max((e >> shift) as usize);
+            if at + 1 == slots.len() {
+                slots.push(0);
+            }
+            slots[at] = e;
+            at += 1;
+        }
+        Ok(Self {
+            slots,
+            shift,
+            len: n,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The code whose string has `hash` and for which `is(code)` holds (the caller compares
+    /// its strings: a tag is 32 bits of the hash).
+    #[inline(always)]
+    pub fn find(&self, hash: u64, is: impl Fn(u32) -> bool) -> Option<u32> {
+        let tag = hash >> 32;
+        let home = hash >> self.shift;
+        let mut i = home as usize;
+        loop {
+            let s = self.slots[i];
+            if s == 0 || s >> self.shift > home {
+                return None;
+            }
+            let code = (s as u32).wrapping_sub(1);
+            if s >> 32 == tag && is(code) {
+                return Some(code);
+            }
+            i += 1;
+        }
+    }
+
+    /// Asks the CPU to bring the home slot of `hash` into cache, ahead of a `find`.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let p = self.slots[(hash >> self.shift) as usize..].as_ptr().cast::<i8>();
+            // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
+    }
+}
+
+/// Sorts `values` by their top `bits` bits: least significant digit first, in passes of at
+/// most 11 bits (a 16 KiB histogram, in L1), every pass's histogram counted in one read.
+fn sort_by_top_bits(values: &mut Vec<u64>, bits: u32) {
+    let passes = bits.div_ceil(std::env::var("W").map(|w| w.parse().unwrap()).unwrap_or(11)).max(1) as usize;
+    let width = bits.div_ceil(passes as u32);
+    let digits: Vec<(u32, usize)> = (0..passes as u32)
+        .map(|p| {
+            let low = 64 - bits + p * width;
+            (low, (1usize << width.min(64 - low)) - 1)
+        })
+        .collect();
+    let mut starts = vec![vec![0usize; 1 << width]; passes];
+    for &v in values.iter() {
+        for (s, &(low, mask)) in starts.iter_mut().zip(&digits) {
+            s[(v >> low) as usize & mask] += 1;
+        }
+    }
+    let mut scratch = crate::memory::zeroed::<u64>(values.len());
+    for (s, &(low, mask)) in starts.iter_mut().zip(&digits) {
+        let mut sum = 0;
+        for c in s.iter_mut() {
+            (*c, sum) = (sum, sum + *c);
+        }
+        for &v in values.iter() {
+            let d = (v >> low) as usize & mask;
+            scratch[s[d]] = v;
+            s[d] += 1;
+        }
+        std::mem::swap(values, &mut scratch);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,5 +551,70 @@ mod tests {
             let t = StrTable::with_capacity(n);
             assert_eq!(t.slot(0).as_ptr() as usize % 32, 0);
         }
+    }
+
+    /// A deterministic stream of well-mixed words.
+    fn mixed(n: usize, seed: u64) -> Vec<u64> {
+        (0..n as u64).map(|i| fold(i ^ seed, SEEDS[1])).collect()
+    }
+
+    #[test]
+    fn radix_sort_orders_by_the_top_bits_and_keeps_every_value() {
+        for (n, bits) in [(0, 5), (1, 1), (1000, 1), (1000, 11), (5000, 12), (5000, 23), (700, 32)] {
+            let mut values = mixed(n, bits as u64);
+            let mut expected = values.clone();
+            sort_by_top_bits(&mut values, bits);
+            let top = |v: &u64| v >> (64 - bits);
+            assert!(values.windows(2).all(|w| top(&w[0]) <= top(&w[1])), "{n} {bits}");
+            values.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(values, expected);
+        }
+    }
+
+    /// Finds `code` for `hashes[code]`, as a caller whose strings are the codes themselves.
+    fn find(t: &CodeTable, hashes: &[u64], code: u32) -> Option<u32> {
+        t.find(hashes[code as usize], |c| c == code)
+    }
+
+    #[test]
+    fn code_table_finds_every_code_and_nothing_else() {
+        for n in [0, 1, 2, 3, 100, 10_000] {
+            let hashes = mixed(n, 7);
+            let t = CodeTable::build(n, |i| Ok::<_, ()>(hashes[i])).unwrap();
+            assert_eq!(t.len(), n);
+            for code in 0..n as u32 {
+                assert_eq!(find(&t, &hashes, code), Some(code));
+            }
+            for h in mixed(1000, 99) {
+                assert_eq!(t.find(h, |_| false), None);
+            }
+            // Every slot is empty or sits at or after its home; one empty slot ends the table.
+            assert_eq!(*t.slots.last().unwrap(), 0);
+            for (i, &s) in t.slots.iter().enumerate() {
+                assert!(s == 0 || (s >> t.shift) as usize <= i);
+            }
+        }
+    }
+
+    #[test]
+    fn code_table_keeps_colliding_hashes_and_homes_past_its_end() {
+        // Equal hashes (the caller's comparison tells them apart), and all homes in the last
+        // slot, so that the run spills past the capacity.
+        for h in [0, u64::MAX, u64::MAX - (1 << 40)] {
+            let hashes = vec![h; 50];
+            let t = CodeTable::build(50, |i| Ok::<_, ()>(hashes[i])).unwrap();
+            for code in 0..50 {
+                assert_eq!(find(&t, &hashes, code), Some(code));
+            }
+            assert_eq!(t.find(h, |_| false), None);
+            assert_eq!(*t.slots.last().unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn code_table_build_stops_at_the_callers_error() {
+        let built = CodeTable::build(10, |i| if i == 4 { Err(i) } else { Ok(i as u64) });
+        assert_eq!(built.unwrap_err(), 4);
     }
 }
