@@ -401,7 +401,9 @@ impl CodeTable {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let p = self.slots[(hash >> self.shift) as usize..].as_ptr().cast::<i8>();
+            let p = self.slots[(hash >> self.shift) as usize..]
+                .as_ptr()
+                .cast::<i8>();
             // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
         }
@@ -413,7 +415,9 @@ impl CodeTable {
 /// Sorts `values` by their top `bits` bits: least significant digit first, in passes of at
 /// most 11 bits (a 16 KiB histogram, in L1), every pass's histogram counted in one read.
 fn sort_by_top_bits(values: &mut Vec<u64>, bits: u32) {
-    let passes = bits.div_ceil(std::env::var("W").map(|w| w.parse().unwrap()).unwrap_or(11)).max(1) as usize;
+    let passes = bits
+        .div_ceil(std::env::var("W").map(|w| w.parse().unwrap()).unwrap_or(11))
+        .max(1) as usize;
     let width = bits.div_ceil(passes as u32);
     let digits: Vec<(u32, usize)> = (0..passes as u32)
         .map(|p| {
@@ -560,12 +564,23 @@ mod tests {
 
     #[test]
     fn radix_sort_orders_by_the_top_bits_and_keeps_every_value() {
-        for (n, bits) in [(0, 5), (1, 1), (1000, 1), (1000, 11), (5000, 12), (5000, 23), (700, 32)] {
+        for (n, bits) in [
+            (0, 5),
+            (1, 1),
+            (1000, 1),
+            (1000, 11),
+            (5000, 12),
+            (5000, 23),
+            (700, 32),
+        ] {
             let mut values = mixed(n, bits as u64);
             let mut expected = values.clone();
             sort_by_top_bits(&mut values, bits);
             let top = |v: &u64| v >> (64 - bits);
-            assert!(values.windows(2).all(|w| top(&w[0]) <= top(&w[1])), "{n} {bits}");
+            assert!(
+                values.windows(2).all(|w| top(&w[0]) <= top(&w[1])),
+                "{n} {bits}"
+            );
             values.sort_unstable();
             expected.sort_unstable();
             assert_eq!(values, expected);
