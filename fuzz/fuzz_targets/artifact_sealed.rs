@@ -3,7 +3,7 @@
 //! could produce), not only the container.
 #![no_main]
 
-use fastprep_core::artifact::{digest, read, Artifact, Dtype, Entry};
+use fastprep_core::artifact::{digest, digest_version, read, Artifact, Dtype, Entry};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -43,7 +43,11 @@ fn sealed(data: &[u8]) -> Option<Vec<u8>> {
         });
     }
     let body = data.get(8 + n..)?;
-    let sha = digest(&manifest, &entries, body);
+    let minimum = serde_json::from_str::<Value>(&manifest)
+        .ok()
+        .and_then(|m| m.get("min_reader_version")?.as_u64())
+        .unwrap_or(2);
+    let sha = digest(&manifest, &entries, body, digest_version(minimum));
     header
         .get_mut("__metadata__")?
         .as_object_mut()?

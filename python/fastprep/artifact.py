@@ -42,7 +42,7 @@ import numpy as np
 
 from fastprep import _backend
 from fastprep.exceptions import ArtifactError, FastprepError
-from fastprep.reference.artifact import DTYPES, FORMAT, digest
+from fastprep.reference.artifact import DTYPES, FORMAT, digest, digest_version
 
 __all__ = [
     "FORMAT_VERSION",
@@ -56,8 +56,8 @@ __all__ = [
 ]
 
 #: The format version this fastprep writes, and the oldest reader that can read it.
-FORMAT_VERSION = 1
-MIN_READER_VERSION = 1
+FORMAT_VERSION = 2
+MIN_READER_VERSION = 2
 
 _NUMPY_TO_DTYPE = {np.dtype(v[0]).str: k for k, v in DTYPES.items()}
 _DTYPE_NAMES = {
@@ -897,7 +897,11 @@ def _container(manifest: dict, tensors: dict[str, np.ndarray]) -> bytes:
         position += a.nbytes
     data = b"".join(tensors[n].tobytes() for n in order)
     header: dict[str, Any] = {
-        "__metadata__": {"format": FORMAT, "manifest": text, "sha256": digest(text, entries, data)}
+        "__metadata__": {
+            "format": FORMAT,
+            "manifest": text,
+            "sha256": digest(text, entries, data, digest_version(manifest["min_reader_version"])),
+        }
     }
     for name, dtype, shape, begin, end in entries:
         header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}

@@ -11,10 +11,19 @@ An artifact is a safetensors file (https://huggingface.co/docs/safetensors):
   after the last.
 
 ``sha256`` is the SHA-256 of (each field preceded by its length as a little-endian u64):
-``"fastprep-artifact-sha256-v1"``, the manifest text, then per tensor in name order its name,
-dtype, shape (the number of dimensions, then each) and offsets (each a u64, unprefixed), and
-last the data. It covers everything that carries meaning, so a flipped bit anywhere is either a
-parse error or a digest mismatch. safetensors alone checks the layout, not the bytes.
+``"fastprep-artifact-sha256-v2"``, the manifest text, then per tensor in name order its name,
+dtype, shape (the number of dimensions, then each) and offsets (each a u64, unprefixed), then
+the data's length and ``CHUNK`` (each a u64, unprefixed), and last the raw 32-byte SHA-256 of
+each ``CHUNK`` bytes of the data in order (the last piece shorter; none for no data). It covers
+everything that carries meaning, so a flipped bit anywhere is either a parse error or a digest
+mismatch. safetensors alone checks the layout, not the bytes. The data's pieces are digested
+independently so that a reader can check a large artifact on several cores: one SHA-256 stream
+runs at about 2 GB/s, which was most of the load time of a 36 MB vocabulary.
+
+Format 1 (``min_reader_version`` 1) digested the data as one field instead of by pieces, with
+the tag ``"fastprep-artifact-sha256-v1"``; readers keep checking such files that way. Which
+digest a file has follows from its ``min_reader_version``: a file that any reader of version 1
+may check must have the digest such a reader knows.
 
 The manifest's ``format_version`` is the version that wrote it, ``min_reader_version`` the
 oldest reader that understands it. A reader refuses a file whose ``min_reader_version`` is
@@ -32,11 +41,22 @@ import struct
 
 from fastprep.exceptions import ArtifactError
 
-__all__ = ["DTYPES", "FORMAT", "MAX_HEADER", "READER_VERSION", "digest", "read_artifact"]
+__all__ = [
+    "CHUNK",
+    "DTYPES",
+    "FORMAT",
+    "MAX_HEADER",
+    "READER_VERSION",
+    "digest",
+    "digest_version",
+    "read_artifact",
+]
 
 FORMAT = "fastprep-artifact"
 #: The newest format version this reader understands.
-READER_VERSION = 1
+READER_VERSION = 2
+#: Bytes of data per independently digested piece (format 2).
+CHUNK = 1 << 20
 #: A larger header is refused before it is read (safetensors' own limit).
 MAX_HEADER = 100_000_000
 #: safetensors dtype → NumPy dtype string (little-endian) and item size.
@@ -53,22 +73,28 @@ DTYPES = {
     "U64": ("<u8", 8),
     "F64": ("<f8", 8),
 }
-_DIGEST_TAG = b"fastprep-artifact-sha256-v1"
+_DIGEST_TAGS = {1: b"fastprep-artifact-sha256-v1", 2: b"fastprep-artifact-sha256-v2"}
 
 
 def _u64(n: int) -> bytes:
     return struct.pack("<Q", n)
 
 
-def digest(manifest: str, entries: list[tuple], data) -> str:
-    """The artifact digest of a manifest, its tensor entries and the data section."""
+def digest_version(min_reader_version: int) -> int:
+    """The digest of a file that readers from ``min_reader_version`` on must check."""
+    return 1 if min_reader_version < 2 else 2
+
+
+def digest(manifest: str, entries: list[tuple], data, version: int = 2) -> str:
+    """The artifact digest (of ``digest_version``) of a manifest, its tensor entries and the
+    data section."""
     h = hashlib.sha256()
 
     def put(field: bytes) -> None:
         h.update(_u64(len(field)))
         h.update(field)
 
-    put(_DIGEST_TAG)
+    put(_DIGEST_TAGS[version])
     put(manifest.encode("utf-8"))
     for name, dtype, shape, begin, end in sorted(entries):
         put(name.encode("utf-8"))
@@ -76,7 +102,13 @@ def digest(manifest: str, entries: list[tuple], data) -> str:
         h.update(_u64(len(shape)) + b"".join(_u64(d) for d in shape))
         h.update(_u64(begin) + _u64(end))
     h.update(_u64(len(data)))
-    h.update(data)  # hashlib releases the GIL for large buffers
+    if version == 1:
+        h.update(data)  # hashlib releases the GIL for large buffers
+        return h.hexdigest()
+    h.update(_u64(CHUNK))
+    view = memoryview(data)
+    for at in range(0, len(view), CHUNK):
+        h.update(hashlib.sha256(view[at : at + CHUNK]).digest())
     return h.hexdigest()
 
 
@@ -201,7 +233,8 @@ def read_artifact(buffer, verify: bool = True) -> tuple[str, int, list[tuple]]:
     entries = _entries(header, len(data))
     if not verify:
         return meta["manifest"], start, entries
-    expected = digest(meta["manifest"], entries, data)
+    version = digest_version(manifest["min_reader_version"])
+    expected = digest(meta["manifest"], entries, data, version)
     if not hmac.compare_digest(expected.encode(), meta["sha256"].encode("utf-8", "replace")):
         raise ArtifactError(
             "artifact integrity check failed: its SHA-256 does not match its contents (the "

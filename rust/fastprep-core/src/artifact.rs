@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -18,14 +19,16 @@ use crate::encode::{CategoryIndex, Vocab};
 use crate::error::{Error, Result};
 use crate::matrix::MatRef;
 use crate::normalize::Norm;
+use crate::parallel::max_threads;
 use crate::plan::{Block, Input, Plan, Step};
 use crate::quantile_transform::Indexed;
 
 /// The format tag in the safetensors metadata.
 pub const FORMAT: &str = "fastprep-artifact";
 /// The newest format version this reader understands.
-pub const READER_VERSION: u64 = 1;
-const DIGEST_TAG: &[u8] = b"fastprep-artifact-sha256-v1";
+pub const READER_VERSION: u64 = 2;
+/// Bytes of data per independently digested piece (format 2).
+pub const CHUNK: usize = 1 << 20;
 
 /// The element types an artifact may hold (little-endian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,12 +100,19 @@ pub struct Container<'a> {
     pub entries: Vec<Entry>,
     pub data: &'a [u8],
     sha256: String,
+    digest_version: u64,
 }
 
 impl Container<'_> {
-    /// Checks the digest: the one pass over all the data.
+    /// Checks the digest: the one pass over all the data (on several cores, for format 2).
     pub fn verify(&self) -> Result<()> {
-        if digest(&self.manifest, &self.entries, self.data).as_bytes() != self.sha256.as_bytes() {
+        let actual = digest(
+            &self.manifest,
+            &self.entries,
+            self.data,
+            self.digest_version,
+        );
+        if actual.as_bytes() != self.sha256.as_bytes() {
             return Err(refuse(
                 "artifact integrity check failed: its SHA-256 does not match its contents (the \
                  file is corrupt or was modified)",
@@ -116,14 +126,29 @@ fn refuse(message: impl Into<String>) -> Error {
     Error::Artifact(message.into())
 }
 
-/// The artifact digest of a manifest, its entries and its data (see the Python reference).
-pub fn digest(manifest: &str, entries: &[Entry], data: &[u8]) -> String {
+/// The digest of a file that readers from `min_reader_version` on must check: 1 digests the
+/// data as one field, 2 by pieces of `CHUNK` bytes (see the Python reference).
+pub fn digest_version(min_reader_version: u64) -> u64 {
+    if min_reader_version < 2 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The artifact digest (of `digest_version`) of a manifest, its entries and its data.
+pub fn digest(manifest: &str, entries: &[Entry], data: &[u8], version: u64) -> String {
     fn put(h: &mut Sha256, field: &[u8]) {
         h.update((field.len() as u64).to_le_bytes());
         h.update(field);
     }
     let mut h = Sha256::new();
-    put(&mut h, DIGEST_TAG);
+    let tag: &[u8] = if version == 1 {
+        b"fastprep-artifact-sha256-v1"
+    } else {
+        b"fastprep-artifact-sha256-v2"
+    };
+    put(&mut h, tag);
     put(&mut h, manifest.as_bytes());
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -138,11 +163,28 @@ pub fn digest(manifest: &str, entries: &[Entry], data: &[u8]) -> String {
         h.update((e.end as u64).to_le_bytes());
     }
     h.update((data.len() as u64).to_le_bytes());
-    h.update(data);
+    if version == 1 {
+        h.update(data);
+    } else {
+        h.update((CHUNK as u64).to_le_bytes());
+        for p in &piece_digests(data, data.len() > CHUNK && max_threads() != 1) {
+            h.update(p);
+        }
+    }
     h.finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>()
+}
+
+/// The SHA-256 of each `CHUNK` bytes of `data`, on the pool's threads when `parallel`.
+fn piece_digests(data: &[u8], parallel: bool) -> Vec<[u8; 32]> {
+    let piece = |c: &[u8]| <[u8; 32]>::from(Sha256::digest(c));
+    if parallel {
+        data.par_chunks(CHUNK).map(piece).collect()
+    } else {
+        data.chunks(CHUNK).map(piece).collect()
+    }
 }
 
 /// The manifest fields a reader needs before anything else; the rest is skipped, not built.
@@ -154,7 +196,7 @@ struct Versions {
 
 /// Refuses a manifest that needs a newer reader, before the digest is checked (a newer format
 /// may digest differently).
-fn check_versions(manifest: &Versions) -> Result<()> {
+fn check_versions(manifest: &Versions) -> Result<u64> {
     let version = manifest.format_version.as_ref().and_then(Value::as_u64);
     let minimum = manifest.min_reader_version.as_ref().and_then(Value::as_u64);
     let (Some(version), Some(minimum)) = (version, minimum) else {
@@ -168,7 +210,7 @@ fn check_versions(manifest: &Versions) -> Result<()> {
              or newer; this fastprep reads format {READER_VERSION}: upgrade fastprep to load it"
         )));
     }
-    Ok(())
+    Ok(minimum)
 }
 
 /// Checks an artifact held in `buffer`: layout, format tag, versions and digest.
@@ -198,7 +240,7 @@ pub fn parse(buffer: &[u8]) -> Result<Container<'_>> {
             "not a valid artifact: the manifest is not a JSON object ({e})"
         ))
     })?;
-    check_versions(&versions)?;
+    let digest_version = digest_version(check_versions(&versions)?);
     let tensors: HashMap<String, _> = metadata.tensors();
     let mut entries = Vec::with_capacity(tensors.len());
     for (name, info) in tensors {
@@ -225,6 +267,7 @@ pub fn parse(buffer: &[u8]) -> Result<Container<'_>> {
         entries,
         data: &buffer[data_start..],
         sha256: expected.clone(),
+        digest_version,
     })
 }
 
@@ -595,16 +638,56 @@ impl Transformer {
 mod tests {
     use super::*;
 
+    fn golden_of(version: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts");
+        std::fs::read(format!("{dir}/{version}/standard_scaler.fpa")).unwrap_or_default()
+    }
+
     fn golden() -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v1");
-        std::fs::read(format!("{dir}/standard_scaler.fpa")).unwrap_or_default()
+        golden_of("v2")
     }
 
     #[test]
-    fn reads_the_golden_file() {
-        let bytes = golden();
-        let c = read(&bytes).map_err(|e| e.to_string());
-        assert!(c.is_ok(), "{c:?}");
+    fn reads_the_golden_files() {
+        for (version, digest) in [("v1", 1), ("v2", 2)] {
+            let bytes = golden_of(version);
+            let c = read(&bytes).map_err(|e| e.to_string());
+            assert!(c.is_ok(), "{version}: {c:?}");
+            assert_eq!(c.map(|c| c.digest_version), Ok(digest));
+        }
+    }
+
+    /// A data section of several pieces, with entries that cover it.
+    fn pieces(len: usize) -> (Vec<Entry>, Vec<u8>) {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        let entry = Entry {
+            name: "x".into(),
+            dtype: Dtype::U8,
+            shape: vec![len],
+            begin: 0,
+            end: len,
+        };
+        (vec![entry], data)
+    }
+
+    #[test]
+    fn pieces_digest_alike_on_one_core_or_several_and_see_every_piece() {
+        for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
+            let (entries, data) = pieces(len);
+            let one = piece_digests(&data, false);
+            assert_eq!(one.len(), len.div_ceil(CHUNK));
+            assert_eq!(piece_digests(&data, true), one, "{len}");
+            let several = digest("{}", &entries, &data, 2);
+            assert_ne!(several, digest("{}", &entries, &data, 1), "{len}");
+            if len > 0 {
+                // A flipped bit in the first and in the last piece.
+                for at in [0, len - 1] {
+                    let mut flipped = data.clone();
+                    flipped[at] ^= 4;
+                    assert_ne!(digest("{}", &entries, &flipped, 2), several, "{len} {at}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,11 @@ use fastprep_core::plan::Input;
 use fastprep_core::strings::{Chunk, Column, Offsets, StrArray, Validity};
 use serde_json::Value;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v1");
+const ARTIFACTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts");
+/// Every format version's golden files keep loading and giving the same numbers.
+const VERSIONS: [&str; 2] = ["v1", "v2"];
+/// The current format's files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v2");
 
 /// A little-endian float64 `.npy` file: its shape and values.
 fn npy(path: &str) -> (Vec<usize>, Vec<f64>) {
@@ -119,11 +123,12 @@ fn golden_artifacts_transform_without_python() {
         "mixed",
         "strict_encoder",
     ];
-    for name in names {
-        let artifact = Artifact::open(format!("{GOLDEN}/{name}.fpa")).expect("artifact");
+    for (version, name) in VERSIONS.iter().flat_map(|v| names.map(|n| (v, n))) {
+        let dir = format!("{ARTIFACTS}/{version}");
+        let artifact = Artifact::open(format!("{dir}/{name}.fpa")).expect("artifact");
         assert_eq!(artifact.fingerprint().map(str::len), Some(64));
         let transformer = artifact.transformer().expect("a compiled plan");
-        let text = std::fs::read_to_string(format!("{GOLDEN}/{name}.input.json")).expect("input");
+        let text = std::fs::read_to_string(format!("{dir}/{name}.input.json")).expect("input");
         let columns: Value = serde_json::from_str(&text).expect("input JSON");
         let held: Vec<Held> = transformer
             .inputs()
@@ -134,11 +139,11 @@ fn golden_artifacts_transform_without_python() {
             })
             .collect();
         let inputs: Vec<Input<'_>> = held.iter().map(Held::input).collect();
-        let (shape, expected) = npy(&format!("{GOLDEN}/{name}.expected.npy"));
+        let (shape, expected) = npy(&format!("{dir}/{name}.expected.npy"));
         let rows = shape[0];
         let got = transformer.transform(&inputs, rows).expect("transform");
-        assert_eq!(shape[1], transformer.width(), "{name}");
-        assert!(close(&got, &expected, shape[1], 1e-14), "{name}");
+        assert_eq!(shape[1], transformer.width(), "{version} {name}");
+        assert!(close(&got, &expected, shape[1], 1e-14), "{version} {name}");
     }
 }
 
