@@ -1,7 +1,9 @@
 """Categorical encoders: scikit-learn oracles on Adult, Rust vs reference on generated strings,
 every input layout, mergeable fits, missing/unknown/infrequent policies, and bad input."""
 
+import gc
 import itertools
+import sys
 import warnings
 
 import numpy as np
@@ -758,3 +760,57 @@ def test_short_object_columns_read_like_pyarrow_reads_them(values):
     else:
         assert decode([ours]) == decode([_string_chunk(arrow)])
     assert _small_strings(np.array(["a", 1], dtype=object)) is None
+
+
+# -- Vocabularies shared with an artifact's memory ----------------------------------------------
+
+
+def _codes(index, words: list[str]) -> list[int]:
+    data = "".join(words).encode()
+    offsets = np.cumsum([0] + [len(w.encode()) for w in words], dtype=np.int64)
+    chunk = ("utf8", offsets, np.frombuffer(data, dtype=np.uint8), None, 0)
+    codes, _, _ = fp._backend.kernels().lookup_codes([index], [[chunk]], len(words))
+    return codes[0].tolist()
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_an_index_copies_a_vocabulary_that_could_change_and_shares_one_that_cannot(writable):
+    """A frozen vocabulary (read-only all the way to bytes or a read-only mmap, as an artifact's
+    arrays are) is shared by the Rust table, which keeps a reference to it; anything else is
+    copied, so that changing it afterwards changes nothing."""
+    raw = "".join(["apple", "banana", "cherry"]).encode()
+    values = np.frombuffer(bytearray(raw) if writable else raw, dtype=np.uint8)
+    offsets = np.array([0, 5, 11, 17], dtype=np.int64)
+    for backend in fp.testing.available_backends():
+        with fp.use_backend(backend):
+            before = sys.getrefcount(values)
+            index = fp._backend.kernels().CategoryIndex("str", values, offsets)
+            shared = sys.getrefcount(values) - before
+            assert shared == (1 if backend == "rust" and not writable else 0)
+            if writable:
+                values[:5] = np.frombuffer(b"zzzzz", dtype=np.uint8)
+            assert _codes(index, ["apple", "banana", "cherry", "zzzzz"]) == [0, 1, 2, 4]
+            if writable:
+                values[:5] = np.frombuffer(b"apple", dtype=np.uint8)
+            del index
+            assert sys.getrefcount(values) == before
+
+
+def test_a_loaded_vocabulary_outlives_the_bytes_and_the_file_it_views(tmp_path):
+    """A loaded encoder's vocabulary views the artifact's memory: it stays valid when the
+    caller drops the bytes, and when the file is replaced (by rename, as save does)."""
+    words = np.array([f"word-{i:06d}" for i in range(300_000)], dtype=object)
+    queries = {"c": np.concatenate([words[::997], ["absent", "word-9"]]).astype(object)}
+    enc = fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    enc.fit({"c": words})
+    expected = enc.transform(queries)
+    data = fp.dumps(enc)
+    from_bytes = fp.loads(data)
+    del data
+    path = tmp_path / "enc.fpa"
+    enc.save(path)
+    from_file = fp.load(path)
+    fp.OrdinalEncoder().fit({"c": ["other"]}).save(path)
+    gc.collect()
+    for loaded in (from_bytes, from_file):
+        assert np.array_equal(loaded.transform(queries), expected)

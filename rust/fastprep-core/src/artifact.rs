@@ -444,8 +444,8 @@ impl Artifact {
     fn vocab(&self, v: &Value) -> Result<Vocab> {
         Ok(match text(v, "kind")? {
             "str" => Vocab::Str {
-                data: self.bytes(text(v, "data")?)?.to_vec(),
-                offsets: self.i64s(text(v, "offsets")?)?,
+                data: self.bytes(text(v, "data")?)?.to_vec().into(),
+                offsets: self.i64s(text(v, "offsets")?)?.into(),
             },
             "int" => Vocab::Int(self.i64s(text(v, "values")?)?),
             "float" => Vocab::Float(self.f64s(text(v, "values")?)?),

@@ -14,6 +14,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use rayon::prelude::*;
 
+use crate::memory::Buffer;
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::strings::{Chunk, Column, Offsets, StrArray};
 use crate::strtable::{CodeTable, Key, StrTable, INLINE};
@@ -45,7 +46,10 @@ pub fn unknown_code(n_categories: usize) -> u32 {
 pub enum Vocab {
     /// UTF-8 strings sorted by bytes (= by code point, as Python sorts `str`), stored as one
     /// data buffer plus `len + 1` offsets.
-    Str { data: Vec<u8>, offsets: Vec<i64> },
+    Str {
+        data: Buffer<u8>,
+        offsets: Buffer<i64>,
+    },
     /// Integers (booleans as 0/1), ascending.
     Int(Vec<i64>),
     /// Floats, ascending, never NaN, `-0.0` folded into `0.0`.
@@ -226,7 +230,10 @@ impl<'a> StrCounter<'a> {
             counts.push(self.counts[i as usize]);
         }
         Counts {
-            vocab: Vocab::Str { data, offsets },
+            vocab: Vocab::Str {
+                data: data.into(),
+                offsets: offsets.into(),
+            },
             counts,
             missing,
         }
@@ -388,7 +395,13 @@ pub fn merge(a: &Counts, b: &Counts) -> Result<Counts> {
                 data.extend_from_slice(value.unwrap_or_default());
                 offsets.push(data.len() as i64);
             }
-            (Vocab::Str { data, offsets }, steps)
+            (
+                Vocab::Str {
+                    data: data.into(),
+                    offsets: offsets.into(),
+                },
+                steps,
+            )
         }
         (Vocab::Int(va), Vocab::Int(vb)) => {
             let steps = union(va.len(), vb.len(), |i, j| va[i].cmp(&vb[j]));
@@ -1163,8 +1176,8 @@ mod tests {
         assert_eq!(
             c.vocab,
             Vocab::Str {
-                data: b"ab".to_vec(),
-                offsets: vec![0, 1, 2]
+                data: b"ab".to_vec().into(),
+                offsets: vec![0, 1, 2].into()
             }
         );
         assert_eq!(c.counts, vec![2, 2]);
@@ -1239,8 +1252,8 @@ mod tests {
     #[test]
     fn lookup_gives_codes_missing_and_unknown() {
         let vocab = Vocab::Str {
-            data: b"ab".to_vec(),
-            offsets: vec![0, 1, 2],
+            data: b"ab".to_vec().into(),
+            offsets: vec![0, 1, 2].into(),
         };
         let index = CategoryIndex::new(vocab).unwrap();
         let bits = [0b0000_1011u8];
@@ -1281,8 +1294,8 @@ mod tests {
         assert!(CategoryIndex::new(Vocab::Int(vec![2, 1])).is_err());
         assert!(CategoryIndex::new(Vocab::Float(vec![1.0, f64::NAN])).is_err());
         let dup = Vocab::Str {
-            data: b"aa".to_vec(),
-            offsets: vec![0, 1, 2],
+            data: b"aa".to_vec().into(),
+            offsets: vec![0, 1, 2].into(),
         };
         assert!(CategoryIndex::new(dup).is_err());
         // The compact table's build checks order too: a large sorted vocabulary, then with
@@ -1290,8 +1303,11 @@ mod tests {
         let n = INLINE_MAX_CATEGORIES + 2;
         let words: Vec<String> = (0..n).map(|i| format!("c{i:08}")).collect();
         let vocab = |w: &[String]| Vocab::Str {
-            data: w.concat().into_bytes(),
-            offsets: (0..=w.len() as i64).map(|i| 9 * i).collect(),
+            data: w.concat().into_bytes().into(),
+            offsets: (0..=w.len() as i64)
+                .map(|i| 9 * i)
+                .collect::<Vec<_>>()
+                .into(),
         };
         assert!(CategoryIndex::new(vocab(&words)).is_ok());
         let mut swapped = words.clone();
@@ -1321,7 +1337,11 @@ mod tests {
                 data.extend_from_slice(w.as_bytes());
                 offsets.push(data.len() as i64);
             }
-            let index = CategoryIndex::new(Vocab::Str { data, offsets }).unwrap();
+            let index = CategoryIndex::new(Vocab::Str {
+                data: data.into(),
+                offsets: offsets.into(),
+            })
+            .unwrap();
             // Every category, then unknowns alike in all but their last byte or their length.
             let mut queries: Vec<String> = words.iter().step_by(7).cloned().collect();
             queries.extend(words.iter().step_by(11).map(|w| format!("{w}!")));
@@ -1357,13 +1377,13 @@ mod tests {
     #[test]
     fn fused_onehot_dense_and_csr_agree() {
         let a = CategoryIndex::new(Vocab::Str {
-            data: b"ab".to_vec(),
-            offsets: vec![0, 1, 2],
+            data: b"ab".to_vec().into(),
+            offsets: vec![0, 1, 2].into(),
         })
         .unwrap();
         let b = CategoryIndex::new(Vocab::Str {
-            data: b"xyz".to_vec(),
-            offsets: vec![0, 1, 2, 3],
+            data: b"xyz".to_vec().into(),
+            offsets: vec![0, 1, 2, 3].into(),
         })
         .unwrap();
         // rows: (a, y), (b, x), (?, <unknown>)

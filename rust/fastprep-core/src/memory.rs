@@ -5,6 +5,8 @@
 //! of a loaded vocabulary (a 1M-category artifact loaded in 38 ms in a fresh process, 17 ms in
 //! one whose allocator had pages to spare).
 
+use std::sync::Arc;
+
 /// Asks for huge pages behind the whole pages of `bytes` bytes from `start`, a block of this
 /// process's own that nothing has touched yet.
 fn advise(start: *mut u8, bytes: usize) {
@@ -45,4 +47,71 @@ pub fn copied<U: Copy + Default>(values: &[U]) -> Vec<U> {
     let mut buffer = zeroed(values.len());
     buffer.copy_from_slice(values);
     buffer
+}
+
+/// A read-only buffer: owned, or shared with an owner that keeps the memory alive and never
+/// changes it (an array over a memory-mapped artifact). Loading a vocabulary then copies
+/// nothing, and processes that map the same file share its pages.
+pub struct Buffer<T: 'static>(Repr<T>);
+
+enum Repr<T: 'static> {
+    Owned(Vec<T>),
+    Shared(Arc<dyn AsRef<[T]> + Send + Sync>),
+}
+
+impl<T> Buffer<T> {
+    /// A buffer over `owner`'s memory, which must stay unchanged for as long as it lives.
+    pub fn shared(owner: Arc<dyn AsRef<[T]> + Send + Sync>) -> Self {
+        Buffer(Repr::Shared(owner))
+    }
+
+    /// The values as a `Vec`, copied only when shared.
+    pub fn into_vec(self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        match self.0 {
+            Repr::Owned(v) => v,
+            Repr::Shared(owner) => owner.as_ref().as_ref().to_vec(),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Buffer<T> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match &self.0 {
+            Repr::Owned(v) => v,
+            Repr::Shared(owner) => owner.as_ref().as_ref(),
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Buffer<T> {
+    fn from(v: Vec<T>) -> Self {
+        Buffer(Repr::Owned(v))
+    }
+}
+
+impl<T: Clone> Clone for Buffer<T> {
+    fn clone(&self) -> Self {
+        match &self.0 {
+            Repr::Owned(v) => Buffer(Repr::Owned(v.clone())),
+            Repr::Shared(owner) => Buffer(Repr::Shared(Arc::clone(owner))),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Buffer<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Buffer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
 }

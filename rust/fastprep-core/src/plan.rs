@@ -707,8 +707,8 @@ mod tests {
     fn runs_numeric_and_encoder_blocks_side_by_side() {
         let index = Arc::new(
             CategoryIndex::new(Vocab::Str {
-                data: b"ab".to_vec(),
-                offsets: vec![0, 1, 2],
+                data: b"ab".to_vec().into(),
+                offsets: vec![0, 1, 2].into(),
             })
             .unwrap(),
         );

@@ -7,7 +7,7 @@ use pyo3::types::PyTuple;
 
 use crate::errors::{FastprepError, SchemaError};
 use crate::strings::HeldColumn;
-use crate::util::{detached, float_output};
+use crate::util::{buffer, detached, float_output};
 use fastprep_core::strings::Column;
 
 /// A vocabulary's lookup table, built once (at fit or load); immutable, shared across threads.
@@ -39,7 +39,7 @@ impl CategoryIndex {
     }
 }
 
-/// A copy of a 1-D array (a vocabulary can be a million strings: see `memory`).
+/// A copy of a 1-D array (numeric vocabularies: strings are shared when they can be).
 fn owned<T: numpy::Element + Copy + Default>(a: &PyReadonlyArray1<'_, T>) -> Vec<T> {
     match a.as_slice() {
         Ok(values) => fastprep_core::memory::copied(values),
@@ -58,8 +58,8 @@ fn vocab(
             let offsets =
                 offsets.ok_or_else(|| SchemaError::new_err("string categories need offsets"))?;
             Vocab::Str {
-                data: owned(&data),
-                offsets: owned(&offsets),
+                data: buffer(&data),
+                offsets: buffer(&offsets),
             }
         }
         "int" => Vocab::Int(owned(&values.extract::<PyReadonlyArray1<'_, i64>>()?)),
@@ -79,8 +79,8 @@ fn counts_to_py(py: Python<'_>, c: Counts) -> PyResult<Bound<'_, PyTuple>> {
     {
         Vocab::Str { data, offsets } => (
             "str",
-            data.into_pyarray(py).into_any(),
-            Some(offsets.into_pyarray(py).into_any()),
+            data.into_vec().into_pyarray(py).into_any(),
+            Some(offsets.into_vec().into_pyarray(py).into_any()),
         ),
         Vocab::Int(v) => ("int", v.into_pyarray(py).into_any(), None),
         Vocab::Float(v) => ("float", v.into_pyarray(py).into_any(), None),

@@ -1,10 +1,15 @@
 //! Conversions shared by every binding: NumPy in, core call detached from the GIL, NumPy out.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
+use fastprep_core::memory::Buffer;
 use fastprep_core::{Element, Mat, MatRef};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 
 use crate::errors::{to_py, FastprepError, SchemaError};
@@ -150,3 +155,81 @@ macro_rules! float_output {
     }};
 }
 pub(crate) use float_output;
+
+/// Whether nothing can ever change the memory of `obj`, a NumPy array: it and every array it
+/// views are read-only, and the object at the end of its bases exports read-only memory
+/// (bytes, a read-only mmap: what an artifact's arrays view). An array that owns its memory
+/// does not count, since its owner may make it writeable again.
+fn frozen(obj: &Bound<'_, PyAny>) -> bool {
+    let py = obj.py();
+    let check = || -> PyResult<bool> {
+        let memoryview = py.import("builtins")?.getattr("memoryview")?;
+        let mut obj = obj.clone();
+        loop {
+            if obj.cast::<PyUntypedArray>().is_ok() {
+                if obj
+                    .getattr("flags")?
+                    .getattr("writeable")?
+                    .extract::<bool>()?
+                {
+                    return Ok(false);
+                }
+                obj = obj.getattr("base")?;
+                if obj.is_none() {
+                    return Ok(false);
+                }
+            } else if obj.is_instance(&memoryview)? {
+                if !obj.getattr("readonly")?.extract::<bool>()? {
+                    return Ok(false);
+                }
+                obj = obj.getattr("obj")?;
+            } else {
+                return memoryview.call1((obj,))?.getattr("readonly")?.extract();
+            }
+        }
+    };
+    check().unwrap_or(false)
+}
+
+/// The memory of a frozen array, kept alive by a reference to the array.
+struct FrozenArray<T> {
+    _array: Py<PyAny>,
+    ptr: *const T,
+    len: usize,
+}
+
+// SAFETY: the memory never changes (`frozen`) and lives as long as the array this holds a
+// reference to; reading it needs no lock and no GIL.
+unsafe impl<T: Sync> Send for FrozenArray<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for FrozenArray<T> {}
+
+impl<T> AsRef<[T]> for FrozenArray<T> {
+    fn as_ref(&self) -> &[T] {
+        // SAFETY: `ptr` is non-null, aligned and valid for `len` values (checked in `buffer`).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// A 1-D array as a core buffer: shared when the array is frozen (an artifact's memory-mapped
+/// vocabulary then loads without a copy), copied otherwise.
+pub fn buffer<T>(a: &PyReadonlyArray1<'_, T>) -> Buffer<T>
+where
+    T: numpy::Element + Copy + Default + Sync + 'static,
+{
+    match a.as_slice() {
+        Ok(values)
+            if !values.is_empty()
+                && values.as_ptr().align_offset(std::mem::align_of::<T>()) == 0
+                && frozen(a.as_any()) =>
+        {
+            Buffer::shared(Arc::new(FrozenArray {
+                _array: a.as_any().clone().unbind(),
+                ptr: values.as_ptr(),
+                len: values.len(),
+            }))
+        }
+        Ok(values) => fastprep_core::memory::copied(values).into(),
+        Err(_) => a.as_array().to_vec().into(),
+    }
+}
