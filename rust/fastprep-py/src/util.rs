@@ -211,15 +211,19 @@ impl<T> AsRef<[T]> for FrozenArray<T> {
     }
 }
 
-/// A 1-D array as a core buffer: shared when the array is frozen (an artifact's memory-mapped
-/// vocabulary then loads without a copy), copied otherwise.
+/// Arrays smaller than this are copied without asking whether they could be shared: the
+/// question (a few attribute look-ups) costs more than their copy.
+const SHARE_MIN_BYTES: usize = 1 << 16;
+
+/// A 1-D array as a core buffer: shared when the array is large and frozen (an artifact's
+/// memory-mapped vocabulary then loads without a copy), copied otherwise.
 pub fn buffer<T>(a: &PyReadonlyArray1<'_, T>) -> Buffer<T>
 where
     T: numpy::Element + Copy + Default + Sync + 'static,
 {
     match a.as_slice() {
         Ok(values)
-            if !values.is_empty()
+            if std::mem::size_of_val(values) >= SHARE_MIN_BYTES
                 && values.as_ptr().align_offset(std::mem::align_of::<T>()) == 0
                 && frozen(a.as_any()) =>
         {
