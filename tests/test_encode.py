@@ -814,6 +814,10 @@ def test_a_loaded_vocabulary_outlives_the_bytes_and_the_file_it_views(tmp_path):
     path = tmp_path / "enc.fpa"
     enc.save(path)
     from_file = fp.load(path)
+    values = from_file._columns[0].vocab[1]
+    assert values.nbytes > 1 << 20 and not values.flags.writeable  # a view of the mapping
+    with pytest.raises((TypeError, ValueError)):
+        values.flags.writeable = True
     fp.OrdinalEncoder().fit({"c": ["other"]}).save(path)
     gc.collect()
     for loaded in (from_bytes, from_file):
