@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::memory::Buffer;
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
-use crate::strings::{Chunk, Column, Offsets, StrArray};
+use crate::strings::{le_u64, Chunk, Column, Offsets, StrArray};
 use crate::strtable::{CodeTable, Key, StrTable, INLINE};
 use crate::{Element, Error, Result};
 
@@ -497,11 +497,12 @@ impl CategoryIndex {
         let mut table = StrIndex::Inline(StrTable::with_capacity(0));
         let mut numbers = HashMap::with_hasher(FixedState::with_seed(SEED));
         match &vocab {
-            Vocab::Str { .. } => {
+            Vocab::Str { data, offsets } => {
                 if let Some(s) = vocab.strings()? {
                     // One pass: each string is checked against the one before (sorted and
                     // distinct, as `validate` requires) while it is hashed and inserted.
-                    let key = |i: usize| s.get(i).unwrap_or_default();
+                    // Offsets checked by `strings`.
+                    let key = |i: usize| &data[offsets[i] as usize..offsets[i + 1] as usize];
                     let unsorted = || Error::Shape("categories must be sorted and distinct".into());
                     if s.len() <= INLINE_MAX_CATEGORIES {
                         let mut t = StrTable::with_capacity(s.len());
@@ -528,14 +529,9 @@ impl CategoryIndex {
                         }
                         table = StrIndex::Inline(t);
                     } else {
-                        let (data, offsets) = match &vocab {
-                            Vocab::Str { data, offsets } => (data, offsets),
-                            _ => unreachable!("a string vocabulary"),
-                        };
                         let mut previous: Option<&[u8]> = None;
                         let t = CodeTable::build(s.len(), |i| {
-                            // Offsets checked by `strings`.
-                            let k = &data[offsets[i] as usize..offsets[i + 1] as usize];
+                            let k = key(i);
                             if previous.is_some_and(|p| cmp_bytes(p, k).is_ge()) {
                                 return Err(unsorted());
                             }
@@ -861,21 +857,16 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if n != b.len() {
         return false;
     }
-    let word = |s: &[u8], at: usize| -> u64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
     if n >= 8 {
         // Whole words, then the last (possibly overlapping) word.
         let mut at = 0;
         while at + 8 <= n {
-            if word(a, at) != word(b, at) {
+            if le_u64(a, at) != le_u64(b, at) {
                 return false;
             }
             at += 8;
         }
-        return word(a, n - 8) == word(b, n - 8);
+        return le_u64(a, n - 8) == le_u64(b, n - 8);
     }
     a.iter().zip(b).all(|(x, y)| x == y)
 }

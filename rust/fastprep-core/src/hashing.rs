@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::parallel::max_threads;
-use crate::strings::{Chunk, Column, Offsets, StrArray};
+use crate::strings::{le_u32, Chunk, Column, Offsets, StrArray};
 use crate::{Error, Result};
 
 const BLOCK_ROWS: usize = 1 << 13;
@@ -34,20 +34,13 @@ fn mix_block(h: u32, block: u32) -> u32 {
         .wrapping_add(0xe654_6b64)
 }
 
-#[inline(always)]
-fn block_at(key: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&key[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
 /// The hash state after the 4-byte blocks of `key` from byte `from` on, its tail and its length.
 #[inline(always)]
 fn body(key: &[u8], from: usize, mut h: u32) -> u32 {
     let whole = key.len() / 4 * 4;
     let mut at = from;
     while at < whole {
-        h = mix_block(h, block_at(key, at));
+        h = mix_block(h, le_u32(key, at));
         at += 4;
     }
     let tail = &key[whole..];
@@ -99,7 +92,7 @@ fn murmur_many_portable(keys: &[&[u8]], out: &mut [i32]) {
         let common = group.iter().map(|k| k.len() / 4).min().unwrap_or(0);
         let mut h = [0u32; LANES];
         for b in 0..common {
-            let blocks: [u32; LANES] = std::array::from_fn(|l| block_at(group[l], 4 * b));
+            let blocks: [u32; LANES] = std::array::from_fn(|l| le_u32(group[l], 4 * b));
             for (h, &block) in h.iter_mut().zip(&blocks) {
                 *h = mix_block(*h, block);
             }

@@ -78,6 +78,22 @@ impl Offsets<'_> {
 const VIEW_BYTES: usize = 16;
 const VIEW_INLINE: usize = 12;
 
+/// The little-endian `u64` at byte `at` of `bytes`; the caller knows the 8 bytes are there.
+#[inline(always)]
+pub(crate) fn le_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The little-endian `u32` at byte `at` of `bytes`; the caller knows the 4 bytes are there.
+#[inline(always)]
+pub(crate) fn le_u32(bytes: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
 #[inline]
 fn u32_at(bytes: &[u8], at: usize) -> usize {
     let mut word = [0u8; 4];

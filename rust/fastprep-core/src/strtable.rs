@@ -9,6 +9,8 @@
 //! Open addressing with linear probing, at most half full (small tables a quarter), so a probe
 //! for an absent key ends after a slot or two.
 
+use crate::strings::{le_u32, le_u64};
+
 /// Bytes of a key held in its slot.
 pub const INLINE: usize = 24;
 
@@ -28,17 +30,8 @@ fn fold(a: u64, b: u64) -> u64 {
 }
 
 #[inline(always)]
-fn word(bytes: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-#[inline(always)]
 fn half(bytes: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&bytes[at..at + 4]);
-    u64::from(u32::from_le_bytes(w))
+    u64::from(le_u32(bytes, at))
 }
 
 /// `bytes` (at most 8 of them) as a little-endian word, zero-padded, without a copy loop:
@@ -47,7 +40,7 @@ fn half(bytes: &[u8], at: usize) -> u64 {
 fn short_word(bytes: &[u8]) -> u64 {
     let n = bytes.len();
     match n {
-        8.. => word(bytes, 0),
+        8.. => le_u64(bytes, 0),
         4..=7 => half(bytes, 0) | (half(bytes, n - 4) << (8 * (n - 4))),
         1..=3 => {
             u64::from(bytes[0])
@@ -73,16 +66,16 @@ impl Key {
     pub fn new(bytes: &[u8]) -> Key {
         let n = bytes.len();
         let words = if n >= INLINE {
-            [word(bytes, 0), word(bytes, 8), word(bytes, 16)]
+            [le_u64(bytes, 0), le_u64(bytes, 8), le_u64(bytes, 16)]
         } else if n > 16 {
             // The last word, shifted so that its bytes past 16 land at the bottom.
             [
-                word(bytes, 0),
-                word(bytes, 8),
-                word(bytes, n - 8) >> (8 * (INLINE - n)),
+                le_u64(bytes, 0),
+                le_u64(bytes, 8),
+                le_u64(bytes, n - 8) >> (8 * (INLINE - n)),
             ]
         } else if n > 8 {
-            [word(bytes, 0), word(bytes, n - 8) >> (8 * (16 - n)), 0]
+            [le_u64(bytes, 0), le_u64(bytes, n - 8) >> (8 * (16 - n)), 0]
         } else {
             [short_word(bytes), 0, 0]
         };
@@ -453,7 +446,7 @@ mod tests {
         let mut b = [0u8; INLINE];
         let n = bytes.len().min(INLINE);
         b[..n].copy_from_slice(&bytes[..n]);
-        std::array::from_fn(|i| word(&b, 8 * i))
+        std::array::from_fn(|i| le_u64(&b, 8 * i))
     }
 
     #[test]
