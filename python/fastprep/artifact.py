@@ -56,8 +56,8 @@ __all__ = [
 ]
 
 #: The format version this fastprep writes, and the oldest reader that can read it.
-FORMAT_VERSION = 2
-MIN_READER_VERSION = 2
+FORMAT_VERSION = 3
+MIN_READER_VERSION = 3
 
 _NUMPY_TO_DTYPE = {np.dtype(v[0]).str: k for k, v in DTYPES.items()}
 _DTYPE_NAMES = {
@@ -341,7 +341,7 @@ def _counts_of(state: dict, check_values: bool):
         ):
             raise ArtifactError(f"not a valid artifact: malformed counts of column {j}")
         size = len(values) if offsets is None else len(offsets) - 1
-        if len(counts) != size or np.any(counts <= 0) or counts.sum() + missing > n_rows:
+        if len(counts) != size or (size and counts.min() <= 0) or counts.sum() + missing > n_rows:
             raise ArtifactError(
                 f"not a valid artifact: column {j} has {len(counts)} counts for {size} "
                 "categories, or counts that do not add up to the rows seen"
@@ -584,6 +584,15 @@ def _plan(obj, w: _Writer) -> dict | None:
     def arr(value, name, dtype=np.float64) -> str:
         return w.tensor(name, np.ascontiguousarray(value, dtype=dtype))
 
+    def table(t, name, dtype=np.float64) -> str | dict:
+        # A table whose codes map to themselves (categories found by fit, nothing dropped or
+        # grouped: the common case, and a 1M-category encoder's) is saved as its size and its
+        # last two entries (missing, unknown): 4 or 8 MB fewer bytes to digest at load.
+        n = len(t) - 2
+        if n > 0 and np.array_equal(t[:n], np.arange(n)):
+            return {"identity": n, "tail": arr(t[n:], name + ".tail", dtype)}
+        return arr(t, name + ".table", dtype)
+
     def vocab(v, name) -> dict:
         kind, values, offsets = v
         if kind == "str":
@@ -632,13 +641,11 @@ def _plan(obj, w: _Writer) -> dict | None:
             "vocabs": [vocab(v, f"{name}/{j}") for j, v in enumerate(vocabs)],
         }
         if kind == "onehot":
-            entry["tables"] = [
-                arr(t, f"{name}/{j}.table", np.int32) for j, t in enumerate(block[3])
-            ]
+            entry["tables"] = [table(t, f"{name}/{j}", np.int32) for j, t in enumerate(block[3])]
             entry["offsets"] = [int(o) for o in block[4]]
             entry["width"] = int(block[5])
         else:
-            entry["tables"] = [arr(t, f"{name}/{j}.table") for j, t in enumerate(block[3])]
+            entry["tables"] = [table(t, f"{name}/{j}") for j, t in enumerate(block[3])]
         blocks.append(entry)
     width = len(obj.get_feature_names_out())
     return {"inputs": inputs, "blocks": blocks, "width": width, "sparse": bool(compiled.sparse)}

@@ -61,12 +61,14 @@ def _is_nan(v: Any) -> bool:
 @dataclass(frozen=True, eq=False)
 class _Column:
     """One fitted column. ``categories`` is in ``categories_`` order (without missing);
-    ``order[r]`` is the position in it of the category of sorted rank ``r`` (the lookup code)."""
+    ``order[r]`` is the position in it of the category of sorted rank ``r`` (the lookup code),
+    None when that is ``r`` itself (the categories found by fit: loading 1M of them makes no
+    1M-entry permutation)."""
 
     kind: str
     vocab: tuple  # (core_kind, values, offsets)
     given: np.ndarray | None  # the categories as given (None: the sorted vocabulary)
-    order: np.ndarray
+    order: np.ndarray | None
     counts: np.ndarray  # per position
     missing: int  # missing values seen at fit
     has_missing: bool  # missing is a category
@@ -74,7 +76,12 @@ class _Column:
 
     @property
     def n_codes(self) -> int:
-        return len(self.order)
+        return len(self.counts)
+
+    def by_code(self, per_position: np.ndarray) -> np.ndarray:
+        """``per_position`` (a value per category, in ``categories_`` order) in code order;
+        ``per_position`` itself when the two orders agree."""
+        return per_position if self.order is None else per_position[self.order]
 
     @cached_property
     def categories(self) -> np.ndarray:
@@ -298,7 +305,7 @@ class _Encoder(Params):
         missing = int(counted[4])
         if self.categories == "auto":
             vocab = counted[:3]
-            categories, order, counts = None, np.arange(len(seen_counts)), seen_counts
+            categories, order, counts = None, None, seen_counts
             has_missing = missing > 0
         else:
             given = list(self.categories[j])
@@ -359,7 +366,7 @@ class _Encoder(Params):
             kind,
             vocab,
             categories,
-            np.asarray(order, dtype=np.int64),
+            None if order is None else np.asarray(order, dtype=np.int64),
             counts,
             missing,
             has_missing,
@@ -662,7 +669,7 @@ class OneHotEncoder(_Encoder):
             else:
                 unknown = -1
             table = np.empty(c.n_codes + 2, dtype=np.int32)
-            t = out[c.order]  # ``final`` on every category at once (1M categories: 1M values)
+            t = c.by_code(out)  # ``final`` on every category at once (1M categories: 1M values)
             if dropped is not None:
                 t = np.where(t == dropped, -1, np.where(t > dropped, t - 1, t))
             table[: c.n_codes] = t
@@ -911,7 +918,7 @@ class OrdinalEncoder(_Encoder):
                 value[~c.infrequent] = np.arange(n_frequent)
                 value[c.infrequent] = n_frequent
             table = np.empty(c.n_codes + 2, dtype=np.float64)
-            table[: c.n_codes] = value[c.order]
+            table[: c.n_codes] = c.by_code(value)
             table[c.n_codes] = float(self.encoded_missing_value)
             table[c.n_codes + 1] = unknown
             tables.append(table)
@@ -1013,7 +1020,7 @@ class CountEncoder(_Encoder):
         tables = []
         for c in self._columns:
             table = np.empty(c.n_codes + 2, dtype=np.float64)
-            table[: c.n_codes] = c.counts[c.order] / divisor
+            table[: c.n_codes] = c.by_code(c.counts) / divisor
             table[c.n_codes] = c.missing / divisor
             table[c.n_codes + 1] = float(self.unknown_value)
             tables.append(table)

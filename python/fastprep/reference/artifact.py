@@ -25,6 +25,12 @@ the tag ``"fastprep-artifact-sha256-v1"``; readers keep checking such files that
 digest a file has follows from its ``min_reader_version``: a file that any reader of version 1
 may check must have the digest such a reader knows.
 
+Format 3 digests as format 2 and changes only what the manifest may say: in the compiled plan
+(which Rust readers run), an encoder's lookup table whose first ``n`` entries are their own
+index is saved as ``{"identity": n, "tail": <array of the last two entries>}`` instead of an
+array of ``n + 2`` (a 1M-category encoder's file: 36 -> 32 MB). A format 2 reader would not
+understand it, so such files need a reader of version 3.
+
 The manifest's ``format_version`` is the version that wrote it, ``min_reader_version`` the
 oldest reader that understands it. A reader refuses a file whose ``min_reader_version`` is
 newer than its own ``READER_VERSION``, before checking the digest (a newer format may digest
@@ -54,7 +60,7 @@ __all__ = [
 
 FORMAT = "fastprep-artifact"
 #: The newest format version this reader understands.
-READER_VERSION = 2
+READER_VERSION = 3
 #: Bytes of data per independently digested piece (format 2).
 CHUNK = 1 << 20
 #: A larger header is refused before it is read (safetensors' own limit).

@@ -26,7 +26,7 @@ use crate::quantile_transform::Indexed;
 /// The format tag in the safetensors metadata.
 pub const FORMAT: &str = "fastprep-artifact";
 /// The newest format version this reader understands.
-pub const READER_VERSION: u64 = 2;
+pub const READER_VERSION: u64 = 3;
 /// Bytes of data per independently digested piece (format 2).
 pub const CHUNK: usize = 1 << 20;
 
@@ -514,6 +514,41 @@ impl Artifact {
             .collect()
     }
 
+    /// An encoder block's lookup tables, one per vocabulary. A table is saved as an array, or
+    /// (format 3) as `{"identity": n, "tail": array}`: entry `i < n` is `i` itself, then the
+    /// two entries of `tail` (missing, unknown); `n` must be the vocabulary's size.
+    fn tables<T>(
+        &self,
+        b: &Value,
+        indexes: &[Arc<CategoryIndex>],
+        read: impl Fn(&str) -> Result<Vec<T>>,
+        code: impl Fn(usize) -> T,
+    ) -> Result<Vec<Vec<T>>> {
+        let saved = list(b, "tables")?;
+        if saved.len() != indexes.len() {
+            return Err(refuse(
+                "not a valid artifact: one lookup table per vocabulary",
+            ));
+        }
+        saved
+            .iter()
+            .zip(indexes)
+            .map(|(t, index)| {
+                if let Some(name) = t.as_str() {
+                    return read(name);
+                }
+                let n = count(field(t, "identity")?)?;
+                let tail = read(text(t, "tail")?)?;
+                if n != index.len() || tail.len() != 2 {
+                    return Err(refuse(
+                        "not a valid artifact: a lookup table does not fit its vocabulary",
+                    ));
+                }
+                Ok((0..n).map(&code).chain(tail).collect())
+            })
+            .collect()
+    }
+
     /// The saved compiled plan. Artifacts of objects the plan does not cover (a step with no
     /// native form) have none: they are for Python readers only.
     pub fn transformer(&self) -> Result<Transformer> {
@@ -551,26 +586,22 @@ impl Artifact {
                 },
                 "onehot" => {
                     looked_up.extend(&positions);
+                    let indexes = self.encoder_parts(b)?;
                     Block::OneHot {
                         inputs: positions,
-                        indexes: self.encoder_parts(b)?,
-                        tables: list(b, "tables")?
-                            .iter()
-                            .map(|t| self.i32s(t.as_str().unwrap_or_default()))
-                            .collect::<Result<_>>()?,
+                        tables: self.tables(b, &indexes, |n| self.i32s(n), |i| i as i32)?,
+                        indexes,
                         offsets: counts(b, "offsets")?,
                         width: count(field(b, "width")?)?,
                     }
                 }
                 "gather" => {
                     looked_up.extend(&positions);
+                    let indexes = self.encoder_parts(b)?;
                     Block::Gather {
                         inputs: positions,
-                        indexes: self.encoder_parts(b)?,
-                        tables: list(b, "tables")?
-                            .iter()
-                            .map(|t| self.f64s(t.as_str().unwrap_or_default()))
-                            .collect::<Result<_>>()?,
+                        tables: self.tables(b, &indexes, |n| self.f64s(n), |i| i as f64)?,
+                        indexes,
                     }
                 }
                 other => return Err(refuse(format!("unknown plan block {other:?}"))),
@@ -644,12 +675,12 @@ mod tests {
     }
 
     fn golden() -> Vec<u8> {
-        golden_of("v2")
+        golden_of("v3")
     }
 
     #[test]
     fn reads_the_golden_files() {
-        for (version, digest) in [("v1", 1), ("v2", 2)] {
+        for (version, digest) in [("v1", 1), ("v2", 2), ("v3", 2)] {
             let bytes = golden_of(version);
             let c = read(&bytes).map_err(|e| e.to_string());
             assert!(c.is_ok(), "{version}: {c:?}");
@@ -712,6 +743,34 @@ mod tests {
                 assert!(read(&b).is_err(), "bit {bit} of byte {i}");
             }
         }
+    }
+
+    #[test]
+    fn a_saved_identity_table_must_fit_its_vocabulary() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts");
+        let bytes = std::fs::read(format!("{path}/v3/strict_encoder.fpa")).unwrap_or_default();
+        let with = |key: &str, value: Value| {
+            let mut a = Artifact::from_bytes(bytes.clone()).map_err(|e| e.to_string())?;
+            // The first column ("race") has 5 categories.
+            a.manifest["plan"]["blocks"][0]["tables"][0][key] = value;
+            a.transformer().map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(with("identity", 5.into()), Ok(()));
+        for n in [0, 4, 6, u64::MAX] {
+            let err = with("identity", n.into()).err().unwrap_or_default();
+            assert!(err.contains("does not fit its vocabulary"), "{n}: {err}");
+        }
+        let err = with("identity", (-1).into()).err().unwrap_or_default();
+        assert!(err.contains("natural number"), "{err}");
+        // The tail must name an array of the table's type.
+        let a = Artifact::from_bytes(bytes.clone()).map_err(|e| e.to_string());
+        let bytes_array = a.map(|a| a.manifest["plan"]["blocks"][0]["vocabs"][0]["data"].clone());
+        let err = with("tail", bytes_array.unwrap_or_default())
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("is not I32"), "{err}");
+        let err = with("tail", "nothing".into()).err().unwrap_or_default();
+        assert!(err.contains("no array"), "{err}");
     }
 
     #[test]
