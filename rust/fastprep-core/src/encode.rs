@@ -501,7 +501,9 @@ impl CategoryIndex {
                 if let Some(s) = vocab.strings()? {
                     // One pass: each string is checked against the one before (sorted and
                     // distinct, as `validate` requires) while it is hashed and inserted.
-                    // Offsets checked by `strings`.
+                    // Offsets checked by `strings`. The buffers are taken out of `Buffer`
+                    // once: a shared one derefs through its owner on every use.
+                    let (data, offsets): (&[u8], &[i64]) = (data, offsets);
                     let key = |i: usize| &data[offsets[i] as usize..offsets[i + 1] as usize];
                     let unsorted = || Error::Shape("categories must be sorted and distinct".into());
                     if s.len() <= INLINE_MAX_CATEGORIES {
@@ -529,16 +531,18 @@ impl CategoryIndex {
                         }
                         table = StrIndex::Inline(t);
                     } else {
-                        let mut previous: Option<&[u8]> = None;
-                        let t = CodeTable::build(s.len(), |i| {
+                        let mut hashes = crate::memory::zeroed::<u64>(s.len());
+                        let mut previous: &[u8] = key(0);
+                        hashes[0] = Key::new(previous).hash();
+                        for (i, h) in hashes.iter_mut().enumerate().skip(1) {
                             let k = key(i);
-                            if previous.is_some_and(|p| cmp_bytes(p, k).is_ge()) {
+                            if cmp_bytes(previous, k).is_ge() {
                                 return Err(unsorted());
                             }
-                            previous = Some(k);
-                            Ok(Key::new(k).hash())
-                        })?;
-                        table = StrIndex::Compact(t);
+                            previous = k;
+                            *h = Key::new(k).hash();
+                        }
+                        table = StrIndex::Compact(CodeTable::build(hashes));
                     }
                 }
             }

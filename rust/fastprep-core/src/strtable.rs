@@ -330,22 +330,22 @@ pub struct CodeTable {
 }
 
 impl CodeTable {
-    /// The table of codes `0..n`, where `hash(i)` is the hash of code `i`'s string (or the
-    /// caller's error, which stops the build).
-    pub fn build<E>(n: usize, mut hash: impl FnMut(usize) -> Result<u64, E>) -> Result<Self, E> {
+    /// The table of codes `0..n`, where `hashes[i]` is the hash of code `i`'s string. The
+    /// caller hashes in its own loop (with its checks), so that no call per code returns
+    /// a `Result`; the buffer becomes the sort's own.
+    pub fn build(mut hashes: Vec<u64>) -> Self {
+        let n = hashes.len();
         assert!(n < u32::MAX as usize, "codes plus one are u32");
         // At most half full.
         let bits = (2 * n).next_power_of_two().trailing_zeros().clamp(1, 32);
         let shift = 64 - bits;
-        let mut entries = crate::memory::zeroed::<u64>(n);
-        for (i, e) in entries.iter_mut().enumerate() {
-            *e = (hash(i)? & !u64::from(u32::MAX)) | (i as u64 + 1);
-        }
-        sort_by_top_bits(&mut entries, bits);
+        sort_by_top_bits(&mut hashes, bits, |i, h| {
+            (h & !u64::from(u32::MAX)) | (i as u64 + 1)
+        });
         // Zeroed pages are empty slots: only the entries are written.
         let mut slots = crate::memory::zeroed::<u64>((1usize << bits) + 1);
         let mut at = 0;
-        for &e in &entries {
+        for &e in &hashes {
             at = at.max((e >> shift) as usize);
             if at + 1 == slots.len() {
                 slots.push(0);
@@ -353,11 +353,11 @@ impl CodeTable {
             slots[at] = e;
             at += 1;
         }
-        Ok(Self {
+        Self {
             slots,
             shift,
             len: n,
-        })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -406,8 +406,9 @@ impl CodeTable {
 }
 
 /// Sorts `values` by their top `bits` bits: least significant digit first, in passes of at
-/// most 11 bits (a 16 KiB histogram, in L1), every pass's histogram counted in one read.
-fn sort_by_top_bits(values: &mut Vec<u64>, bits: u32) {
+/// most 11 bits (a 16 KiB histogram, in L1), every pass's histogram counted in one read,
+/// which first replaces each value `v` at `i` by `entry(i, v)` (its top bits unchanged).
+fn sort_by_top_bits(values: &mut Vec<u64>, bits: u32, entry: impl Fn(usize, u64) -> u64) {
     let passes = bits.div_ceil(11).max(1) as usize;
     let width = bits.div_ceil(passes as u32);
     let digits: Vec<(u32, usize)> = (0..passes as u32)
@@ -417,9 +418,10 @@ fn sort_by_top_bits(values: &mut Vec<u64>, bits: u32) {
         })
         .collect();
     let mut starts = vec![vec![0usize; 1 << width]; passes];
-    for &v in values.iter() {
+    for (i, v) in values.iter_mut().enumerate() {
+        *v = entry(i, *v);
         for (s, &(low, mask)) in starts.iter_mut().zip(&digits) {
-            s[(v >> low) as usize & mask] += 1;
+            s[(*v >> low) as usize & mask] += 1;
         }
     }
     let mut scratch = crate::memory::zeroed::<u64>(values.len());
@@ -567,7 +569,7 @@ mod tests {
         ] {
             let mut values = mixed(n, bits as u64);
             let mut expected = values.clone();
-            sort_by_top_bits(&mut values, bits);
+            sort_by_top_bits(&mut values, bits, |_, v| v);
             let top = |v: &u64| v >> (64 - bits);
             assert!(
                 values.windows(2).all(|w| top(&w[0]) <= top(&w[1])),
@@ -588,7 +590,7 @@ mod tests {
     fn code_table_finds_every_code_and_nothing_else() {
         for n in [0, 1, 2, 3, 100, 10_000] {
             let hashes = mixed(n, 7);
-            let t = CodeTable::build(n, |i| Ok::<_, ()>(hashes[i])).unwrap();
+            let t = CodeTable::build(hashes.clone());
             assert_eq!(t.len(), n);
             for code in 0..n as u32 {
                 assert_eq!(find(&t, &hashes, code), Some(code));
@@ -610,18 +612,12 @@ mod tests {
         // slot, so that the run spills past the capacity.
         for h in [0, u64::MAX, u64::MAX - (1 << 40)] {
             let hashes = vec![h; 50];
-            let t = CodeTable::build(50, |i| Ok::<_, ()>(hashes[i])).unwrap();
+            let t = CodeTable::build(hashes.clone());
             for code in 0..50 {
                 assert_eq!(find(&t, &hashes, code), Some(code));
             }
             assert_eq!(t.find(h, |_| false), None);
             assert_eq!(*t.slots.last().unwrap(), 0);
         }
-    }
-
-    #[test]
-    fn code_table_build_stops_at_the_callers_error() {
-        let built = CodeTable::build(10, |i| if i == 4 { Err(i) } else { Ok(i as u64) });
-        assert_eq!(built.unwrap_err(), 4);
     }
 }
