@@ -531,6 +531,42 @@ def test_the_saved_lookup_tables_are_the_plans_own(make, identity):
     assert bit_identical(got.astype(np.float64), np.asarray(expected, dtype=np.float64))
 
 
+@pytest.mark.parametrize(
+    ("top", "dtype"),
+    [(0, np.uint8), (255, np.uint8), (256, np.uint16), (2**32 - 1, np.uint32), (2**32, np.int64)],
+)
+def test_category_counts_are_saved_in_the_narrowest_unsigned_type(top, dtype):
+    counts = np.array([1, top] if top else [], dtype=np.int64)
+    narrow = artifact._narrow(counts)
+    assert narrow.dtype == dtype
+    assert np.array_equal(narrow.astype(np.int64), counts)
+
+
+def test_narrowed_counts_load_and_go_on_fitting_as_int64():
+    """Counts saved narrow (uint16 here) load as they were saved; the encoder gives the same
+    outputs, fingerprint and public counts as the fitted one, and fitting on from the loaded
+    state gives what one fit over all the rows gives."""
+    first = np.array([f"v{i % 7}" for i in range(2_000)], dtype=object)
+    more = np.array([f"v{i % 9}" for i in range(500)], dtype=object)
+    makers = (
+        lambda: fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        lambda: fp.CountEncoder(handle_unknown="value"),
+    )
+    for make in makers:
+        fitted = make().fit({"c": first})
+        loaded = fp.loads(fp.dumps(fitted))
+        assert loaded.accumulator_.columns[0][3].dtype == np.uint16
+        assert loaded.fingerprint == fitted.fingerprint
+        assert _same(loaded.transform({"c": more}), fitted.transform({"c": more}))
+        if isinstance(fitted, fp.CountEncoder):
+            assert loaded.counts_[0].dtype == np.int64
+            assert np.array_equal(loaded.counts_[0], fitted.counts_[0])
+        loaded.partial_fit({"c": more})
+        whole = make().fit({"c": np.concatenate([first, more])})
+        assert loaded.fingerprint == whole.fingerprint
+        assert loaded.accumulator_.columns[0][3].dtype == np.int64
+
+
 def test_a_large_artifact_checks_its_digest_while_it_builds(tmp_path):
     """Above 1 MB the digest runs on a second thread: a flipped data bit is still refused, and
     it is the error reported even when building from the corrupt bytes fails too."""

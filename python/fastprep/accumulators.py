@@ -270,6 +270,14 @@ class FitAccumulator:
 CORE_KIND = {"str": "str", "int": "int", "bool": "int", "float": "float"}
 
 
+def _wide(column: tuple) -> tuple:
+    """A counted column with int64 counts (a loaded one may hold them narrower)."""
+    counts = column[3]
+    if counts.dtype == np.int64:
+        return column
+    return (*column[:3], counts.astype(np.int64), *column[4:])
+
+
 @dataclass(frozen=True, eq=False)
 class CategoryCounts:
     """What a categorical encoder accumulates, per column: the sorted distinct categories with
@@ -278,7 +286,8 @@ class CategoryCounts:
 
     ``columns[j]`` is ``(core_kind, values, offsets, counts, missing)``: for strings ``values``
     is their UTF-8 bytes and ``offsets`` the ``len + 1`` int64 offsets (the layout saved in
-    artifacts); for numbers ``values`` is a sorted int64 or float64 array.
+    artifacts); for numbers ``values`` is a sorted int64 or float64 array. ``counts`` is int64,
+    or, loaded from an artifact, the narrower unsigned integers it was saved as.
     """
 
     kinds: tuple[str, ...]
@@ -305,5 +314,7 @@ class CategoryCounts:
                     f"column {j}: cannot merge counts of {a} categories with counts of {b}"
                 )
         merge = kernels().merge_category_counts
-        merged = tuple(merge(a, b) for a, b in zip(self.columns, other.columns, strict=True))
+        merged = tuple(
+            merge(_wide(a), _wide(b)) for a, b in zip(self.columns, other.columns, strict=True)
+        )
         return CategoryCounts(self.kinds, merged, self.n_rows + other.n_rows)

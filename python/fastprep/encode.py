@@ -69,7 +69,7 @@ class _Column:
     vocab: tuple  # (core_kind, values, offsets)
     given: np.ndarray | None  # the categories as given (None: the sorted vocabulary)
     order: np.ndarray | None
-    counts: np.ndarray  # per position
+    counts: np.ndarray  # per position (integers, maybe narrower than int64: see CategoryCounts)
     missing: int  # missing values seen at fit
     has_missing: bool  # missing is a category
     infrequent: np.ndarray | None  # bool per position, or None when none is infrequent
@@ -301,7 +301,7 @@ class _Encoder(Params):
 
     def _fit_column(self, j: int, kind: str, counted: tuple, n_rows: int, names) -> _Column:
         label = f"column {names[j]!r}" if names is not None else f"column {j}"
-        seen_counts = np.asarray(counted[3], dtype=np.int64)
+        seen_counts = counted[3]  # int64, or narrower as loaded: kept, not widened
         missing = int(counted[4])
         if self.categories == "auto":
             vocab = counted[:3]
@@ -1009,7 +1009,9 @@ class CountEncoder(_Encoder):
         super()._commit(counts, names)
         self.n_rows_seen_ = counts.n_rows
         self.counts_ = [
-            np.append(c.counts, c.missing) if c.has_missing else c.counts.copy()
+            np.append(c.counts.astype(np.int64), c.missing)
+            if c.has_missing
+            else c.counts.astype(np.int64)
             for c in self._columns
         ]
         return self

@@ -141,7 +141,7 @@ def state(obj) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
                     arrays[p + f"vocab{k}"] = np.asarray(v)
             arrays[p + "categories"] = np.asarray(c.categories, dtype=object)
             arrays[p + "order"] = np.arange(c.n_codes) if c.order is None else c.order
-            arrays[p + "counts"] = c.counts
+            arrays[p + "counts"] = np.asarray(c.counts, dtype=np.int64)
             arrays[p + "missing"] = np.asarray([c.missing, int(c.has_missing)])
             if c.infrequent is not None:
                 arrays[p + "infrequent"] = c.infrequent

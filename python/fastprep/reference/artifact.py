@@ -25,11 +25,12 @@ the tag ``"fastprep-artifact-sha256-v1"``; readers keep checking such files that
 digest a file has follows from its ``min_reader_version``: a file that any reader of version 1
 may check must have the digest such a reader knows.
 
-Format 3 digests as format 2 and changes only what the manifest may say: in the compiled plan
+Format 3 digests as format 2 and saves less for the digest to read. In the compiled plan
 (which Rust readers run), an encoder's lookup table whose first ``n`` entries are their own
 index is saved as ``{"identity": n, "tail": <array of the last two entries>}`` instead of an
-array of ``n + 2`` (a 1M-category encoder's file: 36 -> 32 MB). A format 2 reader would not
-understand it, so such files need a reader of version 3.
+array of ``n + 2``; category counts are saved as the narrowest of uint8, uint16 and uint32
+that holds them (int64 beyond). A 1M-category encoder's file: 36 -> 25 MB. Format 2 readers
+would not understand either, so format 3 files need a reader of version 3.
 
 The manifest's ``format_version`` is the version that wrote it, ``min_reader_version`` the
 oldest reader that understands it. A reader refuses a file whose ``min_reader_version`` is
