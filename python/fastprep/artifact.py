@@ -26,6 +26,7 @@ counts, which are their whole fit, so they can go on fitting.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import mmap
@@ -204,12 +205,15 @@ class _Reader:
         offsets = self.tensor(ref.get("offsets"))
         if data.dtype != np.uint8 or offsets.dtype != np.int64 or offsets.ndim != 1:
             raise ArtifactError("not a valid artifact: malformed strings")
-        n = len(offsets) - 1
-        if n < 0 or offsets[0] != 0 or offsets[-1] != len(data) or np.any(np.diff(offsets) < 0):
+        bounds = offsets.tolist()  # Python ints: slicing with NumPy scalars costs more
+        n = len(bounds) - 1
+        if n < 0 or bounds[0] != 0 or bounds[-1] != len(data):
+            raise ArtifactError("not a valid artifact: string offsets out of order")
+        if any(a > b for a, b in itertools.pairwise(bounds)):
             raise ArtifactError("not a valid artifact: string offsets out of order")
         raw = data.tobytes()
         try:
-            items: list = [raw[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n)]
+            items: list = [raw[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
         except UnicodeDecodeError:
             raise ArtifactError("not a valid artifact: strings are not UTF-8") from None
         if "missing" in ref:
@@ -356,7 +360,12 @@ def _counts_of(state: dict, check_values: bool):
         ):
             raise ArtifactError(f"not a valid artifact: malformed counts of column {j}")
         size = len(values) if offsets is None else len(offsets) - 1
-        if len(counts) != size or (size and counts.min() <= 0) or counts.sum() + missing > n_rows:
+        if size <= 64:  # Python's min and sum on a short list cost less than NumPy's calls
+            seen = counts.tolist()
+            low, total = min(seen, default=1), sum(seen)
+        else:
+            low, total = counts.min(), int(counts.sum())
+        if len(counts) != size or low <= 0 or total + missing > n_rows:
             raise ArtifactError(
                 f"not a valid artifact: column {j} has {len(counts)} counts for {size} "
                 "categories, or counts that do not add up to the rows seen"

@@ -224,21 +224,21 @@ class SimpleImputer(InvertibleTransform):
         return self._commit_strings(counts, names)
 
     def _commit_strings(self, counts, names):
-        from fastprep.encode import _decode_values
-
         fills = []
         for j, counted in enumerate(counts.columns):
             if self.strategy == "constant":
                 fills.append("missing_value" if self.fill_value is None else self.fill_value)
                 continue
-            values = _decode_values("str", counted)
-            if values.size == 0:
+            _, data, offsets, seen, _ = counted
+            if len(seen) == 0:
                 label = f"column {names[j]!r}" if names else f"column {j}"
                 raise DataError(
                     f"{self._name}: {label} has no value at fit to take the most frequent from"
                 )
             # Ties go to the smallest value (the categories are sorted), as in scikit-learn.
-            fills.append(values[int(np.argmax(np.asarray(counted[3])))])
+            # Only that one string is decoded.
+            i = int(np.argmax(seen))
+            fills.append(data[offsets[i] : offsets[i + 1]].tobytes().decode("utf-8"))
         self.statistics_ = np.asarray(fills, dtype=object)
         self.indicator_features_ = np.empty(0, dtype=np.intp)
         self.n_features_in_ = counts.n_features
