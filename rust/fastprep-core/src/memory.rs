@@ -33,6 +33,20 @@ fn advise(start: *mut u8, bytes: usize) {
     let _ = (start, bytes);
 }
 
+/// Asks the CPU to bring the cache line at `p` into cache. Any address will do: a prefetch
+/// never faults, so callers may point past their buffers.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints the cache; it reads nothing and never faults.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// A zero-filled buffer of `len` values.
 pub fn zeroed<U: Copy + Default>(len: usize) -> Vec<U> {
     // `vec!` of zeros takes fresh zeroed pages from the system without writing them, so the

@@ -9,6 +9,7 @@
 //! Open addressing with linear probing, at most half full (small tables a quarter), so a probe
 //! for an absent key ends after a slot or two.
 
+use crate::memory::prefetch;
 use crate::strings::{le_u32, le_u64};
 
 /// Bytes of a key held in its slot.
@@ -212,20 +213,12 @@ impl StrTable {
     /// lookups into a table larger than the cache then waits for its misses together.
     #[inline]
     pub fn prefetch(&self, key: &Key) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // `find` reads the slot after the first too, which starts the next cache line
-            // for every other slot.
-            let i = key.hash as usize & self.mask;
-            for slot in [i, (i + 1) & self.mask] {
-                let p = self.words[self.base + SLOT * slot..].as_ptr().cast::<i8>();
-                // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
-            }
+        // `find` reads the slot after the first too, which starts the next cache line for
+        // every other slot.
+        let i = key.hash as usize & self.mask;
+        for slot in [i, (i + 1) & self.mask] {
+            prefetch(self.words[self.base + SLOT * slot..].as_ptr());
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = key;
     }
 
     /// Inserts `key` with `value` unless the table holds it; returns the value it holds.
@@ -391,17 +384,7 @@ impl CodeTable {
     /// Asks the CPU to bring the home slot of `hash` into cache, ahead of a `find`.
     #[inline]
     pub fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let p = self.slots[(hash >> self.shift) as usize..]
-                .as_ptr()
-                .cast::<i8>();
-            // SAFETY: a prefetch only hints the cache and never faults; `p` is in bounds.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
+        prefetch(self.slots[(hash >> self.shift) as usize..].as_ptr());
     }
 }
 
