@@ -631,7 +631,10 @@ class OneHotEncoder(_Encoder):
     def _layout(self, c: _Column) -> tuple[np.ndarray, int | None, int | None, int]:
         """Output index (before drop) per position, of missing, of infrequent; and width."""
         m = c.n_codes
-        infrequent = c.infrequent if c.infrequent is not None else np.zeros(m, dtype=bool)
+        if c.infrequent is None:  # the common case, without the masks
+            at = m + c.has_missing
+            return np.arange(m), (m if c.has_missing else None), None, at
+        infrequent = c.infrequent
         out = np.empty(m, dtype=np.int64)
         n_frequent = int(m - infrequent.sum())
         out[~infrequent] = np.arange(n_frequent)
