@@ -26,6 +26,7 @@ counts, which are their whole fit, so they can go on fitting.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -80,6 +81,7 @@ _STATE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_./-]")
 
 
+@functools.cache
 def _kinds() -> dict[str, type]:
     import fastprep as fp
 
