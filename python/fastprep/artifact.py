@@ -236,6 +236,8 @@ class _Reader:
             return [x if x is None or type(x) in _PLAIN else self.value(x) for x in v]
         if not isinstance(v, dict):
             raise ArtifactError(f"not a valid artifact: unexpected value {v!r:.80}")
+        if len(v) == 1 and "$array" in v:  # most tagged values: straight to the array
+            return self.tensor(v["$array"])
         tags = [k for k in v if k.startswith("$")]
         if not tags:
             return {k: x if x is None or type(x) in _PLAIN else self.value(x) for k, x in v.items()}
