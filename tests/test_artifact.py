@@ -567,6 +567,21 @@ def test_narrowed_counts_load_and_go_on_fitting_as_int64():
         assert loaded.accumulator_.columns[0][3].dtype == np.int64
 
 
+def test_infrequent_grouping_from_uint8_counts_matches_the_fit():
+    """Counts saved as uint8 compared with thresholds beyond uint8 (min_frequency=300) and
+    with fractions group the same categories as the fitted encoder."""
+    values = np.array([f"v{i % 5}" for i in range(1_000)] + ["rare"] * 3, dtype=object)
+    for params in ({"min_frequency": 300}, {"min_frequency": 0.1}, {"max_categories": 3}):
+        fitted = fp.OneHotEncoder(handle_unknown="infrequent_if_exist", **params)
+        fitted.fit({"c": values})
+        loaded = fp.loads(fp.dumps(fitted))
+        assert loaded.accumulator_.columns[0][3].dtype == np.uint8
+        assert [list(c) for c in loaded.infrequent_categories_] == [
+            list(c) for c in fitted.infrequent_categories_
+        ]
+        assert _same(loaded.transform({"c": values}), fitted.transform({"c": values}))
+
+
 def test_a_large_artifact_checks_its_digest_while_it_builds(tmp_path):
     """Above 1 MB the digest runs on a second thread: a flipped data bit is still refused, and
     it is the error reported even when building from the corrupt bytes fails too."""
