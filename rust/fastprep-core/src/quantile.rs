@@ -419,7 +419,7 @@ mod avx2 {
         let ahead = PREFETCH_ROWS * m;
         for _ in 0..n {
             let x = T::load4(p);
-            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(ahead).cast());
+            crate::memory::prefetch(p.wrapping_add(ahead));
             p = p.add(m);
             let is_nan = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_UNORD_Q>(x, x));
             let bits = _mm256_castpd_si256(x);
