@@ -50,6 +50,28 @@ def test_string_samples_and_table_equal_sklearn_on_adult(adult_rows, n_features,
     )
 
 
+@pytest.mark.parametrize("n_features", [16, 2**20])
+@pytest.mark.parametrize("n_columns", [3, 8, 9])
+def test_tables_of_many_blocks_equal_sklearn(adult_rows, n_features, n_columns, backend):
+    """Adult twice over (65,122 rows): the Rust kernel hashes it in blocks on two threads and
+    stitches their rows together; 3, 8 and 9 columns take its three row sorts."""
+    if backend == "python":
+        pytest.skip("row blocks are the Rust kernel's; the reference hashes in one pass")
+    X = np.concatenate([adult_rows[0]] * 2)
+    X = np.concatenate([X, X[:, :1]], axis=1)[:, :n_columns]  # a ninth, repeated column
+    assert len(X) > 2**15  # the kernel's threshold for blocks in parallel
+    rows = [[v for v in r if v is not None] for r in X.tolist()]
+    expected = SkHasher(n_features, input_type="string").transform(rows)
+    table = pa.table({f"c{j}": X[:, j] for j in range(n_columns)})
+    threads = fp.get_num_threads()
+    fp.set_num_threads(2)
+    try:
+        ours = fp.FeatureHasher(n_features, input_type="string").transform(table)
+    finally:
+        fp.set_num_threads(threads)
+    same_csr(ours, expected)
+
+
 def test_dict_and_pair_samples_and_table_equal_sklearn(adult_rows):
     X, table = adult_rows
     names = [*ADULT_CATEGORICAL, "age", "hours_per_week"]

@@ -2,6 +2,8 @@
 //! 32-bit, seed 0) of the UTF-8 bytes of each feature name, column `|h| mod n_features`, sign of
 //! `h` when `alternate_sign`, zero values skipped, duplicates summed, indices sorted per row.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::parallel::max_threads;
@@ -197,16 +199,22 @@ fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
     if n <= 16 {
         // Hashed indices are random, so a branching sort mispredicts on most comparisons: sort
         // `index << 8 | position` keys with branch-free compare-exchanges instead (the position
-        // keeps duplicates in input order).
-        let mut keys = [0u64; 16];
+        // keeps duplicates in input order). Unused keys are `u64::MAX`, so they sort last.
+        let mut keys = [u64::MAX; 16];
         for (slot, (p, &(index, _))) in keys.iter_mut().zip(pairs.iter().enumerate()) {
             *slot = (index as u64) << 8 | p as u64;
         }
-        for i in 1..n {
-            for j in (1..=i).rev() {
-                let (a, b) = (keys[j - 1], keys[j]);
-                keys[j - 1] = a.min(b);
-                keys[j] = a.max(b);
+        if n <= 4 {
+            sort_network::<4>(&mut keys, &NETWORK_4);
+        } else if n <= 8 {
+            sort_network::<8>(&mut keys, &NETWORK_8);
+        } else {
+            for i in 1..n {
+                for j in (1..=i).rev() {
+                    let (a, b) = (keys[j - 1], keys[j]);
+                    keys[j - 1] = a.min(b);
+                    keys[j] = a.max(b);
+                }
             }
         }
         let mut k = 0;
@@ -237,6 +245,112 @@ fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
     }
     out.indptr.push(out.indices.len() as i64);
     pairs.clear();
+}
+
+/// The `n` rows of a row-major `n × k` block of cells (index -1: no feature) as CSR rows.
+fn cell_rows(index: &[i32], value: &[f64], n: usize, k: usize) -> Csr {
+    if k == 0 || k > 8 {
+        let mut out = Csr::default();
+        let mut pairs = Vec::with_capacity(k);
+        for r in 0..n {
+            for j in 0..k {
+                let i = index[r * k + j];
+                if i >= 0 {
+                    pairs.push((i, value[r * k + j]));
+                }
+            }
+            flush_row(&mut pairs, &mut out);
+        }
+        return out;
+    }
+    // Up to eight columns: a row's keys sort in registers and its entries are written at a
+    // cursor, with no per-row vector of pairs (which took a fifth of a transform).
+    // Written at a cursor into spare capacity: zeroing first would write each block twice.
+    let mut indices: Vec<i32> = Vec::with_capacity(n * k);
+    let mut values: Vec<f64> = Vec::with_capacity(n * k);
+    let mut indptr = Vec::with_capacity(n);
+    let (spare_i, spare_v) = (
+        &mut indices.spare_capacity_mut()[..n * k],
+        &mut values.spare_capacity_mut()[..n * k],
+    );
+    let mut w = 0;
+    for (ri, rv) in index.chunks_exact(k).zip(value.chunks_exact(k)) {
+        let mut keys = [u64::MAX; 16];
+        for (j, (key, &i)) in keys.iter_mut().zip(ri).enumerate() {
+            if i >= 0 {
+                *key = (i as u64) << 8 | j as u64;
+            }
+        }
+        if k <= 4 {
+            sort_network::<4>(&mut keys, &NETWORK_4);
+        } else {
+            sort_network::<8>(&mut keys, &NETWORK_8);
+        }
+        // Absent cells sort last (`u64::MAX`, whose index part no feature has).
+        let mut j = 0;
+        while j < k && keys[j] != u64::MAX {
+            let at = keys[j] >> 8;
+            let mut v = rv[(keys[j] & 0xff) as usize];
+            j += 1;
+            while j < k && keys[j] >> 8 == at {
+                v += rv[(keys[j] & 0xff) as usize];
+                j += 1;
+            }
+            spare_i[w].write(at as i32);
+            spare_v[w].write(v);
+            w += 1;
+        }
+        indptr.push(w as i64);
+    }
+    // SAFETY: the loop wrote entries `0..w` of both, in order (`w <= n * k`: a row writes at
+    // most its `k` cells).
+    unsafe {
+        indices.set_len(w);
+        values.set_len(w);
+    }
+    Csr {
+        indptr,
+        indices,
+        values,
+    }
+}
+
+/// Optimal sorting networks (Knuth, TAOCP 5.3.4) for 4 and 8 keys.
+const NETWORK_4: [(usize, usize); 5] = [(0, 1), (2, 3), (0, 2), (1, 3), (1, 2)];
+const NETWORK_8: [(usize, usize); 19] = [
+    (0, 2),
+    (1, 3),
+    (4, 6),
+    (5, 7),
+    (0, 4),
+    (1, 5),
+    (2, 6),
+    (3, 7),
+    (0, 1),
+    (2, 3),
+    (4, 5),
+    (6, 7),
+    (2, 4),
+    (3, 5),
+    (1, 4),
+    (3, 6),
+    (1, 2),
+    (3, 4),
+    (5, 6),
+];
+
+/// Sorts `keys[..N]` with the compare-exchanges of `network`, in registers: a fixed network
+/// on a copy the compiler can keep out of memory (the loop over a stack array that it
+/// replaces was most of a row's time).
+#[inline(always)]
+fn sort_network<const N: usize>(keys: &mut [u64; 16], network: &[(usize, usize)]) {
+    let mut k: [u64; N] = std::array::from_fn(|i| keys[i]);
+    for &(i, j) in network {
+        let (a, b) = (k[i], k[j]);
+        k[i] = a.min(b);
+        k[j] = a.max(b);
+    }
+    keys[..N].copy_from_slice(&k);
 }
 
 /// Visits the cells of rows `first..last` of a column: `f(row - first, cell)`.
@@ -308,6 +422,17 @@ fn for_cells<'a>(
     Ok(())
 }
 
+/// A block's working buffers, reused by its thread from block to block.
+#[derive(Default)]
+struct Scratch<'a> {
+    index: Vec<i32>,
+    value: Vec<f64>,
+    key: Vec<u8>,
+    at: Vec<usize>,
+    strings: Vec<&'a [u8]>,
+    hashes: Vec<i32>,
+}
+
 #[derive(Clone, Copy)]
 enum Cell<'a> {
     Missing,
@@ -316,8 +441,8 @@ enum Cell<'a> {
 }
 
 /// Hashes the rows of a table (columns of equal length); missing cells are skipped.
-pub fn hash_columns(
-    columns: &[Column<'_>],
+pub fn hash_columns<'a>(
+    columns: &[Column<'a>],
     mode: Mode<'_>,
     n_features: usize,
     alternate_sign: bool,
@@ -336,14 +461,22 @@ pub fn hash_columns(
         }
     }
     let k = columns.len();
-    let block = |first: usize, last: usize| -> Result<Csr> {
+    let block = |scratch: &mut Scratch<'a>, first: usize, last: usize| -> Result<Csr> {
         // Each cell's (column index, signed value) in a row-major scratch (index -1 = no
         // feature), filled column by column; rows are then read in order, so no sort is needed.
         let n = last - first;
-        let mut index = vec![-1i32; n * k];
-        let mut value = vec![0.0f64; n * k];
-        let mut key = Vec::new();
-        let (mut at, mut strings, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        let Scratch {
+            index,
+            value,
+            key,
+            at,
+            strings,
+            hashes,
+        } = scratch;
+        index.clear();
+        index.resize(n * k, -1);
+        value.truncate(n * k);
+        value.resize(n * k, 0.0);
         for (j, column) in columns.iter().enumerate() {
             if let Mode::Strings = mode {
                 // The column's strings first, then their hashes eight at a time.
@@ -362,8 +495,8 @@ pub fn hash_columns(
                     }),
                 })?;
                 hashes.resize(strings.len(), 0);
-                murmur_many(&strings, &mut hashes);
-                for (&r, &h) in at.iter().zip(&hashes) {
+                murmur_many(strings, hashes);
+                for (&r, &h) in at.iter().zip(hashes.iter()) {
                     let (i, sign) = buckets.place(h);
                     index[r * k + j] = i;
                     value[r * k + j] = sign;
@@ -381,7 +514,7 @@ pub fn hash_columns(
                         key.extend_from_slice(names[j]);
                         key.push(b'=');
                         key.extend_from_slice(s);
-                        (&key, 1.0)
+                        (&key[..], 1.0)
                     }
                     Cell::Number(v) => (names[j], v),
                 };
@@ -394,24 +527,9 @@ pub fn hash_columns(
                 Ok(())
             })?;
         }
-        let mut out = Csr {
-            indptr: Vec::with_capacity(n + 1),
-            indices: Vec::with_capacity(n * k),
-            values: Vec::with_capacity(n * k),
-        };
-        let mut pairs = Vec::with_capacity(k);
-        for r in 0..n {
-            for j in 0..k {
-                let i = index[r * k + j];
-                if i >= 0 {
-                    pairs.push((i, value[r * k + j]));
-                }
-            }
-            flush_row(&mut pairs, &mut out);
-        }
-        Ok(out)
+        Ok(cell_rows(index, value, n, k))
     };
-    by_blocks(rows, block)
+    by_blocks(rows, Scratch::default, block)
 }
 
 /// Hashes flattened samples: sample `r` is `features[indptr[r]..indptr[r + 1]]` with `values`
@@ -434,7 +552,7 @@ pub fn hash_features(
         ));
     }
     let rows = indptr.len() - 1;
-    let block = |first: usize, last: usize| -> Result<Csr> {
+    let block = |_: &mut (), first: usize, last: usize| -> Result<Csr> {
         let mut out = Csr::default();
         let mut pairs = Vec::new();
         for r in first..last {
@@ -456,34 +574,89 @@ pub fn hash_features(
         }
         Ok(out)
     };
-    by_blocks(rows, block)
+    by_blocks(rows, || (), block)
 }
 
 /// Runs `block(first, last)` over row blocks (in parallel for large inputs) and concatenates.
-fn by_blocks(rows: usize, block: impl Fn(usize, usize) -> Result<Csr> + Sync) -> Result<Csr> {
+/// `block` gets a scratch of its thread's (from `scratch()`), kept warm from block to block.
+fn by_blocks<S>(
+    rows: usize,
+    scratch: impl Fn() -> S + Sync + Send,
+    block: impl Fn(&mut S, usize, usize) -> Result<Csr> + Sync,
+) -> Result<Csr> {
     let parts: Vec<Csr> = if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
-        vec![block(0, rows)?]
+        vec![block(&mut scratch(), 0, rows)?]
     } else {
         (0..rows.div_ceil(BLOCK_ROWS))
             .into_par_iter()
-            .map(|b| block(b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(rows)))
+            .map_init(&scratch, |s, b| {
+                block(s, b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(rows))
+            })
             .collect::<Result<_>>()?
     };
-    let nnz = parts.iter().map(|p| p.indices.len()).sum();
+    // Each part's place in the output, then the copies on all threads: one thread copying
+    // (and faulting in the output's fresh pages) was a tenth of a 1M-row transform. The
+    // buffers are not zeroed first (a reused heap block would be memset): every entry is
+    // written once, by the copies.
+    let nnz: usize = parts.iter().map(|p| p.indices.len()).sum();
     let mut out = Csr {
         indptr: Vec::with_capacity(rows + 1),
         indices: Vec::with_capacity(nnz),
         values: Vec::with_capacity(nnz),
     };
     out.indptr.push(0);
-    for part in parts {
-        let base = out.indices.len() as i64;
-        out.indptr.extend(part.indptr.iter().map(|&p| p + base));
-        out.indices.extend_from_slice(&part.indices);
-        out.values.extend_from_slice(&part.values);
+    let mut places = Vec::with_capacity(parts.len());
+    let (mut indptr, mut indices, mut values) = (
+        &mut out.indptr.spare_capacity_mut()[..rows],
+        &mut out.indices.spare_capacity_mut()[..nnz],
+        &mut out.values.spare_capacity_mut()[..nnz],
+    );
+    let mut base = 0i64;
+    for part in &parts {
+        let (p, rest) = std::mem::take(&mut indptr).split_at_mut(part.indptr.len());
+        let (i, rest_i) = std::mem::take(&mut indices).split_at_mut(part.indices.len());
+        let (v, rest_v) = std::mem::take(&mut values).split_at_mut(part.values.len());
+        places.push((p, i, v, base));
+        (indptr, indices, values) = (rest, rest_i, rest_v);
+        base += part.indices.len() as i64;
+    }
+    if !(indptr.is_empty() && indices.is_empty() && values.is_empty()) {
+        return Err(Error::Shape("hashed blocks do not cover the rows".into()));
+    }
+    let copy = |(part, (p, i, v, base)): (&Csr, Place<'_>)| {
+        for (dst, &src) in p.iter_mut().zip(&part.indptr) {
+            dst.write(src + base);
+        }
+        for (dst, &src) in i.iter_mut().zip(&part.indices) {
+            dst.write(src);
+        }
+        for (dst, &src) in v.iter_mut().zip(&part.values) {
+            dst.write(src);
+        }
+    };
+    if parts.len() > 1 {
+        parts.par_iter().zip(places).for_each(copy);
+    } else {
+        parts.iter().zip(places).for_each(copy);
+    }
+    // SAFETY: the places tile the first `rows` and `nnz` spare values exactly (checked above:
+    // nothing is left over, and `split_at_mut` would have panicked on too little), and the
+    // copies wrote every one of them.
+    unsafe {
+        out.indptr.set_len(rows + 1);
+        out.indices.set_len(nnz);
+        out.values.set_len(nnz);
     }
     Ok(out)
 }
+
+/// Where a part goes in the output: its row ends, indices and values, and its first entry.
+type Place<'a> = (
+    &'a mut [MaybeUninit<i64>],
+    &'a mut [MaybeUninit<i32>],
+    &'a mut [MaybeUninit<f64>],
+    i64,
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -538,7 +711,7 @@ mod tests {
 
     #[test]
     fn rows_short_and_long_sort_alike() {
-        for n in [0usize, 1, 2, 5, 16, 17, 40] {
+        for n in [0usize, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 40] {
             let pairs: Vec<(i32, f64)> = (0..n)
                 .map(|i| (((i * 7919) % 13) as i32, i as f64 + 0.5))
                 .collect();
@@ -556,6 +729,47 @@ mod tests {
             let got: Vec<(i32, f64)> = out.indices.iter().copied().zip(out.values).collect();
             assert_eq!(got, expected, "{n} pairs");
         }
+    }
+
+    #[test]
+    fn cell_rows_equal_pairs_row_by_row() {
+        // Every width, with absent cells (-1) and duplicate indices in a row.
+        for k in 0..=10usize {
+            let n = 50;
+            let index: Vec<i32> = (0..n * k)
+                .map(|c| ((c * 7919 + k) % 11) as i32 - 2)
+                .map(|i| if i < 0 { -1 } else { i % 5 })
+                .collect();
+            let value: Vec<f64> = (0..n * k).map(|c| c as f64 - 20.5).collect();
+            let mut expected = Csr::default();
+            let mut pairs = Vec::new();
+            for r in 0..n {
+                for j in 0..k {
+                    if index[r * k + j] >= 0 {
+                        pairs.push((index[r * k + j], value[r * k + j]));
+                    }
+                }
+                flush_row(&mut pairs, &mut expected);
+            }
+            assert_eq!(cell_rows(&index, &value, n, k), expected, "{k} columns");
+        }
+    }
+
+    #[test]
+    fn networks_sort_every_zero_one_input() {
+        // The zero-one principle: a network that sorts every 0/1 input sorts every input.
+        fn check<const N: usize>(network: &[(usize, usize)]) {
+            for bits in 0u32..1 << N {
+                let mut keys = [u64::MAX; 16];
+                for (i, k) in keys.iter_mut().take(N).enumerate() {
+                    *k = u64::from(bits >> i & 1);
+                }
+                sort_network::<N>(&mut keys, network);
+                assert!(keys[..N].windows(2).all(|w| w[0] <= w[1]), "{N}: {bits:b}");
+            }
+        }
+        check::<4>(&NETWORK_4);
+        check::<8>(&NETWORK_8);
     }
 
     #[test]

@@ -117,18 +117,17 @@ impl<'a> StrArray<'a> {
                 "string offsets must have len + 1 entries".into(),
             ));
         }
-        let mut previous = offsets.get(0);
-        if previous < 0 {
+        if offsets.get(0) < 0 {
             return Err(Error::Shape("negative string offset".into()));
         }
-        for i in 1..n {
-            let next = offsets.get(i);
-            if next < previous {
-                return Err(Error::Shape("string offsets are not non-decreasing".into()));
-            }
-            previous = next;
+        let ordered = match offsets {
+            Offsets::I32(o) => non_decreasing(o),
+            Offsets::I64(o) => non_decreasing(o),
+        };
+        if !ordered {
+            return Err(Error::Shape("string offsets are not non-decreasing".into()));
         }
-        if previous as u64 > data.len() as u64 {
+        if offsets.get(n - 1) as u64 > data.len() as u64 {
             return Err(Error::Shape(
                 "string offsets point past the data buffer".into(),
             ));
@@ -264,6 +263,34 @@ impl Indices<'_> {
     }
 }
 
+/// Whether `values` never decrease, without an early exit per value: blocks of 256 compare
+/// branch-free (so the compiler vectorises them), and only a block's result is branched on.
+fn non_decreasing<T: Copy + PartialOrd>(values: &[T]) -> bool {
+    let pairs = values.len().saturating_sub(1);
+    let (mut at, block) = (0, 256);
+    while at < pairs {
+        let end = (at + block).min(pairs);
+        let (a, b) = (&values[at..end], &values[at + 1..end + 1]);
+        if !a.iter().zip(b).fold(true, |ok, (x, y)| ok & (x <= y)) {
+            return false;
+        }
+        at = end;
+    }
+    true
+}
+
+/// The smallest and largest of `values` as `i64`, in one vectorised pass in their own width
+/// (`(0, -1)` when empty, inside any dictionary).
+fn range<T: Copy + Ord + Into<i64>>(values: &[T]) -> (i64, i64) {
+    let Some(&first) = values.first() else {
+        return (0, -1);
+    };
+    let (low, high) = values
+        .iter()
+        .fold((first, first), |(low, high), &v| (low.min(v), high.max(v)));
+    (low.into(), high.into())
+}
+
 /// One chunk of a categorical column.
 #[derive(Clone, Debug)]
 pub enum Chunk<'a> {
@@ -294,15 +321,29 @@ impl<'a> Chunk<'a> {
         dictionary: StrArray<'a>,
     ) -> Result<Self> {
         let size = dictionary.len() as i64;
-        for i in 0..indices.len() {
-            if validity.is_some_and(|v| !v.is_valid(i)) {
-                continue;
-            }
-            let k = indices.get(i);
-            if k < 0 || k >= size {
-                return Err(Error::Shape(format!(
-                    "dictionary index {k} at row {i} is outside a dictionary of {size} values"
-                )));
+        // The range of all indices first, in one vectorised pass; only when it goes outside
+        // the dictionary are the valid ones checked one by one (a null's index may be anything).
+        let (low, high) = match indices {
+            Indices::I8(v) => range(v),
+            Indices::I16(v) => range(v),
+            Indices::I32(v) => range(v),
+            Indices::I64(v) => range(v),
+            Indices::U8(v) => range(v),
+            Indices::U16(v) => range(v),
+            Indices::U32(v) => range(v),
+        };
+        if low < 0 || high >= size {
+            for i in 0..indices.len() {
+                if validity.is_some_and(|v| !v.is_valid(i)) {
+                    continue;
+                }
+                let k = indices.get(i);
+                if k < 0 || k >= size {
+                    return Err(Error::Shape(format!(
+                        "dictionary index {k} at row {i} is outside a dictionary of {size} \
+                         values"
+                    )));
+                }
             }
         }
         Ok(Chunk::Dict {
@@ -407,6 +448,34 @@ mod tests {
         let dict = StrArray::utf8(Offsets::I64(&[0, 1, 2]), b"ab", None).unwrap();
         assert!(Chunk::dict(Indices::I32(&[0, 1]), None, dict.clone()).is_ok());
         assert!(Chunk::dict(Indices::I32(&[0, 2]), None, dict.clone()).is_err());
-        assert!(Chunk::dict(Indices::I8(&[-1]), None, dict).is_err());
+        assert!(Chunk::dict(Indices::I8(&[-1]), None, dict.clone()).is_err());
+        // A null's index may be anything; a valid one beside it is still checked.
+        let bits = [0b0000_0101u8];
+        let v = Validity::new(&bits, 0, 3).unwrap();
+        assert!(Chunk::dict(Indices::U32(&[1, 99, 0]), Some(v), dict.clone()).is_ok());
+        assert!(Chunk::dict(Indices::U32(&[1, 99, 7]), Some(v), dict.clone()).is_err());
+        assert!(Chunk::dict(Indices::I16(&[]), None, dict).is_ok());
+    }
+
+    #[test]
+    fn one_decrease_anywhere_is_found() {
+        // Lengths around the 256-pair blocks, with the decrease at every position.
+        for n in [0usize, 1, 2, 255, 256, 257, 258, 513, 1000] {
+            let ordered: Vec<i64> = (0..n as i64).map(|i| i / 3).collect();
+            assert!(non_decreasing(&ordered), "{n}");
+            for at in 1..n {
+                let mut o = ordered.clone();
+                o[at] = o[at - 1] - 1;
+                assert!(!non_decreasing(&o), "{n} values, decrease at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_of_every_width() {
+        assert_eq!(range::<i32>(&[]), (0, -1));
+        assert_eq!(range(&[3i8, -128, 127]), (-128, 127));
+        assert_eq!(range(&[70_000u32, 5, u32::MAX]), (5, i64::from(u32::MAX)));
+        assert_eq!(range(&[i64::MIN, 0]), (i64::MIN, 0));
     }
 }
