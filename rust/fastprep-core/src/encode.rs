@@ -15,7 +15,7 @@ use std::hash::{BuildHasher, Hasher};
 use rayon::prelude::*;
 
 use crate::memory::{prefetch, Buffer};
-use crate::parallel::{fold_blocks, map_blocks, max_threads};
+use crate::parallel::{concat, concat_ends, fold_blocks, map_blocks, max_threads};
 use crate::strings::{le_u64, Chunk, Column, Offsets, StrArray};
 use crate::strtable::{CodeTable, Key, StrTable, INLINE};
 use crate::{Element, Error, Result};
@@ -1100,43 +1100,37 @@ pub fn encode_onehot_csr(
     }
     let k = columns.len();
     let block_rows = encode_block_rows(k);
-    // Each block: its rows' lengths and indices, concatenated afterwards.
-    let run = |b: usize| -> (Vec<u32>, Vec<i32>, Vec<Found>) {
+    // Each block: its rows' ends (counted from the block's first entry) and indices, then
+    // stitched together.
+    let run = |b: usize| -> (Vec<i64>, Vec<i32>, Vec<Found>) {
         let first = b * block_rows;
         let n = block_rows.min(rows - first);
         let (codes, found) = block_codes(indexes, &prepared, first, n);
-        let mut lengths = Vec::with_capacity(n);
+        let mut ends = Vec::with_capacity(n);
         let mut indices = Vec::with_capacity(n * k);
         for r in 0..n {
-            let before = indices.len();
             for (j, (table, &at)) in tables.iter().zip(offsets).enumerate() {
                 let t = table[codes[j * n + r] as usize];
                 if t >= 0 {
                     indices.push((at + t as usize) as i32);
                 }
             }
-            lengths.push((indices.len() - before) as u32);
+            ends.push(indices.len() as i64);
         }
-        (lengths, indices, found)
+        (ends, indices, found)
     };
     let parallel = rows * k >= PARALLEL_MIN_ROWS && max_threads() != 1;
     let parts = map_blocks(rows.div_ceil(block_rows), parallel, run);
-    let nnz = parts.iter().map(|p| p.1.len()).sum();
-    let mut indptr = Vec::with_capacity(rows + 1);
-    indptr.push(0i64);
-    let mut indices = Vec::with_capacity(nnz);
     let mut found = vec![Found::default(); k];
-    for (lengths, part, f) in parts {
-        for len in lengths {
-            let last = indptr.last().copied().unwrap_or(0);
-            indptr.push(last + i64::from(len));
-        }
-        indices.extend_from_slice(&part);
-        for (total, x) in found.iter_mut().zip(f) {
+    for (_, _, f) in &parts {
+        for (total, &x) in found.iter_mut().zip(f) {
             *total = *total + x;
         }
     }
-    Ok((indptr, indices, found))
+    let ends: Vec<&[i64]> = parts.iter().map(|p| &p.0[..]).collect();
+    let indptr = concat_ends(&ends, parallel);
+    let indices: Vec<&[i32]> = parts.iter().map(|p| &p.1[..]).collect();
+    Ok((indptr, concat(&indices, parallel, |_, i| i), found))
 }
 
 /// Checks that each column's one-hot block fits in the output width.

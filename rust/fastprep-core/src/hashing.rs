@@ -2,11 +2,9 @@
 //! 32-bit, seed 0) of the UTF-8 bytes of each feature name, column `|h| mod n_features`, sign of
 //! `h` when `alternate_sign`, zero values skipped, duplicates summed, indices sorted per row.
 
-use std::mem::MaybeUninit;
-
 use rayon::prelude::*;
 
-use crate::parallel::max_threads;
+use crate::parallel::{concat, concat_ends, max_threads};
 use crate::strings::{le_u32, Chunk, Column, Offsets, StrArray};
 use crate::{Error, Result};
 
@@ -584,7 +582,8 @@ fn by_blocks<S>(
     scratch: impl Fn() -> S + Sync + Send,
     block: impl Fn(&mut S, usize, usize) -> Result<Csr> + Sync,
 ) -> Result<Csr> {
-    let parts: Vec<Csr> = if rows < PARALLEL_MIN_ROWS || max_threads() == 1 {
+    let parallel = rows >= PARALLEL_MIN_ROWS && max_threads() != 1;
+    let parts: Vec<Csr> = if !parallel {
         vec![block(&mut scratch(), 0, rows)?]
     } else {
         (0..rows.div_ceil(BLOCK_ROWS))
@@ -594,69 +593,20 @@ fn by_blocks<S>(
             })
             .collect::<Result<_>>()?
     };
-    // Each part's place in the output, then the copies on all threads: one thread copying
-    // (and faulting in the output's fresh pages) was a tenth of a 1M-row transform. The
-    // buffers are not zeroed first (a reused heap block would be memset): every entry is
-    // written once, by the copies.
-    let nnz: usize = parts.iter().map(|p| p.indices.len()).sum();
-    let mut out = Csr {
-        indptr: Vec::with_capacity(rows + 1),
-        indices: Vec::with_capacity(nnz),
-        values: Vec::with_capacity(nnz),
-    };
-    out.indptr.push(0);
-    let mut places = Vec::with_capacity(parts.len());
-    let (mut indptr, mut indices, mut values) = (
-        &mut out.indptr.spare_capacity_mut()[..rows],
-        &mut out.indices.spare_capacity_mut()[..nnz],
-        &mut out.values.spare_capacity_mut()[..nnz],
-    );
-    let mut base = 0i64;
-    for part in &parts {
-        let (p, rest) = std::mem::take(&mut indptr).split_at_mut(part.indptr.len());
-        let (i, rest_i) = std::mem::take(&mut indices).split_at_mut(part.indices.len());
-        let (v, rest_v) = std::mem::take(&mut values).split_at_mut(part.values.len());
-        places.push((p, i, v, base));
-        (indptr, indices, values) = (rest, rest_i, rest_v);
-        base += part.indices.len() as i64;
-    }
-    if !(indptr.is_empty() && indices.is_empty() && values.is_empty()) {
-        return Err(Error::Shape("hashed blocks do not cover the rows".into()));
-    }
-    let copy = |(part, (p, i, v, base)): (&Csr, Place<'_>)| {
-        for (dst, &src) in p.iter_mut().zip(&part.indptr) {
-            dst.write(src + base);
-        }
-        for (dst, &src) in i.iter_mut().zip(&part.indices) {
-            dst.write(src);
-        }
-        for (dst, &src) in v.iter_mut().zip(&part.values) {
-            dst.write(src);
-        }
-    };
-    if parts.len() > 1 {
-        parts.par_iter().zip(places).for_each(copy);
-    } else {
-        parts.iter().zip(places).for_each(copy);
-    }
-    // SAFETY: the places tile the first `rows` and `nnz` spare values exactly (checked above:
-    // nothing is left over, and `split_at_mut` would have panicked on too little), and the
-    // copies wrote every one of them.
-    unsafe {
-        out.indptr.set_len(rows + 1);
-        out.indices.set_len(nnz);
-        out.values.set_len(nnz);
-    }
-    Ok(out)
+    Ok(stitch(&parts, parallel))
 }
 
-/// Where a part goes in the output: its row ends, indices and values, and its first entry.
-type Place<'a> = (
-    &'a mut [MaybeUninit<i64>],
-    &'a mut [MaybeUninit<i32>],
-    &'a mut [MaybeUninit<f64>],
-    i64,
-);
+/// Row blocks' CSR parts as one matrix.
+fn stitch(parts: &[Csr], parallel: bool) -> Csr {
+    let ends: Vec<&[i64]> = parts.iter().map(|p| &p.indptr[..]).collect();
+    let indices: Vec<&[i32]> = parts.iter().map(|p| &p.indices[..]).collect();
+    let values: Vec<&[f64]> = parts.iter().map(|p| &p.values[..]).collect();
+    Csr {
+        indptr: concat_ends(&ends, parallel),
+        indices: concat(&indices, parallel, |_, i| i),
+        values: concat(&values, parallel, |_, v| v),
+    }
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
