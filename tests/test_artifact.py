@@ -215,6 +215,45 @@ def test_manifest_and_inspect(tmp_path, adult):
     assert fp.inspect(tmp_path / "again.fpa")["profile"] == profile
 
 
+def _references(value) -> list[str]:
+    """The array names a manifest value refers to."""
+    if isinstance(value, list):
+        return [r for v in value for r in _references(v)]
+    if not isinstance(value, dict):
+        return []
+    own = [value[k] for k in ("$array", "$strings") if k in value]
+    own += [value[k] for k in ("offsets", "missing") if "$strings" in value and k in value]
+    return own + [r for v in value.values() for r in _references(v)]
+
+
+def test_equal_arrays_are_stored_once(tmp_path, adult):
+    """The string imputer holds the encoder's vocabulary, and names repeat across steps: each
+    array is stored once and referenced wherever it is held (format 4)."""
+    ct = adult_pipeline().fit(adult)
+    path = ct.save(tmp_path / "adult.fpa")
+    info = fp.inspect(path)
+    stored = [a["name"] for a in info["arrays"]]
+    referenced = _references(info["root"]) + _references(info["plan"])
+    assert set(referenced) <= set(stored)
+    assert len(referenced) > len(set(referenced))  # some arrays are shared
+    cat = info["root"]["parts"][1]["node"]["parts"]
+    imputed, encoded = (p["node"]["state"]["counts"]["columns"] for p in cat)
+    assert [c["values"] for c in imputed] == [c["values"] for c in encoded]
+    # Equal bytes of another dtype or shape stay apart.
+    writer = artifact._Writer()
+    names = {
+        writer.tensor("a", np.array([1, 2], np.int64)),
+        writer.tensor("b", np.array([1, 2], np.int64)),
+        writer.tensor("c", np.array([1, 0, 2, 0], np.int32)),
+        writer.tensor("d", np.arange(4, dtype=np.uint8)),
+        writer.tensor("e", np.arange(4, dtype=np.uint8).reshape(2, 2)),
+    }
+    assert names == {"a", "c", "d", "e"}
+    back = fp.load(path)
+    assert back.fingerprint == ct.fingerprint
+    assert _same(back.transform(adult), ct.transform(adult))
+
+
 def test_dumps_loads_and_a_reproducible_file(tmp_path, adult):
     ct = adult_pipeline().fit(adult)
     data = fp.dumps(ct, metadata={"x": 1})

@@ -27,6 +27,7 @@ counts, which are their whole fit, so they can go on fitting.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import json
 import math
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 #: The format version this fastprep writes, and the oldest reader that can read it.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MIN_READER_VERSION = 3
 
 _NUMPY_TO_DTYPE = {np.dtype(v[0]).str: k for k, v in DTYPES.items()}
@@ -105,6 +106,7 @@ class _Writer:
     def __init__(self) -> None:
         self.tensors: dict[str, np.ndarray] = {}
         self._written: dict[int, tuple[np.ndarray, str]] = {}
+        self._by_content: dict[tuple, str] = {}
 
     def tensor(self, name: str, array: np.ndarray) -> str:
         # The same array object twice (an encoder's vocabulary in its state and in the plan)
@@ -126,7 +128,15 @@ class _Writer:
             a = a.astype(a.dtype.newbyteorder("<"))
         if a.dtype.str not in _NUMPY_TO_DTYPE:
             raise ArtifactError(f"cannot save an array of dtype {a.dtype} ({name})")
+        # Equal arrays are stored once and referenced by every value that holds them: a string
+        # imputer before an encoder holds the encoder's vocabulary, and a pipeline its steps'
+        # column names. Fewer arrays make the header shorter and the load faster.
+        key = (a.dtype.str, a.shape, hashlib.sha256(a.reshape(-1).view(np.uint8)).digest())
+        same = self._by_content.get(key)
+        if same is not None:
+            return same
         self.tensors[name] = a
+        self._by_content[key] = name
         return name
 
     def strings(self, name: str, values) -> dict:

@@ -32,6 +32,11 @@ array of ``n + 2``; category counts are saved as the narrowest of uint8, uint16 
 that holds them (int64 beyond). A 1M-category encoder's file: 36 -> 25 MB. Format 2 readers
 would not understand either, so format 3 files need a reader of version 3.
 
+Format 4 stores equal arrays (same dtype, shape and bytes) once, and every value that holds
+one refers to that array by name: a string imputer before an encoder holds the encoder's
+vocabulary, and a pipeline its steps' column names. The Adult pipeline's file went from 110
+arrays to 69. Readers always resolved arrays by name, so a reader of version 3 reads format 4.
+
 The manifest's ``format_version`` is the version that wrote it, ``min_reader_version`` the
 oldest reader that understands it. A reader refuses a file whose ``min_reader_version`` is
 newer than its own ``READER_VERSION``, before checking the digest (a newer format may digest
