@@ -195,38 +195,19 @@ fn check_n_features(n_features: usize) -> Result<()> {
 fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
     let n = pairs.len();
     if n <= 16 {
-        // Hashed indices are random, so a branching sort mispredicts on most comparisons: sort
-        // `index << 8 | position` keys with branch-free compare-exchanges instead (the position
-        // keeps duplicates in input order). Unused keys are `u64::MAX`, so they sort last.
         let mut keys = [u64::MAX; 16];
         for (slot, (p, &(index, _))) in keys.iter_mut().zip(pairs.iter().enumerate()) {
             *slot = (index as u64) << 8 | p as u64;
         }
-        if n <= 4 {
-            sort_network::<4>(&mut keys, &NETWORK_4);
-        } else if n <= 8 {
-            sort_network::<8>(&mut keys, &NETWORK_8);
-        } else {
-            for i in 1..n {
-                for j in (1..=i).rev() {
-                    let (a, b) = (keys[j - 1], keys[j]);
-                    keys[j - 1] = a.min(b);
-                    keys[j] = a.max(b);
-                }
-            }
-        }
-        let mut k = 0;
-        while k < n {
-            let index = (keys[k] >> 8) as i32;
-            let mut value = pairs[(keys[k] & 0xff) as usize].1;
-            k += 1;
-            while k < n && (keys[k] >> 8) as i32 == index {
-                value += pairs[(keys[k] & 0xff) as usize].1;
-                k += 1;
-            }
-            out.indices.push(index);
-            out.values.push(value);
-        }
+        sort_keys(&mut keys, n);
+        merge_keys(
+            &keys[..n],
+            |p| pairs[p].1,
+            |index, value| {
+                out.indices.push(index);
+                out.values.push(value);
+            },
+        );
     } else {
         pairs.sort_by_key(|p| p.0); // stable: duplicates keep their input order
         let mut k = 0;
@@ -243,6 +224,45 @@ fn flush_row(pairs: &mut Vec<(i32, f64)>, out: &mut Csr) {
     }
     out.indptr.push(out.indices.len() as i64);
     pairs.clear();
+}
+
+/// Sorts a row's first `n` (at most 16) keys, `index << 8 | position` (the position keeps
+/// duplicates in input order), with branch-free compare-exchanges: hashed indices are random,
+/// so a branching sort mispredicts on most comparisons. Unused keys are `u64::MAX` and sort
+/// last. Up to 8 keys take a fixed network, in registers.
+#[inline(always)]
+fn sort_keys(keys: &mut [u64; 16], n: usize) {
+    if n <= 4 {
+        sort_network::<4>(keys, &NETWORK_4);
+    } else if n <= 8 {
+        sort_network::<8>(keys, &NETWORK_8);
+    } else {
+        for i in 1..n {
+            for j in (1..=i).rev() {
+                let (a, b) = (keys[j - 1], keys[j]);
+                keys[j - 1] = a.min(b);
+                keys[j] = a.max(b);
+            }
+        }
+    }
+}
+
+/// Hands each index of sorted `keys` to `emit` with the sum of its values (`value(position)`),
+/// duplicates summed in input order.
+#[inline(always)]
+fn merge_keys(keys: &[u64], value: impl Fn(usize) -> f64, mut emit: impl FnMut(i32, f64)) {
+    let n = keys.len();
+    let mut k = 0;
+    while k < n {
+        let at = keys[k] >> 8;
+        let mut v = value((keys[k] & 0xff) as usize);
+        k += 1;
+        while k < n && keys[k] >> 8 == at {
+            v += value((keys[k] & 0xff) as usize);
+            k += 1;
+        }
+        emit(at as i32, v);
+    }
 }
 
 /// The `n` rows of a row-major `n × k` block of cells (index -1: no feature) as CSR rows.
@@ -274,30 +294,24 @@ fn cell_rows(index: &[i32], value: &[f64], n: usize, k: usize) -> Csr {
     let mut w = 0;
     for (ri, rv) in index.chunks_exact(k).zip(value.chunks_exact(k)) {
         let mut keys = [u64::MAX; 16];
+        let mut present = 0;
         for (j, (key, &i)) in keys.iter_mut().zip(ri).enumerate() {
             if i >= 0 {
                 *key = (i as u64) << 8 | j as u64;
+                present += 1;
             }
         }
-        if k <= 4 {
-            sort_network::<4>(&mut keys, &NETWORK_4);
-        } else {
-            sort_network::<8>(&mut keys, &NETWORK_8);
-        }
-        // Absent cells sort last (`u64::MAX`, whose index part no feature has).
-        let mut j = 0;
-        while j < k && keys[j] != u64::MAX {
-            let at = keys[j] >> 8;
-            let mut v = rv[(keys[j] & 0xff) as usize];
-            j += 1;
-            while j < k && keys[j] >> 8 == at {
-                v += rv[(keys[j] & 0xff) as usize];
-                j += 1;
-            }
-            spare_i[w].write(at as i32);
-            spare_v[w].write(v);
-            w += 1;
-        }
+        // Absent cells sort last: the first `present` keys are the row's.
+        sort_keys(&mut keys, k);
+        merge_keys(
+            &keys[..present],
+            |p| rv[p],
+            |at, v| {
+                spare_i[w].write(at);
+                spare_v[w].write(v);
+                w += 1;
+            },
+        );
         indptr.push(w as i64);
     }
     // SAFETY: the loop wrote entries `0..w` of both, in order (`w <= n * k`: a row writes at
@@ -337,9 +351,8 @@ const NETWORK_8: [(usize, usize); 19] = [
     (5, 6),
 ];
 
-/// Sorts `keys[..N]` with the compare-exchanges of `network`, in registers: a fixed network
-/// on a copy the compiler can keep out of memory (the loop over a stack array that it
-/// replaces was most of a row's time).
+/// Sorts `keys[..N]` with the compare-exchanges of `network` on a copy the compiler keeps in
+/// registers (a loop over the stack array was most of a row's time).
 #[inline(always)]
 fn sort_network<const N: usize>(keys: &mut [u64; 16], network: &[(usize, usize)]) {
     let mut k: [u64; N] = std::array::from_fn(|i| keys[i]);
