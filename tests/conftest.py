@@ -7,10 +7,12 @@ from hypothesis import HealthCheck, settings
 import fastprep as fp
 from fastprep.testing import available_backends
 
-# Tiny by default so the suite stays quick; HYPOTHESIS_PROFILE=ci for a deeper run.
+# Tiny by default so the suite stays quick; HYPOTHESIS_PROFILE=ci for a deeper run, and
+# HYPOTHESIS_PROFILE=deep for a bug hunt of one module (e.g. `pytest tests/test_encode.py`).
 _common = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
 settings.register_profile("dev", max_examples=40, **_common)
 settings.register_profile("ci", max_examples=150, **_common)
+settings.register_profile("deep", max_examples=1500, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

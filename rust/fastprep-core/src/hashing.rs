@@ -556,7 +556,7 @@ pub fn hash_features(
     if values.len() != features.len()
         || indptr.first() != Some(&0)
         || indptr.last().copied() != Some(features.len() as i64)
-        || indptr.windows(2).any(|w| w[1] < w[0])
+        || !crate::strings::non_decreasing(indptr)
     {
         return Err(Error::Shape(
             "features, values and sample boundaries do not match".into(),
@@ -744,5 +744,27 @@ mod tests {
         assert_eq!(csr.indptr, vec![0, 1]);
         assert_eq!(csr.indices, vec![0]);
         assert_eq!(csr.values, vec![4.0]);
+    }
+
+    #[test]
+    fn sample_boundaries_must_run_from_zero_to_the_end_without_decreasing() {
+        let n = 600;
+        let data = vec![b'a'; n];
+        let offsets: Vec<i64> = (0..=n as i64).collect();
+        let s = StrArray::utf8(Offsets::I64(&offsets), &data, None).unwrap();
+        let values = vec![1.0; n];
+        // One feature per sample, then every sample's boundary one step back in turn (on
+        // both sides of the 256-value blocks of the check).
+        let good: Vec<i64> = (0..=n as i64).collect();
+        assert!(hash_features(&s, &values, &good, 8, true).is_ok());
+        for at in [1, 255, 256, 257, 511, 599] {
+            let mut bad = good.clone();
+            bad[at] = bad[at + 1] + 1;
+            assert!(hash_features(&s, &values, &bad, 8, true).is_err(), "{at}");
+        }
+        for bad in [&good[1..], &good[..n]] {
+            assert!(hash_features(&s, &values, bad, 8, true).is_err());
+        }
+        assert!(hash_features(&s, &values[1..], &good, 8, true).is_err());
     }
 }

@@ -265,7 +265,7 @@ impl Indices<'_> {
 
 /// Whether `values` never decrease, without an early exit per value: blocks of 256 compare
 /// branch-free (so the compiler vectorises them), and only a block's result is branched on.
-fn non_decreasing<T: Copy + PartialOrd>(values: &[T]) -> bool {
+pub(crate) fn non_decreasing<T: Copy + PartialOrd>(values: &[T]) -> bool {
     let pairs = values.len().saturating_sub(1);
     let (mut at, block) = (0, 256);
     while at < pairs {
