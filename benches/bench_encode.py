@@ -1,7 +1,8 @@
 """Categorical encoders on ROWS x 4 string columns (cardinalities 10, 100, 1,000, 100,000) read
 from a pyarrow Table: fastprep vs its reference vs scikit-learn (given a NumPy object array,
-its best input) vs polars (given a polars DataFrame). Plus one request row through an encoder
-of 1M categories vs one of 10."""
+its best input) vs polars (given a polars DataFrame); `rust-objects` is fastprep given
+scikit-learn's object array. Plus one request row through an encoder of 1M categories vs one
+of 10."""
 
 from __future__ import annotations
 
@@ -49,18 +50,21 @@ def _reference_once(benchmark, impl, fn, *args):
 
 
 @pytest.mark.parametrize("sparse", [True, False], ids=["sparse", "dense"])
-@pytest.mark.parametrize("impl", ["rust", "python", "sklearn"])
+@pytest.mark.parametrize("impl", ["rust", "python", "sklearn", "rust-objects"])
 def bench_onehot(benchmark, strings, sparse, impl):
     table, objects, _ = strings
     # Dense output of 101,110 columns would not fit in memory: dense uses the two small columns.
     cols = NAMES if sparse else NAMES[:2]
     benchmark.group = f"transform OneHotEncoder({'sparse' if sparse else 'dense, c10+c100'})"
+    X = objects[:, [NAMES.index(c) for c in cols]]
     if impl == "sklearn":
-        X = objects[:, [NAMES.index(c) for c in cols]]
         enc = sk.OneHotEncoder(sparse_output=sparse).fit(X)
         run(benchmark, impl, enc.transform, X)
         return
     enc = fp.OneHotEncoder(sparse_output=sparse).fit(table.select(cols))
+    if impl == "rust-objects":  # scikit-learn's input: the NumPy object array
+        run(benchmark, "rust", enc.transform, X)
+        return
     _reference_once(benchmark, impl, enc.transform, table.select(cols))
 
 
@@ -76,7 +80,7 @@ def _polars_ordinal(frame, enc):
     return lambda: frame.select(exprs).to_numpy()
 
 
-@pytest.mark.parametrize("impl", ["rust", "python", "sklearn", "polars"])
+@pytest.mark.parametrize("impl", ["rust", "python", "sklearn", "polars", "rust-objects"])
 def bench_ordinal(benchmark, strings, impl):
     table, objects, frame = strings
     benchmark.group = "transform OrdinalEncoder"
@@ -85,6 +89,9 @@ def bench_ordinal(benchmark, strings, impl):
         run(benchmark, impl, enc.transform, objects)
         return
     enc = fp.OrdinalEncoder().fit(table)
+    if impl == "rust-objects":
+        run(benchmark, "rust", enc.transform, objects)
+        return
     if impl == "polars":
         run(benchmark, impl, _polars_ordinal(frame, enc))
         return
@@ -103,12 +110,15 @@ def bench_count(benchmark, strings, impl):
     _reference_once(benchmark, impl, enc.transform, table)
 
 
-@pytest.mark.parametrize("impl", ["rust", "python", "sklearn"])
+@pytest.mark.parametrize("impl", ["rust", "python", "sklearn", "rust-objects"])
 def bench_fit(benchmark, strings, impl):
     table, objects, _ = strings
     benchmark.group = "fit OneHotEncoder"
     if impl == "sklearn":
         run(benchmark, impl, lambda: sk.OneHotEncoder().fit(objects))
+        return
+    if impl == "rust-objects":
+        run(benchmark, "rust", lambda: fp.OneHotEncoder().fit(objects))
         return
     _reference_once(benchmark, impl, lambda: fp.OneHotEncoder().fit(table))
 

@@ -762,6 +762,89 @@ def test_short_object_columns_read_like_pyarrow_reads_them(values):
     assert _small_strings(np.array(["a", 1], dtype=object)) is None
 
 
+def _fresh(v):
+    """An equal value that is another object (a str built anew), so that identity and equality
+    part ways."""
+    return (v + "!")[:-1] if isinstance(v, str) and v else v
+
+
+@given(
+    pool=st.lists(cells, min_size=1, max_size=12),
+    picks=st.lists(st.integers(0, 11), min_size=65, max_size=300),
+    fresh=st.booleans(),
+)
+def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh):
+    """Object columns past the request size are read by the Rust core: the same values and
+    missing values as pyarrow's, whether their objects repeat (a dictionary chunk) or are
+    distinct objects of equal strings."""
+    from fastprep._columns import _string_chunk
+    from fastprep.reference.encode import decode
+
+    core = pytest.importorskip("fastprep._core")
+    a = np.empty(len(picks), dtype=object)
+    a[:] = [(_fresh if fresh else (lambda v: v))(pool[i % len(pool)]) for i in picks]
+    arrow = pa.array(a, from_pandas=True)
+    if pa.types.is_null(arrow.type):
+        expected = [None] * len(a)
+    else:
+        expected = decode([_string_chunk(arrow)])[1]
+    ours = core.object_strings(a)
+    assert ours is not None
+    assert decode([ours])[1] == expected
+    # A strided column of a 2-D array reads the same.
+    two = np.empty((len(a), 2), dtype=object)
+    two[:, 1] = a
+    assert decode([core.object_strings(two[:, 1])])[1] == expected
+
+
+def test_object_columns_of_repeated_objects_become_dictionaries():
+    core = pytest.importorskip("fastprep._core")
+    words = np.array([f"w{i}" for i in range(50)], dtype=object)
+    repeated = words[np.arange(100_000) % 50]
+    chunk = core.object_strings(repeated)
+    assert chunk[0] == "dict" and len(chunk[4][1]) == 51  # 50 entries, 51 offsets
+    identifiers = np.array([f"id{i}" for i in range(100_000)], dtype=object)
+    assert core.object_strings(identifiers)[0] == "utf8"
+    for bad in ([1] * 70, ["a"] * 70 + [b"b"], ["a"] * 70 + [np.float32("nan")], ["\ud800"] * 70):
+        a = np.empty(len(bad), dtype=object)
+        a[:] = bad
+        assert core.object_strings(a) is None, bad[-1]
+
+
+@pytest.mark.filterwarnings("ignore:.*unknown categories")
+def test_long_object_columns_encode_as_their_arrow_table_does():
+    rng = np.random.default_rng(3)
+    vocab = np.array(
+        ["a", "b", "ä", "", "日本", None, float("nan")] + [f"x{i}" for i in range(20)], dtype=object
+    )
+    X = np.stack([vocab[rng.integers(0, len(vocab), 5_000)] for _ in range(3)], axis=1)
+    X[:, 2] = [_fresh(v) for v in X[:, 2]]  # distinct objects of equal strings
+    table = pa.table({f"x{j}": pa.array(X[:, j], from_pandas=True) for j in range(3)})
+    for enc in (
+        fp.OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+        fp.OrdinalEncoder(),
+        fp.CountEncoder(),
+    ):
+        a = enc.fit(X[:4000]).transform(X[4000:])
+        b = type(enc)(**enc.get_params()).fit(table.slice(0, 4000)).transform(table.slice(4000))
+        np.testing.assert_array_equal(a, b)
+    h = fp.FeatureHasher(n_features=64, input_type="string")
+    assert (h.transform(X) != h.transform(table)).nnz == 0
+
+
+def test_long_object_columns_of_other_values_get_the_same_errors():
+    for column, match in (
+        (["a"] * 70 + [1], r"mixed types in one column \(int, str\)"),
+        (["a"] * 70 + [object()], "mixed types|neither strings nor numbers"),
+        (["a"] * 70 + ["\ud800"], "not valid Unicode"),
+    ):
+        with pytest.raises(DataError, match=match):
+            fp.OrdinalEncoder().fit(_obj(column))
+    np.testing.assert_array_equal(
+        fp.OrdinalEncoder().fit(_obj(list(range(70)))).transform(_obj([3, 69])), [[3], [69]]
+    )
+
+
 # -- Vocabularies shared with an artifact's memory ----------------------------------------------
 
 

@@ -56,6 +56,13 @@ pub fn zeroed<U: Copy + Default>(len: usize) -> Vec<U> {
     buffer
 }
 
+/// An empty buffer with room for `len` values, on the pages `zeroed` would give.
+pub fn with_capacity<U: Copy + Default>(len: usize) -> Vec<U> {
+    let mut buffer = zeroed(len);
+    buffer.clear();
+    buffer
+}
+
 /// An owned copy of `values`, in a buffer from `zeroed`.
 pub fn copied<U: Copy + Default>(values: &[U]) -> Vec<U> {
     let mut buffer = zeroed(values.len());

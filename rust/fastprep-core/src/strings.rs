@@ -397,10 +397,406 @@ impl<'a> Column<'a> {
     }
 }
 
+/// Arrow's validity bitmap, built value by value: none at all until the first null.
+#[derive(Debug, Default)]
+struct Nulls(Option<Vec<u8>>);
+
+impl Nulls {
+    /// Records value `i` (values `0..i` recorded before it).
+    #[inline]
+    fn push(&mut self, i: usize, valid: bool) {
+        if valid && self.0.is_none() {
+            return;
+        }
+        let bits = self.0.get_or_insert_with(|| {
+            // Every value before the first null is valid.
+            let mut bits = vec![0xff; i / 8];
+            if i % 8 != 0 {
+                bits.push((1u8 << (i % 8)) - 1);
+            }
+            bits
+        });
+        if i / 8 == bits.len() {
+            bits.push(0);
+        }
+        bits[i / 8] |= u8::from(valid) << (i % 8);
+    }
+}
+
+/// The buffers of a `Utf8` array built one value at a time: 64-bit offsets, the bytes, and
+/// Arrow's validity bitmap (None when nothing was null).
+#[derive(Debug)]
+pub struct StrBuilder {
+    offsets: Vec<i64>,
+    data: Vec<u8>,
+    nulls: Nulls,
+}
+
+impl StrBuilder {
+    /// A builder with room for `values` values of `bytes` bytes in all (it grows past them).
+    pub fn with_capacity(values: usize, bytes: usize) -> Self {
+        let mut offsets = crate::memory::with_capacity(values + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            data: crate::memory::with_capacity(bytes),
+            nulls: Nulls::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: &[u8]) {
+        self.nulls.push(self.len(), true);
+        self.data.extend_from_slice(value);
+        self.offsets.push(self.data.len() as i64);
+    }
+
+    pub fn push_null(&mut self) {
+        self.nulls.push(self.len(), false);
+        self.offsets.push(self.data.len() as i64);
+    }
+
+    /// The `i`-th value (None if null or absent).
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        let valid = self
+            .nulls
+            .0
+            .as_ref()
+            .is_none_or(|b| b[i / 8] >> (i % 8) & 1 == 1);
+        let (a, b) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);
+        valid.then(|| &self.data[a as usize..b as usize])
+    }
+
+    /// `(offsets, data, validity)`: `len + 1` offsets, and no bitmap when nothing was null.
+    pub fn finish(self) -> (Vec<i64>, Vec<u8>, Option<Vec<u8>>) {
+        (self.offsets, self.data, self.nulls.0)
+    }
+}
+
+/// Values until which `StrObjects` keeps a dictionary of distinct objects; past them, nine
+/// new objects in ten values tell a column of identifiers.
+const DICT_TRIAL: usize = 1 << 16;
+
+/// A string column from values that arrive one at a time with an identity, the address of a
+/// Python `str` (alive, and so unique, for as long as the caller holds the array).
+///
+/// Columns of categories repeat their objects: NumPy's fancy indexing and pyarrow's
+/// `to_pandas` (which deduplicates) share one object per category. Each distinct object's
+/// bytes are then stored once, as the dictionary of a dictionary-encoded chunk, whose lookups
+/// run once per entry; a repeat costs one probe by address, with no call into Python. A column
+/// of mostly distinct objects (identifiers) becomes a plain array: once its distinct objects
+/// are more than half the column, or nine in ten of the first `DICT_TRIAL` values or more.
+#[derive(Debug)]
+pub struct StrObjects {
+    values: usize,
+    repr: ObjectsRepr,
+}
+
+#[derive(Debug)]
+enum ObjectsRepr {
+    Dict {
+        ids: hashbrown::HashMap<usize, u32, foldhash::fast::FixedState>,
+        dictionary: StrBuilder,
+        indices: Vec<u32>,
+        nulls: Nulls,
+    },
+    Plain(StrBuilder),
+}
+
+/// A string column built by `StrObjects`.
+#[derive(Debug)]
+pub enum BuiltStrings {
+    /// `(offsets, data, validity)`, as `StrBuilder::finish`.
+    Plain(Vec<i64>, Vec<u8>, Option<Vec<u8>>),
+    /// `(indices, validity, (dictionary offsets, dictionary data))`.
+    Dict(Vec<u32>, Option<Vec<u8>>, (Vec<i64>, Vec<u8>)),
+}
+
+impl StrObjects {
+    /// A builder for a column of `values` values.
+    pub fn new(values: usize) -> Self {
+        Self {
+            values,
+            repr: ObjectsRepr::Dict {
+                ids: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0)),
+                dictionary: StrBuilder::with_capacity(0, 0),
+                indices: crate::memory::with_capacity(values),
+                nulls: Nulls::default(),
+            },
+        }
+    }
+
+    /// Pushes the value of object `id` if it was pushed before; false if not (the caller then
+    /// pushes it with `push_new`, or `push_null`).
+    #[inline]
+    pub fn push_seen(&mut self, id: usize) -> bool {
+        let ObjectsRepr::Dict {
+            ids,
+            indices,
+            nulls,
+            ..
+        } = &mut self.repr
+        else {
+            return false;
+        };
+        let Some(&k) = ids.get(&id) else {
+            return false;
+        };
+        nulls.push(indices.len(), true);
+        indices.push(k);
+        true
+    }
+
+    /// Pushes the value of an object not pushed before.
+    pub fn push_new(&mut self, id: usize, value: &[u8]) {
+        self.try_plain();
+        match &mut self.repr {
+            ObjectsRepr::Dict {
+                ids,
+                dictionary,
+                indices,
+                nulls,
+            } => {
+                let k = dictionary.len() as u32;
+                ids.insert(id, k);
+                dictionary.push(value);
+                nulls.push(indices.len(), true);
+                indices.push(k);
+            }
+            ObjectsRepr::Plain(plain) => plain.push(value),
+        }
+    }
+
+    pub fn push_null(&mut self) {
+        match &mut self.repr {
+            ObjectsRepr::Dict { indices, nulls, .. } => {
+                nulls.push(indices.len(), false);
+                indices.push(0);
+            }
+            ObjectsRepr::Plain(plain) => plain.push_null(),
+        }
+    }
+
+    /// Turns a dictionary of mostly distinct objects into a plain array, once enough values
+    /// have been seen to tell.
+    fn try_plain(&mut self) {
+        let ObjectsRepr::Dict {
+            dictionary,
+            indices,
+            nulls,
+            ..
+        } = &self.repr
+        else {
+            return;
+        };
+        let (distinct, seen) = (dictionary.len(), indices.len());
+        let identifiers = seen >= DICT_TRIAL && 10 * distinct > 9 * seen;
+        if 2 * distinct <= self.values && !identifiers {
+            return;
+        }
+        // Room for the rest at the mean size so far, so that the bytes are copied once.
+        let each = dictionary.bytes().div_ceil(dictionary.len().max(1)) + 1;
+        let mut plain = StrBuilder::with_capacity(self.values, each * self.values);
+        for (i, &k) in indices.iter().enumerate() {
+            let valid = nulls
+                .0
+                .as_ref()
+                .is_none_or(|b| b[i / 8] >> (i % 8) & 1 == 1);
+            match dictionary.get(k as usize).filter(|_| valid) {
+                Some(v) => plain.push(v),
+                None => plain.push_null(),
+            }
+        }
+        self.repr = ObjectsRepr::Plain(plain);
+    }
+
+    pub fn finish(self) -> BuiltStrings {
+        match self.repr {
+            ObjectsRepr::Dict {
+                dictionary,
+                indices,
+                nulls,
+                ..
+            } => {
+                let (offsets, data, _) = dictionary.finish();
+                BuiltStrings::Dict(indices, nulls.0, (offsets, data))
+            }
+            ObjectsRepr::Plain(plain) => {
+                let (offsets, data, validity) = plain.finish();
+                BuiltStrings::Plain(offsets, data, validity)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
+
+    /// The values of a `StrObjects` column, read back through `StrArray`/`Chunk`.
+    fn read_back(built: &BuiltStrings) -> Vec<Option<Vec<u8>>> {
+        let chunk = match built {
+            BuiltStrings::Plain(offsets, data, bits) => {
+                let n = offsets.len() - 1;
+                let v = bits.as_deref().map(|b| Validity::new(b, 0, n).unwrap());
+                Chunk::Str(StrArray::utf8(Offsets::I64(offsets), data, v).unwrap())
+            }
+            BuiltStrings::Dict(indices, bits, (offsets, data)) => {
+                let v = bits
+                    .as_deref()
+                    .map(|b| Validity::new(b, 0, indices.len()).unwrap());
+                let dictionary = StrArray::utf8(Offsets::I64(offsets), data, None).unwrap();
+                Chunk::dict(Indices::U32(indices), v, dictionary).unwrap()
+            }
+        };
+        (0..chunk.len())
+            .map(|i| match &chunk {
+                Chunk::Str(s) => s.get(i).map(<[u8]>::to_vec),
+                Chunk::Dict {
+                    indices,
+                    validity,
+                    dictionary,
+                } => validity
+                    .is_none_or(|v| v.is_valid(i))
+                    .then(|| dictionary.get(indices.get(i) as usize).unwrap().to_vec()),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn objects_repeated_by_identity_are_stored_once_and_read_back_in_order() {
+        // Objects 0..k repeat; equal strings under two identities stay two entries.
+        let strings = |id: usize| format!("s{}", id % 5).into_bytes();
+        for (n, k) in [(0, 1), (10, 3), (1000, 7), (DICT_TRIAL + 10, 40)] {
+            let mut b = StrObjects::new(n);
+            let mut expected = Vec::new();
+            for i in 0..n {
+                let id = (i * 7919) % k;
+                if i % 11 == 4 {
+                    b.push_null();
+                    expected.push(None);
+                } else {
+                    if !b.push_seen(id) {
+                        b.push_new(id, &strings(id));
+                    }
+                    expected.push(Some(strings(id)));
+                }
+            }
+            let built = b.finish();
+            match &built {
+                BuiltStrings::Dict(_, _, (offsets, _)) => assert!(offsets.len() - 1 <= k),
+                BuiltStrings::Plain(..) => panic!("{n}: few objects must stay a dictionary"),
+            }
+            assert_eq!(read_back(&built), expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn mostly_distinct_objects_become_a_plain_array() {
+        let n = DICT_TRIAL + 1000;
+        let mut b = StrObjects::new(n);
+        let mut expected = Vec::new();
+        for i in 0..n {
+            if i % 3 == 1 {
+                b.push_null();
+                expected.push(None);
+                continue;
+            }
+            // Every other value repeats the object before it: a third of the values are new.
+            let id = if i % 3 == 2 { i - 2 } else { i };
+            let value = format!("v{id}").into_bytes();
+            if !b.push_seen(id) {
+                b.push_new(id, &value);
+            }
+            expected.push(Some(value));
+        }
+        let built = b.finish();
+        assert!(
+            matches!(built, BuiltStrings::Dict(..)),
+            "a third distinct stays"
+        );
+        assert_eq!(read_back(&built), expected);
+
+        let mut b = StrObjects::new(n);
+        let mut expected = Vec::new();
+        for i in 0..n {
+            let value = format!("{i}").into_bytes();
+            if i == 5 {
+                b.push_null();
+                expected.push(None);
+                continue;
+            }
+            assert!(!b.push_seen(i));
+            b.push_new(i, &value);
+            expected.push(Some(value));
+        }
+        let built = b.finish();
+        assert!(matches!(built, BuiltStrings::Plain(..)));
+        assert_eq!(read_back(&built), expected);
+
+        // More distinct objects than half a short column, then repeats: plain from the 501st.
+        let mut b = StrObjects::new(1000);
+        let mut expected = Vec::new();
+        for i in 0..1000 {
+            let id = if i < 600 { i } else { i % 7 };
+            let value = format!("w{id}").into_bytes();
+            if !b.push_seen(id) {
+                b.push_new(id, &value);
+            }
+            expected.push(Some(value));
+        }
+        let built = b.finish();
+        assert!(matches!(built, BuiltStrings::Plain(..)));
+        assert_eq!(read_back(&built), expected);
+    }
+
+    #[test]
+    fn a_built_array_reads_back_its_values_and_nulls() {
+        let values: Vec<Option<&[u8]>> = (0..40)
+            .map(|i| match i % 7 {
+                3 => None,
+                5 => Some(&b""[..]),
+                _ => Some(["".as_bytes(), b"a", b"ab", "ab\u{e4}".as_bytes()][i % 4]),
+            })
+            .collect();
+        // A null first, late, or never: the bitmap starts where the first null is.
+        for skip in [0, 3, 10, 17] {
+            let mut b = StrBuilder::with_capacity(4, 2);
+            let part = &values[skip..];
+            for v in part {
+                match v {
+                    Some(v) => b.push(v),
+                    None => b.push_null(),
+                }
+            }
+            assert_eq!(b.len(), part.len());
+            let (offsets, data, bits) = b.finish();
+            let validity = bits
+                .as_deref()
+                .map(|bits| Validity::new(bits, 0, part.len()).unwrap());
+            let a = StrArray::utf8(Offsets::I64(&offsets), &data, validity).unwrap();
+            let back: Vec<Option<&[u8]>> = (0..a.len()).map(|i| a.get(i)).collect();
+            assert_eq!(back, part, "{skip}");
+        }
+        let mut none = StrBuilder::with_capacity(0, 0);
+        none.push(b"x");
+        assert_eq!(none.finish().2, None);
+    }
 
     #[test]
     fn utf8_reads_sliced_offsets_and_nulls() {

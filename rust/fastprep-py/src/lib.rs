@@ -81,6 +81,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode::encode_gather, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_onehot_dense, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_onehot_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(strings::object_strings, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_columns, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::hash_features, m)?)?;
     m.add_function(wrap_pyfunction!(set_max_threads, m)?)?;

@@ -2,10 +2,12 @@
 //! buffers (built by `fastprep._columns`), is held here for the length of the call, and is
 //! lent to the core as a `strings::Chunk` without copying a byte.
 
-use fastprep_core::strings::{Chunk, Column, Indices, Offsets, StrArray, Validity};
-use numpy::{PyReadonlyArray1, PyUntypedArrayMethods};
+use fastprep_core::strings::{
+    BuiltStrings, Chunk, Column, Indices, Offsets, StrArray, StrObjects, Validity,
+};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyFloat, PyString, PyTuple};
 
 use crate::errors::{to_py, SchemaError};
 
@@ -197,4 +199,57 @@ impl HeldColumn<'_> {
                 .collect::<PyResult<_>>()?,
         ))
     }
+}
+
+/// The chunk of a 1-D NumPy object array whose values are all `str` or missing (None, or a
+/// float NaN), with the values pyarrow reads from it; None when a value is anything else (or a
+/// string without a UTF-8 form), which the caller leaves to pyarrow: it types the column or
+/// refuses it with its own message. Repeated objects make a `("dict", ...)` chunk, others a
+/// `("utf8", ...)` one (see `StrObjects`). Every value is a Python object, so this holds the
+/// GIL; the lookups that follow release it.
+#[pyfunction]
+pub fn object_strings<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, Py<PyAny>>,
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let values = values.as_array();
+    let mut built = StrObjects::new(values.len());
+    for v in values.iter() {
+        let id = v.as_ptr() as usize;
+        if built.push_seen(id) {
+            continue;
+        }
+        let v = v.bind(py);
+        if let Ok(s) = v.cast::<PyString>() {
+            let Ok(s) = s.to_str() else {
+                return Ok(None);
+            };
+            built.push_new(id, s.as_bytes());
+        } else if v.is_none() || v.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan()) {
+            built.push_null();
+        } else {
+            return Ok(None);
+        }
+    }
+    let utf8 = |offsets: Vec<i64>, data: Vec<u8>, validity: Option<Vec<u8>>| {
+        (
+            "utf8",
+            offsets.into_pyarray(py),
+            data.into_pyarray(py),
+            validity.map(|v| v.into_pyarray(py)),
+            0,
+        )
+            .into_pyobject(py)
+    };
+    Ok(Some(match built.finish() {
+        BuiltStrings::Plain(offsets, data, validity) => utf8(offsets, data, validity)?,
+        BuiltStrings::Dict(indices, validity, (offsets, data)) => (
+            "dict",
+            indices.into_pyarray(py),
+            validity.map(|v| v.into_pyarray(py)),
+            0,
+            utf8(offsets, data, None)?,
+        )
+            .into_pyobject(py)?,
+    }))
 }
