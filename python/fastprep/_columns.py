@@ -197,9 +197,10 @@ _SMALL = 64
 
 
 def _object_strings(a: np.ndarray) -> tuple | None:
-    """The utf8 chunk of an object column of str and missing values, or None (left to
-    pyarrow). Longer columns are read by the Rust core when it is the backend in effect:
-    pyarrow's conversion took 45 ns a value, four times the lookups that follow it."""
+    """The chunk (utf8, or dict when its objects repeat) of an object column of str and
+    missing values, or None (left to pyarrow). Longer columns are read by the Rust core when
+    it is the backend in effect: pyarrow's conversion took 45 ns a value, four times the
+    lookups that follow it."""
     if len(a) <= _SMALL:
         return _small_strings(a)
     if _backend.get_backend() == "rust":

@@ -421,6 +421,11 @@ impl Nulls {
         }
         bits[i / 8] |= u8::from(valid) << (i % 8);
     }
+
+    /// Whether recorded value `i` is valid.
+    fn is_valid(&self, i: usize) -> bool {
+        self.0.as_ref().is_none_or(|b| b[i / 8] >> (i % 8) & 1 == 1)
+    }
 }
 
 /// The buffers of a `Utf8` array built one value at a time: 64-bit offsets, the bytes, and
@@ -471,13 +476,10 @@ impl StrBuilder {
 
     /// The `i`-th value (None if null or absent).
     fn get(&self, i: usize) -> Option<&[u8]> {
-        let valid = self
-            .nulls
-            .0
-            .as_ref()
-            .is_none_or(|b| b[i / 8] >> (i % 8) & 1 == 1);
         let (a, b) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);
-        valid.then(|| &self.data[a as usize..b as usize])
+        self.nulls
+            .is_valid(i)
+            .then(|| &self.data[a as usize..b as usize])
     }
 
     /// `(offsets, data, validity)`: `len + 1` offsets, and no bitmap when nothing was null.
@@ -604,18 +606,15 @@ impl StrObjects {
         };
         let (distinct, seen) = (dictionary.len(), indices.len());
         let identifiers = seen >= DICT_TRIAL && 10 * distinct > 9 * seen;
-        if 2 * distinct <= self.values && !identifiers {
+        // (Indices are u32: a column of more distinct objects than that is plain too.)
+        if 2 * distinct <= self.values && !identifiers && distinct < u32::MAX as usize {
             return;
         }
         // Room for the rest at the mean size so far, so that the bytes are copied once.
         let each = dictionary.bytes().div_ceil(dictionary.len().max(1)) + 1;
         let mut plain = StrBuilder::with_capacity(self.values, each * self.values);
         for (i, &k) in indices.iter().enumerate() {
-            let valid = nulls
-                .0
-                .as_ref()
-                .is_none_or(|b| b[i / 8] >> (i % 8) & 1 == 1);
-            match dictionary.get(k as usize).filter(|_| valid) {
+            match dictionary.get(k as usize).filter(|_| nulls.is_valid(i)) {
                 Some(v) => plain.push(v),
                 None => plain.push_null(),
             }
