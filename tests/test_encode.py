@@ -817,9 +817,13 @@ def test_long_object_columns_encode_as_their_arrow_table_does():
     vocab = np.array(
         ["a", "b", "ä", "", "日本", None, float("nan")] + [f"x{i}" for i in range(20)], dtype=object
     )
-    X = np.stack([vocab[rng.integers(0, len(vocab), 5_000)] for _ in range(3)], axis=1)
-    X[:, 2] = [_fresh(v) for v in X[:, 2]]  # distinct objects of equal strings
-    table = pa.table({f"x{j}": pa.array(X[:, j], from_pandas=True) for j in range(3)})
+    X = np.stack([vocab[rng.integers(0, len(vocab), 5_000)] for _ in range(4)], axis=1)
+    X[:, 2] = [_fresh(v) for v in X[:, 2]]  # distinct objects of equal strings: plain
+    X[::10, 3] = [_fresh(v) for v in X[::10, 3]]  # a few: a dictionary with equal entries
+    core = pytest.importorskip("fastprep._core")
+    kinds = [core.object_strings(np.ascontiguousarray(X[:4000, j]))[0] for j in range(4)]
+    assert kinds == ["dict", "dict", "utf8", "dict"]
+    table = pa.table({f"x{j}": pa.array(X[:, j], from_pandas=True) for j in range(4)})
     for enc in (
         fp.OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
         fp.OrdinalEncoder(),
