@@ -791,10 +791,11 @@ def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh):
     ours = core.object_strings(a)
     assert ours is not None
     assert decode([ours])[1] == expected
-    # A strided column of a 2-D array reads the same.
+    # A strided column of a 2-D array, and a list, read the same.
     two = np.empty((len(a), 2), dtype=object)
     two[:, 1] = a
     assert decode([core.object_strings(two[:, 1])])[1] == expected
+    assert decode([core.object_strings(a.tolist())])[1] == expected
 
 
 def test_object_columns_of_repeated_objects_become_dictionaries():
@@ -834,6 +835,9 @@ def test_long_object_columns_encode_as_their_arrow_table_does():
         np.testing.assert_array_equal(a, b)
     h = fp.FeatureHasher(n_features=64, input_type="string")
     assert (h.transform(X) != h.transform(table)).nnz == 0
+    lists = {f"x{j}": X[:, j].tolist() for j in range(4)}
+    enc = fp.OrdinalEncoder().fit(table)
+    np.testing.assert_array_equal(enc.transform(lists), enc.transform(table))
 
 
 def test_long_object_columns_of_other_values_get_the_same_errors():
@@ -847,6 +851,14 @@ def test_long_object_columns_of_other_values_get_the_same_errors():
     np.testing.assert_array_equal(
         fp.OrdinalEncoder().fit(_obj(list(range(70)))).transform(_obj([3, 69])), [[3], [69]]
     )
+    # Long lists take the same paths: a list of str, of numbers, of mixed values, of lists.
+    fitted = fp.OrdinalEncoder().fit({"c": ["b", "a"] * 40})
+    np.testing.assert_array_equal(fitted.transform({"c": ["a"] * 70})[:2], [[0], [0]])
+    assert fp.OrdinalEncoder().fit({"c": list(range(70))}).categories_[0].dtype.kind == "i"
+    with pytest.raises(DataError, match=r"mixed types in one column \(int, str\)"):
+        fp.OrdinalEncoder().fit({"c": ["a"] * 70 + [1]})
+    with pytest.raises(SchemaError, match="1-D"):
+        fp.OrdinalEncoder().fit({"c": [["a", "b"]] * 70})
 
 
 # -- Vocabularies shared with an artifact's memory ----------------------------------------------

@@ -165,6 +165,10 @@ def from_values(values, label: str) -> CategoricalColumn:
     StringDType go through pyarrow (None and NaN become null)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return from_arrow(values, label)
+    if type(values) is list and len(values) > _SMALL and _backend.get_backend() == "rust":
+        chunk = _backend.kernels().object_strings(values)  # a list of str is read as it is
+        if chunk is not None:
+            return CategoricalColumn("str", [chunk], values, len(values))
     a = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if a.ndim != 1:
         raise SchemaError(f"{label}: expected a 1-D column, got shape {a.shape}")
