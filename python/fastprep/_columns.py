@@ -161,8 +161,9 @@ _NUMPY_KIND = {"b": "bool", "i": "int", "u": "int", "f": "float"}
 
 
 def from_values(values, label: str) -> CategoricalColumn:
-    """A column from a 1-D array-like: NumPy arrays of numbers stay NumPy; objects, str and
-    StringDType go through pyarrow (None and NaN become null)."""
+    """A column from a 1-D array-like: NumPy arrays of numbers stay NumPy; objects and lists
+    of str are read by the Rust core (see ``_object_strings``); other objects, str and
+    StringDType go through pyarrow (None and NaN become null either way)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return from_arrow(values, label)
     if type(values) is list and len(values) > _SMALL and _backend.get_backend() == "rust":
