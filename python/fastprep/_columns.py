@@ -166,8 +166,8 @@ def from_values(values, label: str) -> CategoricalColumn:
     StringDType go through pyarrow (None and NaN become null either way)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return from_arrow(values, label)
-    if type(values) is list and len(values) > _SMALL and _backend.get_backend() == "rust":
-        chunk = _backend.kernels().object_strings(values)  # a list of str is read as it is
+    if type(values) is list and len(values) > _SMALL:
+        chunk = _object_strings(values)  # a long list of str is read as it is
         if chunk is not None:
             return CategoricalColumn("str", [chunk], values, len(values))
     a = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
@@ -201,11 +201,11 @@ def from_values(values, label: str) -> CategoricalColumn:
 _SMALL = 64
 
 
-def _object_strings(a: np.ndarray) -> tuple | None:
-    """The chunk (utf8, or dict when its objects repeat) of an object column of str and
-    missing values, or None (left to pyarrow). Longer columns are read by the Rust core when
-    it is the backend in effect: pyarrow's conversion took 45 ns a value, four times the
-    lookups that follow it."""
+def _object_strings(a: np.ndarray | list) -> tuple | None:
+    """The chunk (utf8, or dict when its objects repeat) of an object column (or a list) of
+    str and missing values, or None (left to pyarrow). Longer columns are read by the Rust
+    core when it is the backend in effect: pyarrow's conversion took 45 ns a value, four
+    times the lookups that follow it."""
     if len(a) <= _SMALL:
         return _small_strings(a)
     if _backend.get_backend() == "rust":
