@@ -20,7 +20,7 @@ from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, 
 from fastprep.reference import artifact as artifact_reference
 from fastprep.reference.artifact import DTYPES
 from fastprep.reference.artifact import read_artifact as reference_read
-from fastprep.testing_light import bit_identical, close
+from fastprep.testing import bit_identical, close
 
 GOLDEN = Path(__file__).parent / "artifacts"
 sys.path.insert(0, str(GOLDEN))

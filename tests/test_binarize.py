@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastprep as fp
-from fastprep.testing import assert_backends_agree, float_matrices
+from fastprep.testing import assert_backends_agree
+from fastprep.testing.strategies import float_matrices
 
 sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
 

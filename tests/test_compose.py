@@ -552,7 +552,7 @@ def test_a_numeric_pipeline_compiles_too(adult, backend):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fastprep.testing import fit_and_transform_matrices  # noqa: E402
+from fastprep.testing.strategies import fit_and_transform_matrices  # noqa: E402
 
 ARITHMETIC = [
     lambda: fp.Pipeline(

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep._backend import kernels
-from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
+from fastprep.testing import assert_backends_agree
+from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, case_id, fit_in_parts
 

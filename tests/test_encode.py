@@ -748,7 +748,8 @@ def test_get_params_set_params_and_repr():
 @given(values=columns)
 def test_short_object_columns_read_like_pyarrow_reads_them(values):
     """Request-sized object columns are encoded without pyarrow: same values, same missing."""
-    from fastprep._columns import _small_strings, _string_chunk
+    from fastprep._input import small_strings as _small_strings
+    from fastprep._input import string_chunk as _string_chunk
     from fastprep.reference.encode import decode
 
     a = _obj(values)[:, 0]
@@ -777,7 +778,7 @@ def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh):
     """Object columns past the request size are read by the Rust core: the same values and
     missing values as pyarrow's, whether their objects repeat (a dictionary chunk) or are
     distinct objects of equal strings."""
-    from fastprep._columns import _string_chunk
+    from fastprep._input import string_chunk as _string_chunk
     from fastprep.reference.encode import decode
 
     core = pytest.importorskip("fastprep._core")

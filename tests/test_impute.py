@@ -8,7 +8,8 @@ from hypothesis import given
 
 import fastprep as fp
 from fastprep.exceptions import DataError, ParameterError, SchemaError
-from fastprep.testing import assert_backends_agree, fit_and_transform_matrices, float_matrices
+from fastprep.testing import assert_backends_agree
+from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
 from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
 

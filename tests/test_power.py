@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep._backend import kernels
-from fastprep.testing import float_matrices
+from fastprep.testing.strategies import float_matrices
 
 from .helpers import magnitude
 

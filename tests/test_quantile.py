@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 import fastprep as fp
 from fastprep import reference
 from fastprep._backend import kernels
-from fastprep.testing import assert_backends_agree, assert_bit_identical, float_matrices
+from fastprep.testing import assert_backends_agree, assert_bit_identical
+from fastprep.testing.strategies import float_matrices
 
 probabilities = st.lists(st.floats(0.0, 1.0), max_size=6)
 

@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep import reference
-from fastprep.testing import (
-    assert_backends_agree,
-    assert_bit_identical,
-    fit_and_transform_matrices,
-    float_matrices,
-)
+from fastprep.testing import assert_backends_agree, assert_bit_identical
+from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
 from .helpers import (
     PARAM_GRID,

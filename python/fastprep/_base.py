@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fastprep._validation import as_float_matrix, column_label
+from fastprep._input import as_float_matrix, column_label
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import DataError, NotFittedError, ParameterError, SchemaError
 

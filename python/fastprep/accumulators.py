@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from fastprep._backend import kernels
 from fastprep.exceptions import SchemaError
@@ -40,6 +41,7 @@ __all__ = [
     "FitAccumulator",
     "Moments",
     "ValueBuffer",
+    "decode_values",
     "set_exact_value_budget",
 ]
 
@@ -296,7 +298,7 @@ class CategoryCounts:
 
     @classmethod
     def of_columns(cls, columns) -> CategoryCounts:
-        """Counts of a batch of ``fastprep._columns.CategoricalColumn``."""
+        """Counts of a batch of categorical columns (``fastprep._input.CategoricalColumn``)."""
         count = kernels().count_categories
         counted = tuple(count(c.chunks) for c in columns)
         rows = columns[0].length if columns else 0
@@ -318,3 +320,19 @@ class CategoryCounts:
             merge(_wide(a), _wide(b)) for a, b in zip(self.columns, other.columns, strict=True)
         )
         return CategoryCounts(self.kinds, merged, self.n_rows + other.n_rows)
+
+
+def decode_values(kind: str, counted: tuple) -> np.ndarray:
+    """The categories of a counted column (``(core_kind, values, offsets, ...)``) as NumPy
+    values: str objects, booleans, integers or floats."""
+    core_kind, values, offsets = counted[:3]
+    if core_kind == "str":
+        # The (large_string) Arrow layout already: pyarrow decodes it to str objects in C++.
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        strings = pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(values))
+        )
+        return strings.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    if kind == "bool":
+        return np.asarray(values).astype(bool)
+    return np.asarray(values)

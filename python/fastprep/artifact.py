@@ -854,13 +854,13 @@ def _step_profile(step, names) -> tuple[int, dict] | None:
         rows = int(m.count[0] + m.nan_count[0]) if len(m.count) else 0
         return rows, out
     if isinstance(acc, CategoryCounts):
-        from fastprep.encode import _decode_values
+        from fastprep.accumulators import decode_values
 
         out = {}
         for name, kind, counted in zip(labels, acc.kinds, acc.columns, strict=False):
             counts = np.asarray(counted[3], dtype=np.int64)
             top = np.argsort(-counts, kind="stable")[:10]
-            values = _decode_values(kind, counted)  # only the top ones are kept
+            values = decode_values(kind, counted)  # only the top ones are kept
             out[name] = {
                 "type": "categorical",
                 "count": int(counts.sum()),

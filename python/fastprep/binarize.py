@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastprep._backend import kernels
 from fastprep._base import Transform
-from fastprep._validation import check_real
+from fastprep._checks import check_real
 
 __all__ = ["Binarizer"]
 

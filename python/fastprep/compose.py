@@ -28,131 +28,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from fastprep import _backend
+from fastprep._input import Frame, categorical_column, coerce, float_column, object_column
+from fastprep._output import as_dtype, csr, dense, is_float32, scipy_sparse
 from fastprep.exceptions import FastprepError, NotFittedError, ParameterError, SchemaError
 
 __all__ = ["ColumnTransformer", "Pipeline"]
 
 
-# -- tables -------------------------------------------------------------------------------------
-
-
-class _Frame:
-    """Any accepted input as named columns (1-D NumPy arrays or pyarrow arrays)."""
-
-    def __init__(self, names: list[str], columns: dict[str, Any], rows: int, positional: bool):
-        self.names = names
-        self.columns = columns
-        self.rows = rows
-        self.positional = positional
-
-    @classmethod
-    def of(cls, X, owner: str) -> _Frame:
-        if isinstance(X, _Frame):
-            return X
-        if isinstance(X, Mapping):
-            names = [str(k) for k in X]
-            columns = {}
-            for name, values in zip(names, X.values(), strict=True):
-                if isinstance(values, (pa.Array, pa.ChunkedArray, np.ndarray)):
-                    columns[name] = values
-                else:
-                    columns[name] = _list_column(list(values))
-            return cls(names, columns, _rows(columns, owner), positional=False)
-        if isinstance(X, (pa.Table, pa.RecordBatch)):
-            names = list(X.schema.names)
-            columns = {n: X.column(i) for i, n in enumerate(names)}
-            return cls(names, columns, X.num_rows, positional=False)
-        if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray):
-            return cls.of(pa.table(X), owner)
-        a = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
-        if a.ndim != 2:
-            raise SchemaError(f"{owner}: expected a table or 2-D array, got shape {a.shape}")
-        names = [f"x{j}" for j in range(a.shape[1])]
-        return cls(names, {n: a[:, j] for j, n in enumerate(names)}, a.shape[0], True)
-
-    def select(self, names: list[str]) -> dict[str, Any]:
-        return {n: self.columns[n] for n in names}
-
-    def floats(self, names: list[str], owner: str) -> np.ndarray:
-        """The named columns as a C-contiguous float64 matrix (nulls and None become NaN)."""
-        out = np.empty((self.rows, len(names)), dtype=np.float64)
-        for j, name in enumerate(names):
-            out[:, j] = _float_column(self.columns[name], name, owner)
-        return out
-
-    def is_numeric(self, name: str) -> bool:
-        col = self.columns[name]
-        if isinstance(col, (pa.Array, pa.ChunkedArray)):
-            t = col.type
-            return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-        return col.dtype.kind in "fiub"
-
-
-def _list_column(values) -> np.ndarray:
-    """A list of numbers (None allowed) as float64, NaN for None; of bools as bool."""
-    if all(isinstance(v, (bool, np.bool_)) for v in values):
-        return np.asarray(values, dtype=bool)
-    if all(v is None or isinstance(v, numbers.Real) for v in values):
-        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
-            return np.asarray(values, dtype=np.int64)
-        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
-    return np.asarray(values, dtype=object)
-
-
-def _rows(columns: dict[str, Any], owner: str) -> int:
-    lengths = {len(c) for c in columns.values()}
-    if len(lengths) > 1:
-        raise SchemaError(f"{owner}: columns have different lengths {sorted(lengths)}")
-    return lengths.pop() if lengths else 0
-
-
-def _float_column(col, name: str, owner: str) -> np.ndarray:
-    if isinstance(col, (pa.Array, pa.ChunkedArray)):
-        t = col.type
-        if pa.types.is_dictionary(t):
-            t = t.value_type
-        if not (
-            pa.types.is_integer(t)
-            or pa.types.is_floating(t)
-            or pa.types.is_boolean(t)
-            or pa.types.is_null(t)
-        ):
-            raise SchemaError(
-                f"{owner}: column {name!r} holds {col.type} values; a numeric transform needs "
-                "numbers"
-            )
-        as_float = pc.cast(col, pa.float64())
-        if as_float.null_count:
-            as_float = pc.fill_null(as_float, np.nan)
-        return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
-    a = np.asarray(col)
-    if a.dtype.kind in "fiub":
-        return a.astype(np.float64, copy=False)
-    try:
-        arrow = pa.array(a, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
-        arrow = None
-    if arrow is None or not (
-        pa.types.is_integer(arrow.type)
-        or pa.types.is_floating(arrow.type)
-        or pa.types.is_boolean(arrow.type)
-        or pa.types.is_null(arrow.type)
-    ):
-        raise SchemaError(
-            f"{owner}: column {name!r} holds values that are not numbers; a numeric transform "
-            "needs numbers"
-        )
-    return _float_column(arrow, name, owner)
-
-
 # -- steps ----------------------------------------------------------------------------------------
 
 
-def _takes_tables(step, frame: _Frame | None = None, names=None) -> bool:
+def _takes_tables(step, frame: Frame | None = None, names=None) -> bool:
     """Whether a step reads columns as they are (encoders; an imputer given string columns)
     rather than a float matrix."""
     if isinstance(step, Pipeline):
@@ -174,7 +62,7 @@ def _is_fastprep(step) -> bool:
     return type(step).__module__.startswith("fastprep")
 
 
-def _step_input(step, frame: _Frame, names: list[str], owner: str):
+def _step_input(step, frame: Frame, names: list[str], owner: str):
     """What a step receives: a dict of its columns, a float64 matrix, or an object array."""
     if _takes_tables(step, frame, names):
         return frame.select(names)
@@ -182,20 +70,10 @@ def _step_input(step, frame: _Frame, names: list[str], owner: str):
         return frame.floats(names, owner)
     # A foreign step over non-numeric columns: an object array, as scikit-learn would give it.
     return (
-        np.column_stack([_object_column(frame.columns[n]) for n in names])
+        np.column_stack([object_column(frame.columns[n]) for n in names])
         if names
         else (np.empty((frame.rows, 0), dtype=object))
     )
-
-
-def _object_column(col) -> np.ndarray:
-    if isinstance(col, (pa.Array, pa.ChunkedArray)):
-        return np.asarray(col.to_pylist(), dtype=object)
-    return np.asarray(col, dtype=object)
-
-
-def _dense(y) -> np.ndarray:
-    return y.toarray() if hasattr(y, "toarray") else np.asarray(y)
 
 
 def _nested_params(steps) -> dict[str, Any]:
@@ -275,13 +153,13 @@ class _Composite:
         for monitor in self.__dict__.get("_drift_monitors", ()):
             monitor.update_row(row)
 
-    def _feed(self, frame: _Frame, tallies: dict | None = None) -> None:
+    def _feed(self, frame: Frame, tallies: dict | None = None) -> None:
         """Count a transformed batch in the attached drift monitors (with the plan's code
         tallies, when it ran)."""
         for monitor in self.__dict__.get("_drift_monitors", ()):
             monitor._add(monitor._count(frame, tallies))
 
-    def _capture_drift(self, frame: _Frame, partial: bool) -> None:
+    def _capture_drift(self, frame: Frame, partial: bool) -> None:
         """Add the batch to the input columns' training profile (``drift_reference_``, see
         ``fastprep.drift``); ``fit`` starts it over."""
         from fastprep.drift import DriftReference
@@ -312,10 +190,10 @@ class _Composite:
             raise NotFittedError(f"{type(self).__name__} has no drift reference: fit it first")
         return reference
 
-    def _set_input(self, frame: _Frame) -> None:
+    def _set_input(self, frame: Frame) -> None:
         """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
         self.n_features_in_ = len(frame.names)
-        self._kinds = _column_kinds(frame)
+        self._kinds = frame.kinds()
         if frame.positional:
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
@@ -323,7 +201,7 @@ class _Composite:
             self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
 
-    def _run_native(self, frame: _Frame, dtype):
+    def _run_native(self, frame: Frame, dtype):
         """``(out, tallies)`` from the compiled plan, ``(None, None)`` when the step-by-step
         path must run. With drift monitors attached, the plan also tallies the lookup codes it
         computes anyway (``tallies``: column name -> (vocabulary, code counts)), so that the
@@ -331,8 +209,8 @@ class _Composite:
         if not self._runs_native():
             return None, None
         if not self.__dict__.get("_drift_monitors"):
-            return self._plan.run_frame(frame, _float32(dtype)), None
-        ran = self._plan.run_frame(frame, _float32(dtype), tally=True)
+            return self._plan.run_frame(frame, is_float32(dtype)), None
+        ran = self._plan.run_frame(frame, is_float32(dtype), tally=True)
         return (None, None) if ran is None else ran
 
     def _runs_native(self) -> bool:
@@ -347,7 +225,7 @@ class _Composite:
         row ``transform`` gives for the same values; one native call with a compiled plan."""
         self._check_fitted()
         if self._runs_native() and isinstance(row, dict):
-            out = self._plan.run_row(row, _float32(dtype))
+            out = self._plan.run_row(row, is_float32(dtype))
             if out is not None:
                 self._feed_row(row)
                 return out[0]
@@ -374,35 +252,8 @@ class _Composite:
                     columns[n].append(row[n])
                 except KeyError:
                     raise SchemaError(f"{owner}: record {i} lacks the column {n!r}") from None
-        frame = _Frame(
-            names,
-            {n: _record_column(v, self._kinds.get(n)) for n, v in columns.items()},
-            len(rows),
-            positional=False,
-        )
+        frame = Frame(names, columns, len(rows), positional=False)
         return self.transform(frame, dtype=dtype)
-
-
-def _record_column(values: list, kind: str | None):
-    """Request values of one column, typed as the column was at fit: numbers as float64
-    (None as NaN), anything else as an object array the encoders read."""
-    if kind == "numeric":
-        out = np.empty(len(values), dtype=np.float64)
-        for i, v in enumerate(values):
-            if v is None:
-                out[i] = np.nan
-            elif isinstance(v, numbers.Real):
-                out[i] = float(v)
-            else:
-                return np.asarray(values, dtype=object)  # refused downstream, with the column
-        return out
-    a = np.empty(len(values), dtype=object)
-    a[:] = values
-    return a
-
-
-def _column_kinds(frame: _Frame) -> dict[str, str]:
-    return {n: "numeric" if frame.is_numeric(n) else "other" for n in frame.names}
 
 
 class Pipeline(_Composite):
@@ -467,8 +318,8 @@ class Pipeline(_Composite):
         ):
             # Already what a numeric first step takes (a ColumnTransformer's float block).
             names = [f"x{j}" for j in range(X.shape[1])]
-            return X, _Frame(names, {n: X[:, j] for j, n in enumerate(names)}, X.shape[0], True)
-        frame = _Frame.of(X, "Pipeline")
+            return X, Frame(names, {n: X[:, j] for j, n in enumerate(names)}, X.shape[0], True)
+        frame = Frame.of(X, "Pipeline")
         if active and _takes_tables(active[0][1], frame):
             return frame.select(frame.names), frame
         if (
@@ -508,7 +359,7 @@ class Pipeline(_Composite):
         self._record_input(frame, partial=True)
         return self
 
-    def _record_input(self, frame: _Frame, partial: bool) -> None:
+    def _record_input(self, frame: Frame, partial: bool) -> None:
         self._set_input(frame)
         self._capture_drift(frame, partial)
         self._plan = _compile_pipeline(self)
@@ -561,9 +412,9 @@ class Pipeline(_Composite):
             if absent:
                 raise SchemaError(f"Pipeline: input lacks the fitted column(s) {absent}")
             data, _ = self._first_input(
-                _Frame(list(names), frame.select(list(names)), frame.rows, False)
+                Frame(list(names), frame.select(list(names)), frame.rows, False)
             )
-            frame = _Frame(list(names), frame.select(list(names)), frame.rows, False)
+            frame = Frame(list(names), frame.select(list(names)), frame.rows, False)
         elif len(frame.names) != self.n_features_in_:
             raise SchemaError(
                 f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
@@ -573,7 +424,7 @@ class Pipeline(_Composite):
         if out is None:
             for _, step in self._active():
                 data = step.transform(data)
-            out = _as_dtype(data, dtype)
+            out = as_dtype(data, dtype)
         self._feed(frame, tallies)
         return out
 
@@ -625,23 +476,6 @@ def _may_be_sparse(step) -> bool:
     if type(step).__module__.split(".")[0] != "fastprep":
         return True
     return bool(getattr(step, "sparse_output", False))
-
-
-def _float32(dtype) -> bool:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float64, np.float32):
-        raise ParameterError(f"dtype must be float64 or float32, got {dtype}")
-    return dtype == np.float32
-
-
-def _as_dtype(y, dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float64, np.float32):
-        raise ParameterError(f"dtype must be float64 or float32, got {dtype}")
-    if hasattr(y, "toarray"):
-        return y.astype(dtype) if y.dtype != dtype else y
-    y = np.asarray(y)
-    return y if y.dtype == dtype else y.astype(dtype)
 
 
 class ColumnTransformer(_Composite):
@@ -744,7 +578,7 @@ class ColumnTransformer(_Composite):
         ):
             raise ParameterError(f"{owner}: sparse_threshold must be in [0, 1]")
 
-    def _columns_of(self, spec, frame: _Frame, name: str) -> list[str]:
+    def _columns_of(self, spec, frame: Frame, name: str) -> list[str]:
         items = [spec] if isinstance(spec, (str, numbers.Integral)) else list(spec)
         out = []
         for item in items:
@@ -770,7 +604,7 @@ class ColumnTransformer(_Composite):
 
     def _fit_parts(self, X, partial: bool) -> ColumnTransformer:
         self._validate()
-        frame = _Frame.of(X, "ColumnTransformer")
+        frame = Frame.of(X, "ColumnTransformer")
         if frame.rows == 0:
             from fastprep.exceptions import DataError
 
@@ -876,7 +710,7 @@ class ColumnTransformer(_Composite):
         """Every transformer's output side by side, rounded once to ``dtype``. With the Rust
         backend and a compiled plan, one native call does it all."""
         self._check_fitted()
-        frame = _Frame.of(X, "ColumnTransformer")
+        frame = Frame.of(X, "ColumnTransformer")
         if frame.positional and len(frame.names) != self.n_features_in_:
             raise SchemaError(
                 f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
@@ -884,11 +718,11 @@ class ColumnTransformer(_Composite):
             )
         out, tallies = self._run_native(frame, dtype)
         if out is None:
-            out = _as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
+            out = as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
         self._feed(frame, tallies)
         return out
 
-    def _outputs(self, frame: _Frame, parts=None) -> list:
+    def _outputs(self, frame: Frame, parts=None) -> list:
         outputs = []
         for name, step, columns in self.transformers_ if parts is None else parts:
             if step == "drop" or not columns:
@@ -910,12 +744,10 @@ class ColumnTransformer(_Composite):
         if not outputs:
             return np.empty((rows, 0), dtype=np.float64)
         if self.sparse_output_:
-            from fastprep.encode import _scipy_sparse
-
-            sparse = _scipy_sparse()
+            sparse = scipy_sparse()
             blocks = [o if hasattr(o, "toarray") else sparse.csr_matrix(o) for o in outputs]
             return sparse.hstack(blocks, format="csr", dtype=np.float64)
-        outputs = [_dense(o) for o in outputs]
+        outputs = [dense(o) for o in outputs]
         return np.hstack([np.asarray(o, dtype=np.float64) for o in outputs])
 
     def fit_transform(self, X, y=None, *, dtype=np.float64):
@@ -1091,14 +923,11 @@ class _CompiledPlan:
             out.append((unknown, missing))
         return out
 
-    def run_frame(self, frame: _Frame, float32: bool, tally: bool = False):
+    def run_frame(self, frame: Frame, float32: bool, tally: bool = False):
         """The plan's output for a batch, or None when the step-by-step path must run. With
         ``tally``: ``(out, tallies)``, ``tallies`` mapping the name of each input column an
         encoder looks up to ``(vocabulary, counts of its lookup codes)`` (dense output only;
         None for sparse output)."""
-        from fastprep._columns import from_values
-        from fastprep.encode import _coerce
-
         inputs = []
         try:
             for name, kind, encoder, j in self.inputs:
@@ -1106,13 +935,13 @@ class _CompiledPlan:
                 if col is None:
                     return None
                 if kind == "numeric":
-                    values = _float_column(col, name, self.owner_name)
+                    values = float_column(col, name, self.owner_name)
                     inputs.append(np.ascontiguousarray(values, dtype=np.float64))
                 else:
-                    column = from_values(col, f"column {name!r}")
+                    column = categorical_column(col, f"column {name!r}")
                     fitted = encoder._columns[j].kind
                     if column.kind != fitted:
-                        column = _coerce(column, fitted, f"column {name!r}")
+                        column = coerce(column, fitted, f"column {name!r}")
                     inputs.append(column.chunks)
         except FastprepError:
             return None  # the step-by-step path raises the error, worded as it words it
@@ -1120,16 +949,8 @@ class _CompiledPlan:
             indptr, indices, values, unknown, missing = self.plan.run_csr(inputs, frame.rows)
             if self._refused(unknown, missing):
                 return None
-            from fastprep.encode import _scipy_sparse
-
-            if indptr[-1] < 2**31:
-                indptr = indptr.astype(np.int32)
-            else:
-                indices = indices.astype(np.int64)
             data = values.astype(np.float32) if float32 else values
-            matrix = _scipy_sparse().csr_matrix(
-                (data, indices, indptr), shape=(frame.rows, self.plan.width)
-            )
+            matrix = csr(data, indices, indptr, (frame.rows, self.plan.width))
             return (matrix, None) if tally else matrix
         if tally:
             out, unknown, missing, counts = self.plan.run_tallied(inputs, frame.rows, float32)

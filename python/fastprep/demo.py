@@ -11,7 +11,7 @@ import numpy as np
 
 import fastprep as fp
 from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
-from fastprep.testing_light import agree, available_backends
+from fastprep.testing import agree, available_backends
 
 TRANSFORMS = [
     ("StandardScaler", lambda: fp.StandardScaler()),

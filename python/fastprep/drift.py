@@ -42,8 +42,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from fastprep._backend import kernels
+from fastprep._backend import get_backend, kernels
+from fastprep._input import Frame, categorical_column, coerce, float_column
+from fastprep.accumulators import CategoryCounts, ValueBuffer, decode_values
 from fastprep.exceptions import ParameterError, SchemaError
 
 __all__ = ["DEFAULT_THRESHOLDS", "DriftMonitor", "DriftReference"]
@@ -84,8 +87,6 @@ class ColumnReference:
 
     def index(self):
         """The active backend's lookup table of the categories, built once per backend."""
-        from fastprep._backend import get_backend
-
         if self._index is None:
             self._index = {}
         backend = get_backend()
@@ -96,9 +97,7 @@ class ColumnReference:
     def lookup(self) -> dict:
         """Category value -> position, for the per-row path (built once)."""
         if self._lookup is None:
-            from fastprep.encode import _decode_values
-
-            values = _decode_values(self.kind, self.vocab).tolist()
+            values = decode_values(self.kind, self.vocab).tolist()
             self._lookup = {v: i for i, v in enumerate(values)}
         return self._lookup
 
@@ -137,21 +136,17 @@ class DriftReference:
     @classmethod
     def _accumulate(cls, frame, previous: dict | None) -> dict:
         """Per column, the mergeable accumulator of this batch merged into ``previous``."""
-        from fastprep._columns import from_values
-        from fastprep.accumulators import CategoryCounts, ValueBuffer
-        from fastprep.compose import _float_column
-
         acc = dict(previous or {})
         for name in frame.names:
             col = frame.columns[name]
             if frame.is_numeric(name):
-                values = np.asarray(_float_column(col, name, "drift"), dtype=np.float64)
+                values = np.asarray(float_column(col, name, "drift"), dtype=np.float64)
                 missing = int(np.isnan(values).sum())
                 batch = ("numeric", ValueBuffer.of_batch(values.reshape(-1, 1)), values.size)
                 batch = (*batch, missing)
             else:
                 try:
-                    column = from_values(col, f"column {name!r}")
+                    column = categorical_column(col, f"column {name!r}")
                 except (SchemaError, TypeError, ValueError):
                     continue  # a column drift does not read (it is not a category column)
                 counts = CategoryCounts.of_columns([column])
@@ -227,10 +222,6 @@ def _numeric_counts(col, name: str, edges: np.ndarray) -> tuple[np.ndarray, int,
     """Bin counts of a numeric column. An Arrow float64 column without nulls is read in place,
     chunk by chunk, unless it is large and in many chunks: then one copy lets the count split
     across cores."""
-    import pyarrow as pa
-
-    from fastprep.compose import _float_column
-
     if isinstance(col, pa.ChunkedArray) and pa.types.is_float64(col.type) and not col.null_count:
         chunks = [chunk.to_numpy(zero_copy_only=True) for chunk in col.chunks]
         if len(chunks) == 1 or len(col) < 1 << 16:
@@ -242,7 +233,7 @@ def _numeric_counts(col, name: str, edges: np.ndarray) -> tuple[np.ndarray, int,
         # Many chunks of a large column: one copy, so that the count splits across cores.
         counts, missing = kernels().bin_counts(np.concatenate(chunks), edges)
         return counts, missing, len(col)
-    values = np.ascontiguousarray(_float_column(col, name, "DriftMonitor"), dtype=np.float64)
+    values = np.ascontiguousarray(float_column(col, name, "DriftMonitor"), dtype=np.float64)
     counts, missing = kernels().bin_counts(values, edges)
     return counts, missing, values.size
 
@@ -306,9 +297,6 @@ class DriftMonitor:
         """The windows of a batch. ``tallies`` (from a compiled plan's run of the same batch):
         column name -> (vocabulary, lookup code counts); a column whose vocabulary is the
         reference's takes its counts from there instead of being looked up again."""
-        from fastprep._columns import from_values
-        from fastprep.encode import _coerce
-
         absent = [n for n in self.reference.columns if n not in frame.columns]
         if absent:
             raise SchemaError(f"DriftMonitor: the input lacks the column(s) {absent}")
@@ -326,9 +314,9 @@ class DriftMonitor:
                     found[:n].astype(np.int64), int(found[n]), int(found[n + 1]), frame.rows
                 )
                 continue
-            column = from_values(col, f"column {name!r}")
+            column = categorical_column(col, f"column {name!r}")
             if column.kind != ref.kind:
-                column = _coerce(column, ref.kind, f"column {name!r}")
+                column = coerce(column, ref.kind, f"column {name!r}")
             (found,) = kernels().code_counts([ref.index()], [column.chunks])
             n = ref.counts.size
             out[name] = _Window(found[:n], int(found[n]), int(found[n + 1]), column.length)
@@ -366,9 +354,7 @@ class DriftMonitor:
     def update(self, data) -> DriftMonitor:
         """Count a batch (any table the fitted object accepts). A bad batch raises and
         changes nothing: every column is counted before any count is added."""
-        from fastprep.compose import _Frame
-
-        self._add(self._count(_Frame.of(data, "DriftMonitor")))
+        self._add(self._count(Frame.of(data, "DriftMonitor")))
         return self
 
     def update_row(self, row: dict) -> DriftMonitor:
@@ -504,8 +490,6 @@ class DriftMonitor:
 
     def report_table(self):
         """``report()`` as a pyarrow Table, one row per column."""
-        import pyarrow as pa
-
         report = self.report()
         keys = ["type", "rows", "psi", "js", "ks", "missing_train", "missing_live",
                 "missing_change", "unseen", "drifted"]  # fmt: skip

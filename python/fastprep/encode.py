@@ -34,12 +34,18 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from fastprep import _backend
 from fastprep._base import Params
-from fastprep._columns import CategoricalColumn, columns_of, row_count
-from fastprep.accumulators import CORE_KIND, CategoryCounts
+from fastprep._input import (
+    CategoricalColumn,
+    categorical_columns,
+    coerce,
+    column_label,
+    row_count,
+)
+from fastprep._output import csr, output_dtype, run_dense, scipy_sparse
+from fastprep.accumulators import CORE_KIND, CategoryCounts, decode_values
 from fastprep.exceptions import (
     DataError,
     NotFittedError,
@@ -88,7 +94,7 @@ class _Column:
         """Decoded on first use: fitting or loading 1M categories builds no Python string."""
         if self.given is not None:
             return self.given
-        return _decode_values(self.kind, self.vocab)
+        return decode_values(self.kind, self.vocab)
 
     @cached_property
     def public(self) -> np.ndarray:
@@ -98,20 +104,6 @@ class _Column:
         if self.kind == "float":
             return np.append(self.categories.astype(np.float64), np.nan)
         return np.append(self.categories.astype(object), np.array([np.nan], dtype=object))
-
-
-def _decode_values(kind: str, counted: tuple) -> np.ndarray:
-    core_kind, values, offsets = counted[:3]
-    if core_kind == "str":
-        # The (large_string) Arrow layout already: pyarrow decodes it to str objects in C++.
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        strings = pa.LargeStringArray.from_buffers(
-            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(values))
-        )
-        return strings.to_numpy(zero_copy_only=False).astype(object, copy=False)
-    if kind == "bool":
-        return np.asarray(values).astype(bool)
-    return np.asarray(values)
 
 
 def _encode_values(kind: str, values: list) -> tuple:
@@ -196,12 +188,11 @@ class _Encoder(Params):
     # -- input ------------------------------------------------------------------------------
 
     def _read(self, X) -> tuple[list[str] | None, list[CategoricalColumn], int]:
-        names, columns = columns_of(X, self._name)
+        names, columns = categorical_columns(X, self._name)
         return names, columns, row_count(columns)
 
     def _label(self, j: int) -> str:
-        names = getattr(self, "feature_names_in_", None)
-        return f"column {names[j]!r}" if names is not None else f"column {j}"
+        return column_label(j, getattr(self, "feature_names_in_", None))
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -235,7 +226,7 @@ class _Encoder(Params):
                     f"had {expected.n_features}"
                 )
             columns = [
-                _coerce(c, k, self._label(j)) if c.kind != k else c
+                coerce(c, k, self._label(j)) if c.kind != k else c
                 for j, (c, k) in enumerate(zip(columns, expected.kinds, strict=True))
             ]
         return names, CategoryCounts.of_columns(columns)
@@ -300,7 +291,7 @@ class _Encoder(Params):
         return {}
 
     def _fit_column(self, j: int, kind: str, counted: tuple, n_rows: int, names) -> _Column:
-        label = f"column {names[j]!r}" if names is not None else f"column {j}"
+        label = column_label(j, names)
         seen_counts = counted[3]  # int64, or narrower as loaded: kept, not widened
         missing = int(counted[4])
         if self.categories == "auto":
@@ -346,7 +337,7 @@ class _Encoder(Params):
             counts = np.zeros(len(given), dtype=np.int64)
             known = found < len(given)
             counts[order[found[known]]] = seen_counts[known]
-            unknown_values = _decode_values(kind, counted)[~known]
+            unknown_values = decode_values(kind, counted)[~known]
             refuse = getattr(self, "handle_unknown", "error") == "error"
             if refuse and (unknown_values.size or (missing and not has_missing)):
                 shown = unknown_values[:5].tolist() + (
@@ -418,7 +409,7 @@ class _Encoder(Params):
                 f"{self.n_features_in_}"
             )
         columns = [
-            _coerce(c, f.kind, self._label(j)) if c.kind != f.kind else c
+            coerce(c, f.kind, self._label(j)) if c.kind != f.kind else c
             for j, (c, f) in enumerate(zip(columns, self._columns, strict=True))
         ]
         return columns, rows
@@ -458,9 +449,9 @@ class _Encoder(Params):
         """The ordinal and count transforms: one table value per cell; unknown values raise
         under ``handle_unknown="error"``."""
         self._validate_params()
-        dtype = _output_dtype(self.dtype, self._name)
+        dtype = output_dtype(self.dtype, self._name)
         columns, rows = self._input_columns(X)
-        out, unknown, _ = _dense(
+        out, unknown, _ = run_dense(
             _backend.kernels().encode_gather,
             dtype,
             self._index_list(),
@@ -516,58 +507,6 @@ def _lookup_counts(index, counted: tuple) -> np.ndarray:
         chunk = (core_kind, values, None)
     codes, _, _ = _backend.kernels().lookup_codes([index], [[chunk]], n)
     return codes[0].astype(np.int64)
-
-
-def _coerce(column: CategoricalColumn, kind: str, label: str) -> CategoricalColumn:
-    """A column in the kind it was fitted with, where that loses nothing."""
-    have = column.kind
-    if CORE_KIND[have] == CORE_KIND[kind]:
-        return column  # booleans and integers share lookups
-    if have in ("int", "bool") and kind == "float":
-        chunks = [("float", np.asarray(c[1], dtype=np.float64), c[2]) for c in column.chunks]
-        return CategoricalColumn("float", chunks, column.source, column.length)
-    if have == "float" and kind in ("int", "bool"):
-        chunks = []
-        for c in column.chunks:
-            values = np.asarray(c[1], dtype=np.float64)
-            missing = np.isnan(values) if c[2] is None else (np.isnan(values) | c[2])
-            whole = np.where(missing, 0.0, values)
-            if np.any(whole != np.round(whole)) or np.any(np.abs(whole) > 2.0**63):
-                raise SchemaError(f"{label}: fitted on integer categories, got non-integral floats")
-            chunks.append(("int", whole.astype(np.int64), missing if missing.any() else None))
-        return CategoricalColumn(kind, chunks, column.source, column.length)
-    what = {"str": "strings", "int": "integers", "bool": "booleans", "float": "floats"}
-    raise SchemaError(f"{label}: fitted on {what[kind]}, got {what[have]}")
-
-
-def _scipy_sparse():
-    try:
-        from scipy import sparse
-    except ImportError:  # pragma: no cover - exercised in an environment without scipy
-        raise ImportError(
-            "sparse output needs scipy: `pip install scipy`, or pass sparse_output=False for "
-            "a dense NumPy array"
-        ) from None
-    return sparse
-
-
-def _output_dtype(dtype, owner: str) -> np.dtype:
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        raise ParameterError(f"{owner}: dtype {dtype!r} is not a NumPy dtype") from None
-    if d.kind not in "fiub":
-        raise ParameterError(f"{owner}: dtype must be numeric, got {d}")
-    return d
-
-
-def _dense(kernel, dtype: np.dtype, *args):
-    """Run a fused kernel in float32 or float64 and cast to other requested dtypes:
-    ``(out, unknown, missing)``."""
-    out, unknown, missing = kernel(*args, dtype != np.float64)
-    if out.dtype != dtype:
-        out = out.astype(dtype)
-    return out, unknown, missing
 
 
 class OneHotEncoder(_Encoder):
@@ -626,7 +565,7 @@ class OneHotEncoder(_Encoder):
                 f"{self._name}: handle_unknown must be 'error', 'ignore', "
                 f"'infrequent_if_exist' or 'warn', got {self.handle_unknown!r}"
             )
-        _output_dtype(self.dtype, self._name)
+        output_dtype(self.dtype, self._name)
 
     def _layout(self, c: _Column) -> tuple[np.ndarray, int | None, int | None, int]:
         """Output index (before drop) per position, of missing, of infrequent; and width."""
@@ -701,13 +640,14 @@ class OneHotEncoder(_Encoder):
     def transform(self, X):
         """One-hot encode ``X``: scipy CSR if ``sparse_output`` else a dense NumPy array."""
         self._validate_params()
-        dtype = _output_dtype(self.dtype, self._name)
-        sparse = _scipy_sparse() if self.sparse_output else None
+        dtype = output_dtype(self.dtype, self._name)
+        if self.sparse_output:
+            scipy_sparse()  # before any work: a clear ImportError without scipy
         columns, rows = self._input_columns(X)
         tables, offsets, width = self._tables()
         k, indexes, chunks = _backend.kernels(), self._index_list(), [c.chunks for c in columns]
-        if sparse is None:
-            out, unknown, missing = _dense(
+        if not self.sparse_output:
+            out, unknown, missing = run_dense(
                 k.encode_onehot_dense, dtype, indexes, chunks, tables, offsets, width, rows
             )
         else:
@@ -732,14 +672,9 @@ class OneHotEncoder(_Encoder):
                 UserWarning,
                 stacklevel=2,
             )
-        if sparse is None:
+        if not self.sparse_output:
             return out
-        if indptr[-1] < 2**31:
-            indptr = indptr.astype(np.int32)
-        else:
-            indices = indices.astype(np.int64)
-        data = np.ones(indices.size, dtype=dtype)
-        return sparse.csr_matrix((data, indices, indptr), shape=(rows, width))
+        return csr(np.ones(indices.size, dtype=dtype), indices, indptr, (rows, width))
 
     def _transformed_categories(self, c: _Column) -> list:
         out, missing_at, infrequent_at, n_out = self._layout(c)
@@ -854,7 +789,7 @@ class OrdinalEncoder(_Encoder):
                 f"{self._name}: handle_unknown must be 'error' or 'use_encoded_value', got "
                 f"{self.handle_unknown!r}"
             )
-        dtype = _output_dtype(self.dtype, self._name)
+        dtype = output_dtype(self.dtype, self._name)
         uv = self.unknown_value
         if self.handle_unknown == "use_encoded_value":
             if _is_nan(uv) and uv is not None:
@@ -1006,7 +941,7 @@ class CountEncoder(_Encoder):
             raise ParameterError(
                 f"{self._name}: unknown_value must be a number, got {self.unknown_value!r}"
             )
-        _output_dtype(self.dtype, self._name)
+        output_dtype(self.dtype, self._name)
 
     def _commit(self, counts, names):
         super()._commit(counts, names)

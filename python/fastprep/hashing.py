@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 
 from fastprep import _backend
-from fastprep._columns import _string_chunk, columns_of, row_count
-from fastprep.encode import _output_dtype, _scipy_sparse
+from fastprep._input import categorical_columns, column_label, row_count, string_chunk
+from fastprep._output import csr, output_dtype, scipy_sparse
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 
 __all__ = ["FeatureHasher"]
@@ -101,7 +101,7 @@ class FeatureHasher:
                 "FeatureHasher: input_type must be 'string', 'dict' or 'pair', got "
                 f"{self.input_type!r}"
             )
-        return _output_dtype(self.dtype, "FeatureHasher")
+        return output_dtype(self.dtype, "FeatureHasher")
 
     def fit(self, X=None, y=None) -> FeatureHasher:
         """Check the parameters; there is nothing to learn."""
@@ -132,25 +132,19 @@ class FeatureHasher:
     def transform(self, raw_X):
         """Hash ``raw_X`` (samples or a table, see the class docstring)."""
         dtype = self._validate_params()
-        sparse = _scipy_sparse() if self.sparse_output else None
+        if self.sparse_output:
+            scipy_sparse()  # before any work: a clear ImportError without scipy
         k = _backend.kernels()
         if _is_table(raw_X):
             indptr, indices, values, rows = self._hash_table(raw_X, k)
         else:
             indptr, indices, values, rows = self._hash_samples(raw_X, k)
-        if sparse is None:
+        if not self.sparse_output:
             out = np.zeros((rows, self.n_features), dtype=dtype)
             row_of = np.repeat(np.arange(rows), np.diff(indptr))
             out[row_of, indices] = values
             return out
-        if indptr[-1] < 2**31:
-            indptr = indptr.astype(np.int32)
-        else:
-            indices = indices.astype(np.int64)
-        return sparse.csr_matrix(
-            (values.astype(dtype, copy=False), indices, indptr),
-            shape=(rows, self.n_features),
-        )
+        return csr(values.astype(dtype, copy=False), indices, indptr, (rows, self.n_features))
 
     def _hash_table(self, X, k):
         if self.input_type == "pair":
@@ -158,7 +152,7 @@ class FeatureHasher:
                 "FeatureHasher: a table is hashed with input_type='string' or 'dict'; "
                 "'pair' takes an iterable of (feature, value) samples"
             )
-        names, columns = columns_of(X, "FeatureHasher")
+        names, columns = categorical_columns(X, "FeatureHasher")
         rows = row_count(columns)
         if self.input_type == "dict":
             if names is None:
@@ -168,10 +162,10 @@ class FeatureHasher:
             encoded = None
             for j, c in enumerate(columns):
                 if c.kind != "str":
-                    label = f"column {names[j]!r}" if names else f"column {j}"
                     raise DataError(
-                        f"FeatureHasher: {label}: input_type='string' hashes strings, got "
-                        f"{c.kind} values; use input_type='dict' to hash numbers as values"
+                        f"FeatureHasher: {column_label(j, names)}: input_type='string' hashes "
+                        f"strings, got {c.kind} values; use input_type='dict' to hash numbers "
+                        "as values"
                     )
         if not columns:
             return np.zeros(rows + 1, np.int64), np.zeros(0, np.int32), np.zeros(0), rows
@@ -221,7 +215,7 @@ class FeatureHasher:
         if bad is not None:
             raise DataError(f"FeatureHasher: feature names must be strings, got {bad!r}")
         try:
-            chunk = _string_chunk(pa.array(features, type=pa.large_string()))
+            chunk = string_chunk(pa.array(features, type=pa.large_string()))
         except UnicodeError as exc:
             # A lone surrogate (as in "\ud800") has no UTF-8 form.
             raise DataError(

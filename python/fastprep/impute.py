@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._validation import check_bool, check_choice
+from fastprep._checks import check_bool, check_choice
+from fastprep._input import categorical_columns, column_label
 from fastprep.accumulators import CategoryCounts
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
 
@@ -205,10 +206,10 @@ class SimpleImputer(InvertibleTransform):
             )
         numeric = [j for j, c in enumerate(columns) if c.kind != "str"]
         if numeric:
-            label = f"column {names[numeric[0]]!r}" if names else f"column {numeric[0]}"
             raise SchemaError(
-                f"{self._name}: {label} holds numbers and the others strings; impute them in "
-                "separate imputers (a ColumnTransformer selects the columns)"
+                f"{self._name}: {column_label(numeric[0], names)} holds numbers and the others "
+                "strings; impute them in separate imputers (a ColumnTransformer selects the "
+                "columns)"
             )
         rows = columns[0].length if columns else 0
         if rows == 0:
@@ -231,9 +232,9 @@ class SimpleImputer(InvertibleTransform):
                 continue
             _, data, offsets, seen, _ = counted
             if len(seen) == 0:
-                label = f"column {names[j]!r}" if names else f"column {j}"
                 raise DataError(
-                    f"{self._name}: {label} has no value at fit to take the most frequent from"
+                    f"{self._name}: {column_label(j, names)} has no value at fit to take the "
+                    "most frequent from"
                 )
             # Ties go to the smallest value (the categories are sorted), as in scikit-learn.
             # Only that one string is decoded.
@@ -310,8 +311,6 @@ class SimpleImputer(InvertibleTransform):
 def _string_columns(X, owner: str):
     """``(names, columns)`` when ``X`` holds string columns, None for numbers (and for
     anything else, which the numeric path accepts or refuses with its own message)."""
-    from fastprep._columns import columns_of
-
     table = isinstance(X, (dict, pa.Table, pa.RecordBatch)) or (
         hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray)
     )
@@ -327,11 +326,11 @@ def _string_columns(X, owner: str):
         if a.ndim != 2 or a.dtype.kind not in "OUT" or a.size == 0:
             return None
         try:
-            names, columns = columns_of(a, owner)
+            names, columns = categorical_columns(a, owner)
         except FastprepError:
             return None
         return (names, columns) if all(c.kind == "str" for c in columns) else None
-    names, columns = columns_of(X, owner)
+    names, columns = categorical_columns(X, owner)
     if not any(c.kind == "str" for c in columns):
         return None
     return names, columns

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from fastprep._backend import kernels
-from fastprep._validation import as_float_matrix
+from fastprep._input import as_float_matrix
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 
 __all__ = ["argmax", "log_softmax", "nms", "sigmoid", "softmax", "top_k"]

@@ -6,7 +6,7 @@ import numpy as np
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._validation import check_bool, check_choice
+from fastprep._checks import check_bool, check_choice
 from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError
 

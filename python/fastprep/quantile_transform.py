@@ -9,7 +9,7 @@ import numpy as np
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._validation import check_choice, check_int
+from fastprep._checks import check_choice, check_int
 from fastprep.exceptions import ParameterError
 
 __all__ = ["QuantileTransformer"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._validation import check_bool, check_pair
+from fastprep._checks import check_bool, check_pair
 from fastprep.accumulators import FitAccumulator
 
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]

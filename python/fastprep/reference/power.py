@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastprep.reference._ieee import ieee
+from fastprep.reference._optimize import fminbound
 
 _EPS = np.finfo(np.float64).eps
 METHODS = ("yeo-johnson", "box-cox")
@@ -99,8 +100,6 @@ def fit_power_lambdas(
     population variance of the column transformed with it (in float64), which standardising
     needs; for the other columns their count and NaN. Returns
     ``(counts, lambdas, means, variances)``."""
-    from fastprep._optimize import fminbound
-
     _check_method(method)
     if not x.shape[1] == len(lowers) == len(uppers):
         raise ValueError(

@@ -1,31 +1,17 @@
-"""Test helpers for fastprep and for users porting a step to Rust: hypothesis strategies that
-produce the inputs kernels get wrong (NaN, ±inf, subnormals, -0.0, huge and tiny magnitudes,
-empty and one-row arrays, constant columns, float32, Fortran order, strided and read-only
-views) and assertions that the two backends agree.
+"""Hypothesis strategies that produce the inputs kernels get wrong: NaN, ±inf, subnormals,
+-0.0, huge and tiny magnitudes, empty and one-row arrays, constant columns, float32, Fortran
+order, strided and read-only views.
 
 Requires ``hypothesis`` (a test dependency, not a runtime one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fastprep._backend import use_backend
-from fastprep.testing_light import available_backends
-
-__all__ = [
-    "assert_backends_agree",
-    "assert_bit_identical",
-    "available_backends",
-    "fit_and_transform_matrices",
-    "float_matrices",
-    "special_values",
-]
+__all__ = ["fit_and_transform_matrices", "float_matrices", "special_values"]
 
 
 def _huge(dtype) -> float:
@@ -109,52 +95,3 @@ def fit_and_transform_matrices(draw, **kwargs) -> tuple[np.ndarray, np.ndarray]:
     cols = train.shape[1]
     live = draw(float_matrices(min_cols=cols, max_cols=cols, **kwargs))
     return train, live
-
-
-def assert_bit_identical(actual: np.ndarray, expected: np.ndarray) -> None:
-    """Same shape, dtype and bits; NaN must sit in the same places (its payload is free)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
-    assert actual.dtype == expected.dtype, f"dtype {actual.dtype} != {expected.dtype}"
-    if actual.dtype.kind != "f":
-        np.testing.assert_array_equal(actual, expected)
-        return
-    nan_a, nan_e = np.isnan(actual), np.isnan(expected)
-    assert np.array_equal(nan_a, nan_e), "NaN in different places"
-    uint = np.dtype(f"u{actual.dtype.itemsize}")
-    bits_a = actual[~nan_a].view(uint)
-    bits_e = expected[~nan_e].view(uint)
-    differ = np.flatnonzero(bits_a != bits_e)
-    if differ.size:
-        i = differ[0]
-        raise AssertionError(
-            f"{differ.size} values differ in their bits, e.g. {actual[~nan_a][i]!r} != "
-            f"{expected[~nan_e][i]!r}"
-        )
-
-
-def _run(backend: str, fn: Callable[..., Any], args, kwargs):
-    with use_backend(backend):
-        try:
-            return fn(*args, **kwargs), None
-        except Exception as exc:  # compared below: both backends must fail alike
-            return None, exc
-
-
-def assert_backends_agree(fn: Callable[..., Any], *args, **kwargs) -> Any:
-    """Call ``fn`` under each available backend; results must be bit-identical (arrays, or
-    tuples of arrays) or both calls must raise the same exception class. Returns the result."""
-    results = [_run(b, fn, args, kwargs) for b in available_backends()]
-    (first, first_exc), *others = results
-    for value, exc in others:
-        if first_exc is not None or exc is not None:
-            assert type(first_exc) is type(exc), f"backends raised {first_exc!r} and {exc!r}"
-            continue
-        if isinstance(first, tuple):
-            for a, b in zip(first, value, strict=True):
-                assert_bit_identical(a, b)
-        else:
-            assert_bit_identical(first, value)
-    if first_exc is not None:
-        raise first_exc
-    return first

@@ -1,0 +1,545 @@
+"""Input reading: every table fastprep accepts, read one way, and the one column labeller.
+
+``Frame.of`` reads any accepted input as named columns: a ``dict[str, array-like]``, a pyarrow
+``Table`` / ``RecordBatch``, any object with ``__arrow_c_stream__`` (pandas, polars, DuckDB),
+a 2-D NumPy array or a list of rows (columns by position, named ``x0, x1, ...``). A column is
+then read as numbers (``Frame.floats``, ``float_column``) or as categories
+(``Frame.categorical``, ``categorical_column``); numeric transforms read a whole matrix with
+``as_float_matrix``.
+
+Categorical columns are lists of chunks that point into Arrow buffers (or NumPy arrays), ready
+for either backend. Strings from Arrow are read from their buffers as they are (string,
+large_string, string_view, dictionary; chunked or sliced): no Python object per value. Object
+arrays and lists of strings are read by the Rust core (one pass over their ``str`` objects,
+with the GIL), or by pyarrow in the reference backend and for anything else (numbers, mixed
+types, which it types or refuses). A chunk is a tuple:
+
+- ``("utf8", offsets, data, validity, bit_offset)``: offsets (int32 or int64, ``len + 1`` of
+  them, already sliced) index ``data`` (uint8); validity is Arrow's bitmap or None.
+- ``("view", views, buffers, validity, bit_offset)``: string_view, 16 bytes per value.
+- ``("dict", indices, validity, bit_offset, dictionary_chunk)``.
+- ``("int", values_int64, missing_bool_or_None)`` (booleans as 0/1) and
+  ``("float", values_float64, missing_bool_or_None)`` (NaN is missing too).
+
+Nothing here writes the caller's data: a copy is made only where a layout or dtype needs one.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fastprep import _backend
+from fastprep.accumulators import CORE_KIND
+from fastprep.exceptions import DataError, SchemaError
+
+#: The kinds of a categorical column.
+KINDS = ("str", "int", "float", "bool")
+
+
+def column_label(j: int, names=None) -> str:
+    """How a message names column ``j`` (by name when the input named its columns)."""
+    if names is not None and j < len(names):
+        return f"column {str(names[j])!r}"
+    return f"column {j}"
+
+
+def positional_names(width: int) -> list[str]:
+    """The names of a positional input's columns: ``x0, x1, ...``."""
+    return [f"x{j}" for j in range(width)]
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+class Frame:
+    """Any accepted input as named columns: 1-D NumPy arrays, pyarrow arrays, or Python lists
+    (a ``dict`` of lists, request records), which are read as they are: as numbers by a
+    numeric step, as categories by an encoder."""
+
+    __slots__ = ("_numeric", "columns", "names", "positional", "rows")
+
+    def __init__(self, names: list[str], columns: dict[str, Any], rows: int, positional: bool):
+        self.names = names
+        self.columns = columns
+        self.rows = rows
+        self.positional = positional
+        self._numeric: dict[str, bool] = {}
+
+    @classmethod
+    def of(cls, X, owner: str) -> Frame:
+        """The one table reader: any accepted input (see the module docstring)."""
+        if isinstance(X, Frame):
+            return X
+        if isinstance(X, Mapping):
+            names = [str(k) for k in X]
+            columns = {}
+            for name, values in zip(names, X.values(), strict=True):
+                if isinstance(values, (pa.Array, pa.ChunkedArray, np.ndarray, list)):
+                    columns[name] = values
+                else:
+                    columns[name] = list(values)
+            return cls(names, columns, _rows(columns, owner), positional=False)
+        if isinstance(X, (pa.Table, pa.RecordBatch)):
+            names = list(X.schema.names)
+            columns = {n: X.column(i) for i, n in enumerate(names)}
+            return cls(names, columns, X.num_rows, positional=False)
+        if isinstance(X, (pa.Array, pa.ChunkedArray)):
+            raise SchemaError(
+                f"{owner}: expected a table (2-D), got a 1-D Arrow array; wrap it as "
+                "pa.table({'name': array})"
+            )
+        if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray):
+            return cls.of(pa.table(X), owner)
+        a = X if isinstance(X, np.ndarray) else _rows_to_array(X, owner)
+        if a.ndim != 2:
+            raise SchemaError(
+                f"{owner}: expected a table or a 2-D array (rows x columns), got shape {a.shape}"
+            )
+        return cls.of_matrix(a)
+
+    @classmethod
+    def of_matrix(cls, a: np.ndarray) -> Frame:
+        """A 2-D array's columns (views), named by position."""
+        names = positional_names(a.shape[1])
+        return cls(names, {n: a[:, j] for j, n in enumerate(names)}, a.shape[0], True)
+
+    def select(self, names: list[str]) -> dict[str, Any]:
+        return {n: self.columns[n] for n in names}
+
+    def only(self, names: list[str]) -> Frame:
+        """The named columns, as a frame of their own."""
+        return Frame(list(names), self.select(names), self.rows, self.positional)
+
+    def floats(self, names: list[str], owner: str) -> np.ndarray:
+        """The named columns as a C-contiguous float64 matrix (nulls and None become NaN)."""
+        out = np.empty((self.rows, len(names)), dtype=np.float64)
+        for j, name in enumerate(names):
+            out[:, j] = float_column(self.columns[name], name, owner)
+        return out
+
+    def is_numeric(self, name: str) -> bool:
+        known = self._numeric.get(name)
+        if known is None:
+            known = self._numeric[name] = is_numeric(self.columns[name])
+        return known
+
+    def kinds(self) -> dict[str, str]:
+        """Per column, ``"numeric"`` or ``"other"``: what a composition records at fit."""
+        return {n: "numeric" if self.is_numeric(n) else "other" for n in self.names}
+
+    def label(self, name: str) -> str:
+        """How a message names the column ``name``."""
+        if self.positional:
+            return column_label(int(name[1:]))
+        return column_label(0, [name])
+
+    def categorical(self, name: str, owner: str) -> CategoricalColumn:
+        return categorical_column(self.columns[name], f"{owner}: {self.label(name)}")
+
+    def categorical_columns(self, owner: str) -> tuple[list[str] | None, list[CategoricalColumn]]:
+        """``(names, or None for positional input; columns)``, every column as categories."""
+        columns = [self.categorical(n, owner) for n in self.names]
+        return (None if self.positional else list(self.names)), columns
+
+
+def is_numeric(col) -> bool:
+    """Whether a column holds numbers (booleans and missing values included)."""
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        t = col.type
+        return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+    if isinstance(col, list):
+        return all(v is None or isinstance(v, numbers.Real) for v in col)
+    return col.dtype.kind in "fiub"
+
+
+def _rows(columns: dict[str, Any], owner: str) -> int:
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise SchemaError(f"{owner}: columns have different lengths {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def _rows_to_array(X, owner: str) -> np.ndarray:
+    try:
+        rows = list(X)
+    except TypeError:
+        raise SchemaError(f"{owner}: cannot read {type(X).__name__} as a table") from None
+    if rows and all(isinstance(r, (list, tuple)) for r in rows):
+        widths = {len(r) for r in rows}
+        if len(widths) > 1:
+            raise SchemaError(f"{owner}: rows have different lengths {sorted(widths)}")
+        a = np.empty((len(rows), widths.pop()), dtype=object)
+        a[:] = rows
+        return a
+    return np.asarray(rows, dtype=object)
+
+
+def _is_arrow_numeric(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    )
+
+
+def float_column(col, name: str, owner: str) -> np.ndarray:
+    """A column as float64 values (nulls and None become NaN), or a SchemaError naming it."""
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        t = col.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if not _is_arrow_numeric(t):
+            raise SchemaError(
+                f"{owner}: column {name!r} holds {col.type} values; a numeric transform needs "
+                "numbers"
+            )
+        as_float = pc.cast(col, pa.float64())
+        if as_float.null_count:
+            as_float = pc.fill_null(as_float, np.nan)
+        return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if isinstance(col, list) and is_numeric(col):
+        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
+    a = np.asarray(col, dtype=object) if isinstance(col, list) else np.asarray(col)
+    if a.dtype.kind in "fiub":
+        return a.astype(np.float64, copy=False)
+    try:
+        arrow = pa.array(a, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
+        arrow = None
+    if arrow is None or not _is_arrow_numeric(arrow.type):
+        raise SchemaError(
+            f"{owner}: column {name!r} holds values that are not numbers; a numeric transform "
+            "needs numbers"
+        )
+    return float_column(arrow, name, owner)
+
+
+def object_column(col) -> np.ndarray:
+    """A column as a 1-D object array (what scikit-learn gives a step of mixed columns)."""
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        return np.asarray(col.to_pylist(), dtype=object)
+    out = np.empty(len(col), dtype=object)
+    out[:] = list(col) if isinstance(col, list) else col
+    return out
+
+
+# -- matrices ------------------------------------------------------------------------------------
+
+
+def _first_bad_column(x: np.ndarray) -> tuple[int, object] | None:
+    """The first column holding a value that is not a number, with that value."""
+    for j in range(x.shape[1]):
+        for value in x[:, j]:
+            if isinstance(value, (bool, np.bool_)):
+                continue
+            if isinstance(value, (numbers.Real, np.number)) and not isinstance(
+                value, (complex, np.complexfloating)
+            ):
+                continue
+            return j, value
+    return None
+
+
+def as_float_matrix(X, *, owner: str = "fastprep") -> np.ndarray:
+    """``X`` as a 2-D C-contiguous float32/float64 array, or a SchemaError saying why not.
+
+    Float32 stays float32; integers and booleans become float64; anything else (strings,
+    objects, complex) is a SchemaError naming the column. The caller's array is never written:
+    a copy is made only when the layout or dtype requires one."""
+    if isinstance(X, np.ndarray):
+        x = X
+    else:
+        try:
+            x = np.asarray(X)
+        except ValueError as exc:  # ragged nested lists
+            raise SchemaError(f"{owner}: input is not a rectangular 2-D table: {exc}") from None
+    if x.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for a single column)" if x.ndim == 1 else ""
+        raise SchemaError(
+            f"{owner}: expected a 2-D array (rows x columns), got a {x.ndim}-D array of shape "
+            f"{x.shape}{hint}"
+        )
+    kind = x.dtype.kind
+    if kind == "f" and x.dtype.itemsize <= 4:
+        dtype = np.float32
+    elif kind in "fiub":
+        dtype = np.float64
+    else:
+        if kind == "O":
+            bad = _first_bad_column(x)
+            if bad is None:
+                return np.ascontiguousarray(x, dtype=np.float64)
+            j, value = bad
+            raise SchemaError(
+                f"{owner}: {column_label(j)} holds {value!r} of type "
+                f"{type(value).__name__}; this transform needs numbers"
+            )
+        what = {"U": "strings", "S": "bytes", "T": "strings", "c": "complex numbers"}.get(
+            kind, f"dtype {x.dtype}"
+        )
+        raise SchemaError(
+            f"{owner}: {column_label(0)} holds {what} ({x.dtype}); this transform needs numbers"
+        )
+    return np.ascontiguousarray(x, dtype=dtype)
+
+
+# -- categorical columns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoricalColumn:
+    """One input column: its kind, its chunks and the Arrow data they point into (which keeps
+    the buffers alive and reads single values for error messages)."""
+
+    kind: str
+    chunks: list[tuple]
+    source: Any
+    length: int
+
+    def value(self, row: int) -> Any:
+        """The Python value at ``row`` (for messages only)."""
+        v = self.source[row]
+        return v.as_py() if hasattr(v, "as_py") else v.item() if hasattr(v, "item") else v
+
+
+def _frombuffer(buf, dtype, count: int, offset: int) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    if count == 0:
+        return np.zeros(0, dtype=dtype)
+    if buf is None:
+        raise SchemaError("an Arrow array is missing a data buffer")
+    return np.frombuffer(buf, dtype=dtype, count=count, offset=offset * dtype.itemsize)
+
+
+def _validity(array: pa.Array):
+    buf = array.buffers()[0]
+    if buf is None or array.null_count == 0:
+        return None, 0
+    return np.frombuffer(buf, dtype=np.uint8), array.offset
+
+
+def string_chunk(array: pa.Array) -> tuple:
+    """The chunk of an Arrow string, large_string or string_view array."""
+    t = array.type
+    validity, bit_offset = _validity(array)
+    bufs = array.buffers()
+    n = len(array)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        dtype = np.int32 if pa.types.is_string(t) else np.int64
+        if bufs[1] is None:
+            offsets = np.zeros(n + 1, dtype=dtype)
+        else:
+            offsets = _frombuffer(bufs[1], dtype, n + 1, array.offset)
+        data = (
+            np.frombuffer(bufs[2], dtype=np.uint8)
+            if bufs[2] is not None and bufs[2].size
+            else np.zeros(0, np.uint8)
+        )
+        return ("utf8", offsets, data, validity, bit_offset)
+    if pa.types.is_string_view(t):
+        views = _frombuffer(bufs[1], np.uint8, 16 * n, 16 * array.offset)
+        buffers = [
+            np.frombuffer(b, dtype=np.uint8) if b is not None and b.size else np.zeros(0, np.uint8)
+            for b in bufs[2:]
+        ]
+        return ("view", views, buffers, validity, bit_offset)
+    raise SchemaError(f"not a string array: {t}")
+
+
+def _is_stringlike(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _numeric_chunk(array: pa.Array, kind: str) -> tuple:
+    missing = None
+    if array.null_count:
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+    if kind == "float":
+        values = array.fill_null(np.nan) if array.null_count else array
+        return ("float", values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False), None)
+    filled = array.fill_null(0) if array.null_count else array
+    values = filled.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return ("int", values, missing)
+
+
+def _arrow_kind(t: pa.DataType, label: str) -> str:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if _is_stringlike(t) or pa.types.is_null(t):
+        return "str"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return "int"  # uint64 values above 2^63 - 1 are refused when read
+    if pa.types.is_floating(t):
+        return "float"
+    raise DataError(
+        f"{label}: Arrow type {t} is not categorical (strings, integers, booleans or floats)"
+    )
+
+
+def _arrow_chunks(array: pa.Array, kind: str, label: str) -> list[tuple]:
+    t = array.type
+    if pa.types.is_null(t):
+        # All null: a string column of missing values.
+        n = len(array)
+        bits = np.zeros(max(1, (n + 7) // 8), dtype=np.uint8)
+        return [("utf8", np.zeros(n + 1, np.int32), np.zeros(0, np.uint8), bits, 0)]
+    if pa.types.is_dictionary(t):
+        if not _is_stringlike(t.value_type):
+            return _arrow_chunks(array.dictionary_decode(), kind, label)
+        indices = array.indices
+        validity, bit_offset = _validity(indices)
+        idx = _frombuffer(
+            indices.buffers()[1], indices.type.to_pandas_dtype(), len(indices), indices.offset
+        )
+        return [("dict", idx, validity, bit_offset, string_chunk(array.dictionary))]
+    if kind == "str":
+        return [string_chunk(array)]
+    if pa.types.is_uint64(t) and len(array) and pc.max(array).as_py() > 2**63 - 1:
+        raise DataError(f"{label}: integer categories above 2^63 - 1 are not supported")
+    return [_numeric_chunk(array, "float" if kind == "float" else "int")]
+
+
+def _from_arrow(data, label: str) -> CategoricalColumn:
+    kind = _arrow_kind(data.type, label)
+    pieces = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    chunks = [c for piece in pieces for c in _arrow_chunks(piece, kind, label)]
+    if not chunks:
+        chunks = _arrow_chunks(pa.array([], type=pa.string()), "str", label)
+    return CategoricalColumn(kind, chunks, data, len(data))
+
+
+_NUMPY_KIND = {"b": "bool", "i": "int", "u": "int", "f": "float"}
+
+
+def categorical_column(values, label: str) -> CategoricalColumn:
+    """A column of categories from a pyarrow array or a 1-D array-like: NumPy arrays of
+    numbers stay NumPy; objects and lists of str are read by the Rust core (see
+    ``_object_strings``); other objects, str and StringDType go through pyarrow (None and NaN
+    become null either way)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return _from_arrow(values, label)
+    if type(values) is list and len(values) > _SMALL:
+        chunk = _object_strings(values)  # a long list of str is read as it is
+        if chunk is not None:
+            return CategoricalColumn("str", [chunk], values, len(values))
+    a = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if a.ndim != 1:
+        raise SchemaError(f"{label}: expected a 1-D column, got shape {a.shape}")
+    kind = _NUMPY_KIND.get(a.dtype.kind)
+    if kind is not None:
+        if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+            raise DataError(f"{label}: integer categories above 2^63 - 1 are not supported")
+        dtype = np.float64 if kind == "float" else np.int64
+        chunk = ("float" if kind == "float" else "int", np.ascontiguousarray(a, dtype=dtype), None)
+        return CategoricalColumn(kind, [chunk], a, len(a))
+    if a.dtype.kind not in "OUT":
+        raise DataError(f"{label}: dtype {a.dtype} is not categorical")
+    try:
+        if a.dtype.kind == "O":
+            chunk = _object_strings(a)
+            if chunk is not None:
+                return CategoricalColumn("str", [chunk], a, len(a))
+        arrow = pa.array(a, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise DataError(_mixed_message(a, label, exc)) from None
+    except UnicodeError as exc:
+        # A lone surrogate (as in "\ud800") has no UTF-8 form.
+        raise DataError(f"{label}: a string is not valid Unicode ({exc.reason})") from None
+    return _from_arrow(arrow, label)
+
+
+#: Object columns up to this length (request rows) are encoded here rather than by pyarrow,
+#: whose per-call overhead is most of the cost of one value. Same chunk, same bytes.
+_SMALL = 64
+
+
+def _object_strings(a: np.ndarray | list) -> tuple | None:
+    """The chunk (utf8, or dict when its objects repeat) of an object column (or a list) of
+    str and missing values, or None (left to pyarrow). Longer columns are read by the Rust
+    core when it is the backend in effect: pyarrow's conversion costs four times the lookups
+    that follow it."""
+    if len(a) <= _SMALL:
+        return small_strings(a)
+    if _backend.get_backend() == "rust":
+        return _backend.kernels().object_strings(a)
+    return None
+
+
+def small_strings(a) -> tuple | None:
+    """The utf8 chunk of a short object column of str and missing values (None, NaN), or
+    None when it holds anything else (left to pyarrow, which types or refuses it)."""
+    encoded: list[bytes] = []
+    offsets = [0]
+    valid: list[bool] = []
+    at = 0
+    for v in a.tolist() if isinstance(a, np.ndarray) else a:
+        if isinstance(v, str):
+            b = v.encode("utf-8")
+            encoded.append(b)
+            at += len(b)
+            valid.append(True)
+        elif v is None or (isinstance(v, float) and v != v):
+            valid.append(False)
+        else:
+            return None
+        offsets.append(at)
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    bits = None if all(valid) else np.packbits(np.array(valid), bitorder="little")
+    return ("utf8", np.array(offsets, dtype=np.int32), data, bits, 0)
+
+
+def _mixed_message(a: np.ndarray, label: str, exc: Exception) -> str:
+    types = sorted({type(v).__name__ for v in a.tolist() if v is not None and v == v})
+    if len(types) > 1:
+        return (
+            f"{label}: mixed types in one column ({', '.join(types)}); a categorical column "
+            "holds strings, integers, booleans or floats, one kind per column"
+        )
+    return (
+        f"{label}: values of type {', '.join(types) or 'unknown'} are neither strings nor "
+        f"numbers ({exc})"
+    )
+
+
+def categorical_columns(X, owner: str) -> tuple[list[str] | None, list[CategoricalColumn]]:
+    """``(column names or None, columns)`` of any accepted input, every column as categories."""
+    return Frame.of(X, owner).categorical_columns(owner)
+
+
+def row_count(columns: list[CategoricalColumn]) -> int:
+    lengths = {c.length for c in columns}
+    if len(lengths) > 1:
+        raise SchemaError(f"columns have different lengths {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def coerce(column: CategoricalColumn, kind: str, label: str) -> CategoricalColumn:
+    """A column in the kind it was fitted with, where that loses nothing."""
+    have = column.kind
+    if CORE_KIND[have] == CORE_KIND[kind]:
+        return column  # booleans and integers share lookups
+    if have in ("int", "bool") and kind == "float":
+        chunks = [("float", np.asarray(c[1], dtype=np.float64), c[2]) for c in column.chunks]
+        return CategoricalColumn("float", chunks, column.source, column.length)
+    if have == "float" and kind in ("int", "bool"):
+        chunks = []
+        for c in column.chunks:
+            values = np.asarray(c[1], dtype=np.float64)
+            missing = np.isnan(values) if c[2] is None else (np.isnan(values) | c[2])
+            whole = np.where(missing, 0.0, values)
+            if np.any(whole != np.round(whole)) or np.any(np.abs(whole) > 2.0**63):
+                raise SchemaError(f"{label}: fitted on integer categories, got non-integral floats")
+            chunks.append(("int", whole.astype(np.int64), missing if missing.any() else None))
+        return CategoricalColumn(kind, chunks, column.source, column.length)
+    what = {"str": "strings", "int": "integers", "bool": "booleans", "float": "floats"}
+    raise SchemaError(f"{label}: fitted on {what[kind]}, got {what[have]}")

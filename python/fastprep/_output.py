@@ -1,0 +1,76 @@
+"""Output building: the output dtype, scipy CSR matrices, and one rounding to the output dtype.
+
+scipy is optional: only sparse output needs it, and it is imported when a CSR matrix is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastprep.exceptions import ParameterError
+
+
+def output_dtype(dtype, owner: str) -> np.dtype:
+    """An encoder's ``dtype`` parameter as a NumPy dtype: any numeric one."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise ParameterError(f"{owner}: dtype {dtype!r} is not a NumPy dtype") from None
+    if d.kind not in "fiub":
+        raise ParameterError(f"{owner}: dtype must be numeric, got {d}")
+    return d
+
+
+def is_float32(dtype) -> bool:
+    """Whether a composition's ``dtype=`` asks for float32 (float64 otherwise; others refused)."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float64, np.float32):
+        raise ParameterError(f"dtype must be float64 or float32, got {dtype}")
+    return dtype == np.float32
+
+
+def as_dtype(y, dtype):
+    """A dense or sparse output rounded once to ``dtype`` (float64 or float32)."""
+    is_float32(dtype)
+    dtype = np.dtype(dtype)
+    if hasattr(y, "toarray"):
+        return y.astype(dtype) if y.dtype != dtype else y
+    y = np.asarray(y)
+    return y if y.dtype == dtype else y.astype(dtype)
+
+
+def dense(y) -> np.ndarray:
+    """A dense array of a dense or sparse output."""
+    return y.toarray() if hasattr(y, "toarray") else np.asarray(y)
+
+
+def scipy_sparse():
+    """``scipy.sparse``, or an ImportError that says how to do without it."""
+    try:
+        from scipy import sparse
+    except ImportError:  # pragma: no cover - exercised in an environment without scipy
+        raise ImportError(
+            "sparse output needs scipy: `pip install scipy`, or pass sparse_output=False for "
+            "a dense NumPy array"
+        ) from None
+    return sparse
+
+
+def csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]):
+    """A scipy CSR matrix of a kernel's arrays: int32 indices and indptr where they fit (as
+    scipy builds them), int64 beyond."""
+    if indptr[-1] < 2**31:
+        indptr = indptr.astype(np.int32)
+        indices = indices.astype(np.int32, copy=False)
+    else:
+        indices = indices.astype(np.int64)
+    return scipy_sparse().csr_matrix((data, indices, indptr), shape=shape)
+
+
+def run_dense(kernel, dtype: np.dtype, *args):
+    """Run a fused kernel in float32 or float64 and cast to other requested dtypes:
+    ``(out, unknown, missing)``."""
+    out, unknown, missing = kernel(*args, dtype != np.float64)
+    if out.dtype != dtype:
+        out = out.astype(dtype)
+    return out, unknown, missing
