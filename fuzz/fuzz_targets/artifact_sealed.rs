@@ -5,6 +5,9 @@
 
 use fastprep_core::artifact::{digest, digest_version, read, Artifact, Dtype, Entry};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../rust/fastprep-core/tests/common/rows.rs"]
+mod rows;
 use serde_json::Value;
 
 /// `data` with its metadata's sha256 set to the digest of its contents, when it parses.
@@ -69,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(artifact) = Artifact::from_bytes(bytes) {
         if let Ok(t) = artifact.transformer() {
-            let _ = t.transform(&[], 0);
+            rows::run(&t);
         }
     }
 });

@@ -8,9 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from fastprep import _backend, _plan
 from fastprep._input import as_float_matrix, column_label
 from fastprep.accumulators import FitAccumulator
-from fastprep.exceptions import DataError, NotFittedError, ParameterError, SchemaError
+from fastprep.exceptions import (
+    DataError,
+    FastprepError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+)
 
 
 class Params:
@@ -54,6 +61,22 @@ class Params:
     @property
     def _name(self) -> str:
         return type(self).__name__
+
+    def _plan_spec(self) -> dict | None:
+        """The spec of this fitted object as a one-part compiled plan (``fastprep._plan``),
+        which an artifact stores for Rust readers; None when it has no native form."""
+        width = getattr(self, "n_features_in_", None)
+        if width is None:
+            return None
+        names = getattr(self, "feature_names_in_", None)
+        names = [f"x{j}" for j in range(width)] if names is None else [str(n) for n in names]
+        try:
+            spec = _plan.spec([(self, names)], len(self.get_feature_names_out()))
+            if spec is not None and _backend._core is not None:
+                _backend._core.Plan(spec)  # refused by the core: no plan to save
+        except FastprepError:
+            return None
+        return spec
 
     def save(self, path, metadata: dict | None = None):
         """Write the fitted state to ``path`` as an artifact (see ``fastprep.artifact``);
@@ -157,6 +180,15 @@ class Transform(Params):
 
     def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
         return {}
+
+    def _plan_step(self) -> dict | None:
+        """This transform's numeric step in a compiled plan (``fastprep._plan``): its kernel
+        and the kernel's fields; None when it has none."""
+        return None
+
+    def _plan_part(self) -> dict | None:
+        step = self._plan_step()
+        return None if step is None else {"steps": [step]}
 
     def _restored(self) -> None:
         """Recompute ``_derived_state`` after loading from an artifact."""

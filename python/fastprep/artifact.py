@@ -591,103 +591,23 @@ def _decode(node: Any, r: _Reader, where: str):
 # -- the compiled plan, for readers without Python ---------------------------------------------
 
 
-def _compiled_of(obj):
-    """The compiled plan of a composition, or of a single transform as a one-part plan."""
-    from fastprep.compose import ColumnTransformer, Pipeline, _native, _plan_blocks
-    from fastprep.hashing import FeatureHasher
-
-    if isinstance(obj, (Pipeline, ColumnTransformer)):
-        return obj._plan
-    if isinstance(obj, FeatureHasher) or not hasattr(obj, "n_features_in_"):
-        return None
-    names = getattr(obj, "feature_names_in_", None)
-    names = [f"x{j}" for j in range(obj.n_features_in_)] if names is None else list(names)
-    return _native(obj, _plan_blocks([(obj, names)]))
-
-
 def _plan(obj, w: _Writer) -> dict | None:
-    """The compiled plan as data (``fastprep_core::artifact::Transformer`` reads it), or None
+    """The compiled plan's spec as data (``fastprep_core::plan::spec`` reads it), or None
     when ``obj`` has none (a step the plan does not cover: Python readers only)."""
-    obj = _front(obj)
-    compiled = _compiled_of(obj)
-    if compiled is None:
-        return None
-    refusals = iter(compiled.refusals())
-    inputs = []
-    for name, kind, _, _ in compiled.inputs:
-        entry: dict[str, Any] = {"name": str(name), "kind": kind}
-        if kind != "numeric":
-            entry["refuse_unknown"], entry["refuse_missing"] = next(refusals)
-        inputs.append(entry)
+    spec = _front(obj)._plan_spec() if hasattr(_front(obj), "_plan_spec") else None
+    return None if spec is None else _spec_value(spec, "plan", w)
 
-    def arr(value, name, dtype=np.float64) -> str:
-        return w.tensor(name, np.ascontiguousarray(value, dtype=dtype))
 
-    def table(t, name, dtype=np.float64) -> str | dict:
-        # A table whose codes map to themselves (categories found by fit, nothing dropped or
-        # grouped: the common case, and a 1M-category encoder's) is saved as its size and its
-        # last two entries (missing, unknown): 4 or 8 MB fewer bytes to digest at load.
-        n = len(t) - 2
-        if n > 0 and np.array_equal(t[:n], np.arange(n)):
-            return {"identity": n, "tail": arr(t[n:], name + ".tail", dtype)}
-        return arr(t, name + ".table", dtype)
-
-    def vocab(v, name) -> dict:
-        kind, values, offsets = v
-        if kind == "str":
-            return {"kind": "str", "data": w.tensor(name + ".values", values),
-                    "offsets": w.tensor(name + ".offsets", offsets)}  # fmt: skip
-        return {"kind": kind, "values": w.tensor(name + ".values", values)}
-
-    def step(d, name) -> dict:
-        kind = d[0]
-        if kind == "impute":
-            return {"step": kind, "kept": list(d[1]), "fill": arr(d[2], name + ".fill"),
-                    "indicator": list(d[3])}  # fmt: skip
-        if kind == "sub_div":
-            return {"step": kind, "sub": arr(d[1], name + ".sub"), "div": arr(d[2], name + ".div")}
-        if kind == "mul_add":
-            clip = None if d[3] is None else [w.value(float(c), "") for c in d[3]]
-            return {"step": kind, "mul": arr(d[1], name + ".mul"), "add": arr(d[2], name + ".add"),
-                    "clip": clip}  # fmt: skip
-        if kind == "binarize":
-            return {"step": kind, "threshold": w.value(float(d[1]), "")}
-        if kind == "normalize":
-            return {"step": kind, "norm": d[1]}
-        if kind == "quantile":
-            q, refs = arr(d[1], name + ".quantiles"), arr(d[2], name + ".references")
-            return {"step": kind, "quantiles": q, "references": refs, "normal": bool(d[3])}
-        if kind == "yeo_johnson":
-            return {"step": kind, "lambdas": arr(d[1], name + ".lambdas"),
-                    "sub": arr(d[2], name + ".sub"), "div": arr(d[3], name + ".div")}  # fmt: skip
-        if kind == "digitize":
-            return {"step": kind, "edges": arr(d[1], name + ".edges"),
-                    "offsets": [int(o) for o in d[2]], "onehot": bool(d[3])}  # fmt: skip
-        raise ArtifactError(f"cannot save plan step {kind!r}")
-
-    blocks = []
-    for b, block in enumerate(compiled.blocks):
-        name = f"plan/{b}"
-        kind, positions = block[0], [int(p) for p in block[1]]
-        if kind == "numeric":
-            steps = [step(d, f"{name}/{i}") for i, d in enumerate(block[2])]
-            blocks.append({"block": kind, "inputs": positions, "steps": steps})
-            continue
-        vocabs = [c.vocab for c in block[2]._columns]
-        entry = {
-            "block": kind,
-            "inputs": positions,
-            "vocabs": [vocab(v, f"{name}/{j}") for j, v in enumerate(vocabs)],
-        }
-        if kind == "onehot":
-            entry["tables"] = [table(t, f"{name}/{j}", np.int32) for j, t in enumerate(block[3])]
-            entry["offsets"] = [int(o) for o in block[4]]
-            entry["width"] = int(block[5])
-        else:
-            entry["tables"] = [table(t, f"{name}/{j}") for j, t in enumerate(block[3])]
-        blocks.append(entry)
-    width = len(obj.get_feature_names_out())
-    return {"inputs": inputs, "blocks": blocks, "width": width, "sparse": bool(compiled.sparse)}
+def _spec_value(v: Any, name: str, w: _Writer) -> Any:
+    """A plan spec's value in the manifest: arrays by the name of their tensor, non-finite
+    numbers tagged; a prebuilt lookup index (``"index"``) is not data and is left out."""
+    if isinstance(v, dict):
+        return {k: _spec_value(x, f"{name}/{k}", w) for k, x in v.items() if k != "index"}
+    if isinstance(v, (list, tuple)):
+        return [_spec_value(x, f"{name}/{i}", w) for i, x in enumerate(v)]
+    if isinstance(v, np.ndarray):
+        return w.tensor(name, v)
+    return w.value(v, name)
 
 
 # -- the drift reference (fastprep.drift) ----------------------------------------------------

@@ -28,9 +28,9 @@ class Binarizer(Transform):
     def _validate_params(self) -> None:
         check_real(self._name, "threshold", self.threshold, finite=False)
 
-    def _plan_step(self) -> tuple:
+    def _plan_step(self) -> dict:
         self._validate_params()
-        return ("binarize", float(self.threshold))
+        return {"step": "binarize", "threshold": float(self.threshold)}
 
     def _transform(self, x):
         self._validate_params()

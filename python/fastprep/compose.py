@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from fastprep import _backend
+from fastprep import _backend, _plan
 from fastprep._input import Frame, categorical_column, coerce, float_column, object_column
 from fastprep._output import as_dtype, csr, dense, is_float32, scipy_sparse
 from fastprep.exceptions import FastprepError, NotFittedError, ParameterError, SchemaError
@@ -116,6 +116,9 @@ class _Composite:
             )
 
     _plan = None
+
+    def _plan_spec(self) -> dict | None:
+        return None if self._plan is None else self._plan.spec
 
     @property
     def fingerprint(self) -> str:
@@ -209,8 +212,8 @@ class _Composite:
         if not self._runs_native():
             return None, None
         if not self.__dict__.get("_drift_monitors"):
-            return self._plan.run_frame(frame, is_float32(dtype)), None
-        ran = self._plan.run_frame(frame, is_float32(dtype), tally=True)
+            return self._plan.run_frame(frame, is_float32(dtype), type(self).__name__), None
+        ran = self._plan.run_frame(frame, is_float32(dtype), type(self).__name__, tally=True)
         return (None, None) if ran is None else ran
 
     def _runs_native(self) -> bool:
@@ -228,7 +231,7 @@ class _Composite:
             out = self._plan.run_row(row, is_float32(dtype))
             if out is not None:
                 self._feed_row(row)
-                return out[0]
+                return out
         if not isinstance(row, Mapping):
             raise SchemaError(
                 f"{type(self).__name__}: transform_one takes a mapping of column "
@@ -306,6 +309,17 @@ class Pipeline(_Composite):
 
     def _active(self):
         return [(n, s) for n, s in self.steps if s not in ("passthrough", None)]
+
+    def _plan_part(self) -> dict | None:
+        """The steps' chain in a compiled plan: numeric steps one after the other, or a string
+        imputer folded into the encoder after it (the fill is looked up for a missing value)."""
+        active = [s for _, s in self._active()]
+        parts = [_plan.part_of(s) for s in active]
+        if all(p is not None and "steps" in p for p in parts):
+            return {"steps": [step for p in parts for step in p["steps"]]}
+        fills = getattr(active[0], "_string_fills", None) if len(active) == 2 else None
+        fills = fills() if fills is not None and _plan.part_of(active[1]) is not None else None
+        return None if fills is None else active[1]._plan_part(fills)
 
     def _first_input(self, X):
         """The first step's input: a dict of columns for a table-reading step, else floats."""
@@ -808,176 +822,106 @@ class ColumnTransformer(_Composite):
 # -- the compiled plan ----------------------------------------------------------------------------
 
 
-def _numeric_steps(step) -> list | None:
-    """The kernel calls of a numeric step or pipeline, or None if one is not compilable."""
-    steps = [s for _, s in step._active()] if isinstance(step, Pipeline) else [step]
-    out = []
-    for s in steps:
-        describe = getattr(s, "_plan_step", None)
-        if describe is None or type(s).__module__.split(".")[0] != "fastprep":
-            return None
-        d = describe()
-        if d is None:
-            return None
-        kind = d[0]
-        if kind in ("binarize", "normalize"):
-            out.append(d)
-        elif kind == "quantile":
-            out.append(
-                (
-                    "quantile",
-                    np.ascontiguousarray(d[1], dtype=np.float64),
-                    np.ascontiguousarray(d[2], dtype=np.float64),
-                    bool(d[3]),
-                )
-            )
-        elif kind == "yeo_johnson":
-            out.append(("yeo_johnson", *(np.ascontiguousarray(a, dtype=np.float64) for a in d[1:])))
-        elif kind == "digitize":
-            out.append(
-                (
-                    "digitize",
-                    np.ascontiguousarray(d[1], dtype=np.float64),
-                    [int(o) for o in d[2]],
-                    bool(d[3]),
-                )
-            )
-        elif kind == "impute":
-            out.append(
-                ("impute", list(d[1]), np.ascontiguousarray(d[2], dtype=np.float64), list(d[3]))
-            )
-        elif kind == "sub_div":
-            out.append(
-                (
-                    "sub_div",
-                    np.ascontiguousarray(d[1], dtype=np.float64),
-                    np.ascontiguousarray(d[2], dtype=np.float64),
-                )
-            )
-        else:
-            out.append(
-                (
-                    "mul_add",
-                    np.ascontiguousarray(d[1], dtype=np.float64),
-                    np.ascontiguousarray(d[2], dtype=np.float64),
-                    d[3],
-                )
-            )
-    return out
-
-
 class _CompiledPlan:
-    """A ColumnTransformer's native plan with what feeding it needs: each plan input's column
-    and how it is read, and which encoder policies need the step-by-step path (to raise or
-    warn exactly as it does)."""
+    """A composition's native plan (``fastprep._plan`` describes it) with what feeding it
+    needs: each input's column and how it is read, and each lookup's column and vocabulary
+    (for the drift monitors' tallies)."""
 
-    def __init__(self, owner, plan, inputs, checks, blocks, sparse: bool = False):
-        self.owner_name = type(owner).__name__
-        self.plan = plan
-        # The blocks as data (vocabularies instead of lookup tables): what an artifact stores
-        # so that a Rust service rebuilds the same plan (fastprep_core::artifact).
-        self.blocks = blocks
-        self.sparse = sparse  # output as scipy CSR (the transformer's sparse_output_)
-        self.inputs = inputs  # (column name, kind, encoder or None, position in encoder)
-        self.checks = checks  # per encoder input: (encoder, position)
-        self.names = [str(n) for n, *_ in inputs]
-        self.kinds = [kind for _, kind, *_ in inputs]
-        # (encoder, position) -> the input column it looks up
-        self._encoder_inputs = {
-            (id(encoder), j): str(name) for name, _, encoder, j in inputs if encoder is not None
-        }
+    def __init__(self, spec: dict, plan):
+        self.spec = spec  # what an artifact stores, so that a Rust service builds the same plan
+        self.plan = plan  # fastprep._core.Plan, or None without the compiled core
+        self.sparse = bool(spec["sparse"])
+        self.inputs = [(i["name"], i["kind"]) for i in spec["inputs"]]
+        lookups = [b for b in spec["blocks"] if b["block"] != "numeric"]
+        self.lookups = [
+            (
+                spec["inputs"][p]["name"],
+                (v["kind"], v.get("data", v.get("values")), v.get("offsets")),
+            )
+            for b in lookups
+            for p, v in zip(b["inputs"], b["vocabs"], strict=True)
+        ]
 
-    def _refused(self, unknown, missing) -> bool:
-        """Whether some lookup hit a case the encoder raises or warns about."""
-        for (encoder, j, fill_unknown), u, m in zip(self.checks, unknown, missing, strict=True):
-            if fill_unknown is not None:
-                # An imputer filled the missing values before the encoder saw them: they are
-                # unknown to it exactly when the fill value is.
-                u, m = u + (m if fill_unknown else 0), 0
-            if u == 0 and m == 0:
-                continue
-            policy = encoder.handle_unknown
-            unseen_missing = m > 0 and not encoder._columns[j].has_missing
-            if type(encoder).__name__ == "OneHotEncoder":
-                if (u or unseen_missing) and (
-                    policy in ("error", "warn") or encoder.drop is not None
-                ):
-                    return True
-            elif u and policy == "error":
-                return True
-        return False
-
-    def refusals(self) -> list[tuple[bool, bool]]:
-        """Per encoder input: whether an unknown value, and whether a missing value, make the
-        step-by-step path raise or warn (``_refused`` as two flags, for a Rust service)."""
-        out = []
-        for encoder, j, fill_unknown in self.checks:
-            policy = encoder.handle_unknown
-            if type(encoder).__name__ == "OneHotEncoder":
-                unknown = policy in ("error", "warn") or encoder.drop is not None
-                missing = unknown and not encoder._columns[j].has_missing
-            else:
-                unknown, missing = policy == "error", False
-            if fill_unknown is not None:  # an imputer fills missing values first
-                missing = unknown and fill_unknown
-            out.append((unknown, missing))
-        return out
-
-    def run_frame(self, frame: Frame, float32: bool, tally: bool = False):
-        """The plan's output for a batch, or None when the step-by-step path must run. With
-        ``tally``: ``(out, tallies)``, ``tallies`` mapping the name of each input column an
-        encoder looks up to ``(vocabulary, counts of its lookup codes)`` (dense output only;
-        None for sparse output)."""
+    def _inputs(self, frame: Frame, owner: str) -> list | None:
         inputs = []
         try:
-            for name, kind, encoder, j in self.inputs:
+            for name, kind in self.inputs:
                 col = frame.columns.get(name)
                 if col is None:
                     return None
                 if kind == "numeric":
-                    values = float_column(col, name, self.owner_name)
+                    values = float_column(col, name, owner)
                     inputs.append(np.ascontiguousarray(values, dtype=np.float64))
                 else:
                     column = categorical_column(col, f"column {name!r}")
-                    fitted = encoder._columns[j].kind
-                    if column.kind != fitted:
-                        column = coerce(column, fitted, f"column {name!r}")
+                    if column.kind != kind:
+                        column = coerce(column, kind, f"column {name!r}")
                     inputs.append(column.chunks)
         except FastprepError:
             return None  # the step-by-step path raises the error, worded as it words it
+        return inputs
+
+    def run_frame(self, frame: Frame, float32: bool, owner: str, tally: bool = False):
+        """The plan's output for a batch, or None when the step-by-step path must run (an
+        input it cannot read, a value an encoder refuses). With ``tally``: ``(out, tallies)``,
+        ``tallies`` mapping the name of each input column an encoder looks up to
+        ``(vocabulary, counts of its lookup codes)`` (dense output only; None for sparse)."""
+        inputs = self._inputs(frame, owner)
+        if inputs is None:
+            return None
         if self.sparse:
-            indptr, indices, values, unknown, missing = self.plan.run_csr(inputs, frame.rows)
-            if self._refused(unknown, missing):
+            ran = self.plan.run_csr(inputs, frame.rows)
+            if ran is None:
                 return None
+            indptr, indices, values = ran
             data = values.astype(np.float32) if float32 else values
             matrix = csr(data, indices, indptr, (frame.rows, self.plan.width))
             return (matrix, None) if tally else matrix
-        if tally:
-            out, unknown, missing, counts = self.plan.run_tallied(inputs, frame.rows, float32)
-            if self._refused(unknown, missing):
-                return None
-            tallies = {}
-            # The lookups read the raw column (an imputer before the encoder is folded into
-            # its table), so the codes are the column's own categories, missing included.
-            for (encoder, j, _), c in zip(self.checks, counts, strict=True):
-                name = self._encoder_inputs.get((id(encoder), j))
-                if c is not None and name is not None:
-                    tallies[name] = (encoder._columns[j].vocab, c)
-            return out, tallies
-        out, unknown, missing = self.plan.run(inputs, frame.rows, float32)
-        return None if self._refused(unknown, missing) else out
+        if not tally:
+            return self.plan.run(inputs, frame.rows, float32)
+        ran = self.plan.run_tallied(inputs, frame.rows, float32)
+        if ran is None:
+            return None
+        out, counts = ran
+        # The lookups read the raw column (an imputer before the encoder is folded into its
+        # table), so the codes are the column's own categories, missing included.
+        tallies = {
+            name: (vocab, c)
+            for (name, vocab), c in zip(self.lookups, counts, strict=True)
+            if c is not None
+        }
+        return out, tallies
 
     def run_row(self, row: dict, float32: bool):
+        """One request row's output (1-D), or None when the batch path must run it."""
         if self.sparse:
             return None  # a request row of a sparse transformer takes the batch path
         try:
-            ran = self.plan.run_row(row, self.names, self.kinds, float32)
+            return self.plan.run_row(row, float32)
         except FastprepError:
             return None
-        if ran is None:
+
+
+def _vocab_tuple(v: dict) -> tuple:
+    """A spec's vocabulary as ``(core kind, values, offsets)``, an encoder's own form."""
+    if v["kind"] == "str":
+        return ("str", v["data"], v["offsets"])
+    return (v["kind"], v["values"], None)
+
+
+def _compiled(spec: dict | None) -> _CompiledPlan | None:
+    """The compiled plan of a spec (None without one). Without the compiled core the plan is
+    data only: saved in artifacts, run by readers that have a core."""
+    if spec is None:
+        return None
+    plan = None
+    core = _backend._core
+    if core is not None:
+        try:
+            plan = core.Plan(spec)
+        except FastprepError:
             return None
-        out, unknown, missing = ran
-        return None if self._refused(unknown, missing) else out
+    return _CompiledPlan(spec, plan)
 
 
 def _compile_pipeline(pipe: Pipeline) -> _CompiledPlan | None:
@@ -986,99 +930,20 @@ def _compile_pipeline(pipe: Pipeline) -> _CompiledPlan | None:
     names = [f"x{j}" for j in range(pipe.n_features_in_)] if names is None else list(names)
     if not all(pipe._kinds.get(n) == "numeric" for n in names):
         return None
-    steps = _numeric_steps(pipe)
-    if steps is None:
+    try:
+        width = len(pipe.get_feature_names_out())
+    except (FastprepError, AttributeError, TypeError, ValueError):
         return None
-    inputs = [(n, "numeric", None, None) for n in names]
-    return _native(pipe, ([("numeric", list(range(len(inputs))), steps)], inputs, []))
-
-
-def _codes_of(core, indexes: list, values: list[str]) -> list[int]:
-    """The lookup code of each string in its vocabulary, in one call."""
-    chunks = []
-    for value in values:
-        raw = value.encode("utf-8")
-        offsets = np.array([0, len(raw)], dtype=np.int32)
-        chunks.append([("utf8", offsets, np.frombuffer(raw, np.uint8), None, 0)])
-    codes, _, _ = core.lookup_codes(list(indexes), chunks, 1)
-    return [int(c) for c in codes[:, 0]]
-
-
-def _plan_blocks(parts) -> tuple[list, list, list] | None:
-    """``(blocks, inputs, checks)`` of ``(step, columns)`` parts, or None when a step has no
-    native form. Blocks are data (an encoder block holds its encoder, whose vocabularies or
-    lookup tables stand in for it); building them needs no compiled core, so an artifact saved
-    in pure-Python mode holds the plan too."""
-    from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
-
-    blocks, inputs, checks = [], [], []
-    for step, columns in parts:
-        first = len(inputs)
-        if step == "passthrough" or (steps := _numeric_steps(step)) is not None:
-            steps = [] if step == "passthrough" else steps
-            inputs.extend((c, "numeric", None, None) for c in columns)
-            blocks.append(("numeric", list(range(first, len(inputs))), steps))
-            continue
-        fills = None
-        if isinstance(step, Pipeline):
-            # An imputer of string columns then an encoder: the fill becomes the encoder's
-            # entry for a missing value.
-            active = [t for _, t in step._active()]
-            if len(active) != 2 or not getattr(active[0], "_strings", False):
-                return None
-            fills, step = list(active[0].statistics_), active[1]
-        if type(step) not in (OneHotEncoder, OrdinalEncoder, CountEncoder):
-            return None
-        kinds = {"str": "str", "int": "int", "bool": "int", "float": "float"}
-        inputs.extend((c, kinds[step._columns[j].kind], step, j) for j, c in enumerate(columns))
-        positions = list(range(first, len(inputs)))
-        if isinstance(step, OneHotEncoder):
-            tables, offsets, width = step._tables()
-        else:
-            dtype = np.dtype(step.dtype)
-            # The encoder rounds its values to its dtype before they are stacked as float64.
-            tables = [np.asarray(t).astype(dtype).astype(np.float64) for t in step._tables()]
-        if fills is None:
-            checks.extend((step, j, None) for j in range(len(columns)))
-        else:
-            tables = [np.array(t) for t in tables]
-            backend = "rust" if _backend._core is not None else "python"
-            indexes = step._index_list(backend)
-            codes = _codes_of(_backend._core or _backend.reference, indexes, fills)
-            for j, (index, code) in enumerate(zip(indexes, codes, strict=True)):
-                n = len(index)
-                tables[j][n] = tables[j][code]
-                checks.append((step, j, code == n + 1))
-        if isinstance(step, OneHotEncoder):
-            blocks.append(("onehot", positions, step, tables, offsets, width))
-        else:
-            blocks.append(("gather", positions, step, tables))
-    return blocks, inputs, checks
-
-
-def _native(owner, planned, sparse: bool = False) -> _CompiledPlan | None:
-    """The compiled plan of planned blocks (None without them). Without the compiled core
-    the plan is data only: saved in artifacts, run by readers that have a core."""
-    if planned is None:
-        return None
-    blocks, inputs, checks = planned
-    plan = None
-    core = _backend._core
-    if core is not None:
-        native = [
-            b if b[0] == "numeric" else (b[0], b[1], b[2]._index_list("rust"), *b[3:])
-            for b in blocks
-        ]
-        try:
-            plan = core.Plan(len(inputs), native)
-        except FastprepError:
-            return None
-    return _CompiledPlan(owner, plan, inputs, checks, blocks, sparse=sparse)
+    return _compiled(_plan.spec([(pipe, names)], width))
 
 
 def _compile(ct: ColumnTransformer) -> _CompiledPlan | None:
     """The native plan of a fitted ColumnTransformer, or None when a step has no native form
-    (a Python-only step, a transform the plan does not cover yet): such
-    transformers run step by step, with the same results."""
+    (a Python-only step, a transform the plan does not cover yet): such transformers run step
+    by step, with the same results."""
     parts = [(step, cols) for _, step, cols in ct.transformers_ if step != "drop" and cols]
-    return _native(ct, _plan_blocks(parts), sparse=bool(ct.sparse_output_))
+    try:
+        width = len(ct.get_feature_names_out())
+    except (FastprepError, AttributeError, TypeError, ValueError):
+        return None
+    return _compiled(_plan.spec(parts, width, sparse=bool(ct.sparse_output_)))

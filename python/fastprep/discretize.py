@@ -10,6 +10,7 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_choice
+from fastprep._plan import floats
 from fastprep.exceptions import DataError, ParameterError
 
 __all__ = ["KBinsDiscretizer"]
@@ -147,9 +148,10 @@ class KBinsDiscretizer(InvertibleTransform):
         for key, value in _flat(self.bin_edges_).items():
             setattr(self, key, value)
 
-    def _plan_step(self) -> tuple:
+    def _plan_step(self) -> dict:
         onehot = self.encode == "onehot-dense"
-        return ("digitize", self._flat_edges, list(self._edge_offsets), onehot)
+        return {"step": "digitize", "edges": floats(self._flat_edges),
+                "offsets": [int(o) for o in self._edge_offsets], "onehot": onehot}  # fmt: skip
 
     def _transform(self, x):
         onehot = self.encode == "onehot-dense"

@@ -445,6 +445,75 @@ class _Encoder(Params):
     def _build_tables(self) -> Any:
         raise NotImplementedError
 
+    # -- the compiled plan ---------------------------------------------------------------------
+
+    def _plan_part(self, fills: list[str] | None = None) -> dict | None:
+        """This encoder's lookup block in a compiled plan (``fastprep._plan``) and what each
+        input refuses. ``fills``: per column, the value a string imputer before this encoder
+        gives a missing value; the plan then looks a missing value up as that value."""
+        self._validate_params()
+        tables = list(self._plan_tables())
+        identity = [self._identity_table(c) for c in self._columns]
+        refuses = [self._refuses(c) for c in self._columns]
+        if fills is not None:
+            for j, code in enumerate(self._codes_of(fills)):
+                n = self._columns[j].n_codes
+                tables[j] = np.array(tables[j])  # a copy: the encoder's own stays as it is
+                tables[j][n] = tables[j][code]
+                unknown = refuses[j][0]
+                refuses[j] = (unknown, unknown and code == n + 1)
+        rust = self._index_list("rust") if _backend._core is not None else None
+        vocabs = []
+        for j, c in enumerate(self._columns):
+            kind, values, offsets = c.vocab
+            vocab = {"kind": kind, "values": values}
+            if kind == "str":
+                vocab = {"kind": kind, "data": values, "offsets": offsets}
+            if rust is not None:
+                vocab["index"] = rust[j]  # shared with the plan, not built twice
+            vocabs.append(vocab)
+        saved = [
+            {"identity": len(t) - 2, "tail": t[-2:]} if same else t
+            for t, same in zip(tables, identity, strict=True)
+        ]
+        inputs = [
+            {"kind": CORE_KIND[c.kind], "refuse_unknown": bool(u), "refuse_missing": bool(m)}
+            for c, (u, m) in zip(self._columns, refuses, strict=True)
+        ]
+        return {"block": {**self._plan_block(), "vocabs": vocabs, "tables": saved},
+                "inputs": inputs}  # fmt: skip
+
+    def _codes_of(self, values: list[str]) -> list[int]:
+        """The lookup code of each column's value (a string), in one call."""
+        backend = "rust" if _backend._core is not None else "python"
+        kernels = _backend._core or _backend.reference
+        chunks = []
+        for value in values:
+            raw = str(value).encode("utf-8")
+            offsets = np.array([0, len(raw)], dtype=np.int32)
+            chunks.append([("utf8", offsets, np.frombuffer(raw, np.uint8), None, 0)])
+        codes, _, _ = kernels.lookup_codes(self._index_list(backend), chunks, 1)
+        return [int(c) for c in codes[:, 0]]
+
+    def _identity_table(self, c: _Column) -> bool:
+        """Whether the plan's table maps each category's code to itself (saved short)."""
+        return False
+
+    def _refuses(self, c: _Column) -> tuple[bool, bool]:
+        """Whether an unknown value, and whether a missing value, of column ``c`` make the
+        transform raise or warn (the plan then leaves the batch to the step-by-step path)."""
+        return self.handle_unknown == "error", False
+
+    def _plan_tables(self) -> list[np.ndarray]:
+        """Per column, the plan's table: an output per lookup code. (Ordinal and count: the
+        encoder's values, rounded to its dtype as its own output is.)"""
+        dtype = np.dtype(self.dtype)
+        return [np.asarray(t).astype(dtype).astype(np.float64) for t in self._tables()]
+
+    def _plan_block(self) -> dict:
+        """The block's own fields (besides vocabularies and tables)."""
+        return {"block": "gather"}
+
     def _gather(self, X) -> np.ndarray:
         """The ordinal and count transforms: one table value per cell; unknown values raise
         under ``handle_unknown="error"``."""
@@ -621,6 +690,20 @@ class OneHotEncoder(_Encoder):
             offsets.append(width)
             width += n_out - (dropped is not None)
         return tables, offsets, width
+
+    def _plan_tables(self):
+        return self._tables()[0]
+
+    def _plan_block(self) -> dict:
+        _, offsets, width = self._tables()
+        return {"block": "onehot", "offsets": [int(o) for o in offsets], "width": int(width)}
+
+    def _identity_table(self, c: _Column) -> bool:
+        return c.order is None and c.infrequent is None and self.drop is None
+
+    def _refuses(self, c: _Column) -> tuple[bool, bool]:
+        unknown = self.handle_unknown in ("error", "warn") or self.drop is not None
+        return unknown, unknown and not c.has_missing
 
     def _extra_attributes(self, columns):
         if self.drop is None:
@@ -865,6 +948,15 @@ class OrdinalEncoder(_Encoder):
     def transform(self, X) -> np.ndarray:
         """Codes of ``X`` as a dense array of ``dtype``."""
         return self._gather(X)
+
+    def _identity_table(self, c: _Column) -> bool:
+        if c.order is not None or c.infrequent is not None:
+            return False
+        # Codes survive the rounding to dtype up to the largest integer it holds exactly.
+        dtype = np.dtype(self.dtype)
+        if dtype.kind == "f":
+            return c.n_codes <= 2 ** (np.finfo(dtype).nmant + 1)
+        return dtype.kind in "iu" and c.n_codes - 1 <= np.iinfo(dtype).max
 
     def inverse_transform(self, X) -> np.ndarray:
         """Categories back from codes: an object array; ``unknown_value`` gives None,

@@ -13,6 +13,7 @@ from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_choice
 from fastprep._input import categorical_columns, column_label
+from fastprep._plan import floats
 from fastprep.accumulators import CategoryCounts
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
 
@@ -123,7 +124,7 @@ class SimpleImputer(InvertibleTransform):
             return np.arange(self.n_features_in_)
         return np.flatnonzero(~np.isnan(self.statistics_))
 
-    def _plan_step(self) -> tuple | None:
+    def _plan_step(self) -> dict | None:
         """The kernel call of ``transform`` for a compiled plan (None when it would warn, and
         for string columns, whose fill the plan folds into the encoder that follows)."""
         if getattr(self, "_strings", False):
@@ -132,12 +133,13 @@ class SimpleImputer(InvertibleTransform):
         if kept.size < self.n_features_in_:
             return None
         indicator = self.indicator_features_ if self.add_indicator else np.empty(0, np.intp)
-        return (
-            "impute",
-            kept.tolist(),
-            self.statistics_[kept].astype(np.float64),
-            indicator.tolist(),
-        )
+        return {"step": "impute", "kept": kept.tolist(), "fill": floats(self.statistics_[kept]),
+                "indicator": indicator.tolist()}  # fmt: skip
+
+    def _string_fills(self) -> list[str] | None:
+        """The fill of each string column (what an encoder after it sees for a missing
+        value), or None for numeric columns."""
+        return list(self.statistics_) if getattr(self, "_strings", False) else None
 
     def _transform(self, x):
         kept = self._kept_columns

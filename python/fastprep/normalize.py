@@ -30,9 +30,9 @@ class Normalizer(Transform):
     def _validate_params(self) -> None:
         check_choice(self._name, "norm", self.norm, ("l1", "l2", "max"))
 
-    def _plan_step(self) -> tuple:
+    def _plan_step(self) -> dict:
         self._validate_params()
-        return ("normalize", self.norm)
+        return {"step": "normalize", "norm": self.norm}
 
     def _transform(self, x):
         self._validate_params()

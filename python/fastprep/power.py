@@ -7,6 +7,7 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_choice
+from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError
 
@@ -153,11 +154,12 @@ class PowerTransformer(InvertibleTransform):
         nans = np.full(n, np.nan)
         return Moments(count, values.shape[0] - count, mean, m2, nans, nans.copy())
 
-    def _plan_step(self) -> tuple | None:
+    def _plan_step(self) -> dict | None:
         """Yeo-Johnson compiles into a plan; Box-Cox (which refuses values <= 0) does not."""
         if self.method != "yeo-johnson":
             return None
-        return ("yeo_johnson", self.lambdas_, self._mean, self._scale)
+        return {"step": "yeo_johnson", "lambdas": floats(self.lambdas_),
+                "sub": floats(self._mean), "div": floats(self._scale)}  # fmt: skip
 
     def _map(self, x, inverse: bool):
         return kernels().power_transform(

@@ -10,6 +10,7 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_choice, check_int
+from fastprep._plan import floats
 from fastprep.exceptions import ParameterError
 
 __all__ = ["QuantileTransformer"]
@@ -93,9 +94,10 @@ class QuantileTransformer(InvertibleTransform):
         quantiles = np.ascontiguousarray(np.maximum.accumulate(quantiles, axis=0))
         return {"quantiles_": quantiles, "references_": references, "n_quantiles_": n_quantiles}
 
-    def _plan_step(self) -> tuple:
+    def _plan_step(self) -> dict:
         normal = self.output_distribution == "normal"
-        return ("quantile", self.quantiles_, self.references_, normal)
+        return {"step": "quantile", "quantiles": floats(self.quantiles_),
+                "references": floats(self.references_), "normal": normal}  # fmt: skip
 
     def _map(self, x, inverse: bool):
         normal = self.output_distribution == "normal"

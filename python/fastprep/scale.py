@@ -17,6 +17,7 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_pair
+from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator
 
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
@@ -108,8 +109,9 @@ class StandardScaler(InvertibleTransform):
         div = self.scale_ if self.with_std else _ones(n)
         return sub, div
 
-    def _plan_step(self) -> tuple:
-        return ("sub_div", *self._offsets())
+    def _plan_step(self) -> dict:
+        sub, div = self._offsets()
+        return {"step": "sub_div", "sub": floats(sub), "div": floats(div)}
 
     def _transform(self, x):
         sub, div = self._offsets()
@@ -166,13 +168,16 @@ class MinMaxScaler(InvertibleTransform):
             "n_samples_seen_": moments.n_rows,
         }
 
-    def _plan_step(self) -> tuple:
-        clip = tuple(float(v) for v in self.feature_range) if self.clip else None
-        return ("mul_add", self.scale_, self.min_, clip)
+    def _clip(self) -> tuple[float, float] | None:
+        return tuple(float(v) for v in self.feature_range) if self.clip else None
+
+    def _plan_step(self) -> dict:
+        clip = self._clip()
+        return {"step": "mul_add", "mul": floats(self.scale_), "add": floats(self.min_),
+                "clip": None if clip is None else list(clip)}  # fmt: skip
 
     def _transform(self, x):
-        _, mul, add, clip = self._plan_step()
-        return kernels().mul_add(x, mul, add, clip)
+        return kernels().mul_add(x, self.scale_, self.min_, self._clip())
 
     def _inverse_transform(self, x):
         return kernels().sub_div(x, self.min_, self.scale_)
@@ -204,8 +209,8 @@ class MaxAbsScaler(InvertibleTransform):
             "n_samples_seen_": moments.n_rows,
         }
 
-    def _plan_step(self) -> tuple:
-        return ("sub_div", _zeros(self.n_features_in_), self.scale_)
+    def _plan_step(self) -> dict:
+        return {"step": "sub_div", "sub": _zeros(self.n_features_in_), "div": floats(self.scale_)}
 
     def _transform(self, x):
         return kernels().sub_div(x, _zeros(self.n_features_in_), self.scale_)
@@ -285,15 +290,18 @@ class RobustScaler(InvertibleTransform):
                 scale = scale / (_normal_ppf(q_max / 100.0) - _normal_ppf(q_min / 100.0))
         return {"center_": center, "scale_": scale}
 
-    def _plan_step(self) -> tuple:
+    def _offsets(self):
         n = self.n_features_in_
         sub = self.center_ if self.with_centering else _zeros(n)
         div = self.scale_ if self.with_scaling else _ones(n)
-        return ("sub_div", sub, div)
+        return sub, div
+
+    def _plan_step(self) -> dict:
+        sub, div = self._offsets()
+        return {"step": "sub_div", "sub": floats(sub), "div": floats(div)}
 
     def _transform(self, x):
-        _, sub, div = self._plan_step()
-        return kernels().sub_div(x, sub, div)
+        return kernels().sub_div(x, *self._offsets())
 
     def _inverse_transform(self, x):
         n = self.n_features_in_

@@ -8,20 +8,16 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::encode::{CategoryIndex, Vocab};
 use crate::error::{Error, Result};
-use crate::matrix::MatRef;
-use crate::normalize::Norm;
+use crate::memory::Buffer;
 use crate::parallel::max_threads;
-use crate::plan::{Block, Input, Plan, Step};
-use crate::quantile_transform::Indexed;
+use crate::plan::{self, Transformer};
 
 /// The format tag in the safetensors metadata.
 pub const FORMAT: &str = "fastprep-artifact";
@@ -364,304 +360,134 @@ fn le_values<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> 
         .collect()
 }
 
-/// An input column of a transformer read from an artifact, and what refuses its values.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputSpec {
-    pub name: String,
-    /// `"numeric"`, or the categories' kind: `"str"`, `"int"` or `"float"`.
-    pub kind: String,
-    /// An unknown category is an error (the encoder's `handle_unknown="error"`, ...).
-    pub refuse_unknown: bool,
-    /// A missing value is an error (an encoder that saw no missing value at fit).
-    pub refuse_missing: bool,
+/// A node of the manifest's plan spec: JSON, with arrays named and stored in the artifact.
+#[derive(Clone, Copy)]
+struct ManifestNode<'a> {
+    value: &'a Value,
+    artifact: &'a Artifact,
 }
 
-/// The compiled plan of a saved pipeline or transform, ready to transform without Python.
-#[derive(Clone, Debug)]
-pub struct Transformer {
-    plan: Plan,
-    inputs: Vec<InputSpec>,
-    /// The input of each lookup the plan reports (encoder blocks in order).
-    looked_up: Vec<usize>,
-}
-
-fn field<'v>(v: &'v Value, key: &str) -> Result<&'v Value> {
-    v.get(key)
-        .ok_or_else(|| refuse(format!("not a valid artifact: the plan lacks {key:?}")))
-}
-
-fn text<'v>(v: &'v Value, key: &str) -> Result<&'v str> {
-    field(v, key)?
-        .as_str()
-        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a string")))
-}
-
-fn flag(v: &Value, key: &str) -> Result<bool> {
-    field(v, key)?
-        .as_bool()
-        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a bool")))
-}
-
-fn count(v: &Value) -> Result<usize> {
-    v.as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| refuse("not a valid artifact: expected a natural number"))
-}
-
-fn counts(v: &Value, key: &str) -> Result<Vec<usize>> {
-    field(v, key)?
-        .as_array()
-        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a list")))?
-        .iter()
-        .map(count)
-        .collect()
-}
-
-fn list<'v>(v: &'v Value, key: &str) -> Result<&'v Vec<Value>> {
-    field(v, key)?
-        .as_array()
-        .ok_or_else(|| refuse(format!("not a valid artifact: {key:?} is not a list")))
-}
-
-/// A number as the manifest writes it: JSON, or `{"$float": "nan" | "inf" | "-inf"}`.
-fn number(v: &Value) -> Result<f64> {
-    if let Some(x) = v.as_f64() {
-        return Ok(x);
+impl ManifestNode<'_> {
+    fn name(&self) -> Result<&str> {
+        self.value.as_str().ok_or_else(|| {
+            refuse(format!(
+                "expected the name of an array, got {:.80}",
+                self.value
+            ))
+        })
     }
-    match v.get("$float").and_then(Value::as_str) {
-        Some("nan") => Ok(f64::NAN),
-        Some("inf") => Ok(f64::INFINITY),
-        Some("-inf") => Ok(f64::NEG_INFINITY),
-        _ => Err(refuse(format!("not a valid artifact: {v} is not a number"))),
+}
+
+impl plan::spec::Spec for ManifestNode<'_> {
+    fn get(&self, key: &str) -> Result<Self> {
+        let value = self
+            .value
+            .get(key)
+            .ok_or_else(|| refuse(format!("the plan lacks {key:?}")))?;
+        Ok(Self { value, ..*self })
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.value.get(key).is_some()
+    }
+
+    fn is_null(&self) -> bool {
+        self.value.is_null()
+    }
+
+    fn text(&self) -> Result<String> {
+        self.value
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| refuse("expected a string"))
+    }
+
+    fn flag(&self) -> Result<bool> {
+        self.value
+            .as_bool()
+            .ok_or_else(|| refuse("expected a bool"))
+    }
+
+    fn natural(&self) -> Result<usize> {
+        self.value
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| refuse("expected a natural number"))
+    }
+
+    /// A number as the manifest writes it: JSON, or `{"$float": "nan" | "inf" | "-inf"}`.
+    fn number(&self) -> Result<f64> {
+        if let Some(x) = self.value.as_f64() {
+            return Ok(x);
+        }
+        match self.value.get("$float").and_then(Value::as_str) {
+            Some("nan") => Ok(f64::NAN),
+            Some("inf") => Ok(f64::INFINITY),
+            Some("-inf") => Ok(f64::NEG_INFINITY),
+            _ => Err(refuse(format!("{:.80} is not a number", self.value))),
+        }
+    }
+
+    fn items(&self) -> Result<Vec<Self>> {
+        Ok(self
+            .value
+            .as_array()
+            .ok_or_else(|| refuse("expected a list"))?
+            .iter()
+            .map(|value| Self { value, ..*self })
+            .collect())
+    }
+
+    fn f64s(&self) -> Result<Vec<f64>> {
+        self.artifact.f64s(self.name()?)
+    }
+
+    fn i32s(&self) -> Result<Vec<i32>> {
+        self.artifact.i32s(self.name()?)
+    }
+
+    fn i64s(&self) -> Result<Vec<i64>> {
+        self.artifact.i64s(self.name()?)
+    }
+
+    fn byte_buffer(&self) -> Result<Buffer<u8>> {
+        Ok(self.artifact.bytes(self.name()?)?.to_vec().into())
+    }
+
+    fn matrix(&self) -> Result<(Vec<f64>, usize, usize)> {
+        let name = self.name()?;
+        let (entry, _) = self.artifact.array(name)?;
+        let [rows, cols] = entry.shape[..] else {
+            return Err(refuse(format!("array {name:?} must be 2-D")));
+        };
+        Ok((self.artifact.f64s(name)?, rows, cols))
     }
 }
 
 impl Artifact {
-    fn f64s_at(&self, v: &Value, key: &str) -> Result<Vec<f64>> {
-        self.f64s(text(v, key)?)
-    }
-
-    fn vocab(&self, v: &Value) -> Result<Vocab> {
-        Ok(match text(v, "kind")? {
-            "str" => Vocab::Str {
-                data: self.bytes(text(v, "data")?)?.to_vec().into(),
-                offsets: self.i64s(text(v, "offsets")?)?.into(),
-            },
-            "int" => Vocab::Int(self.i64s(text(v, "values")?)?),
-            "float" => Vocab::Float(self.f64s(text(v, "values")?)?),
-            other => return Err(refuse(format!("unknown vocabulary kind {other:?}"))),
-        })
-    }
-
-    fn step(&self, v: &Value) -> Result<Step> {
-        Ok(match text(v, "step")? {
-            "impute" => Step::Impute {
-                kept: counts(v, "kept")?,
-                fill: self.f64s_at(v, "fill")?,
-                indicator: counts(v, "indicator")?,
-            },
-            "sub_div" => Step::SubDiv {
-                sub: self.f64s_at(v, "sub")?,
-                div: self.f64s_at(v, "div")?,
-            },
-            "mul_add" => Step::MulAdd {
-                mul: self.f64s_at(v, "mul")?,
-                add: self.f64s_at(v, "add")?,
-                clip: match field(v, "clip")? {
-                    Value::Null => None,
-                    Value::Array(c) if c.len() == 2 => Some((number(&c[0])?, number(&c[1])?)),
-                    _ => return Err(refuse("not a valid artifact: malformed clip")),
-                },
-            },
-            "binarize" => Step::Binarize {
-                threshold: number(field(v, "threshold")?)?,
-            },
-            "normalize" => Step::Normalize {
-                norm: Norm::parse(text(v, "norm")?)?,
-            },
-            "quantile" => {
-                let name = text(v, "quantiles")?;
-                let (entry, _) = self.array(name)?;
-                let [rows, cols] = entry.shape[..] else {
-                    return Err(refuse("not a valid artifact: quantiles must be 2-D"));
-                };
-                let q = self.f64s(name)?;
-                let refs = self.f64s_at(v, "references")?;
-                Step::Quantile(Box::new(Indexed::new(
-                    MatRef::new(&q, rows, cols)?,
-                    &refs,
-                    flag(v, "normal")?,
-                )?))
-            }
-            "yeo_johnson" => Step::YeoJohnson {
-                lambdas: self.f64s_at(v, "lambdas")?,
-                sub: self.f64s_at(v, "sub")?,
-                div: self.f64s_at(v, "div")?,
-            },
-            "digitize" => Step::Digitize {
-                edges: self.f64s_at(v, "edges")?,
-                offsets: counts(v, "offsets")?,
-                onehot: flag(v, "onehot")?,
-            },
-            other => return Err(refuse(format!("unknown plan step {other:?}"))),
-        })
-    }
-
-    fn encoder_parts(&self, v: &Value) -> Result<Vec<Arc<CategoryIndex>>> {
-        list(v, "vocabs")?
-            .iter()
-            .map(|x| Ok(Arc::new(CategoryIndex::new(self.vocab(x)?)?)))
-            .collect()
-    }
-
-    /// An encoder block's lookup tables, one per vocabulary. A table is saved as an array, or
-    /// (format 3) as `{"identity": n, "tail": array}`: entry `i < n` is `i` itself, then the
-    /// two entries of `tail` (missing, unknown); `n` must be the vocabulary's size.
-    fn tables<T>(
-        &self,
-        b: &Value,
-        indexes: &[Arc<CategoryIndex>],
-        read: impl Fn(&str) -> Result<Vec<T>>,
-        code: impl Fn(usize) -> T,
-    ) -> Result<Vec<Vec<T>>> {
-        let saved = list(b, "tables")?;
-        if saved.len() != indexes.len() {
-            return Err(refuse(
-                "not a valid artifact: one lookup table per vocabulary",
-            ));
-        }
-        saved
-            .iter()
-            .zip(indexes)
-            .map(|(t, index)| {
-                if let Some(name) = t.as_str() {
-                    return read(name);
-                }
-                let n = count(field(t, "identity")?)?;
-                let tail = read(text(t, "tail")?)?;
-                if n != index.len() || tail.len() != 2 {
-                    return Err(refuse(
-                        "not a valid artifact: a lookup table does not fit its vocabulary",
-                    ));
-                }
-                Ok((0..n).map(&code).chain(tail).collect())
-            })
-            .collect()
-    }
-
-    /// The saved compiled plan. Artifacts of objects the plan does not cover (a step with no
-    /// native form) have none: they are for Python readers only.
+    /// The saved compiled plan (`plan::spec` describes it). Artifacts of objects the plan does
+    /// not cover (a step with no native form) have none: they are for Python readers only.
     pub fn transformer(&self) -> Result<Transformer> {
-        let spec = self
+        let value = self
             .manifest
             .get("plan")
             .filter(|p| !p.is_null())
             .ok_or_else(|| {
                 refuse("this artifact has no compiled plan: a step has no native form")
             })?;
-        let inputs = list(spec, "inputs")?
-            .iter()
-            .map(|i| {
-                let kind = text(i, "kind")?.to_string();
-                let numeric = kind == "numeric";
-                Ok(InputSpec {
-                    name: text(i, "name")?.to_string(),
-                    refuse_unknown: !numeric && flag(i, "refuse_unknown")?,
-                    refuse_missing: !numeric && flag(i, "refuse_missing")?,
-                    kind,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut blocks = Vec::new();
-        let mut looked_up: Vec<usize> = Vec::new();
-        for b in list(spec, "blocks")? {
-            let positions = counts(b, "inputs")?;
-            let block = match text(b, "block")? {
-                "numeric" => Block::Numeric {
-                    inputs: positions,
-                    steps: list(b, "steps")?
-                        .iter()
-                        .map(|s| self.step(s))
-                        .collect::<Result<_>>()?,
-                },
-                "onehot" => {
-                    looked_up.extend(&positions);
-                    let indexes = self.encoder_parts(b)?;
-                    Block::OneHot {
-                        inputs: positions,
-                        tables: self.tables(b, &indexes, |n| self.i32s(n), |i| i as i32)?,
-                        indexes,
-                        offsets: counts(b, "offsets")?,
-                        width: count(field(b, "width")?)?,
-                    }
-                }
-                "gather" => {
-                    looked_up.extend(&positions);
-                    let indexes = self.encoder_parts(b)?;
-                    Block::Gather {
-                        inputs: positions,
-                        tables: self.tables(b, &indexes, |n| self.f64s(n), |i| i as f64)?,
-                        indexes,
-                    }
-                }
-                other => return Err(refuse(format!("unknown plan block {other:?}"))),
-            };
-            blocks.push(block);
-        }
-        let plan = Plan::new(inputs.len(), blocks)?;
-        if looked_up
-            .iter()
-            .any(|&i| i >= inputs.len() || inputs[i].kind == "numeric")
-        {
-            return Err(refuse(
-                "not a valid artifact: an encoder reads a numeric input",
-            ));
-        }
-        Ok(Transformer {
-            plan,
-            inputs,
-            looked_up,
+        plan::spec::parse(&ManifestNode {
+            value,
+            artifact: self,
+        })
+        .map_err(|e| match e {
+            Error::Artifact(m) => refuse(format!("not a valid artifact: {m}")),
+            other => refuse(format!("not a valid artifact: {other}")),
         })
     }
 
     /// Array `name` as i32 values (it must be stored as I32).
     pub fn i32s(&self, name: &str) -> Result<Vec<i32>> {
         Ok(le_values(self.typed(name, Dtype::I32)?, i32::from_le_bytes))
-    }
-}
-
-impl Transformer {
-    /// The input columns, in the order `transform` takes them.
-    pub fn inputs(&self) -> &[InputSpec] {
-        &self.inputs
-    }
-
-    /// The number of output columns.
-    pub fn width(&self) -> usize {
-        self.plan.width()
-    }
-
-    /// `rows` rows of `inputs` (one per `inputs()`, in order) → a dense row-major
-    /// `rows × width` matrix, the numbers Python's `transform` gives. An unknown or missing
-    /// value that the fitted policy refuses is an error naming the column.
-    pub fn transform(&self, inputs: &[Input<'_>], rows: usize) -> Result<Vec<f64>> {
-        let mut out = vec![0.0; rows * self.width()];
-        let found = self.plan.run(inputs, rows, &mut out)?;
-        for (f, &i) in found.iter().zip(&self.looked_up) {
-            let spec = &self.inputs[i];
-            let what = if spec.refuse_unknown && f.unknown > 0 {
-                "an unknown category (not seen during fit)"
-            } else if spec.refuse_missing && f.missing > 0 {
-                "a missing value, but no missing value was seen during fit"
-            } else {
-                continue;
-            };
-            return Err(Error::Value {
-                column: i,
-                message: format!("{:?} has {what}", spec.name),
-            });
-        }
-        Ok(out)
     }
 }
 

@@ -2,7 +2,7 @@
 //! inputs without Python, and get the numbers Python's NumPy reference gave.
 
 use fastprep_core::artifact::Artifact;
-use fastprep_core::plan::Input;
+use fastprep_core::plan::{Input, InputKind};
 use fastprep_core::strings::{Chunk, Column, Offsets, StrArray, Validity};
 use serde_json::Value;
 
@@ -47,15 +47,15 @@ enum Held {
 }
 
 impl Held {
-    fn of(values: &[Value], kind: &str) -> Self {
+    fn of(values: &[Value], kind: InputKind) -> Self {
         match kind {
-            "numeric" => Held::Numbers(
+            InputKind::Numeric => Held::Numbers(
                 values
                     .iter()
                     .map(|v| v.as_f64().unwrap_or(f64::NAN))
                     .collect(),
             ),
-            "str" => {
+            InputKind::Str => {
                 let mut offsets = vec![0i32];
                 let mut data = Vec::new();
                 let mut validity = vec![0u8; values.len().div_ceil(8)];
@@ -73,7 +73,7 @@ impl Held {
                     len: values.len(),
                 }
             }
-            other => panic!("no golden input of kind {other}"),
+            other => panic!("no golden input of kind {other:?}"),
         }
     }
 
@@ -135,7 +135,7 @@ fn golden_artifacts_transform_without_python() {
             .iter()
             .map(|spec| {
                 let values = columns[&spec.name].as_array().expect("column");
-                Held::of(values, &spec.kind)
+                Held::of(values, spec.kind)
             })
             .collect();
         let inputs: Vec<Input<'_>> = held.iter().map(Held::input).collect();
@@ -152,9 +152,9 @@ fn one_row(artifact: &Artifact, category: &str) -> Result<Vec<f64>, fastprep_cor
     let held: Vec<Held> = transformer
         .inputs()
         .iter()
-        .map(|spec| match spec.kind.as_str() {
-            "numeric" => Held::of(&[Value::from(30.0)], "numeric"),
-            _ => Held::of(&[Value::from(category)], "str"),
+        .map(|spec| match spec.kind {
+            InputKind::Numeric => Held::of(&[Value::from(30.0)], InputKind::Numeric),
+            _ => Held::of(&[Value::from(category)], InputKind::Str),
         })
         .collect();
     let inputs: Vec<Input<'_>> = held.iter().map(Held::input).collect();

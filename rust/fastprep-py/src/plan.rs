@@ -1,120 +1,111 @@
 use std::sync::Arc;
 
-use fastprep_core::normalize::Norm;
-use fastprep_core::plan::{self as core, Block, Input, Step};
-use fastprep_core::quantile_transform::Indexed;
-use fastprep_core::strings::{Chunk, Column, Offsets, StrArray};
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use fastprep_core::memory::Buffer;
+use fastprep_core::plan::spec::{self, Spec};
+use fastprep_core::plan::{Input, InputKind, RowValue, Transformer};
+use fastprep_core::{Error, Result};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyString};
 
-use crate::encode::found_lists;
 use crate::encode::CategoryIndex;
-use crate::errors::{to_py, SchemaError};
+use crate::errors::to_py;
 use crate::strings::HeldColumn;
-use crate::util::{detached, float_output};
+use crate::util::{buffer, detached, float_output};
 
-/// A fitted pipeline compiled into one native plan (see `fastprep_core::plan`). Immutable:
-/// threads share it without a lock; `run` and `run_row` release the GIL for the whole plan.
+/// A fitted pipeline compiled into one native plan, built from the plan's spec (see
+/// `fastprep_core::plan::spec`). Immutable: threads share it without a lock; a batch runs
+/// with the GIL released.
 #[pyclass(frozen, module = "fastprep._core")]
 pub struct Plan {
-    inner: core::Plan,
+    inner: Transformer,
+    /// The inputs' names, made once: a request row is read by them.
+    names: Vec<Py<PyString>>,
 }
 
-fn vec_f64(obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
-    Ok(obj
-        .extract::<PyReadonlyArray1<'_, f64>>()?
-        .as_array()
-        .to_vec())
+/// A spec node held as a Python object (dicts, lists, NumPy arrays).
+struct PyNode<'py>(Bound<'py, PyAny>);
+
+fn wrong(e: PyErr) -> Error {
+    Error::Shape(e.to_string())
 }
 
-fn step(t: &Bound<'_, PyAny>) -> PyResult<Step> {
-    let kind: String = t.get_item(0)?.extract()?;
-    Ok(match kind.as_str() {
-        "impute" => Step::Impute {
-            kept: t.get_item(1)?.extract()?,
-            fill: vec_f64(&t.get_item(2)?)?,
-            indicator: t.get_item(3)?.extract()?,
-        },
-        "sub_div" => Step::SubDiv {
-            sub: vec_f64(&t.get_item(1)?)?,
-            div: vec_f64(&t.get_item(2)?)?,
-        },
-        "mul_add" => Step::MulAdd {
-            mul: vec_f64(&t.get_item(1)?)?,
-            add: vec_f64(&t.get_item(2)?)?,
-            clip: t.get_item(3)?.extract()?,
-        },
-        "binarize" => Step::Binarize {
-            threshold: t.get_item(1)?.extract()?,
-        },
-        "normalize" => Step::Normalize {
-            norm: Norm::parse(&t.get_item(1)?.extract::<String>()?).map_err(to_py)?,
-        },
-        "quantile" => {
-            let q: numpy::PyReadonlyArray2<'_, f64> = t.get_item(1)?.extract()?;
-            let matrix = crate::util::view(&q)?;
-            let refs = vec_f64(&t.get_item(2)?)?;
-            let normal: bool = t.get_item(3)?.extract()?;
-            Step::Quantile(Box::new(
-                Indexed::new(matrix, &refs, normal).map_err(to_py)?,
-            ))
+impl<'py> Spec for PyNode<'py> {
+    fn get(&self, key: &str) -> Result<Self> {
+        match self.0.get_item(key) {
+            Ok(v) => Ok(PyNode(v)),
+            Err(_) => Err(Error::Shape(format!("the plan lacks {key:?}"))),
         }
-        "yeo_johnson" => Step::YeoJohnson {
-            lambdas: vec_f64(&t.get_item(1)?)?,
-            sub: vec_f64(&t.get_item(2)?)?,
-            div: vec_f64(&t.get_item(3)?)?,
-        },
-        "digitize" => Step::Digitize {
-            edges: vec_f64(&t.get_item(1)?)?,
-            offsets: t.get_item(2)?.extract()?,
-            onehot: t.get_item(3)?.extract()?,
-        },
-        other => return Err(SchemaError::new_err(format!("unknown plan step {other:?}"))),
-    })
-}
+    }
 
-fn indexes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Arc<fastprep_core::encode::CategoryIndex>>> {
-    let list: Vec<Bound<'_, CategoryIndex>> = obj.extract()?;
-    Ok(list.iter().map(|i| i.get().inner.clone()).collect())
-}
+    fn has(&self, key: &str) -> bool {
+        self.0
+            .cast::<PyDict>()
+            .is_ok_and(|d| d.contains(key).unwrap_or(false))
+    }
 
-fn block(t: &Bound<'_, PyAny>) -> PyResult<Block> {
-    let kind: String = t.get_item(0)?.extract()?;
-    let inputs: Vec<usize> = t.get_item(1)?.extract()?;
-    Ok(match kind.as_str() {
-        "numeric" => {
-            let steps = t
-                .get_item(2)?
-                .try_iter()?
-                .map(|s| step(&s?))
-                .collect::<PyResult<_>>()?;
-            Block::Numeric { inputs, steps }
-        }
-        "onehot" => {
-            let tables: Vec<PyReadonlyArray1<'_, i32>> = t.get_item(3)?.extract()?;
-            Block::OneHot {
-                inputs,
-                indexes: indexes(&t.get_item(2)?)?,
-                tables: tables.iter().map(|a| a.as_array().to_vec()).collect(),
-                offsets: t.get_item(4)?.extract()?,
-                width: t.get_item(5)?.extract()?,
-            }
-        }
-        "gather" => {
-            let tables: Vec<PyReadonlyArray1<'_, f64>> = t.get_item(3)?.extract()?;
-            Block::Gather {
-                inputs,
-                indexes: indexes(&t.get_item(2)?)?,
-                tables: tables.iter().map(|a| a.as_array().to_vec()).collect(),
-            }
-        }
-        other => {
-            return Err(SchemaError::new_err(format!(
-                "unknown plan block {other:?}"
-            )))
-        }
-    })
+    fn is_null(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn text(&self) -> Result<String> {
+        self.0.extract().map_err(wrong)
+    }
+
+    fn flag(&self) -> Result<bool> {
+        self.0.extract().map_err(wrong)
+    }
+
+    fn natural(&self) -> Result<usize> {
+        self.0.extract().map_err(wrong)
+    }
+
+    fn number(&self) -> Result<f64> {
+        self.0.extract().map_err(wrong)
+    }
+
+    fn items(&self) -> Result<Vec<Self>> {
+        self.0
+            .try_iter()
+            .map_err(wrong)?
+            .map(|item| item.map(PyNode).map_err(wrong))
+            .collect()
+    }
+
+    fn f64s(&self) -> Result<Vec<f64>> {
+        let a: PyReadonlyArray1<'_, f64> = self.0.extract().map_err(wrong)?;
+        Ok(a.as_array().to_vec())
+    }
+
+    fn i32s(&self) -> Result<Vec<i32>> {
+        let a: PyReadonlyArray1<'_, i32> = self.0.extract().map_err(wrong)?;
+        Ok(a.as_array().to_vec())
+    }
+
+    fn i64s(&self) -> Result<Vec<i64>> {
+        let a: PyReadonlyArray1<'_, i64> = self.0.extract().map_err(wrong)?;
+        Ok(a.as_array().to_vec())
+    }
+
+    fn byte_buffer(&self) -> Result<Buffer<u8>> {
+        Ok(buffer(&self.0.extract().map_err(wrong)?))
+    }
+
+    fn i64_buffer(&self) -> Result<Buffer<i64>> {
+        Ok(buffer(&self.0.extract().map_err(wrong)?))
+    }
+
+    fn matrix(&self) -> Result<(Vec<f64>, usize, usize)> {
+        let a: PyReadonlyArray2<'_, f64> = self.0.extract().map_err(wrong)?;
+        let (rows, cols) = (a.shape()[0], a.shape()[1]);
+        Ok((a.as_array().iter().copied().collect(), rows, cols))
+    }
+
+    fn prebuilt_index(&self) -> Option<Arc<fastprep_core::encode::CategoryIndex>> {
+        let index = self.0.get_item("index").ok()?;
+        let index = index.cast::<CategoryIndex>().ok()?;
+        Some(index.get().inner.clone())
+    }
 }
 
 /// An input as Python passes it: a float64 array, or a categorical column's chunk list.
@@ -122,29 +113,6 @@ enum HeldInput<'py> {
     Numbers(PyReadonlyArray1<'py, f64>),
     Categories(HeldColumn<'py>),
 }
-
-/// One request value, read from a Python object without building an array.
-enum RowValue {
-    Number(f64),
-    Str(Vec<u8>),
-    Int(i64),
-    Missing,
-}
-
-type Ran<'py> = (Bound<'py, PyAny>, Vec<usize>, Vec<usize>);
-type TalliedRan<'py> = (
-    Bound<'py, PyAny>,
-    Vec<usize>,
-    Vec<usize>,
-    Vec<Option<Bound<'py, PyArray1<u64>>>>,
-);
-type SparseRan<'py> = (
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<i32>>,
-    Bound<'py, PyArray1<f64>>,
-    Vec<usize>,
-    Vec<usize>,
-);
 
 fn hold<'py>(inputs: &[Bound<'py, PyAny>]) -> PyResult<Vec<HeldInput<'py>>> {
     inputs
@@ -165,17 +133,25 @@ fn views<'a>(held: &'a [HeldInput<'_>]) -> PyResult<Vec<Input<'a>>> {
         .collect()
 }
 
+type Tallies<'py> = Vec<Option<Bound<'py, PyArray1<u64>>>>;
+type SparseRan<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
 #[pymethods]
 impl Plan {
+    /// Parses and checks a plan spec (dicts, lists and NumPy arrays).
     #[new]
-    fn new(n_inputs: usize, blocks: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let blocks = blocks
-            .try_iter()?
-            .map(|b| block(&b?))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(Self {
-            inner: core::Plan::new(n_inputs, blocks).map_err(to_py)?,
-        })
+    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = spec::parse(&PyNode(spec.clone())).map_err(to_py)?;
+        let names = inner
+            .inputs()
+            .iter()
+            .map(|i| PyString::intern(py, &i.name).unbind())
+            .collect();
+        Ok(Self { inner, names })
     }
 
     #[getter]
@@ -183,199 +159,141 @@ impl Plan {
         self.inner.width()
     }
 
-    /// Runs the plan over a batch: `(out, unknown, missing)`, the last two per encoder input.
+    /// The dense output of a batch, or None when an encoder refuses a value it found (the
+    /// caller then takes the step-by-step path, which raises or warns as the encoder does).
     fn run<'py>(
         &self,
         py: Python<'py>,
         inputs: Vec<Bound<'py, PyAny>>,
         rows: usize,
         float32: bool,
-    ) -> PyResult<Ran<'py>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let held = hold(&inputs)?;
         let views = views(&held)?;
-        self.execute(py, &views, rows, float32)
+        let (out, found) = float_output!(py, rows, self.inner.width(), float32, |out| {
+            self.inner.plan().run(&views, rows, out)
+        });
+        Ok(self.inner.refusal(&found).is_none().then_some(out))
     }
 
-    /// `run`, plus per encoder input the count of each lookup code (categories, then
-    /// missing, then unknown), or None for a vocabulary too large to tally in the run.
+    /// `run`, with per lookup (in `looked_up` order) the count of each lookup code
+    /// (categories, then missing, then unknown), or None for a vocabulary too large to tally.
     fn run_tallied<'py>(
         &self,
         py: Python<'py>,
         inputs: Vec<Bound<'py, PyAny>>,
         rows: usize,
         float32: bool,
-    ) -> PyResult<TalliedRan<'py>> {
+    ) -> PyResult<Option<(Bound<'py, PyAny>, Tallies<'py>)>> {
         let held = hold(&inputs)?;
         let views = views(&held)?;
         let (out, (found, tallies)) = float_output!(py, rows, self.inner.width(), float32, |out| {
-            self.inner.run_tallied(&views, rows, out, true)
+            self.inner.plan().run_tallied(&views, rows, out, true)
         });
-        let (unknown, missing) = found_lists(found);
+        if self.inner.refusal(&found).is_some() {
+            return Ok(None);
+        }
         let tallies = tallies
             .into_iter()
             .map(|t| (!t.is_empty()).then(|| t.into_pyarray(py)))
             .collect();
-        Ok((out, unknown, missing, tallies))
+        Ok(Some((out, tallies)))
     }
 
-    /// Runs the plan over a batch into CSR arrays: `(indptr, indices, values, unknown,
-    /// missing)`; zeros are not stored.
+    /// The batch as CSR arrays `(indptr, indices, values)` (zeros not stored), or None as `run`.
     fn run_csr<'py>(
         &self,
         py: Python<'py>,
         inputs: Vec<Bound<'py, PyAny>>,
         rows: usize,
-    ) -> PyResult<SparseRan<'py>> {
+    ) -> PyResult<Option<SparseRan<'py>>> {
         let held = hold(&inputs)?;
         let views = views(&held)?;
-        let (indptr, indices, values, found) = detached(py, || self.inner.run_csr(&views, rows))?;
-        let (unknown, missing) = found_lists(found);
-        Ok((
+        let (indptr, indices, values, found) =
+            detached(py, || self.inner.plan().run_csr(&views, rows))?;
+        if self.inner.refusal(&found).is_some() {
+            return Ok(None);
+        }
+        Ok(Some((
             indptr.into_pyarray(py),
             indices.into_pyarray(py),
             values.into_pyarray(py),
-            unknown,
-            missing,
-        ))
+        )))
     }
 
-    /// Runs the plan on one request row, read from a dict by `names`; `kinds` says how each
-    /// input is read ("numeric", "str", "int", "float"). Returns None when a value is of a
-    /// type the row path does not read (the caller then takes the batch path, which accepts
-    /// or refuses it with the same error as any batch).
+    /// One request row read from a dict by the inputs' names: its output (1-D), or None when
+    /// a value is of a type the row path does not read or an encoder refuses it (the caller
+    /// takes the batch path, which accepts or refuses it as any batch). A missing key is an
+    /// error naming it.
     fn run_row<'py>(
         &self,
         py: Python<'py>,
         row: &Bound<'py, PyDict>,
-        names: Vec<Bound<'py, PyString>>,
-        kinds: Vec<String>,
         float32: bool,
-    ) -> PyResult<Option<Ran<'py>>> {
-        if names.len() != kinds.len() {
-            return Err(SchemaError::new_err("one kind per input name"));
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let mut held = Vec::with_capacity(self.names.len());
+        for name in &self.names {
+            match row.get_item(name.bind(py))? {
+                Some(value) => held.push(value),
+                None => {
+                    return Err(crate::errors::SchemaError::new_err(format!(
+                        "record lacks the column {:?}",
+                        name.bind(py).to_string()
+                    )))
+                }
+            }
         }
-        let mut values = Vec::with_capacity(names.len());
-        for (name, kind) in names.iter().zip(&kinds) {
-            let Some(value) = row.get_item(name)? else {
-                return Err(SchemaError::new_err(format!(
-                    "record lacks the column {:?}",
-                    name.to_string()
-                )));
-            };
-            let read = read_value(&value, kind);
-            match read {
+        let mut values = Vec::with_capacity(held.len());
+        for (value, spec) in held.iter().zip(self.inner.inputs()) {
+            match read_value(value, spec.kind) {
                 Some(v) => values.push(v),
                 None => return Ok(None),
             }
         }
-        let missing_bit = [0u8];
-        let offsets: Vec<[i64; 2]> = values
-            .iter()
-            .map(|v| match v {
-                RowValue::Str(b) => [0, b.len() as i64],
-                _ => [0, 0],
-            })
-            .collect();
-        let numbers: Vec<[f64; 1]> = values
-            .iter()
-            .map(|v| match v {
-                RowValue::Number(x) => [*x],
-                RowValue::Missing => [f64::NAN],
-                _ => [0.0],
-            })
-            .collect();
-        let ints: Vec<[i64; 1]> = values
-            .iter()
-            .map(|v| match v {
-                RowValue::Int(x) => [*x],
-                _ => [0],
-            })
-            .collect();
-        let mut views = Vec::with_capacity(values.len());
-        for (i, (v, kind)) in values.iter().zip(&kinds).enumerate() {
-            let input = match (kind.as_str(), v) {
-                ("numeric", _) => Input::Numbers(&numbers[i]),
-                ("str", RowValue::Str(b)) => {
-                    let s = StrArray::utf8(Offsets::I64(&offsets[i]), b, None).map_err(to_py)?;
-                    Input::Categories(Column::new(vec![Chunk::Str(s)]))
-                }
-                ("str", _) => {
-                    let validity =
-                        fastprep_core::strings::Validity::new(&missing_bit, 0, 1).map_err(to_py)?;
-                    let s = StrArray::utf8(Offsets::I64(&offsets[i]), &[], Some(validity))
-                        .map_err(to_py)?;
-                    Input::Categories(Column::new(vec![Chunk::Str(s)]))
-                }
-                ("int", RowValue::Int(_)) => Input::Categories(Column::new(vec![Chunk::Int {
-                    values: &ints[i],
-                    missing: None,
-                }])),
-                ("int", _) => Input::Categories(Column::new(vec![Chunk::Int {
-                    values: &ints[i],
-                    missing: Some(&[true]),
-                }])),
-                _ => Input::Categories(Column::new(vec![Chunk::Float {
-                    values: &numbers[i],
-                    missing: None,
-                }])),
-            };
-            views.push(input);
-        }
-        self.execute(py, &views, 1, float32).map(Some)
+        // One row: the GIL stays held, releasing it would cost more than the row.
+        let width = self.inner.width();
+        let (out, found) = if float32 {
+            let mut out = vec![0f32; width];
+            let found = self.inner.run_row(&values, &mut out).map_err(to_py)?;
+            (out.into_pyarray(py).into_any(), found)
+        } else {
+            let mut out = vec![0f64; width];
+            let found = self.inner.run_row(&values, &mut out).map_err(to_py)?;
+            (out.into_pyarray(py).into_any(), found)
+        };
+        Ok(self.inner.refusal(&found).is_none().then_some(out))
     }
 }
 
-/// A request value as the input `kind` reads it, or None for a type it does not read.
-fn read_value(value: &Bound<'_, PyAny>, kind: &str) -> Option<RowValue> {
+/// A request value as an input of `kind` reads it, or None for a type it does not read.
+fn read_value<'a>(value: &'a Bound<'_, PyAny>, kind: InputKind) -> Option<RowValue<'a>> {
     if value.is_none() {
         return Some(RowValue::Missing);
     }
-    let is_nan = value.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan());
+    let float = value.cast::<PyFloat>().ok();
+    let nan = float.as_ref().is_some_and(|f| f.value().is_nan());
+    let string = value.cast::<PyString>().ok();
     match kind {
-        "numeric" => {
-            if value.is_instance_of::<PyString>() {
+        InputKind::Numeric | InputKind::Float => {
+            if string.is_some() {
                 return None;
             }
             value.extract::<f64>().ok().map(RowValue::Number)
         }
-        "str" => {
-            if is_nan {
+        InputKind::Str => {
+            if nan {
                 return Some(RowValue::Missing);
             }
-            let s = value.cast::<PyString>().ok()?;
-            Some(RowValue::Str(s.to_str().ok()?.as_bytes().to_vec()))
+            string?.to_str().ok().map(|s| RowValue::Str(s.as_bytes()))
         }
-        "int" => {
-            if is_nan {
+        InputKind::Int => {
+            if nan {
                 return Some(RowValue::Missing);
             }
-            if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyString>() {
+            if float.is_some() || string.is_some() {
                 return None;
             }
             value.extract::<i64>().ok().map(RowValue::Int)
         }
-        "float" => {
-            if value.is_instance_of::<PyString>() {
-                return None;
-            }
-            value.extract::<f64>().ok().map(RowValue::Number)
-        }
-        _ => None,
-    }
-}
-
-impl Plan {
-    fn execute<'py>(
-        &self,
-        py: Python<'py>,
-        views: &[Input<'_>],
-        rows: usize,
-        float32: bool,
-    ) -> PyResult<Ran<'py>> {
-        let (out, found) = float_output!(py, rows, self.inner.width(), float32, |out| {
-            self.inner.run(views, rows, out)
-        });
-        let (unknown, missing) = found_lists(found);
-        Ok((out, unknown, missing))
     }
 }

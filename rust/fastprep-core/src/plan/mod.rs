@@ -9,7 +9,12 @@
 //! operations, same order, float64 throughout, one rounding at the end), so a plan's output
 //! equals the step-by-step output bit for bit.
 
+mod row;
+pub mod spec;
+
 use std::sync::Arc;
+
+pub use row::RowValue;
 
 use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
@@ -273,13 +278,29 @@ impl Plan {
                     if offsets.len() != inputs.len() {
                         return Err(Error::Shape(format!("block {b}: one offset per column")));
                     }
-                    for (t, &at) in tables.iter().zip(offsets) {
-                        let top = t.iter().copied().max().unwrap_or(-1).max(-1);
-                        if at + (top + 1) as usize > *width {
+                    // Column j owns the block's output columns from offsets[j] up to the next
+                    // column's: every code goes to one of them or to none (-1), and each of them
+                    // is some code's, so a table cannot reach into another column's outputs.
+                    let mut at = 0usize;
+                    for (j, (t, &start)) in tables.iter().zip(offsets).enumerate() {
+                        if start != at {
                             return Err(Error::Shape(format!(
-                                "block {b}: a one-hot table points past the block's width"
+                                "block {b}: the one-hot columns of input {j} start at {start}, \
+                                 not where the previous input's end ({at})"
                             )));
                         }
+                        if let Some(&bad) = t.iter().find(|&&x| x < -1) {
+                            return Err(Error::Shape(format!(
+                                "block {b}: a one-hot table holds {bad}"
+                            )));
+                        }
+                        let top = t.iter().copied().max().unwrap_or(-1);
+                        at += (i64::from(top) + 1) as usize;
+                    }
+                    if at != *width {
+                        return Err(Error::Shape(format!(
+                            "block {b}: its one-hot tables make {at} columns, not {width}"
+                        )));
                     }
                     *width
                 }
@@ -670,6 +691,153 @@ fn numeric_row(
     for step in steps {
         step.apply(cur, next);
         std::mem::swap(cur, next);
+    }
+}
+
+/// How a plan input is read: numbers, or categories of one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Numeric,
+    Str,
+    Int,
+    Float,
+}
+
+/// A plan input: its column name, how it is read, and what its encoder refuses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSpec {
+    pub name: String,
+    pub kind: InputKind,
+    /// An unknown category is refused (an encoder's `handle_unknown="error"`, ...).
+    pub refuse_unknown: bool,
+    /// A missing value is refused (a one-hot encoder that saw no missing value at fit, ...).
+    pub refuse_missing: bool,
+}
+
+/// A lookup that found a value its encoder refuses: the input, and whether the value is
+/// unknown (else missing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub input: usize,
+    pub unknown: bool,
+}
+
+/// A compiled plan with its inputs described: what a saved pipeline or transform runs, in a
+/// Rust service or behind Python, built by `spec::parse` from the plan's one description.
+#[derive(Clone, Debug)]
+pub struct Transformer {
+    plan: Plan,
+    inputs: Vec<InputSpec>,
+    /// The input of each lookup the plan reports (encoder blocks in order).
+    looked_up: Vec<usize>,
+    sparse: bool,
+}
+
+impl Transformer {
+    fn new(plan: Plan, inputs: Vec<InputSpec>, sparse: bool) -> Result<Self> {
+        if plan.n_inputs() != inputs.len() {
+            return Err(Error::Shape("one input spec per plan input".into()));
+        }
+        let looked_up = plan
+            .blocks
+            .iter()
+            .flat_map(|b| match b {
+                Block::Numeric { .. } => &[][..],
+                Block::OneHot { inputs, .. } | Block::Gather { inputs, .. } => &inputs[..],
+            })
+            .copied()
+            .collect();
+        Ok(Self {
+            plan,
+            inputs,
+            looked_up,
+            sparse,
+        })
+    }
+
+    /// The input columns, in the order the plan takes them.
+    pub fn inputs(&self) -> &[InputSpec] {
+        &self.inputs
+    }
+
+    /// The number of output columns.
+    pub fn width(&self) -> usize {
+        self.plan.width()
+    }
+
+    /// Whether the output is sparse (a scipy CSR matrix in Python).
+    pub fn sparse(&self) -> bool {
+        self.sparse
+    }
+
+    /// The plan itself.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The input of each lookup that `run` reports, in order.
+    pub fn looked_up(&self) -> &[usize] {
+        &self.looked_up
+    }
+
+    /// The first lookup (of what `run` found) that its encoder refuses.
+    pub fn refusal(&self, found: &[Found]) -> Option<Refusal> {
+        found.iter().zip(&self.looked_up).find_map(|(f, &i)| {
+            let spec = &self.inputs[i];
+            if spec.refuse_unknown && f.unknown > 0 {
+                Some(Refusal {
+                    input: i,
+                    unknown: true,
+                })
+            } else if spec.refuse_missing && f.missing > 0 {
+                Some(Refusal {
+                    input: i,
+                    unknown: false,
+                })
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The error of a refusal, naming the column.
+    pub fn refusal_error(&self, r: Refusal) -> Error {
+        let what = if r.unknown {
+            "an unknown category (not seen during fit)"
+        } else {
+            "a missing value, but no missing value was seen during fit"
+        };
+        Error::Value {
+            column: r.input,
+            message: format!("{:?} has {what}", self.inputs[r.input].name),
+        }
+    }
+
+    /// `rows` rows of `inputs` (one per `inputs()`, in order) → a dense row-major
+    /// `rows × width` matrix, the numbers Python's `transform` gives. An unknown or missing
+    /// value that the fitted policy refuses is an error naming the column.
+    pub fn transform(&self, inputs: &[Input<'_>], rows: usize) -> Result<Vec<f64>> {
+        let size = rows
+            .checked_mul(self.width())
+            .ok_or_else(|| Error::Shape(format!("{rows} rows of {} columns", self.width())))?;
+        let mut out = vec![0.0; size];
+        let found = self.plan.run(inputs, rows, &mut out)?;
+        match self.refusal(&found) {
+            Some(r) => Err(self.refusal_error(r)),
+            None => Ok(out),
+        }
+    }
+
+    /// One request row (a value per input, read for its kind) into `out` (`width` values):
+    /// what each lookup found, as `run` reports it.
+    pub fn run_row<T: Element>(
+        &self,
+        values: &[RowValue<'_>],
+        out: &mut [T],
+    ) -> Result<Vec<Found>> {
+        let columns = row::RowColumns::new(values, self.inputs.iter().map(|i| i.kind).collect())?;
+        let inputs = columns.inputs()?;
+        self.plan.run(&inputs, 1, out)
     }
 }
 
