@@ -17,9 +17,10 @@ MODULES = [
     "fastprep.power",
     "fastprep.encode",
     "fastprep.hashing",
-    "fastprep.compose",
-    "fastprep.post",
-    "fastprep.postprocess",
+    "fastprep.compose.pipeline",
+    "fastprep.compose.column_transformer",
+    "fastprep.post.functions",
+    "fastprep.post.fitted",
 ]
 
 

@@ -13,10 +13,11 @@ from fastprep._backend import (
     set_num_threads,
     use_backend,
 )
+from fastprep._version import __version__
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
 from fastprep.artifact import dumps, inspect, inspect_bytes, load, loads
 from fastprep.binarize import Binarizer
-from fastprep.compose import ColumnTransformer, Pipeline
+from fastprep.compose import Bundle, ColumnTransformer, Pipeline
 from fastprep.discretize import KBinsDiscretizer
 from fastprep.drift import DriftMonitor
 from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
@@ -33,19 +34,10 @@ from fastprep.exceptions import (
 from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
 from fastprep.normalize import Normalizer
-from fastprep.postprocess import (
-    Bundle,
-    Calibrator,
-    LabelDecoder,
-    PostPipeline,
-    TargetInverse,
-    Threshold,
-)
+from fastprep.post import Calibrator, LabelDecoder, PostPipeline, TargetInverse, Threshold
 from fastprep.power import PowerTransformer
 from fastprep.quantile_transform import QuantileTransformer
 from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ArtifactError",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from fastprep import reference
-from fastprep.exceptions import BackendError
+from fastprep.exceptions import BackendError, ParameterError
 
 try:
     from fastprep import _core
@@ -72,8 +72,6 @@ def set_num_threads(n: int) -> None:
     calling thread (for services that run one request per thread), 0 (the default) uses every
     core (rayon's pool, sized by RAYON_NUM_THREADS). A single row never uses more than one."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        from fastprep.exceptions import ParameterError
-
         raise ParameterError(f"set_num_threads takes an int >= 0, got {n!r}")
     if _core is not None:
         _core.set_max_threads(n)

@@ -1,15 +1,29 @@
-"""The base class of every fastprep transform: scikit-learn's parameter protocol plus the
-mergeable fit protocol (``fit`` = one ``partial_fit`` from scratch; ``merge`` combines fits)."""
+"""The one base of every fitted object, and the base of the numeric transforms.
+
+``Fitted`` owns what every fastprep object shares: scikit-learn's parameter protocol
+(parameters are the ``__init__`` arguments, stored unchanged; ``get_params`` / ``set_params``
+/ ``repr``, with the nested ``name__param`` parameters of a composition's parts), the fitted
+check, the state protocol (``_state`` gives the object as data, ``_from_state`` rebuilds and
+validates it; see ``fastprep._state``), the fingerprint and ``save``. A subclass registers its
+kind by being defined; an abstract base says ``abstract=True``.
+
+``Transform`` adds the mergeable fit of the numeric transforms (``fit`` = one ``partial_fit``
+from scratch; ``merge`` combines fits of other rows) and their state: the fitted attributes
+``_finalize`` returns.
+"""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
-from fastprep import _backend, _plan
-from fastprep._input import as_float_matrix, column_label
+from fastprep import _backend, _plan, artifact
+from fastprep._input import as_float_matrix, column_label, positional_names
+from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import (
     DataError,
@@ -19,41 +33,94 @@ from fastprep.exceptions import (
     SchemaError,
 )
 
+__all__ = ["Fitted", "InvertibleTransform", "Transform"]
 
-class Params:
-    """scikit-learn's parameter protocol: parameters are the ``__init__`` keyword arguments,
-    stored unchanged; ``get_params`` / ``set_params`` / ``repr`` read them."""
+#: What a fitted value may be called: an attribute name, never a dunder.
+_VALUE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
+
+
+class Fitted:
+    """The base of every fitted object (see the module docstring)."""
+
+    #: A composition's parameter that holds its parts (``"steps"``, ``"transformers"``).
+    _parts_param: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not abstract:
+            register(cls)
+
+    # -- parameters ----------------------------------------------------------------------------
 
     @classmethod
     def _param_names(cls) -> list[str]:
         names = cls.__dict__.get("_param_names_cache")
         if names is None:  # once per class: inspect costs more than a one-row transform
+            ordinary = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
             signature = inspect.signature(cls.__init__)
-            names = [p.name for p in signature.parameters.values() if p.name != "self"]
+            names = [
+                p.name
+                for p in signature.parameters.values()
+                if p.name != "self" and p.kind in ordinary
+            ]
             cls._param_names_cache = names
         return names
 
+    def _named_parts(self) -> list[tuple[str, Any]]:
+        """A composition's parts by name (what nested parameters address)."""
+        return []
+
+    def _replace_part(self, name: str, value: Any) -> None:
+        raise ParameterError(f"{self._name} has no part {name!r}")
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
+        """The parameters; with ``deep``, also each part's (or estimator parameter's) own as
+        ``name__param``, as scikit-learn gives them."""
+        params = {name: getattr(self, name) for name in self._param_names()}
+        if not deep:
+            return params
+        out = dict(params)
+        nested = [(k, v) for k, v in params.items() if k != self._parts_param]
+        for name, value in [*nested, *self._named_parts()]:
+            out[name] = value
+            if hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params(deep=True).items()})
+        return out
 
     def set_params(self, **params: Any):
+        """Set parameters, a part by its name, or a part's parameter as ``name__param``."""
         valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
+        if self._parts_param is not None and self._parts_param in params:
+            setattr(self, self._parts_param, params.pop(self._parts_param))
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            parts = dict(self._named_parts())
+            if sub:
+                target = parts[name] if name in parts else getattr(self, name, None)
+                if (name not in parts and name not in valid) or not hasattr(target, "set_params"):
+                    raise ParameterError(f"{self._name} has no part or estimator {name!r}")
+                nested.setdefault(name, {})[sub] = value
+            elif name in valid:
+                setattr(self, name, value)
+            elif name in parts:
+                self._replace_part(name, value)
+            else:
                 raise ParameterError(
-                    f"{type(self).__name__} has no parameter {name!r}; valid: {', '.join(valid)}"
+                    f"{self._name} has no parameter {name!r}; valid: {', '.join(valid)}"
                 )
-            setattr(self, name, value)
+        for name, sub in nested.items():
+            parts = dict(self._named_parts())
+            (parts[name] if name in parts else getattr(self, name)).set_params(**sub)
         return self
 
     def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
+        signature = inspect.signature(type(self).__init__)
+        defaults = {p.name: p.default for p in signature.parameters.values()}
         # Same type and same repr as the default: comparing by repr stays safe for arrays.
         shown = [
             f"{k}={v!r}"
-            for k, v in self.get_params().items()
+            for k, v in self.get_params(deep=False).items()
             if not (type(v) is type(defaults.get(k)) and repr(v) == repr(defaults.get(k)))
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
@@ -62,6 +129,111 @@ class Params:
     def _name(self) -> str:
         return type(self).__name__
 
+    def _validate_params(self) -> None:
+        """Raise ParameterError for a parameter outside its domain."""
+
+    # -- fitted --------------------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "n_features_in_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{self._name} is not fitted yet: call fit before using it")
+
+    # -- the state protocol --------------------------------------------------------------------
+
+    def _state(self) -> State:
+        """This fitted object as data: kind, parameters, fitted values, parts."""
+        self._check_fitted()
+        params = self.get_params(deep=False)
+        params.pop(self._parts_param, None)
+        return State(self._name, params, self._fitted_values(), self._state_parts())
+
+    def _fitted_values(self) -> dict[str, Any]:
+        """The fitted values of the state (named arrays and plain values)."""
+        return {}
+
+    def _state_parts(self) -> tuple[Part, ...] | None:
+        """A composition's parts, as states (None: not a composition)."""
+        return None
+
+    @classmethod
+    def _from_state(cls, state: State, where: str = ""):
+        """The fitted object of a state, validated: anything no fit could give is refused.
+        (Compositions, whose parts are states too, override this.)"""
+        if state.parts is not None:
+            raise SchemaError(f"{cls.__name__} has no parts")
+        obj = cls(**state.params)
+        obj._validate_params()
+        obj._restore(dict(state.values))
+        obj._validate_state()
+        return obj
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        """Take the fitted values of a state (by default, as attributes)."""
+        self._set_fitted(values)
+
+    def _record_values(self) -> dict[str, Any]:
+        """The input record of the state: the number of input columns and their names."""
+        values: dict[str, Any] = {"n_features_in_": int(self.n_features_in_)}
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            values["feature_names_in_"] = names
+        return values
+
+    def _restore_record(self, values: dict[str, Any]) -> list[str] | None:
+        """Take the input record out of a state's ``values``, checked; the column names."""
+        width, names = values.pop("n_features_in_", None), values.pop("feature_names_in_", None)
+        if isinstance(width, bool) or not isinstance(width, int) or width < 0:
+            raise SchemaError(f"{self._name} has no input width")
+        if names is not None and (
+            not isinstance(names, np.ndarray)
+            or names.shape != (width,)
+            or not all(isinstance(n, str) for n in names.tolist())
+        ):
+            raise SchemaError(f"{self._name} has malformed column names")
+        self.n_features_in_ = width
+        if names is not None:
+            self.feature_names_in_ = names
+        return None if names is None else names.tolist()
+
+    def _set_fitted(self, values: dict[str, Any]) -> None:
+        """Set the fitted values of a state as attributes (names checked: a state cannot set
+        a method or anything of the class's own)."""
+        for key in values:
+            if not isinstance(key, str) or not _VALUE_NAME.match(key) or hasattr(type(self), key):
+                raise SchemaError(f"{self._name} has no fitted attribute {key!r}")
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def _validate_state(self) -> None:
+        """Raise for a rebuilt state that no fit could give."""
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the canonical fitted state: equal states, equal fingerprints."""
+        return digest(self._state())
+
+    def save(self, path, metadata: dict | None = None):
+        """Write the fitted state to ``path`` as one data-only artifact (see
+        ``fastprep.artifact``); ``metadata`` (JSON: model name, version, training run, ...)
+        is stored with it."""
+        return artifact.save(self, path, metadata)
+
+    # -- what an artifact records besides the state --------------------------------------------
+
+    def _front(self) -> Fitted:
+        """What reads this object's input (a bundle's preprocessing; else itself)."""
+        return self
+
+    def _input_steps(self) -> Iterator[tuple[list[str] | None, Any]]:
+        """``(input column names, the first fitted step that reads them)``: what the training
+        profile is taken from."""
+        names = getattr(self, "feature_names_in_", None)
+        yield (None if names is None else [str(n) for n in names]), self
+
     def _plan_spec(self) -> dict | None:
         """The spec of this fitted object as a one-part compiled plan (``fastprep._plan``),
         which an artifact stores for Rust readers; None when it has no native form."""
@@ -69,7 +241,7 @@ class Params:
         if width is None:
             return None
         names = getattr(self, "feature_names_in_", None)
-        names = [f"x{j}" for j in range(width)] if names is None else [str(n) for n in names]
+        names = positional_names(width) if names is None else [str(n) for n in names]
         try:
             spec = _plan.spec([(self, names)], len(self.get_feature_names_out()))
             if spec is not None and _backend._core is not None:
@@ -78,41 +250,52 @@ class Params:
             return None
         return spec
 
-    def save(self, path, metadata: dict | None = None):
-        """Write the fitted state to ``path`` as an artifact (see ``fastprep.artifact``);
-        ``metadata`` (JSON: model name, version, training run, ...) is stored with it."""
-        from fastprep.artifact import save
+    def _reads_tables(self, frame=None, names=None) -> bool:
+        """Whether a composition gives this step its columns as they are (strings stay in
+        Arrow buffers) rather than a float matrix."""
+        return False
 
-        return save(self, path, metadata)
+    def _may_output_sparse(self) -> bool:
+        return bool(getattr(self, "sparse_output", False))
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def _loaded(self, profile: dict | None, drift) -> None:
+        """What an artifact keeps besides the state: the training profile it was saved with,
+        and its drift reference (``(entries, tensor)``, read on first use)."""
+        if isinstance(profile, dict):
+            self._loaded_profile = profile
+        if drift is not None:
+            raise SchemaError(f"{self._name} keeps no drift reference")
 
 
-class Transform(Params):
-    """Subclasses define ``__init__`` (parameters only, stored unchanged, as in scikit-learn),
-    ``_validate_params``, ``_finalize`` (fitted attributes from an accumulator) and
-    ``_transform``; and ``_inverse_transform`` where the transform has an inverse."""
+def _comparable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+
+
+class Transform(Fitted, abstract=True):
+    """The numeric transforms. Subclasses define ``__init__`` (parameters only, stored
+    unchanged, as in scikit-learn), ``_validate_params``, ``_finalize`` (fitted attributes from
+    an accumulator) and ``_transform``; and ``_inverse_transform`` where there is an inverse.
+    Their state is the fitted attributes ``_finalize`` returns, less the ``_derived`` ones
+    (recomputed by ``_restored``)."""
 
     #: Whether fitting needs every value (order statistics) or only moments.
     _keep_values = False
     #: Names of the main fitted attributes (the tests compare them with scikit-learn's).
     _fitted_attributes: tuple[str, ...] = ()
-    #: Fitted attributes computed from the others: not saved, recomputed by ``_restored``.
-    _derived_state: tuple[str, ...] = ()
-
-    def _validate_params(self) -> None:
-        """Raise ParameterError for a parameter outside its domain."""
+    #: Fitted attributes computed from the others: not in the state, recomputed by _restored.
+    _derived: tuple[str, ...] = ()
+    #: Fitted float64 arrays of one value per input column (None where a parameter leaves
+    #: one unused: ``_unused_state``), and of those, the ones transforms divide by.
+    _per_column: tuple[str, ...] = ()
+    _divisors: tuple[str, ...] = ()
 
     # -- fitting ------------------------------------------------------------------------------
 
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 (hex) of the canonical fitted state: equal states, equal fingerprints."""
-        from fastprep.state import fingerprint
-
-        return fingerprint(self)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -147,7 +330,7 @@ class Transform(Params):
         fitted = self._finalize(accumulator)
         for name, value in fitted.items():
             setattr(self, name, value)
-        self._state_keys = tuple(fitted)  # the fitted state, for fastprep.state
+        self._state_keys = tuple(fitted)
         self.n_features_in_ = accumulator.n_features
         self.accumulator_ = accumulator
         return self
@@ -181,17 +364,8 @@ class Transform(Params):
     def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
         return {}
 
-    def _plan_step(self) -> dict | None:
-        """This transform's numeric step in a compiled plan (``fastprep._plan``): its kernel
-        and the kernel's fields; None when it has none."""
-        return None
-
-    def _plan_part(self) -> dict | None:
-        step = self._plan_step()
-        return None if step is None else {"steps": [step]}
-
     def _restored(self) -> None:
-        """Recompute ``_derived_state`` after loading from an artifact."""
+        """Recompute the ``_derived`` attributes of a rebuilt state."""
 
     def _accumulator(self) -> FitAccumulator:
         if self.accumulator_ is None:
@@ -200,6 +374,50 @@ class Transform(Params):
                 "not the training accumulator: fit a new one to go on fitting"
             )
         return self.accumulator_
+
+    # -- the state ----------------------------------------------------------------------------
+
+    def _fitted_values(self) -> dict[str, Any]:
+        values = self._record_values()
+        values.update({k: getattr(self, k) for k in self._state_keys if k not in self._derived})
+        return values
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        self._restore_record(values)
+        self._set_fitted(values)
+        self._state_keys = tuple(values) + tuple(self._derived)
+        self.accumulator_ = None
+        self._restored()
+
+    def _unused_state(self) -> set[str]:
+        """Fitted attributes that the parameters leave unused (None)."""
+        return set()
+
+    def _validate_state(self) -> None:
+        """Per-column arrays hold one float64 per column, none infinite; divisors are
+        finite and non-zero; the class checks the rest (``_check_state``)."""
+        width, unused = self.n_features_in_, self._unused_state()
+        for key in self._per_column:
+            value = getattr(self, key, None)
+            if value is None and key in unused:
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype != np.float64:
+                raise SchemaError(f"{key} must be a float64 array, got {type(value).__name__}")
+            if value.shape != (width,):
+                raise SchemaError(f"{key} must have one value per column ({width})")
+            if np.isinf(value).any():
+                raise SchemaError(f"{key} holds infinity")
+            if key in self._divisors and (np.isnan(value).any() or (value == 0).any()):
+                raise SchemaError(f"{key} holds NaN or zero")
+        for key in self._state_keys:
+            value = getattr(self, key)
+            if key not in self._derived and isinstance(value, np.ndarray):
+                if value.dtype.kind == "f" and np.isinf(value).any():
+                    raise SchemaError(f"{key} holds infinity")
+        self._check_state()
+
+    def _check_state(self) -> None:
+        """Raise for class-specific inconsistencies of a rebuilt state."""
 
     # -- transforming -------------------------------------------------------------------------
 
@@ -232,7 +450,7 @@ class Transform(Params):
         if input_features is None:
             names = getattr(self, "feature_names_in_", None)
             if names is None:
-                names = [f"x{i}" for i in range(self.n_features_in_)]
+                names = positional_names(self.n_features_in_)
         else:
             names = list(input_features)
             if len(names) != self.n_features_in_:
@@ -242,8 +460,19 @@ class Transform(Params):
                 )
         return np.asarray([str(n) for n in names], dtype=object)
 
+    # -- the compiled plan --------------------------------------------------------------------
 
-class InvertibleTransform(Transform):
+    def _plan_step(self) -> dict | None:
+        """This transform's numeric step in a compiled plan (``fastprep._plan``): its kernel
+        and the kernel's fields; None when it has none."""
+        return None
+
+    def _plan_part(self) -> dict | None:
+        step = self._plan_step()
+        return None if step is None else {"steps": [step]}
+
+
+class InvertibleTransform(Transform, abstract=True):
     def inverse_transform(self, X) -> np.ndarray:
         """Map transformed data back to the input space."""
         self._check_fitted()
@@ -257,7 +486,3 @@ class InvertibleTransform(Transform):
 
     def _inverse_transform(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-
-def _comparable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}

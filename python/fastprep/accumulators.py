@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from fastprep._backend import kernels
-from fastprep.exceptions import SchemaError
+from fastprep.exceptions import FastprepError, SchemaError
 from fastprep.sketch import QuantileSketch
 
 __all__ = [
@@ -320,6 +320,86 @@ class CategoryCounts:
             merge(_wide(a), _wide(b)) for a, b in zip(self.columns, other.columns, strict=True)
         )
         return CategoryCounts(self.kinds, merged, self.n_rows + other.n_rows)
+
+    def to_state(self) -> dict:
+        """The counts as plain values and arrays (an encoder's whole fit, in its state).
+        Counts are saved in the narrowest unsigned type that holds them: a 1M-category
+        vocabulary's counts are 8 MB as int64, 1 to 4 MB narrowed, and every saved byte is a
+        byte a load digests. They stay narrow when loaded."""
+        return {
+            "n_rows": self.n_rows,
+            "kinds": list(self.kinds),
+            "columns": [
+                {"core": core, "values": values, "offsets": offsets,
+                 "counts": narrow(np.asarray(counts, dtype=np.int64)), "missing": int(missing)}
+                for core, values, offsets, counts, missing in self.columns
+            ],
+        }  # fmt: skip
+
+    @classmethod
+    def from_state(cls, state: dict, check_values: bool) -> CategoryCounts:
+        """Counts from ``to_state``'s form, checked: kinds, layouts, counts that add up to the
+        rows seen; with ``check_values``, vocabularies sorted and distinct (an encoder checks
+        them anyway, when it builds its lookup table)."""
+        if not isinstance(state, dict):
+            raise SchemaError("malformed category counts")
+        kinds, columns, n_rows = state.get("kinds"), state.get("columns"), state.get("n_rows")
+        if not (isinstance(kinds, list) and isinstance(columns, list)):
+            raise SchemaError("malformed category counts")
+        if len(kinds) != len(columns) or not isinstance(n_rows, int) or n_rows < 0:
+            raise SchemaError("malformed category counts")
+        counted = []
+        for j, (kind, c) in enumerate(zip(kinds, columns, strict=True)):
+            if kind not in CORE_KIND or not isinstance(c, dict) or c.get("core") != CORE_KIND[kind]:
+                raise SchemaError(f"column {j} has an unknown kind {kind!r}")
+            values, offsets, counts = c.get("values"), c.get("offsets"), c.get("counts")
+            missing = c.get("missing")
+            dtype = {"str": np.uint8, "int": np.int64, "float": np.float64}[c["core"]]
+            if not (
+                isinstance(values, np.ndarray)
+                and values.dtype == dtype
+                and values.ndim == 1
+                and isinstance(counts, np.ndarray)
+                and counts.dtype in COUNT_DTYPES
+                and counts.ndim == 1
+                and isinstance(missing, int)
+                and 0 <= missing <= n_rows
+                and (offsets is None) == (c["core"] != "str")
+                and (offsets is None or (isinstance(offsets, np.ndarray)
+                                         and offsets.dtype == np.int64 and offsets.ndim == 1))
+            ):  # fmt: skip
+                raise SchemaError(f"malformed counts of column {j}")
+            size = len(values) if offsets is None else len(offsets) - 1
+            if size <= 64:  # Python's min and sum on a short list cost less than NumPy's calls
+                seen = counts.tolist()
+                low, total = min(seen, default=1), sum(seen)
+            else:
+                low, total = counts.min(), int(counts.sum())
+            if len(counts) != size or low <= 0 or total + missing > n_rows:
+                raise SchemaError(
+                    f"column {j} has {len(counts)} counts for {size} categories, or counts "
+                    "that do not add up to the rows seen"
+                )
+            if check_values:
+                try:
+                    kernels().CategoryIndex(c["core"], values, offsets)
+                except (FastprepError, ValueError, TypeError) as exc:
+                    raise SchemaError(f"column {j}: {exc}") from None
+            counted.append((c["core"], values, offsets, counts, missing))
+        return cls(tuple(kinds), tuple(counted), n_rows)
+
+
+#: What category counts may be held as (``narrow``).
+COUNT_DTYPES = tuple(np.dtype(t) for t in (np.int64, np.uint8, np.uint16, np.uint32))
+
+
+def narrow(counts: np.ndarray) -> np.ndarray:
+    """Counts in the smallest of uint8, uint16, uint32 that holds them (else int64)."""
+    top = int(counts.max()) if counts.size else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return counts.astype(dtype)
+    return counts
 
 
 def decode_values(kind: str, counted: tuple) -> np.ndarray:

@@ -10,6 +10,11 @@ from importlib import resources
 
 import numpy as np
 
+from fastprep.compose import ColumnTransformer, Pipeline
+from fastprep.encode import OneHotEncoder
+from fastprep.impute import SimpleImputer
+from fastprep.scale import StandardScaler
+
 __all__ = ["ADULT_CATEGORICAL", "ADULT_NUMERIC", "adult_pipeline", "load_adult"]
 
 ADULT_NUMERIC = (
@@ -54,17 +59,13 @@ def adult_pipeline():
     """The Adult preprocessing (unfitted) that the demo, tests and benchmarks share: numeric
     columns median-imputed and standardized, categorical ones most-frequent-imputed and
     one-hot encoded (unknown categories ignored), dense output."""
-    import fastprep as fp
-
-    numeric = fp.Pipeline(
-        [("impute", fp.SimpleImputer(strategy="median")), ("scale", fp.StandardScaler())]
-    )
-    categorical = fp.Pipeline(
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    categorical = Pipeline(
         [
-            ("impute", fp.SimpleImputer(strategy="most_frequent")),
-            ("onehot", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
     )
-    return fp.ColumnTransformer(
+    return ColumnTransformer(
         [("num", numeric, list(ADULT_NUMERIC)), ("cat", categorical, list(ADULT_CATEGORICAL))]
     )

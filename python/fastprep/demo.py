@@ -9,21 +9,32 @@ import time
 
 import numpy as np
 
-import fastprep as fp
+from fastprep._backend import get_backend, use_backend
+from fastprep._version import __version__
+from fastprep.artifact import load
+from fastprep.binarize import Binarizer
 from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
+from fastprep.discretize import KBinsDiscretizer
+from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
+from fastprep.hashing import FeatureHasher
+from fastprep.impute import SimpleImputer
+from fastprep.normalize import Normalizer
+from fastprep.power import PowerTransformer
+from fastprep.quantile_transform import QuantileTransformer
+from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 from fastprep.testing import agree, available_backends
 
 TRANSFORMS = [
-    ("StandardScaler", lambda: fp.StandardScaler()),
-    ("MinMaxScaler", lambda: fp.MinMaxScaler()),
-    ("MaxAbsScaler", lambda: fp.MaxAbsScaler()),
-    ("RobustScaler", lambda: fp.RobustScaler()),
-    ("Normalizer", lambda: fp.Normalizer()),
-    ("Binarizer", lambda: fp.Binarizer(threshold=1.0)),
-    ("SimpleImputer", lambda: fp.SimpleImputer(strategy="median", add_indicator=True)),
-    ("KBinsDiscretizer", lambda: fp.KBinsDiscretizer(encode="ordinal", strategy="uniform")),
-    ("QuantileTransformer", lambda: fp.QuantileTransformer(output_distribution="normal")),
-    ("PowerTransformer", lambda: fp.PowerTransformer()),
+    ("StandardScaler", lambda: StandardScaler()),
+    ("MinMaxScaler", lambda: MinMaxScaler()),
+    ("MaxAbsScaler", lambda: MaxAbsScaler()),
+    ("RobustScaler", lambda: RobustScaler()),
+    ("Normalizer", lambda: Normalizer()),
+    ("Binarizer", lambda: Binarizer(threshold=1.0)),
+    ("SimpleImputer", lambda: SimpleImputer(strategy="median", add_indicator=True)),
+    ("KBinsDiscretizer", lambda: KBinsDiscretizer(encode="ordinal", strategy="uniform")),
+    ("QuantileTransformer", lambda: QuantileTransformer(output_distribution="normal")),
+    ("PowerTransformer", lambda: PowerTransformer()),
 ]
 # scikit-learn refuses NaN in these, so the demo does not time them there.
 _NO_NAN_IN_SKLEARN = ("Normalizer", "Binarizer", "KBinsDiscretizer")
@@ -34,11 +45,11 @@ _RTOL = {"QuantileTransformer": 1e-14, "PowerTransformer": 1e-12}
 
 
 ENCODERS = [
-    ("OneHotEncoder", lambda: fp.OneHotEncoder(handle_unknown="ignore")),
-    ("OneHotEncoder dense", lambda: fp.OneHotEncoder(sparse_output=False, min_frequency=50)),
-    ("OrdinalEncoder", lambda: fp.OrdinalEncoder()),
-    ("CountEncoder", lambda: fp.CountEncoder(normalize=True)),
-    ("FeatureHasher", lambda: fp.FeatureHasher(2**18, input_type="string")),
+    ("OneHotEncoder", lambda: OneHotEncoder(handle_unknown="ignore")),
+    ("OneHotEncoder dense", lambda: OneHotEncoder(sparse_output=False, min_frequency=50)),
+    ("OrdinalEncoder", lambda: OrdinalEncoder()),
+    ("CountEncoder", lambda: CountEncoder(normalize=True)),
+    ("FeatureHasher", lambda: FeatureHasher(2**18, input_type="string")),
 ]
 
 
@@ -72,7 +83,7 @@ def _by_backend(fitted, data, backends: list[str], repeat: int, convert=lambda y
     """Each backend's output (through ``convert``) and best transform time in ms."""
     outputs, times = [], {}
     for backend in backends:
-        with fp.use_backend(backend):
+        with use_backend(backend):
             outputs.append(convert(fitted.transform(data)))
             times[backend] = _best(lambda: fitted.transform(data), repeat) * 1e3
     return outputs, times
@@ -174,7 +185,7 @@ def _pipeline(repeat: int, backends: list[str]) -> int:
     print("-" * len(header))
     outputs = {}
     for backend in backends:
-        with fp.use_backend(backend):
+        with use_backend(backend):
             outputs[backend] = pipeline.transform(arrow)
             batch = _best(lambda: pipeline.transform(arrow), repeat)
             one = _median_latency(pipeline.transform_one, sample)
@@ -221,7 +232,7 @@ def _artifact_and_drift() -> int:
         path = fitted.save(Path(tmp) / "adult.fpa", metadata={"model": "demo"})
         size = path.stat().st_size
         start = time.perf_counter()
-        loaded = fp.load(path)
+        loaded = load(path)
         load_ms = (time.perf_counter() - start) * 1e3
     same = bool(
         loaded.fingerprint == fitted.fingerprint
@@ -300,10 +311,10 @@ def run(repeat: int = 5) -> int:
     x[np.random.default_rng(0).random(x.shape) < 0.02] = np.nan
     backends = available_backends()
     print(
-        f"fastprep {fp.__version__} demo: Adult census, {x.shape[0]:,} rows x "
+        f"fastprep {__version__} demo: Adult census, {x.shape[0]:,} rows x "
         f"{x.shape[1]} numeric columns ({', '.join(ADULT_NUMERIC)})"
     )
-    print(f"backends: {', '.join(backends)} (in use: {fp.get_backend()})\n")
+    print(f"backends: {', '.join(backends)} (in use: {get_backend()})\n")
     _print_header("transform", backends)
     failures = 0
     for name, make in TRANSFORMS:

@@ -11,7 +11,7 @@ from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_choice
 from fastprep._plan import floats
-from fastprep.exceptions import DataError, ParameterError
+from fastprep.exceptions import DataError, ParameterError, SchemaError
 
 __all__ = ["KBinsDiscretizer"]
 
@@ -142,11 +142,30 @@ class KBinsDiscretizer(InvertibleTransform):
             edges[j] = column
         return {"bin_edges_": edges, "n_bins_": n_bins, **_flat(edges)}
 
-    _derived_state = ("_flat_edges", "_edge_offsets")
+    _derived = ("_flat_edges", "_edge_offsets")
 
     def _restored(self) -> None:
-        for key, value in _flat(self.bin_edges_).items():
+        edges = self.bin_edges_
+        if not isinstance(edges, np.ndarray) or edges.shape != (self.n_features_in_,):
+            raise SchemaError("bin_edges_ must hold one array of edges per column")
+        for j, e in enumerate(edges):
+            if not isinstance(e, np.ndarray) or e.dtype != np.float64 or e.ndim != 1:
+                raise SchemaError(f"bin_edges_[{j}] is not a float64 array")
+        for key, value in _flat(edges).items():
             setattr(self, key, value)
+
+    def _check_state(self) -> None:
+        n_bins = self.n_bins_
+        if not (isinstance(n_bins, np.ndarray) and n_bins.dtype.kind in "iu"
+                and n_bins.shape == (self.n_features_in_,)):  # fmt: skip
+            raise SchemaError("n_bins_ must hold one integer per column")
+        for j, edges in enumerate(self.bin_edges_):
+            if edges.size < 2 or np.isnan(edges).any():
+                raise SchemaError(f"bin_edges_[{j}] is not an array of at least 2 numbers")
+            if np.any(np.diff(edges) <= 0):
+                raise SchemaError(f"bin_edges_[{j}] is not sorted (strictly increasing)")
+            if int(n_bins[j]) != edges.size - 1:
+                raise SchemaError(f"n_bins_[{j}] does not match bin_edges_[{j}]")
 
     def _plan_step(self) -> dict:
         onehot = self.encode == "onehot-dense"

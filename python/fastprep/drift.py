@@ -46,8 +46,8 @@ import pyarrow as pa
 
 from fastprep._backend import get_backend, kernels
 from fastprep._input import Frame, categorical_column, coerce, float_column
-from fastprep.accumulators import CategoryCounts, ValueBuffer, decode_values
-from fastprep.exceptions import ParameterError, SchemaError
+from fastprep.accumulators import CORE_KIND, CategoryCounts, ValueBuffer, decode_values
+from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
 
 __all__ = ["DEFAULT_THRESHOLDS", "DriftMonitor", "DriftReference"]
 
@@ -158,6 +158,74 @@ class DriftReference:
                 acc[name] = (batch[0], before[1].merge(batch[1]), before[2] + batch[2],
                              before[3] + batch[3])  # fmt: skip
         return acc
+
+    def _spec(self) -> list[dict]:
+        """The reference as data, per column: named fields with arrays (what an artifact
+        stores; ``_from_spec`` reads it back)."""
+        out = []
+        for name, ref in self.columns.items():
+            entry: dict[str, Any] = {"name": name, "type": ref.type, "rows": int(ref.rows),
+                                     "missing": int(ref.missing), "counts": ref.counts}  # fmt: skip
+            if ref.type == "numeric":
+                entry["edges"] = np.asarray(ref.edges, dtype=np.float64)
+                entry["groups"] = np.asarray(ref.groups, dtype=np.int64)
+            else:
+                core, values, offsets = ref.vocab
+                entry.update(kind=ref.kind, core=core, values=values)
+                if offsets is not None:
+                    entry["offsets"] = offsets
+            out.append(entry)
+        return out
+
+    @classmethod
+    def _from_spec(cls, entries, tensor) -> DriftReference:
+        """A reference from ``_spec``'s form as an artifact stores it (``tensor``: an array
+        by name), validated: what monitors rely on."""
+        if not isinstance(entries, list):
+            raise ArtifactError("not a valid artifact: malformed drift reference")
+        columns = {}
+        for e in entries:
+            if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+                raise ArtifactError("not a valid artifact: malformed drift reference")
+            name, rows, missing = e["name"], e.get("rows"), e.get("missing")
+            counts = tensor(e.get("counts"))
+            ok = isinstance(rows, int) and isinstance(missing, int) and 0 <= missing <= rows
+            ok = ok and counts.dtype == np.int64 and counts.ndim == 1 and not (counts < 0).any()
+            if e.get("type") == "numeric" and ok:
+                edges, groups = tensor(e.get("edges")), tensor(e.get("groups"))
+                ok = (
+                    edges.dtype == np.float64
+                    and edges.ndim == 1
+                    and np.isfinite(edges).all()
+                    and not (np.diff(edges) <= 0).any()
+                    and counts.size == edges.size + 1
+                    and groups.shape == counts.shape
+                    and groups.dtype == np.int64
+                    and not ((groups < 0) | (groups >= COARSE_BINS)).any()
+                )
+                if ok:
+                    columns[name] = ColumnReference(
+                        name, "numeric", rows, missing, counts, edges=edges, groups=groups
+                    )
+            elif e.get("type") == "categorical" and ok:
+                kind, core = e.get("kind"), e.get("core")
+                ok = kind in CORE_KIND and CORE_KIND[kind] == core
+                if ok:
+                    offsets = tensor(e["offsets"]) if "offsets" in e else None
+                    vocab = (core, tensor(e.get("values")), offsets)
+                    ref = ColumnReference(
+                        name, "categorical", rows, missing, counts, kind=kind, vocab=vocab
+                    )
+                    try:
+                        ok = len(ref.index()) == counts.size  # checks sorted, distinct, offsets
+                    except (FastprepError, ValueError, TypeError):
+                        ok = False
+                    columns[name] = ref
+            else:
+                ok = False
+            if not ok:
+                raise ArtifactError(f"invalid drift reference of column {name!r}")
+        return cls(columns)
 
     @classmethod
     def _of(cls, acc: dict) -> DriftReference:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from fastprep import _backend
-from fastprep._base import Params
+from fastprep._base import Fitted
 from fastprep._input import (
     CategoricalColumn,
     categorical_columns,
@@ -145,12 +145,10 @@ def _identify_infrequent(counts, n_samples, min_frequency, max_categories) -> np
     return mask if mask.any() else None
 
 
-class _Encoder(Params):
+class _Encoder(Fitted, abstract=True):
     """The parameter protocol, the mergeable fit and the lookup shared by the encoders."""
 
     _infrequent_params = True
-    #: Encoders read their columns as they come (strings stay in Arrow buffers).
-    _takes_tables = True
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -199,13 +197,6 @@ class _Encoder(Params):
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 (hex) of the canonical fitted state: equal states, equal fingerprints."""
-        from fastprep.state import fingerprint
-
-        return fingerprint(self)
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
@@ -256,6 +247,24 @@ class _Encoder(Params):
         if _names(other) != _names(self):
             raise SchemaError(f"{self._name}: cannot merge fits over different columns")
         return self._commit(self.accumulator_.merge(other.accumulator_), self._names_or_none())
+
+    # -- the state: the category counts ------------------------------------------------------
+
+    def _fitted_values(self) -> dict[str, Any]:
+        return {**self._record_values(), "counts": self.accumulator_.to_state()}
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        names = self._restore_record(values)
+        # The vocabularies' order is checked by the lookup tables the fit builds anyway.
+        counts = CategoryCounts.from_state(values.pop("counts", None), check_values=False)
+        if values:
+            raise SchemaError(f"{self._name} has no fitted attribute {sorted(values)[0]!r}")
+        if self.n_features_in_ != counts.n_features:
+            raise SchemaError(f"{self._name}: the counts are not of its columns")
+        self._commit(counts, names)
+
+    def _reads_tables(self, frame=None, names=None) -> bool:
+        return True
 
     def _names_or_none(self):
         names = getattr(self, "feature_names_in_", None)

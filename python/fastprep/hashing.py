@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from fastprep import _backend
+from fastprep._base import Fitted
 from fastprep._input import categorical_columns, column_label, row_count, string_chunk
 from fastprep._output import csr, output_dtype, scipy_sparse
 from fastprep.exceptions import DataError, ParameterError, SchemaError
@@ -22,7 +22,7 @@ def _is_table(X) -> bool:
     )
 
 
-class FeatureHasher:
+class FeatureHasher(Fitted):
     """Feature names hashed to column indices (scikit-learn's FeatureHasher, same hashes).
 
     Each feature name is hashed with MurmurHash3 (x86, 32-bit, seed 0) over its UTF-8 bytes;
@@ -56,8 +56,6 @@ class FeatureHasher:
     (2, 8)
     """
 
-    _takes_tables = True
-
     def __init__(
         self,
         n_features: int = 2**20,
@@ -73,24 +71,12 @@ class FeatureHasher:
         self.alternate_sign = alternate_sign
         self.sparse_output = sparse_output
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {
-            "n_features": self.n_features,
-            "input_type": self.input_type,
-            "dtype": self.dtype,
-            "alternate_sign": self.alternate_sign,
-            "sparse_output": self.sparse_output,
-        }
+    @property
+    def is_fitted(self) -> bool:
+        return True  # stateless: its parameters are its whole state
 
-    def set_params(self, **params: Any) -> FeatureHasher:
-        for name, value in params.items():
-            if name not in self.get_params():
-                raise ParameterError(f"FeatureHasher has no parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"FeatureHasher(n_features={self.n_features!r}, input_type={self.input_type!r})"
+    def _reads_tables(self, frame=None, names=None) -> bool:
+        return True
 
     def _validate_params(self) -> np.dtype:
         n = self.n_features
@@ -110,19 +96,6 @@ class FeatureHasher:
 
     def fit_transform(self, X, y=None):
         return self.fit(X).transform(X)
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 (hex) of the parameters (the whole state of a stateless hasher)."""
-        from fastprep.state import fingerprint
-
-        return fingerprint(self)
-
-    def save(self, path, metadata: dict | None = None):
-        """Write the parameters to ``path`` as an artifact (see ``fastprep.artifact``)."""
-        from fastprep.artifact import save
-
-        return save(self, path, metadata)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``featurehasher0 ... featurehasher{n_features-1}`` (scikit-learn's prefix rule)."""

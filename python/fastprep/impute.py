@@ -50,6 +50,7 @@ class SimpleImputer(InvertibleTransform):
     """
 
     _fitted_attributes = ("statistics_", "indicator_features_")
+    _per_column = ("statistics_",)
 
     def __init__(
         self,
@@ -135,6 +136,15 @@ class SimpleImputer(InvertibleTransform):
         indicator = self.indicator_features_ if self.add_indicator else np.empty(0, np.intp)
         return {"step": "impute", "kept": kept.tolist(), "fill": floats(self.statistics_[kept]),
                 "indicator": indicator.tolist()}  # fmt: skip
+
+    def _reads_tables(self, frame=None, names=None) -> bool:
+        """Whether a composition gives it its columns as they are: fitted, as it was fitted
+        (on strings or on numbers); unfitted, when they are not all numbers."""
+        if self.is_fitted:
+            return bool(getattr(self, "_strings", False))
+        if frame is not None:
+            return not all(frame.is_numeric(n) for n in (frame.names if names is None else names))
+        return False
 
     def _string_fills(self) -> list[str] | None:
         """The fill of each string column (what an encoder after it sees for a missing
@@ -251,8 +261,39 @@ class SimpleImputer(InvertibleTransform):
             del self.feature_names_in_
         self.accumulator_ = counts
         self._strings = True
-        self._state_keys = ()  # statistics_ are strings: fastprep.state reads them
+        self._state_keys = ()
         return self
+
+    # -- the state: numbers' statistics, or strings' counts ----------------------------------
+
+    def _fitted_values(self):
+        if not getattr(self, "_strings", False):
+            return super()._fitted_values()
+        return {**self._record_values(), "counts": self.accumulator_.to_state()}
+
+    def _restore(self, values):
+        if "counts" not in values:
+            super()._restore(values)
+            self._strings = False
+            return
+        names = self._restore_record(values)
+        counts = CategoryCounts.from_state(values.pop("counts"), check_values=True)
+        if values or counts.n_features != self.n_features_in_:
+            raise SchemaError(f"{self._name}: malformed state")
+        self._commit_strings(counts, names)
+
+    def _validate_state(self) -> None:
+        if not getattr(self, "_strings", False):
+            super()._validate_state()
+
+    def _check_state(self) -> None:
+        features = self.indicator_features_
+        if not (isinstance(features, np.ndarray) and features.dtype.kind in "iu"
+                and features.ndim == 1):  # fmt: skip
+            raise SchemaError("indicator_features_ must be column positions")
+        if features.size and (features.min() < 0 or features.max() >= self.n_features_in_
+                              or np.any(np.diff(features) <= 0)):  # fmt: skip
+            raise SchemaError("indicator_features_ must be increasing column positions")
 
     def transform(self, X):
         """Fill missing values: NaN in numbers; None, NaN or null in string columns (an object

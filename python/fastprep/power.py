@@ -10,6 +10,7 @@ from fastprep._checks import check_bool, check_choice
 from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError
+from fastprep.scale import StandardScaler
 
 __all__ = ["PowerTransformer"]
 
@@ -68,6 +69,8 @@ class PowerTransformer(InvertibleTransform):
 
     _keep_values = True
     _fitted_attributes = ("lambdas_",)
+    _per_column = ("lambdas_", "_mean", "_scale")
+    _divisors = ("_scale",)
 
     def __init__(self, method: str = "yeo-johnson", *, standardize: bool = True):
         self.method = method
@@ -123,8 +126,6 @@ class PowerTransformer(InvertibleTransform):
         lambdas, stats = self._fit_lambdas(values, moments, accumulator.values.is_exact)
         mean, scale = np.zeros(n), np.ones(n)
         if self.standardize:
-            from fastprep.scale import StandardScaler
-
             transformed = self._transformed_moments(values, lambdas, stats)
             scaler = StandardScaler()._finalize(FitAccumulator(transformed, None))
             mean, scale = scaler["mean_"], scaler["scale_"]

@@ -11,7 +11,7 @@ from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_choice, check_int
 from fastprep._plan import floats
-from fastprep.exceptions import ParameterError
+from fastprep.exceptions import ParameterError, SchemaError
 
 __all__ = ["QuantileTransformer"]
 
@@ -93,6 +93,20 @@ class QuantileTransformer(InvertibleTransform):
         # Interpolation may break monotonicity by an ULP (numpy#14685): restore it.
         quantiles = np.ascontiguousarray(np.maximum.accumulate(quantiles, axis=0))
         return {"quantiles_": quantiles, "references_": references, "n_quantiles_": n_quantiles}
+
+    def _check_state(self) -> None:
+        q, refs, n = self.quantiles_, self.references_, self.n_quantiles_
+        for key, a in (("quantiles_", q), ("references_", refs)):
+            if not isinstance(a, np.ndarray) or a.dtype != np.float64:
+                raise SchemaError(f"{key} must be a float64 array")
+        if q.ndim != 2 or q.shape[1] != self.n_features_in_ or refs.shape != (q.shape[0],):
+            raise SchemaError("quantiles_ and references_ have mismatched shapes")
+        if not isinstance(n, int) or n != q.shape[0] or n < 1:
+            raise SchemaError("n_quantiles_ does not match quantiles_")
+        if np.isinf(q).any() or np.isnan(q).any() or np.any(np.diff(q, axis=0) < 0):
+            raise SchemaError("quantiles_ are not sorted")
+        if np.any(np.diff(refs) <= 0) or refs[0] < 0 or refs[-1] > 1:
+            raise SchemaError("references_ are not increasing within [0, 1]")
 
     def _plan_step(self) -> dict:
         normal = self.output_distribution == "normal"

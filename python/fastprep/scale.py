@@ -19,6 +19,7 @@ from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_pair
 from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator
+from fastprep.exceptions import SchemaError
 
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
@@ -43,6 +44,17 @@ def _n_samples_seen(accumulator: FitAccumulator):
     if count.size and np.all(count == count[0]):
         return int(count[0])
     return count.copy()
+
+
+def _check_samples_seen(obj) -> None:
+    """``n_samples_seen_``: a count, or one per column."""
+    seen = obj.n_samples_seen_
+    if isinstance(seen, np.ndarray):
+        ok = seen.dtype.kind in "iu" and seen.shape == (obj.n_features_in_,) and (seen >= 0).all()
+    else:
+        ok = isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0
+    if not ok:
+        raise SchemaError("n_samples_seen_ must be a count, or one count per column")
 
 
 def _ones(n: int) -> np.ndarray:
@@ -76,6 +88,8 @@ class StandardScaler(InvertibleTransform):
     """
 
     _fitted_attributes = ("mean_", "var_", "scale_", "n_samples_seen_")
+    _per_column = ("mean_", "var_", "scale_")
+    _divisors = ("scale_",)
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True):
         self.with_mean = with_mean
@@ -102,6 +116,13 @@ class StandardScaler(InvertibleTransform):
                 constant = (var <= upper_bound) | (var < np.finfo(np.float64).tiny)
             scale = _handle_zeros_in_scale(np.sqrt(var), constant)
         return {"mean_": mean, "var_": var, "scale_": scale, "n_samples_seen_": n_seen}
+
+    def _unused_state(self) -> set[str]:
+        unused = set() if self.with_std else {"var_", "scale_"}
+        return unused if (self.with_mean or self.with_std) else unused | {"mean_"}
+
+    def _check_state(self) -> None:
+        _check_samples_seen(self)
 
     def _offsets(self):
         n = self.n_features_in_
@@ -145,6 +166,8 @@ class MinMaxScaler(InvertibleTransform):
     """
 
     _fitted_attributes = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
+    _per_column = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
+    _divisors = ("scale_",)
 
     def __init__(self, feature_range: tuple[float, float] = (0, 1), *, clip: bool = False):
         self.feature_range = feature_range
@@ -171,6 +194,9 @@ class MinMaxScaler(InvertibleTransform):
     def _clip(self) -> tuple[float, float] | None:
         return tuple(float(v) for v in self.feature_range) if self.clip else None
 
+    def _check_state(self) -> None:
+        _check_samples_seen(self)
+
     def _plan_step(self) -> dict:
         clip = self._clip()
         return {"step": "mul_add", "mul": floats(self.scale_), "add": floats(self.min_),
@@ -196,6 +222,8 @@ class MaxAbsScaler(InvertibleTransform):
     """
 
     _fitted_attributes = ("max_abs_", "scale_")
+    _per_column = ("max_abs_", "scale_")
+    _divisors = ("scale_",)
 
     def __init__(self):
         pass
@@ -208,6 +236,9 @@ class MaxAbsScaler(InvertibleTransform):
             "scale_": _handle_zeros_in_scale(max_abs),
             "n_samples_seen_": moments.n_rows,
         }
+
+    def _check_state(self) -> None:
+        _check_samples_seen(self)
 
     def _plan_step(self) -> dict:
         return {"step": "sub_div", "sub": _zeros(self.n_features_in_), "div": floats(self.scale_)}
@@ -256,6 +287,8 @@ class RobustScaler(InvertibleTransform):
 
     _keep_values = True
     _fitted_attributes = ("center_", "scale_")
+    _per_column = ("center_", "scale_")
+    _divisors = ("scale_",)
 
     def __init__(
         self,
@@ -289,6 +322,10 @@ class RobustScaler(InvertibleTransform):
             if self.unit_variance:
                 scale = scale / (_normal_ppf(q_max / 100.0) - _normal_ppf(q_min / 100.0))
         return {"center_": center, "scale_": scale}
+
+    def _unused_state(self) -> set[str]:
+        return {k for k, used in (("center_", self.with_centering),
+                                  ("scale_", self.with_scaling)) if not used}  # fmt: skip
 
     def _offsets(self):
         n = self.n_features_in_

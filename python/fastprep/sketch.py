@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastprep.exceptions import SchemaError
+
 __all__ = ["DEFAULT_K", "QuantileSketch"]
 
 #: Items per level before compaction (half the level's capacity).
@@ -124,8 +126,6 @@ class QuantileSketch:
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
         if other.n_features != self.n_features or other.k != self.k:
-            from fastprep.exceptions import SchemaError
-
             raise SchemaError("cannot merge sketches of different widths or sizes")
         return QuantileSketch(
             tuple(_merge(a, b, self.k) for a, b in zip(self.columns, other.columns, strict=True)),

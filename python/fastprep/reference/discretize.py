@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
 
 
 def _check_edges(edges: np.ndarray, offsets) -> None:
-    from fastprep.exceptions import ParameterError
-
     if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(edges):
         raise ParameterError(f"bin edge offsets must run from 0 to {len(edges)}")
     for j in range(len(offsets) - 1):
@@ -27,8 +26,6 @@ def _check_edges(edges: np.ndarray, offsets) -> None:
 @ieee
 def digitize(x: np.ndarray, edges: np.ndarray, offsets, onehot: bool) -> np.ndarray:
     """Bin index per cell, or (``onehot``) one 0/1 column per bin, features in order."""
-    from fastprep.exceptions import SchemaError
-
     edges = np.asarray(edges, dtype=np.float64)
     _check_edges(edges, offsets)
     if len(offsets) - 1 != x.shape[1]:

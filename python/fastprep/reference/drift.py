@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastprep.exceptions import SchemaError
+from fastprep.reference.encode import decode, lookup_codes
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
@@ -18,8 +19,6 @@ def bin_counts(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
 
 def code_counts(indexes: list, columns: list) -> list[np.ndarray]:
     """Per column, how often each lookup code occurs: categories, then missing, then unknown."""
-    from fastprep.reference.encode import decode, lookup_codes
-
     out = []
     for index, chunks in zip(indexes, columns, strict=True):
         rows = len(decode(chunks)[1])

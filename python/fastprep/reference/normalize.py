@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import ParameterError
 from fastprep.reference._ieee import ieee
 
 
 @ieee
 def normalize(x: np.ndarray, norm: str) -> np.ndarray:
     """Divide every row by its ``"l1"``, ``"l2"`` or ``"max"`` norm."""
-    from fastprep.exceptions import ParameterError
-
     if norm not in ("l1", "l2", "max"):
         raise ParameterError(f"norm must be 'l1', 'l2' or 'max', got {norm!r}")
     x64 = x.astype(np.float64, copy=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import DataError, ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
 from fastprep.reference._optimize import fminbound
 
@@ -13,8 +14,6 @@ METHODS = ("yeo-johnson", "box-cox")
 
 
 def _check_method(method: str) -> None:
-    from fastprep.exceptions import ParameterError
-
     if method not in METHODS:
         raise ParameterError(f"method must be 'yeo-johnson' or 'box-cox', got {method!r}")
 
@@ -142,7 +141,6 @@ def power_transform(
 ) -> np.ndarray:
     """Each column's power transform with its lambda, then ``(y - sub) / div``; ``inverse``
     maps back. Box-Cox refuses values <= 0, naming the column."""
-    from fastprep.exceptions import DataError, SchemaError
 
     _check_method(method)
     for name, v in (("lambdas", lambdas), ("sub", sub), ("div", div)):

@@ -12,12 +12,11 @@ import warnings
 
 import numpy as np
 
+from fastprep.exceptions import ParameterError
 from fastprep.reference._ieee import ieee
 
 
 def _check_probabilities(qs) -> np.ndarray:
-    from fastprep.exceptions import ParameterError
-
     qs = np.asarray(qs, dtype=np.float64).reshape(-1)
     bad = qs[~((qs >= 0.0) & (qs <= 1.0))]
     if bad.size:
@@ -31,8 +30,6 @@ METHODS = ("linear", "averaged_inverted_cdf")
 @ieee
 def column_quantiles(x: np.ndarray, qs, method: str = "linear") -> np.ndarray:
     """Quantiles ``qs`` (fractions) of every column: shape ``(len(qs), n_columns)``."""
-    from fastprep.exceptions import ParameterError
-
     if method not in METHODS:
         raise ParameterError(
             f"quantile method must be 'linear' or 'averaged_inverted_cdf', got {method!r}"

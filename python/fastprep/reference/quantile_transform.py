@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
 from fastprep.reference.special import ndtr, ndtri
 
@@ -15,8 +16,6 @@ BOUNDS_THRESHOLD = 1e-7
 
 
 def _check(quantiles: np.ndarray, references: np.ndarray, cols: int) -> None:
-    from fastprep.exceptions import ParameterError, SchemaError
-
     if quantiles.ndim != 2 or quantiles.shape[1] != cols:
         raise SchemaError(f"quantiles for {quantiles.shape[-1]} columns but the input has {cols}")
     if quantiles.shape[0] == 0 or quantiles.shape[0] != references.size:

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 const ARTIFACTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts");
 /// Every format version's golden files keep loading and giving the same numbers.
-const VERSIONS: [&str; 4] = ["v1", "v2", "v3", "v4"];
+const VERSIONS: [&str; 5] = ["v1", "v2", "v3", "v4", "v5"];
 /// The current format's files.
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v4");
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/artifacts/v5");
 
 /// A little-endian float64 `.npy` file: its shape and values.
 fn npy(path: &str) -> (Vec<usize>, Vec<f64>) {

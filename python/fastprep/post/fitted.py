@@ -2,7 +2,7 @@
 
 Each has scikit-learn's protocol (``fit`` / ``transform`` / ``get_params``), saves with
 ``save`` like every fastprep object, and chains in a ``PostPipeline``, which saves in the same
-artifact as the preprocessing when both go in a ``Bundle`` (one file per service). Their
+artifact as the preprocessing when both go in a ``fastprep.Bundle`` (one file per service). Their
 transforms run on fastprep's kernels (softmax, sigmoid, the scalers' inverse) or are one NumPy
 comparison; fitting happens once, offline, in NumPy.
 
@@ -24,59 +24,30 @@ from typing import Any
 
 import numpy as np
 
-from fastprep._base import Params
-from fastprep.exceptions import (
-    DataError,
-    NotFittedError,
-    ParameterError,
-    SchemaError,
-    UnknownCategoryError,
-)
-from fastprep.post import _rows, argmax, sigmoid, softmax, top_k
+from fastprep._base import Fitted
+from fastprep._state import Part, State, build
+from fastprep.exceptions import DataError, ParameterError, SchemaError, UnknownCategoryError
+from fastprep.post.functions import _rows, argmax, sigmoid, softmax, top_k
 
-__all__ = ["Bundle", "Calibrator", "LabelDecoder", "PostPipeline", "TargetInverse", "Threshold"]
+__all__ = ["Calibrator", "LabelDecoder", "PostPipeline", "TargetInverse", "Threshold"]
 
 
-class _Fitted(Params):
-    """Fitted-state bookkeeping shared by the postprocessors: ``_state`` names the fitted
-    attributes (what artifacts save and fingerprints digest)."""
+class _Postprocessor(Fitted, abstract=True):
+    """A postprocessor whose state is the fitted attributes ``_fitted_keys`` names."""
 
-    _state: tuple[str, ...] = ()
+    _fitted_keys: tuple[str, ...] = ()
 
     @property
     def is_fitted(self) -> bool:
-        return all(hasattr(self, k) for k in self._state) and bool(self._state)
+        return all(hasattr(self, k) for k in self._fitted_keys) and bool(self._fitted_keys)
 
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"{self._name} is not fitted yet: call fit first")
+    def _fitted_values(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._fitted_keys}
 
-    @property
-    def fingerprint(self) -> str:
-        from fastprep.state import fingerprint
-
-        return fingerprint(self)
-
-    def _artifact_state(self) -> dict[str, Any]:
-        self._check_fitted()
-        return {k: getattr(self, k) for k in self._state}
-
-    @classmethod
-    def _from_artifact_state(cls, params: dict, state: dict):
-        obj = cls(**params)
-        obj._validate_params()
-        if set(state) != set(obj._state):  # the instance's: it may depend on a parameter
-            raise SchemaError(f"{cls.__name__}: expected the fitted state {list(obj._state)}")
-        for key, value in state.items():
-            setattr(obj, key, value)
-        obj._check_state()
-        return obj
-
-    def _validate_params(self) -> None:
-        """Raise ParameterError for a parameter outside its domain."""
-
-    def _check_state(self) -> None:
-        """Raise for a loaded state that no fit could give."""
+    def _restore(self, values: dict[str, Any]) -> None:
+        if set(values) != set(self._fitted_keys):  # the instance's: they may depend on a param
+            raise SchemaError(f"{self._name}: expected the fitted state {list(self._fitted_keys)}")
+        self._set_fitted(values)
 
     def fit_transform(self, X, y=None):
         return self.fit(X, y).transform(X)
@@ -91,7 +62,7 @@ def _labels_1d(y, owner: str) -> np.ndarray:
     return a
 
 
-class LabelDecoder(_Fitted):
+class LabelDecoder(_Postprocessor):
     """Class index to label and back, on the output side: ``transform`` of class indices
     (integers) gives their labels, and of scores (floats, rows x classes) the label of each
     row's largest score; ``inverse_transform`` of labels gives their indices. ``classes_`` is
@@ -108,7 +79,7 @@ class LabelDecoder(_Fitted):
     (['bird', 'cat'], [2])
     """
 
-    _state = ("classes_",)
+    _fitted_keys = ("classes_",)
 
     def __init__(self, classes=None):
         self.classes = classes
@@ -128,7 +99,7 @@ class LabelDecoder(_Fitted):
         self.classes_ = classes
         return self
 
-    def _check_state(self) -> None:
+    def _validate_state(self) -> None:
         c = np.asarray(self.classes_)
         if c.ndim != 1 or len(set(c.tolist())) != len(c):
             raise SchemaError(f"{self._name}: classes_ must be distinct labels")
@@ -213,7 +184,7 @@ def _tuned_threshold(s: np.ndarray, y: np.ndarray, metric: str, target) -> float
     return float(thresholds[ok[0]])
 
 
-class Threshold(_Fitted):
+class Threshold(_Postprocessor):
     """Decisions from scores: 1 where ``score >= threshold_``, else 0 (NaN gives 0), one
     threshold per column (binary: 1-D scores or one column; multilabel: one per label).
 
@@ -230,7 +201,7 @@ class Threshold(_Fitted):
     [0.8]
     """
 
-    _state = ("threshold_",)
+    _fitted_keys = ("threshold_",)
 
     def __init__(self, threshold=0.5, *, metric=None, target=None):
         self.threshold = threshold
@@ -276,7 +247,7 @@ class Threshold(_Fitted):
         self.threshold_ = t
         return self
 
-    def _check_state(self) -> None:
+    def _validate_state(self) -> None:
         t = np.asarray(self.threshold_)
         if t.ndim != 1 or np.isnan(t).any():
             raise SchemaError(f"{self._name}: threshold_ must be numbers, one per column")
@@ -385,7 +356,7 @@ def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return math.exp((lo + hi) / 2)
 
 
-class Calibrator(_Fitted):
+class Calibrator(_Postprocessor):
     """Calibrated probabilities from scores, fitted on validation scores and labels.
 
     - ``"sigmoid"`` (Platt): binary scores (1-D) to ``P(y=1)`` = ``1 / (1 + exp(a s + b))``;
@@ -404,7 +375,7 @@ class Calibrator(_Fitted):
         self.method = method
 
     @property
-    def _state(self) -> tuple[str, ...]:  # type: ignore[override]
+    def _fitted_keys(self) -> tuple[str, ...]:  # type: ignore[override]
         return {
             "sigmoid": ("a_", "b_"),
             "isotonic": ("X_thresholds_", "y_thresholds_"),
@@ -418,7 +389,7 @@ class Calibrator(_Fitted):
                 f"{self.method!r}"
             )
 
-    def _check_state(self) -> None:
+    def _validate_state(self) -> None:
         if self.method == "sigmoid" and not all(math.isfinite(v) for v in (self.a_, self.b_)):
             raise SchemaError(f"{self._name}: a_ and b_ must be finite")
         if self.method == "isotonic":
@@ -482,7 +453,7 @@ class Calibrator(_Fitted):
     predict_proba = transform
 
 
-class TargetInverse(_Fitted):
+class TargetInverse(Fitted):
     """Regression outputs back to the target's units through a fitted scaler: ``fit(y)`` fits
     ``transformer`` on the training targets (a 1-D target is one column), ``transform`` of
     model outputs is its ``inverse_transform``.
@@ -495,6 +466,8 @@ class TargetInverse(_Fitted):
     [20.0, 28.164966]
     """
 
+    _parts_param = "transformer"
+
     def __init__(self, transformer):
         self.transformer = transformer
 
@@ -502,8 +475,24 @@ class TargetInverse(_Fitted):
     def is_fitted(self) -> bool:
         return bool(getattr(self.transformer, "is_fitted", False))
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"transformer": self.transformer}
+    def _named_parts(self) -> list[tuple[str, Any]]:
+        return [("transformer", self.transformer)]
+
+    def _state_parts(self) -> tuple[Part, ...]:
+        return (Part("transformer", self.transformer._state()),)
+
+    @classmethod
+    def _from_state(cls, state: State, where: str = ""):
+        parts = state.parts or ()
+        if state.params or state.values or len(parts) != 1 or parts[0].name != "transformer":
+            raise SchemaError("malformed TargetInverse")
+        part = parts[0]
+        if isinstance(part.state, str) or part.columns is not None:
+            raise SchemaError("malformed TargetInverse")
+        transformer = build(part.state, f"{where}transformer/")
+        if not getattr(transformer, "is_fitted", False):
+            raise SchemaError("malformed TargetInverse")
+        return cls(transformer)
 
     def fit(self, y, _=None):
         """Fit the scaler on the training targets ``y``."""
@@ -525,10 +514,12 @@ def _column(y) -> np.ndarray:
     return a.reshape(-1, 1) if a.ndim == 1 else a
 
 
-class PostPipeline(_Fitted):
+class PostPipeline(Fitted):
     """Postprocessors applied in order, fitted in order (each on the output of the ones
     before, with the same labels): e.g. calibrate, then threshold, or calibrate with
     temperature, then decode labels. Saves as one artifact, alone or in a ``Bundle``."""
+
+    _parts_param = "steps"
 
     def __init__(self, steps):
         self.steps = steps
@@ -537,8 +528,23 @@ class PostPipeline(_Fitted):
     def is_fitted(self) -> bool:
         return all(getattr(s, "is_fitted", False) for _, s in self.steps)
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"steps": self.steps}
+    def _named_parts(self) -> list[tuple[str, Any]]:
+        return list(self.steps)
+
+    def _replace_part(self, name: str, value: Any) -> None:
+        self.steps = [(n, value if n == name else s) for n, s in self.steps]
+
+    def _state_parts(self) -> tuple[Part, ...]:
+        return tuple(Part(name, step._state()) for name, step in self.steps)
+
+    @classmethod
+    def _from_state(cls, state: State, where: str = ""):
+        parts = state.parts
+        if state.params or state.values or parts is None:
+            raise SchemaError("malformed PostPipeline")
+        if any(isinstance(p.state, str) or p.columns is not None for p in parts):
+            raise SchemaError("malformed PostPipeline")
+        return cls([(p.name, build(p.state, f"{where}{p.name}/")) for p in parts])
 
     def _check_steps(self) -> None:
         if not isinstance(self.steps, list) or not all(
@@ -565,39 +571,3 @@ class PostPipeline(_Fitted):
     @property
     def named_steps(self) -> dict[str, Any]:
         return dict(self.steps)
-
-
-class Bundle:
-    """Named fitted objects saved as one artifact: the preprocessing and the postprocessing
-    of one service (``Bundle(preprocess=ct, postprocess=post).save(path)``; ``fastprep.load``
-    gives the Bundle back; ``bundle["preprocess"]`` or ``bundle.preprocess``)."""
-
-    def __init__(self, **parts):
-        if not parts:
-            raise ParameterError("Bundle: give at least one named part")
-        self.parts = dict(parts)
-
-    def __getitem__(self, name: str):
-        return self.parts[name]
-
-    def __getattr__(self, name: str):
-        parts = self.__dict__.get("parts", {})
-        if name in parts:
-            return parts[name]
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={type(v).__name__}" for k, v in self.parts.items())
-        return f"Bundle({inner})"
-
-    @property
-    def fingerprint(self) -> str:
-        from fastprep.state import fingerprint
-
-        return fingerprint(self)
-
-    def save(self, path, metadata: dict | None = None):
-        """Write every part to ``path`` as one artifact."""
-        from fastprep.artifact import save
-
-        return save(self, path, metadata)

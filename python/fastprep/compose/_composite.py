@@ -1,0 +1,253 @@
+"""What Pipeline and ColumnTransformer share: how a step is given its columns, the input record
+of a fit, the drift reference, the request-row entry points and the compiled plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from fastprep import _backend
+from fastprep._base import Fitted
+from fastprep._input import Frame, object_column
+from fastprep._output import is_float32
+from fastprep._state import Part, State
+from fastprep.drift import DriftReference
+from fastprep.exceptions import ArtifactError, NotFittedError, ParameterError, SchemaError
+
+# -- steps ----------------------------------------------------------------------------------------
+
+
+def is_fastprep(step) -> bool:
+    return type(step).__module__.split(".")[0] == "fastprep"
+
+
+def takes_tables(step, frame: Frame | None = None, names=None) -> bool:
+    """Whether a step reads its columns as they are (encoders; an imputer of string columns)
+    rather than a float matrix."""
+    reads = getattr(step, "_reads_tables", None)
+    return reads is not None and is_fastprep(step) and reads(frame, names)
+
+
+def may_be_sparse(step) -> bool:
+    """Whether a step may output a sparse matrix (any step that is not fastprep's may)."""
+    if isinstance(step, str):
+        return False
+    if not is_fastprep(step):
+        return True
+    return step._may_output_sparse()
+
+
+def step_input(step, frame: Frame, names: list[str], owner: str):
+    """What a step receives: a dict of its columns, a float64 matrix, or an object array."""
+    if takes_tables(step, frame, names):
+        return frame.select(names)
+    if is_fastprep(step) or all(frame.is_numeric(n) for n in names):
+        return frame.floats(names, owner)
+    # A foreign step over non-numeric columns: an object array, as scikit-learn would give it.
+    if not names:
+        return np.empty((frame.rows, 0), dtype=object)
+    return np.column_stack([object_column(frame.columns[n]) for n in names])
+
+
+def check_steps(steps, owner: str) -> None:
+    if not isinstance(steps, (list, tuple)) or not steps:
+        raise ParameterError(f"{owner}: steps must be a non-empty list of (name, transform)")
+    names = set()
+    for item in steps:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)):
+            raise ParameterError(f"{owner}: each step is a (name, transform) pair, got {item!r}")
+        name, step = item
+        if name in names:
+            raise ParameterError(f"{owner}: step name {name!r} is used twice")
+        if "__" in name:
+            raise ParameterError(f"{owner}: step name {name!r} must not contain '__'")
+        names.add(name)
+        if step not in ("passthrough", None) and not (
+            hasattr(step, "fit") and hasattr(step, "transform")
+        ):
+            raise ParameterError(f"{owner}: step {name!r} has no fit/transform: {step!r}")
+
+
+def part_state(name: str, step, columns: list[str] | None = None) -> Part:
+    """A part of a composition's state: a fastprep step's own state, or a marker."""
+    if isinstance(step, str):
+        return Part(name, step, columns)
+    if not isinstance(step, Fitted):
+        raise ArtifactError(
+            f"cannot save or fingerprint a {type(step).__name__} ({name!r}): only fastprep's "
+            "objects have a fitted state"
+        )
+    return Part(name, step._state(), columns)
+
+
+class Composite(Fitted, abstract=True):
+    """The input record, drift reference and request-row entry points of a composition."""
+
+    _plan = None
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(getattr(self, "_fitted", False))
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{self._name} is not fitted yet: call fit or partial_fit first")
+
+    def _plan_spec(self) -> dict | None:
+        return None if self._plan is None else self._plan.spec
+
+    # -- the state ----------------------------------------------------------------------------
+
+    def _fitted_values(self) -> dict[str, Any]:
+        return {**self._record_values(), "_kinds": dict(self._kinds)}
+
+    def _restore_input(self, values: dict) -> None:
+        """The input record of a rebuilt composition (what ``_set_input`` records at fit);
+        takes its keys out of ``values``."""
+        names = self._restore_record(values)
+        kinds = values.pop("_kinds", None)
+        if not isinstance(kinds, dict) or any(
+            k not in ("numeric", "other") for k in kinds.values()
+        ):
+            raise SchemaError(f"{self._name}: malformed input record")
+        if names is not None and set(kinds) != set(names):
+            raise SchemaError(f"{self._name}: column names do not match the column kinds")
+        self._kinds = kinds
+        self._fitted = True
+
+    @staticmethod
+    def _checked(state: State) -> tuple[Part, ...]:
+        if state.parts is None:
+            raise SchemaError(f"a {state.kind} without its parts")
+        return state.parts
+
+    # -- input --------------------------------------------------------------------------------
+
+    def _set_input(self, frame: Frame) -> None:
+        """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
+        self.n_features_in_ = len(frame.names)
+        self._kinds = frame.kinds()
+        if frame.positional:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
+        self._fitted = True
+
+    # -- drift ---------------------------------------------------------------------------------
+
+    def _feed_row(self, row) -> None:
+        """Count a transformed request row in the attached drift monitors."""
+        for monitor in self.__dict__.get("_drift_monitors", ()):
+            monitor.update_row(row)
+
+    def _feed(self, frame: Frame, tallies: dict | None = None) -> None:
+        """Count a transformed batch in the attached drift monitors (with the plan's code
+        tallies, when it ran)."""
+        for monitor in self.__dict__.get("_drift_monitors", ()):
+            monitor._add(monitor._count(frame, tallies))
+
+    def _capture_drift(self, frame: Frame, partial: bool) -> None:
+        """Add the batch to the input columns' training profile (``drift_reference_``, see
+        ``fastprep.drift``); ``fit`` starts it over."""
+        previous = getattr(self, "_drift_acc", None) if partial else None
+        self._drift_acc = DriftReference._accumulate(frame, previous)
+        # Derived on first use: a stream of partial_fit calls does not recompute the
+        # quantiles of everything held after every batch.
+        self.__dict__.pop("_drift_reference", None)
+        self.__dict__.pop("_drift_source", None)
+
+    @property
+    def drift_reference_(self) -> DriftReference:
+        """The input columns' training profile (``fastprep.drift``), built from the fit's
+        accumulators on first use; a loaded object builds and checks it from its artifact on
+        first use, so loading stays fast."""
+        reference = self.__dict__.get("_drift_reference")
+        if reference is None and "_drift_source" in self.__dict__:
+            reference = DriftReference._from_spec(*self.__dict__.pop("_drift_source"))
+            self._drift_reference = reference
+        elif reference is None and "_drift_acc" in self.__dict__:
+            reference = self._drift_reference = DriftReference._of(self._drift_acc)
+        if reference is None:
+            raise NotFittedError(f"{self._name} has no drift reference: fit it first")
+        return reference
+
+    def _loaded(self, profile, drift) -> None:
+        if isinstance(profile, dict):
+            self._loaded_profile = profile
+        if drift is not None:
+            self._drift_source = drift  # (entries, tensor): built and checked on first use
+
+    def _drift_spec(self) -> list | None:
+        try:
+            return self.drift_reference_._spec()
+        except NotFittedError:
+            return None
+
+    # -- the compiled plan and request rows ------------------------------------------------------
+
+    def _run_native(self, frame: Frame, dtype):
+        """``(out, tallies)`` from the compiled plan, ``(None, None)`` when the step-by-step
+        path must run. With drift monitors attached, the plan also tallies the lookup codes it
+        computes anyway (``tallies``: column name -> (vocabulary, code counts)), so that the
+        monitors need not look the categories up again."""
+        if not self._runs_native():
+            return None, None
+        if not self.__dict__.get("_drift_monitors"):
+            return self._plan.run_frame(frame, is_float32(dtype), self._name), None
+        ran = self._plan.run_frame(frame, is_float32(dtype), self._name, tally=True)
+        return (None, None) if ran is None else ran
+
+    def _runs_native(self) -> bool:
+        return (
+            self._plan is not None
+            and self._plan.plan is not None
+            and _backend.get_backend() == "rust"
+        )
+
+    def _input_names_used(self) -> list[str]:
+        raise NotImplementedError
+
+    def transform(self, X, *, dtype=np.float64):
+        raise NotImplementedError
+
+    def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
+        """One request row (plain Python values by column name) → a 1-D array, equal to the
+        row ``transform`` gives for the same values; one native call with a compiled plan."""
+        self._check_fitted()
+        if self._runs_native() and isinstance(row, dict):
+            out = self._plan.run_row(row, is_float32(dtype))
+            if out is not None:
+                self._feed_row(row)
+                return out
+        if not isinstance(row, Mapping):
+            raise SchemaError(
+                f"{self._name}: transform_one takes a mapping of column name to value, got "
+                f"{type(row).__name__}"
+            )
+        return self.transform_records([row], dtype=dtype)[0]
+
+    def transform_records(self, rows: Sequence[Mapping[str, Any]], *, dtype=np.float64):
+        """Request rows (mappings of column name to value) → a 2-D array, equal to
+        ``transform`` of the same rows. A missing key is a ``SchemaError`` naming it; None is
+        a missing value."""
+        self._check_fitted()
+        names = self._input_names_used()
+        columns: dict[str, list] = {n: [] for n in names}
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise SchemaError(
+                    f"{self._name}: record {i} is a {type(row).__name__}, not a mapping"
+                )
+            for n in names:
+                try:
+                    columns[n].append(row[n])
+                except KeyError:
+                    raise SchemaError(f"{self._name}: record {i} lacks the column {n!r}") from None
+        frame = Frame(names, columns, len(rows), positional=False)
+        return self.transform(frame, dtype=dtype)
+
+    def _input_steps(self) -> Iterator[tuple[list[str] | None, Any]]:
+        raise NotImplementedError
