@@ -16,11 +16,22 @@ settings.register_profile("deep", max_examples=1500, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
-@pytest.fixture(params=available_backends(), autouse=True)
+@pytest.fixture(params=available_backends())
 def backend(request):
-    """Every test runs once per backend."""
+    """Runs the test once per backend: asked for by the tests whose result depends on the
+    kernels that answer (the others run once)."""
     with fp.use_backend(request.param):
         yield request.param
+
+
+@pytest.fixture
+def rust():
+    """The Rust backend, for tests of what only it does (the compiled plan, the GIL released,
+    parallel row blocks); skipped where the compiled core is not built."""
+    if fp._backend._core is None:
+        pytest.skip("needs the compiled core")
+    with fp.use_backend("rust"):
+        yield "rust"
 
 
 @pytest.fixture(scope="session")

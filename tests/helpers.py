@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 import fastprep as fp
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC
 
 # Every transform with the parameter combinations the tests sweep.
 PARAM_GRID: dict[type, list[dict]] = {
@@ -104,3 +106,78 @@ def fit_in_parts(cls, params: dict, x: np.ndarray, data) -> tuple:
     for i in order[1:]:
         merged.merge(parts[i])
     return merged, cls(**params).fit(x)
+
+
+def optional(module: str):
+    """An optional test dependency, imported by the test that uses it (skipped without it)."""
+    return pytest.importorskip(module)
+
+
+class Optional:
+    """An optional test dependency (scikit-learn, scipy), imported when a test first uses it:
+    that test skips without it, and the module's other tests (backend agreement, properties)
+    still run."""
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        return getattr(optional(self._module), name)
+
+
+# -- the Adult ColumnTransformer the composition and plan tests share ----------------------------
+
+NUM, CAT = list(ADULT_NUMERIC), list(ADULT_CATEGORICAL)
+
+
+def ours(sparse=False, handle_unknown="ignore"):
+    """Adult's numeric columns median-imputed and standardized, categorical ones one-hot."""
+    return fp.ColumnTransformer(
+        [
+            (
+                "num",
+                fp.Pipeline(
+                    [
+                        ("impute", fp.SimpleImputer(strategy="median")),
+                        ("scale", fp.StandardScaler()),
+                    ]
+                ),
+                NUM,
+            ),
+            ("cat", fp.OneHotEncoder(handle_unknown=handle_unknown, sparse_output=sparse), CAT),
+        ]
+    )
+
+
+def theirs(sparse=False):
+    """``ours()`` in scikit-learn."""
+    skc, ski = optional("sklearn.compose"), optional("sklearn.impute")
+    skpl, skp = optional("sklearn.pipeline"), optional("sklearn.preprocessing")
+    return skc.ColumnTransformer(
+        [
+            (
+                "num",
+                skpl.Pipeline(
+                    [
+                        ("impute", ski.SimpleImputer(strategy="median")),
+                        ("scale", skp.StandardScaler()),
+                    ]
+                ),
+                NUM,
+            ),
+            ("cat", skp.OneHotEncoder(handle_unknown="ignore", sparse_output=sparse), CAT),
+        ]
+    )
+
+
+def dense(y):
+    return y.toarray() if hasattr(y, "toarray") else y
+
+
+def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in units in the last place (0 where both are equal or both NaN)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    spacing = np.spacing(np.maximum(np.abs(a), np.abs(b)))
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, np.abs(a - b) / spacing)

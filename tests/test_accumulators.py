@@ -9,7 +9,7 @@ from fastprep._backend import kernels
 from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
 
 
-def test_empty_accumulators_are_the_identity_of_merge():
+def test_empty_accumulators_are_the_identity_of_merge(backend):
     x = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 8.0]])
     batch = Moments.of_batch(x)
     merged = Moments.empty(2).merge(batch)
@@ -21,7 +21,7 @@ def test_empty_accumulators_are_the_identity_of_merge():
     assert values.is_exact and values.rank_error() == 0.0
 
 
-def test_accumulators_are_values_merge_changes_neither_operand():
+def test_accumulators_are_values_merge_changes_neither_operand(backend):
     a = FitAccumulator.of_batch(np.arange(6.0).reshape(3, 2), keep_values=True)
     b = FitAccumulator.of_batch(np.arange(6.0, 12.0).reshape(3, 2), keep_values=True)
     both = a.merge(b)
@@ -32,7 +32,7 @@ def test_accumulators_are_values_merge_changes_neither_operand():
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("shape", [(0, 3), (1, 1), (5, 4), (300_001, 3)])
-def test_the_value_buffer_owns_a_copy_of_its_batch(dtype, shape):
+def test_the_value_buffer_owns_a_copy_of_its_batch(dtype, shape, backend):
     x = np.random.default_rng(3).normal(size=shape).astype(dtype)
     x.ravel()[::7] = np.nan
     copy = kernels().copy_matrix(x)

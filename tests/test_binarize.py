@@ -11,7 +11,9 @@ import fastprep as fp
 from fastprep.testing import assert_backends_agree
 from fastprep.testing.strategies import float_matrices
 
-sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+from .helpers import Optional
+
+sklearn_preprocessing = Optional("sklearn.preprocessing")
 
 
 @given(x=float_matrices(), threshold=st.floats(allow_nan=False) | st.just(0.0))
@@ -26,14 +28,14 @@ def test_backends_bit_identical(x, threshold):
 
 
 @pytest.mark.parametrize("threshold", [0.0, 30.5, -1.0])
-def test_matches_sklearn_on_adult(threshold, adult_numeric):
+def test_matches_sklearn_on_adult(threshold, adult_numeric, backend):
     ours = fp.Binarizer(threshold=threshold).fit_transform(adult_numeric)
     theirs = sklearn_preprocessing.Binarizer(threshold=threshold).fit_transform(adult_numeric)
     np.testing.assert_array_equal(ours, theirs)
 
 
 @given(x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,)))
-def test_matches_sklearn_on_random_data(x):
+def test_matches_sklearn_on_random_data(x, backend):
     ours = fp.Binarizer(threshold=0.5).fit_transform(x)
     theirs = sklearn_preprocessing.Binarizer(threshold=0.5).fit_transform(x)
     np.testing.assert_array_equal(ours, theirs)

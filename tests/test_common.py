@@ -27,7 +27,7 @@ def test_params_round_trip_and_repr(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_fit_returns_self_and_sets_n_features_in(case):
+def test_fit_returns_self_and_sets_n_features_in(case, backend):
     cls, params = case
     transform = cls(**params)
     assert transform.fit(X) is transform
@@ -36,7 +36,7 @@ def test_fit_returns_self_and_sets_n_features_in(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_dtypes(case):
+def test_dtypes(case, backend):
     transform = case[0](**case[1]).fit(X)
     assert transform.transform(X.astype(np.float32)).dtype == np.float32
     assert transform.transform(X).dtype == np.float64
@@ -45,7 +45,7 @@ def test_dtypes(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_every_input_layout_gives_the_same_result(case):
+def test_every_input_layout_gives_the_same_result(case, backend):
     transform = case[0](**case[1]).fit(X)
     expected = transform.transform(X)
     readonly = X.copy()
@@ -64,7 +64,7 @@ def test_every_input_layout_gives_the_same_result(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_input_is_never_modified(case):
+def test_input_is_never_modified(case, backend):
     x = X.copy()
     transform = case[0](**case[1]).fit(x)
     out = transform.transform(x)
@@ -79,7 +79,7 @@ def test_input_is_never_modified(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_feature_names(case):
+def test_feature_names(case, backend):
     transform = case[0](**case[1]).fit(X)
     names = transform.get_feature_names_out()
     assert names.dtype == object
@@ -91,7 +91,7 @@ def test_feature_names(case):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_one_row_and_empty_transform(case):
+def test_one_row_and_empty_transform(case, backend):
     transform = case[0](**case[1]).fit(X)
     assert transform.transform(X[:1]).shape[0] == 1
     empty = transform.transform(np.empty((0, 3)))
@@ -99,7 +99,7 @@ def test_one_row_and_empty_transform(case):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_refit_discards_the_previous_fit(case):
+def test_refit_discards_the_previous_fit(case, backend):
     cls, params = case
     transform = cls(**params).fit(X[:, :2])
     transform.fit(X)

@@ -12,9 +12,9 @@ from fastprep._backend import kernels
 from fastprep.testing import assert_backends_agree
 from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
-from .helpers import PARAM_GRID, case_id, fit_in_parts
+from .helpers import PARAM_GRID, Optional, case_id, fit_in_parts
 
-sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+sklearn_preprocessing = Optional("sklearn.preprocessing")
 
 CASES = [(fp.KBinsDiscretizer, p) for p in PARAM_GRID[fp.KBinsDiscretizer]]
 
@@ -40,7 +40,7 @@ def test_digitize_kernel_bit_identical_across_backends(x, data, onehot):
     "edges,offsets",
     [([1.0, 0.0], [0, 2]), ([0.0, np.nan], [0, 2]), ([0.0], [0, 1]), ([0.0, 1.0], [0, 3])],
 )
-def test_digitize_refuses_bad_edges(edges, offsets):
+def test_digitize_refuses_bad_edges(edges, offsets, backend):
     with pytest.raises(fp.ParameterError):
         kernels().digitize(np.zeros((2, 1)), np.array(edges), offsets, False)
 
@@ -63,7 +63,7 @@ def test_transform_bit_identical_across_backends(case, inputs):
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @given(x=float_matrices(min_rows=1, allow_infinity=False, layouts=False))
-def test_inverse_maps_each_bin_to_its_centre(case, x):
+def test_inverse_maps_each_bin_to_its_centre(case, x, backend):
     binner = fp.KBinsDiscretizer(**case[1]).fit(x)
     codes = binner.transform(x)
     centres = binner.inverse_transform(codes)
@@ -103,7 +103,7 @@ def _compare_with_sklearn(params, x):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_matches_sklearn_on_adult(case, adult_numeric):
+def test_matches_sklearn_on_adult(case, adult_numeric, backend):
     _compare_with_sklearn(case[1], adult_numeric)
 
 
@@ -113,19 +113,19 @@ def test_matches_sklearn_on_adult(case, adult_numeric):
         min_rows=1, allow_nan=False, allow_infinity=False, dtypes=(np.float64,), layouts=False
     )
 )
-def test_matches_sklearn_on_random_data(case, x):
+def test_matches_sklearn_on_random_data(case, x, backend):
     _compare_with_sklearn(case[1], x)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @given(x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)), data=st.data())
-def test_partition_and_merge_gives_the_same_edges(case, x, data):
+def test_partition_and_merge_gives_the_same_edges(case, x, data, backend):
     merged, whole = fit_in_parts(*case, x, data)
     for a, b in zip(merged.bin_edges_, whole.bin_edges_, strict=True):
         np.testing.assert_array_equal(a + 0.0, b + 0.0)
 
 
-def test_nan_is_kept_in_every_encoding():
+def test_nan_is_kept_in_every_encoding(backend):
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     binner = fp.KBinsDiscretizer(n_bins=2, encode="onehot-dense").fit(x)
     out = binner.transform(np.array([[np.nan], [-np.inf], [np.inf]]))
@@ -133,7 +133,7 @@ def test_nan_is_kept_in_every_encoding():
     np.testing.assert_array_equal(out[1:], [[1.0, 0.0], [0.0, 1.0]])
 
 
-def test_constant_column_gets_one_bin_with_a_warning():
+def test_constant_column_gets_one_bin_with_a_warning(backend):
     x = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
     with pytest.warns(UserWarning, match="column 0 is constant"):
         binner = fp.KBinsDiscretizer(n_bins=2, encode="ordinal").fit(x)

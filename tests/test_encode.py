@@ -62,7 +62,9 @@ def dense(y):
 @pytest.mark.parametrize("drop", [None, "first", "if_binary"])
 @pytest.mark.parametrize("handle_unknown", ["error", "ignore", "infrequent_if_exist", "warn"])
 @pytest.mark.parametrize("min_frequency,max_categories", INFREQUENT)
-def test_onehot_equals_sklearn_on_adult(adult, drop, handle_unknown, min_frequency, max_categories):
+def test_onehot_equals_sklearn_on_adult(
+    adult, drop, handle_unknown, min_frequency, max_categories, backend
+):
     train, test = adult
     params = dict(
         drop=drop,
@@ -95,7 +97,7 @@ def test_onehot_equals_sklearn_on_adult(adult, drop, handle_unknown, min_frequen
 
 @pytest.mark.parametrize("min_frequency,max_categories", INFREQUENT[1:])
 def test_infrequent_categories_follow_sklearn_ordinal_rule_with_missing(
-    adult, min_frequency, max_categories
+    adult, min_frequency, max_categories, backend
 ):
     """With missing values, both encoders use scikit-learn's OrdinalEncoder rule: missing is
     never infrequent."""
@@ -109,7 +111,7 @@ def test_infrequent_categories_follow_sklearn_ordinal_rule_with_missing(
                 assert list(a) == list(b)
 
 
-def test_onehot_missing_is_its_own_column_even_when_rare():
+def test_onehot_missing_is_its_own_column_even_when_rare(backend):
     X = np.array([["a"]] * 60 + [["b"]] * 50 + [[None]], dtype=object)
     enc = fp.OneHotEncoder(sparse_output=False, max_categories=2).fit(X)
     assert list(enc.get_feature_names_out()) == ["x0_a", "x0_nan", "x0_infrequent_sklearn"]
@@ -118,7 +120,7 @@ def test_onehot_missing_is_its_own_column_even_when_rare():
 
 @pytest.mark.parametrize("sparse_output", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8, np.uint8])
-def test_onehot_output_types_equal_sklearn(adult, sparse_output, dtype):
+def test_onehot_output_types_equal_sklearn(adult, sparse_output, dtype, backend):
     train, test = adult
     params = dict(sparse_output=sparse_output, dtype=dtype, handle_unknown="ignore")
     y = fp.OneHotEncoder(**params).fit(train).transform(test)
@@ -146,6 +148,7 @@ def test_ordinal_equals_sklearn_on_adult(
     min_frequency,
     max_categories,
     dtype,
+    backend,
 ):
     train, test = adult
     params = dict(
@@ -165,7 +168,7 @@ def test_ordinal_equals_sklearn_on_adult(
     assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
 
 
-def test_ordinal_inverse_transform_equals_sklearn(adult):
+def test_ordinal_inverse_transform_equals_sklearn(adult, backend):
     train, test = adult
     params = dict(handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=100)
     # (scikit-learn's inverse fails on missing values with infrequent grouping: no missing here)
@@ -181,7 +184,7 @@ def test_ordinal_inverse_transform_equals_sklearn(adult):
 
 
 @pytest.mark.parametrize("drop", [None, "first"])
-def test_onehot_inverse_transform_equals_sklearn(adult, drop):
+def test_onehot_inverse_transform_equals_sklearn(adult, drop, backend):
     train, _ = adult
     cols = NO_MISSING
     ours = fp.OneHotEncoder(drop=drop, min_frequency=200).fit(train[:, cols])
@@ -191,7 +194,7 @@ def test_onehot_inverse_transform_equals_sklearn(adult, drop):
     assert [[str(v) for v in r] for r in got] == [[str(v) for v in r] for r in expected]
 
 
-def test_explicit_categories_keep_their_order_like_sklearn(adult):
+def test_explicit_categories_keep_their_order_like_sklearn(adult, backend):
     train, test = adult
     cats = [
         [*sorted({v for v in train[:, j] if v is not None}, reverse=True), np.nan]
@@ -214,7 +217,7 @@ def test_explicit_categories_keep_their_order_like_sklearn(adult):
     np.testing.assert_array_equal(o.transform(train[:, cols]), s.transform(sk(train[:, cols])))
 
 
-def test_numeric_and_boolean_categories_equal_sklearn():
+def test_numeric_and_boolean_categories_equal_sklearn(backend):
     rng = np.random.default_rng(1)
     ints = rng.integers(-3, 4, size=(200, 1))
     floats = rng.choice([-1.5, 0.0, 2.25, np.nan], size=(200, 1))
@@ -229,7 +232,7 @@ def test_numeric_and_boolean_categories_equal_sklearn():
         )
 
 
-def test_negative_zero_is_zero():
+def test_negative_zero_is_zero(backend):
     enc = fp.OrdinalEncoder().fit(np.array([[0.0], [1.0]]))
     np.testing.assert_array_equal(enc.transform(np.array([[-0.0]])), [[0.0]])
 
@@ -237,7 +240,7 @@ def test_negative_zero_is_zero():
 # -- Count encoding ---------------------------------------------------------------------------
 
 
-def test_count_encoder_counts_frequencies_and_missing():
+def test_count_encoder_counts_frequencies_and_missing(backend):
     X = {"c": ["a", "b", "a", None, "a"]}
     enc = fp.CountEncoder().fit(X)
     got = enc.transform({"c": ["a", "b", None, "zzz"]}).ravel()
@@ -250,7 +253,7 @@ def test_count_encoder_counts_frequencies_and_missing():
     assert fp.CountEncoder(unknown_value=-1.0).fit(X).transform({"c": ["q"]})[0, 0] == -1.0
 
 
-def test_count_encoder_without_missing_at_fit_gives_zero_for_missing():
+def test_count_encoder_without_missing_at_fit_gives_zero_for_missing(backend):
     enc = fp.CountEncoder().fit({"c": ["a", "a"]})
     np.testing.assert_array_equal(enc.transform({"c": [None, "a"]}).ravel(), [0, 2])
 
@@ -258,7 +261,7 @@ def test_count_encoder_without_missing_at_fit_gives_zero_for_missing():
 # -- Missing values: None, NaN and Arrow null are one case --------------------------------------
 
 
-def test_none_nan_and_null_are_the_same_missing_value():
+def test_none_nan_and_null_are_the_same_missing_value(backend):
     a = fp.OneHotEncoder(sparse_output=False).fit(np.array([["x"], [None]], dtype=object))
     want = [[0, 1], [0, 1], [0, 1], [1, 0]]
     np.testing.assert_array_equal(
@@ -268,7 +271,7 @@ def test_none_nan_and_null_are_the_same_missing_value():
     assert list(a.get_feature_names_out()) == ["x0_x", "x0_nan"]
 
 
-def test_missing_not_seen_at_fit_is_refused_or_ignored_but_named_missing():
+def test_missing_not_seen_at_fit_is_refused_or_ignored_but_named_missing(backend):
     enc = fp.OneHotEncoder().fit({"c": ["a", "b"]})
     with pytest.raises(UnknownCategoryError, match="missing value"):
         enc.transform({"c": ["a", None]})
@@ -279,7 +282,7 @@ def test_missing_not_seen_at_fit_is_refused_or_ignored_but_named_missing():
     np.testing.assert_array_equal(ordinal.transform({"c": [None, "b"]}).ravel(), [-7, 1])
 
 
-def test_unknown_goes_to_infrequent_column_when_asked():
+def test_unknown_goes_to_infrequent_column_when_asked(backend):
     X = {"c": ["a"] * 10 + ["b"] * 10 + ["rare"]}
     enc = fp.OneHotEncoder(
         min_frequency=2, handle_unknown="infrequent_if_exist", sparse_output=False
@@ -314,6 +317,8 @@ def _run(backend, f):
 
 
 def _agree(f):
+    if len(available_backends()) < 2:
+        pytest.skip("one backend only: nothing to compare")
     results = [_run(b, f) for b in available_backends()]
     for other in results[1:]:
         _assert_same(results[0], other)
@@ -367,7 +372,7 @@ def test_backends_agree_on_generated_strings(train, test):
     _agree(encode)
 
 
-def test_strings_equal_up_to_a_slot_boundary_are_told_apart():
+def test_strings_equal_up_to_a_slot_boundary_are_told_apart(backend):
     """The Rust table keeps a string's first 24 bytes in its slot, zero-padded, and its length:
     strings that differ only past those bytes, or only in trailing NUL bytes, are distinct."""
     known = ["p" * 24 + "a", "p" * 30 + "x", "p" * 16 + "a", "p" * 8, "q" * 7, "r" * 23]
@@ -386,7 +391,7 @@ def test_strings_equal_up_to_a_slot_boundary_are_told_apart():
 
 
 @given(train=columns.filter(len))
-def test_categories_are_sorted_by_code_point_like_python(train):
+def test_categories_are_sorted_by_code_point_like_python(train, backend):
     enc = fp.OrdinalEncoder().fit(_obj(train))
     seen = {v for v in train if isinstance(v, str)}
     expected = sorted(seen)
@@ -444,7 +449,7 @@ def test_backends_agree_on_integer_categories(train, test):
     np.testing.assert_array_equal(ours[1], np.unique(X))
 
 
-def test_one_row_empty_and_constant_columns():
+def test_one_row_empty_and_constant_columns(backend):
     one = _obj(["only"])
     enc = fp.OneHotEncoder(sparse_output=False).fit(one)
     np.testing.assert_array_equal(enc.transform(one), [[1.0]])
@@ -462,7 +467,7 @@ def test_one_row_empty_and_constant_columns():
 
 
 @pytest.mark.slow
-def test_a_million_categories_agree_across_backends():
+def test_a_million_categories_agree_across_backends(backend):
     values = np.array([f"c{i:07d}" for i in range(1_000_000)], dtype=object)
     table = pa.table({"c": pa.array(values)})
     probe = pa.table({"c": pa.array(["c0999999", "c0000000", "nope", None])})
@@ -513,7 +518,7 @@ def _layouts(values):
     )
 
 
-def test_every_string_layout_gives_the_same_codes():
+def test_every_string_layout_gives_the_same_codes(backend):
     rng = np.random.default_rng(3)
     pool = ["red", "green", "a much longer category than twelve bytes", "", "ü", None]
     values = [pool[i] for i in rng.integers(0, len(pool), 101)]
@@ -536,7 +541,7 @@ def test_every_string_layout_gives_the_same_codes():
         ), name
 
 
-def test_record_batch_and_arrow_stream_objects():
+def test_record_batch_and_arrow_stream_objects(backend):
     values = ["a", "b", None, "a"]
     table = pa.table({"c": values, "n": [1, 2, 2, 3]})
     enc = fp.OrdinalEncoder().fit(table)
@@ -553,7 +558,7 @@ def test_record_batch_and_arrow_stream_objects():
     np.testing.assert_array_equal(enc.transform(pl.from_arrow(table)), expected)
 
 
-def test_named_input_selects_fitted_columns_by_name():
+def test_named_input_selects_fitted_columns_by_name(backend):
     enc = fp.OrdinalEncoder().fit({"a": ["x", "y"], "b": ["p", "q"]})
     got = enc.transform({"b": ["q"], "extra": ["ignored"], "a": ["x"]})
     np.testing.assert_array_equal(got, [[0.0, 1.0]])
@@ -561,7 +566,7 @@ def test_named_input_selects_fitted_columns_by_name():
         enc.transform({"a": ["x"]})
 
 
-def test_integer_column_can_be_looked_up_as_floats_and_back():
+def test_integer_column_can_be_looked_up_as_floats_and_back(backend):
     enc = fp.OrdinalEncoder().fit(np.array([[1], [2], [3]]))
     np.testing.assert_array_equal(enc.transform(np.array([[2.0], [np.nan]])), [[1.0], [np.nan]])
     with pytest.raises(SchemaError, match="non-integral"):
@@ -574,7 +579,7 @@ def test_integer_column_can_be_looked_up_as_floats_and_back():
 
 
 @given(cut=st.lists(st.integers(1, 300), min_size=1, max_size=4, unique=True))
-def test_partial_fit_and_merge_equal_one_fit(adult, cut):
+def test_partial_fit_and_merge_equal_one_fit(adult, cut, backend):
     train, _ = adult
     X = train[:400]
     cuts = sorted(cut)
@@ -598,7 +603,7 @@ def test_partial_fit_and_merge_equal_one_fit(adult, cut):
             _assert_same(tuple(a[1:4:2]), tuple(b[1:4:2]))
 
 
-def test_merge_kernels_agree_across_backends():
+def test_merge_kernels_agree_across_backends(backend):
     a = reference.count_categories(
         [("utf8", np.array([0, 1, 2, 4], np.int32), np.frombuffer(b"baab", np.uint8), None, 0)]
     )
@@ -615,7 +620,7 @@ def test_merge_kernels_agree_across_backends():
 # -- Lookup tables are built once -------------------------------------------------------------
 
 
-def test_lookup_tables_are_built_at_fit_and_reused():
+def test_lookup_tables_are_built_at_fit_and_reused(backend):
     enc = fp.OrdinalEncoder().fit({"c": ["a", "b"]})
     first = enc._index_list()
     enc.transform({"c": ["a"]})
@@ -625,7 +630,7 @@ def test_lookup_tables_are_built_at_fit_and_reused():
 # -- Bad input: clear errors, nothing changed ---------------------------------------------------
 
 
-def test_unknown_category_error_names_column_and_value():
+def test_unknown_category_error_names_column_and_value(backend):
     enc = fp.OneHotEncoder().fit({"city": ["Paris", "Oslo"]})
     with pytest.raises(UnknownCategoryError, match=r"column 'city'.*'Lima'.*row 1"):
         enc.transform({"city": ["Oslo", "Lima"]})
@@ -633,7 +638,7 @@ def test_unknown_category_error_names_column_and_value():
         enc.transform({"city": ["Lima"]})
 
 
-def test_mixed_types_and_non_categorical_objects_are_refused():
+def test_mixed_types_and_non_categorical_objects_are_refused(backend):
     with pytest.raises(DataError, match=r"column 0: mixed types in one column \(int, str\)"):
         fp.OneHotEncoder().fit(_obj(["a", 1]))
     with pytest.raises(DataError, match="neither strings nor numbers"):
@@ -642,7 +647,7 @@ def test_mixed_types_and_non_categorical_objects_are_refused():
         fp.OrdinalEncoder().fit(np.array([[1 + 2j]]))
 
 
-def test_failed_calls_leave_input_and_fit_untouched():
+def test_failed_calls_leave_input_and_fit_untouched(backend):
     X = _obj(["a", "b", None])
     before = X.copy()
     enc = fp.OneHotEncoder(sparse_output=False).fit(X)
@@ -685,7 +690,7 @@ def test_bad_parameters(cls, params, match):
         cls(**params).fit({"c": ["a", "b"]})
 
 
-def test_explicit_categories_refuse_unseen_values_under_error():
+def test_explicit_categories_refuse_unseen_values_under_error(backend):
     with pytest.raises(UnknownCategoryError, match="not in the given categories"):
         fp.OneHotEncoder(categories=[["a"]]).fit({"c": ["a", "b"]})
     with pytest.raises(ParameterError, match="repeat"):
@@ -696,7 +701,7 @@ def test_explicit_categories_refuse_unseen_values_under_error():
         fp.OneHotEncoder(categories=[[np.nan, "a"]]).fit({"c": ["a"]})
 
 
-def test_not_fitted_and_width_errors():
+def test_not_fitted_and_width_errors(backend):
     with pytest.raises(NotFittedError):
         fp.OneHotEncoder().transform({"c": ["a"]})
     enc = fp.OneHotEncoder().fit(np.array([["a", "b"]], dtype=object))
@@ -706,7 +711,7 @@ def test_not_fitted_and_width_errors():
         enc.transform(pa.array(["a"]))
 
 
-def test_sparse_output_without_scipy_says_what_to_install(monkeypatch):
+def test_sparse_output_without_scipy_says_what_to_install(monkeypatch, backend):
     import sys
 
     enc = fp.OneHotEncoder().fit({"c": ["a"]})
@@ -746,7 +751,7 @@ def test_get_params_set_params_and_repr():
 
 
 @given(values=columns)
-def test_short_object_columns_read_like_pyarrow_reads_them(values):
+def test_short_object_columns_read_like_pyarrow_reads_them(values, backend):
     """Request-sized object columns are encoded without pyarrow: same values, same missing."""
     from fastprep._input import small_strings as _small_strings
     from fastprep._input import string_chunk as _string_chunk
@@ -774,7 +779,7 @@ def _fresh(v):
     picks=st.lists(st.integers(0, 11), min_size=65, max_size=300),
     fresh=st.booleans(),
 )
-def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh):
+def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh, backend):
     """Object columns past the request size are read by the Rust core: the same values and
     missing values as pyarrow's, whether their objects repeat (a dictionary chunk) or are
     distinct objects of equal strings."""
@@ -799,7 +804,7 @@ def test_long_object_columns_read_like_pyarrow_reads_them(pool, picks, fresh):
     assert decode([core.object_strings(a.tolist())])[1] == expected
 
 
-def test_object_columns_of_repeated_objects_become_dictionaries():
+def test_object_columns_of_repeated_objects_become_dictionaries(backend):
     core = pytest.importorskip("fastprep._core")
     words = np.array([f"w{i}" for i in range(50)], dtype=object)
     repeated = words[np.arange(100_000) % 50]
@@ -814,7 +819,7 @@ def test_object_columns_of_repeated_objects_become_dictionaries():
 
 
 @pytest.mark.filterwarnings("ignore:.*unknown categories")
-def test_long_object_columns_encode_as_their_arrow_table_does():
+def test_long_object_columns_encode_as_their_arrow_table_does(backend):
     rng = np.random.default_rng(3)
     vocab = np.array(
         ["a", "b", "ä", "", "日本", None, float("nan")] + [f"x{i}" for i in range(20)], dtype=object
@@ -841,7 +846,7 @@ def test_long_object_columns_encode_as_their_arrow_table_does():
     np.testing.assert_array_equal(enc.transform(lists), enc.transform(table))
 
 
-def test_long_object_columns_of_other_values_get_the_same_errors():
+def test_long_object_columns_of_other_values_get_the_same_errors(backend):
     for column, match in (
         (["a"] * 70 + [1], r"mixed types in one column \(int, str\)"),
         (["a"] * 70 + [object()], "mixed types|neither strings nor numbers"),
@@ -900,7 +905,7 @@ def test_an_index_copies_a_vocabulary_that_could_change_and_shares_one_that_cann
             assert sys.getrefcount(values) == before
 
 
-def test_a_loaded_vocabulary_outlives_the_bytes_and_the_file_it_views(tmp_path):
+def test_a_loaded_vocabulary_outlives_the_bytes_and_the_file_it_views(tmp_path, backend):
     """A loaded encoder's vocabulary views the artifact's memory: it stays valid when the
     caller drops the bytes, and when the file is replaced (by rename, as save does)."""
     words = np.array([f"word-{i:06d}" for i in range(300_000)], dtype=object)

@@ -50,7 +50,7 @@ def _fitted(cls, params):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_transform_before_fit(case):
+def test_transform_before_fit(case, backend):
     cls, params = case
     with pytest.raises(fp.NotFittedError, match="not fitted"):
         cls(**params).transform(TRAIN)
@@ -61,7 +61,7 @@ def test_transform_before_fit(case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_wrong_number_of_columns_at_transform(case):
+def test_wrong_number_of_columns_at_transform(case, backend):
     transform = _fitted(*case)
     expected = transform.transform(TRAIN)
     wrong = np.ones((2, 4))
@@ -73,7 +73,7 @@ def test_wrong_number_of_columns_at_transform(case):
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
 @pytest.mark.parametrize("shape", [(0, 3), (0, 0)])
-def test_fit_on_zero_rows(case, shape):
+def test_fit_on_zero_rows(case, shape, backend):
     cls, params = case
     with pytest.raises(fp.DataError, match="0 rows"):
         cls(**params).fit(np.empty(shape))
@@ -81,7 +81,7 @@ def test_fit_on_zero_rows(case, shape):
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
 @pytest.mark.parametrize("bad", [np.arange(3.0), np.zeros((2, 2, 2)), np.float64(1.0)])
-def test_wrong_dimensions(case, bad):
+def test_wrong_dimensions(case, bad, backend):
     cls, params = case
     with pytest.raises(fp.SchemaError, match="expected a 2-D array"):
         cls(**params).fit(bad)
@@ -90,7 +90,7 @@ def test_wrong_dimensions(case, bad):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_non_numeric_strings_name_the_column(case):
+def test_non_numeric_strings_name_the_column(case, backend):
     cls, params = case
     bad = np.array([[1.0, 2.0, "abc"], [3.0, 4.0, 5.0]], dtype=object)
     with pytest.raises(fp.SchemaError, match=r"column 2.*'abc'"):
@@ -105,7 +105,7 @@ def test_non_numeric_strings_name_the_column(case):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_infinity_at_fit_names_the_column(case):
+def test_infinity_at_fit_names_the_column(case, backend):
     cls, params = case
     bad = TRAIN.copy()
     bad[2, 1] = -np.inf
@@ -116,7 +116,7 @@ def test_infinity_at_fit_names_the_column(case):
 
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
-def test_failed_partial_fit_leaves_the_fit_untouched(case):
+def test_failed_partial_fit_leaves_the_fit_untouched(case, backend):
     transform = _fitted(*case)
     before = transform.transform(TRAIN)
     state = {k: v for k, v in vars(transform).items() if k.endswith("_")}
@@ -145,7 +145,7 @@ def test_unknown_parameter_name(cls):
         cls().set_params(colour="blue")
 
 
-def test_merge_refuses_mismatches():
+def test_merge_refuses_mismatches(backend):
     a = fp.StandardScaler().fit(TRAIN)
     with pytest.raises(fp.ParameterError, match="different parameters"):
         a.merge(fp.StandardScaler(with_mean=False).fit(TRAIN))
@@ -157,7 +157,7 @@ def test_merge_refuses_mismatches():
         a.merge(fp.StandardScaler())
 
 
-def test_inverse_of_imputer_needs_indicator():
+def test_inverse_of_imputer_needs_indicator(backend):
     with pytest.raises(fp.ParameterError, match="add_indicator"):
         fp.SimpleImputer().fit(TRAIN).inverse_transform(TRAIN)
 
@@ -169,7 +169,7 @@ def test_inverse_of_imputer_needs_indicator():
         shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
     )
 )
-def test_any_array_gives_a_result_or_a_fastprep_error(case, x):
+def test_any_array_gives_a_result_or_a_fastprep_error(case, x, backend):
     """No crash, no PanicException, no foreign exception: whatever the array."""
     cls, params = case
     for call in (lambda: cls(**params).fit(x), lambda: _fitted(cls, params).transform(x)):
@@ -200,7 +200,7 @@ SURROGATE = "\ud800"  # a lone surrogate: a Python str with no UTF-8 form
     ],
     ids=["onehot", "ordinal", "count"],
 )
-def test_strings_without_utf8_form_are_a_data_error(make, x):
+def test_strings_without_utf8_form_are_a_data_error(make, x, backend):
     with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
         make().fit(x)
     fitted = make().fit(np.array([["a"]], dtype=object))
@@ -208,14 +208,14 @@ def test_strings_without_utf8_form_are_a_data_error(make, x):
         fitted.transform(x)
 
 
-def test_imputer_on_strings_without_utf8_form_raises_a_fastprep_error():
+def test_imputer_on_strings_without_utf8_form_raises_a_fastprep_error(backend):
     # The case hypothesis found: the imputer reads string columns through pyarrow, which raised
     # its own UnicodeDecodeError.
     with pytest.raises(fp.exceptions.FastprepError):
         fp.SimpleImputer().fit(np.array([[SURROGATE]], dtype="<U3"))
 
 
-def test_feature_names_without_utf8_form_are_a_data_error():
+def test_feature_names_without_utf8_form_are_a_data_error(backend):
     hasher = fp.FeatureHasher(8, input_type="string")
     with pytest.raises(fp.exceptions.DataError, match="not valid Unicode"):
         hasher.transform([[SURROGATE]])

@@ -31,13 +31,15 @@ def same_csr(a, b):
 
 
 @given(st.binary(max_size=64))
-def test_murmur_equals_sklearn(key):
+def test_murmur_equals_sklearn(backend, key):
     assert reference_murmur(key) == murmurhash3_32(key, seed=0)
 
 
 @pytest.mark.parametrize("n_features", [1, 7, 16, 2**20, 2**31 - 1])
 @pytest.mark.parametrize("alternate_sign", [True, False])
-def test_string_samples_and_table_equal_sklearn_on_adult(adult_rows, n_features, alternate_sign):
+def test_string_samples_and_table_equal_sklearn_on_adult(
+    adult_rows, n_features, alternate_sign, backend
+):
     X = adult_rows[0][:6000]  # a fifth of Adult keeps the pure-Python run short
     rows = [[v for v in r if v is not None] for r in X.tolist()]
     expected = SkHasher(n_features, input_type="string", alternate_sign=alternate_sign)
@@ -52,11 +54,9 @@ def test_string_samples_and_table_equal_sklearn_on_adult(adult_rows, n_features,
 
 @pytest.mark.parametrize("n_features", [16, 2**20])
 @pytest.mark.parametrize("n_columns", [3, 8, 9])
-def test_tables_of_many_blocks_equal_sklearn(adult_rows, n_features, n_columns, backend):
+def test_tables_of_many_blocks_equal_sklearn(adult_rows, n_features, n_columns, rust):
     """Adult twice over (65,122 rows): the Rust kernel hashes it in blocks on two threads and
     stitches their rows together; 3, 8 and 9 columns take its three row sorts."""
-    if backend == "python":
-        pytest.skip("row blocks are the Rust kernel's; the reference hashes in one pass")
     X = np.concatenate([adult_rows[0]] * 2)
     X = np.concatenate([X, X[:, :1]], axis=1)[:, :n_columns]  # a ninth, repeated column
     assert len(X) > 2**15  # the kernel's threshold for blocks in parallel
@@ -72,7 +72,7 @@ def test_tables_of_many_blocks_equal_sklearn(adult_rows, n_features, n_columns, 
     same_csr(ours, expected)
 
 
-def test_dict_and_pair_samples_and_table_equal_sklearn(adult_rows):
+def test_dict_and_pair_samples_and_table_equal_sklearn(adult_rows, backend):
     X, table = adult_rows
     names = [*ADULT_CATEGORICAL, "age", "hours_per_week"]
     n = 3000
@@ -121,7 +121,7 @@ def test_backends_and_sklearn_agree_on_generated_pairs(samples, n_features, alte
         np.testing.assert_allclose(results[0].toarray(), expected.toarray(), rtol=1e-12, atol=1e-9)
 
 
-def test_dense_output_and_dtype():
+def test_dense_output_and_dtype(backend):
     h = fp.FeatureHasher(8, input_type="string", sparse_output=False, dtype=np.float32)
     out = h.transform([["a", "b", "a"], []])
     expected = SkHasher(8, input_type="string", dtype=np.float32).transform([["a", "b", "a"], []])
@@ -129,18 +129,18 @@ def test_dense_output_and_dtype():
     np.testing.assert_array_equal(out, expected.toarray())
 
 
-def test_empty_input_gives_an_empty_matrix():
+def test_empty_input_gives_an_empty_matrix(backend):
     assert fp.FeatureHasher(4, input_type="string").transform([]).shape == (0, 4)
     assert fp.FeatureHasher(4).transform(pa.table({"a": pa.array([], pa.string())})).shape == (0, 4)
 
 
-def test_missing_cells_are_skipped_in_tables():
+def test_missing_cells_are_skipped_in_tables(backend):
     h = fp.FeatureHasher(16, input_type="string", sparse_output=False)
     with_missing = h.transform(pa.table({"a": ["x", None], "b": [None, "y"]}))
     np.testing.assert_array_equal(with_missing, h.transform([["x"], ["y"]]))
 
 
-def test_bad_input():
+def test_bad_input(backend):
     with pytest.raises(ParameterError, match="n_features"):
         fp.FeatureHasher(0).transform([{"a": 1}])
     with pytest.raises(ParameterError, match="input_type"):
@@ -157,7 +157,7 @@ def test_bad_input():
         fp.FeatureHasher(4, input_type="pair").transform(pa.table({"a": ["x"]}))
 
 
-def test_stateless_api():
+def test_stateless_api(backend):
     h = fp.FeatureHasher(4, input_type="string")
     assert h.fit([["a"]]) is h
     assert list(h.get_feature_names_out()) == [f"featurehasher{i}" for i in range(4)]

@@ -11,9 +11,9 @@ from fastprep.exceptions import DataError, ParameterError, SchemaError
 from fastprep.testing import assert_backends_agree
 from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
-from .helpers import PARAM_GRID, assert_state_close, case_id, fitted_state, magnitude
+from .helpers import PARAM_GRID, Optional, assert_state_close, case_id, fitted_state, magnitude
 
-sklearn_impute = pytest.importorskip("sklearn.impute")
+sklearn_impute = Optional("sklearn.impute")
 
 CASES = [(fp.SimpleImputer, p) for p in PARAM_GRID[fp.SimpleImputer]]
 
@@ -70,7 +70,7 @@ def _compare_with_sklearn(params, x):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_matches_sklearn_on_adult(case, adult_numeric):
+def test_matches_sklearn_on_adult(case, adult_numeric, backend):
     x = adult_numeric.copy()
     rng = np.random.default_rng(3)
     x[rng.random(x.shape) < 0.1] = np.nan  # Adult's numeric columns have no missing values
@@ -80,11 +80,11 @@ def test_matches_sklearn_on_adult(case, adult_numeric):
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @given(x=float_matrices(min_rows=1, allow_infinity=False, dtypes=(np.float64,), layouts=False))
-def test_matches_sklearn_on_random_data(case, x):
+def test_matches_sklearn_on_random_data(case, x, backend):
     _compare_with_sklearn(case[1], x)
 
 
-def test_median_and_most_frequent_merge_exactly():
+def test_median_and_most_frequent_merge_exactly(backend):
     rng = np.random.default_rng(5)
     x = rng.integers(0, 7, size=(999, 3)).astype(np.float64)
     x[rng.random(x.shape) < 0.2] = np.nan
@@ -95,7 +95,7 @@ def test_median_and_most_frequent_merge_exactly():
         np.testing.assert_allclose(merged.statistics_, whole.statistics_, rtol=1e-12)
 
 
-def test_all_missing_column_is_dropped_with_a_warning_or_kept_as_zero():
+def test_all_missing_column_is_dropped_with_a_warning_or_kept_as_zero(backend):
     x = np.array([[1.0, np.nan], [3.0, np.nan]])
     with pytest.warns(UserWarning, match="column 1"):
         assert fp.SimpleImputer().fit_transform(x).shape == (2, 1)
@@ -118,7 +118,7 @@ def _strings_table():
 
 
 @pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
-def test_string_columns_equal_sklearn(strategy):
+def test_string_columns_equal_sklearn(strategy, backend):
     import polars as pl
     from sklearn.impute import SimpleImputer as SkImputer
 
@@ -134,7 +134,7 @@ def test_string_columns_equal_sklearn(strategy):
     assert custom.transform({"city": [None], "size": ["L"]}).tolist() == [["?", "L"]]
 
 
-def test_string_imputer_partial_fit_and_merge_equal_one_fit():
+def test_string_imputer_partial_fit_and_merge_equal_one_fit(backend):
     table = _strings_table()
     whole = fp.SimpleImputer(strategy="most_frequent").fit(table)
     streamed = fp.SimpleImputer(strategy="most_frequent")
@@ -146,7 +146,7 @@ def test_string_imputer_partial_fit_and_merge_equal_one_fit():
         assert list(fit.statistics_) == list(whole.statistics_)
 
 
-def test_string_imputer_refuses_what_it_cannot_do():
+def test_string_imputer_refuses_what_it_cannot_do(backend):
     table = _strings_table()
     with pytest.raises(ParameterError, match="needs numbers"):
         fp.SimpleImputer(strategy="median").fit(table)

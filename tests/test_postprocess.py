@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 import fastprep as fp
 from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
 
-sk_metrics = pytest.importorskip("sklearn.metrics")
-sk_calibration = pytest.importorskip("sklearn.calibration")
-sk_isotonic = pytest.importorskip("sklearn.isotonic")
-sk_preprocessing = pytest.importorskip("sklearn.preprocessing")
+from .helpers import Optional
+
+sk_metrics = Optional("sklearn.metrics")
+sk_calibration = Optional("sklearn.calibration")
+sk_isotonic = Optional("sklearn.isotonic")
+sk_preprocessing = Optional("sklearn.preprocessing")
 
 
 def _binary(n=2000, seed=0, slope=2.0):
@@ -28,7 +30,7 @@ def _binary(n=2000, seed=0, slope=2.0):
 # -- LabelDecoder ------------------------------------------------------------------------------
 
 
-def test_label_decoder():
+def test_label_decoder(backend):
     y = np.array(["dog", "cat", "bird", "cat"], dtype=object)
     dec = fp.LabelDecoder().fit(y)
     assert dec.classes_.tolist() == sk_preprocessing.LabelEncoder().fit(y).classes_.tolist()
@@ -55,7 +57,7 @@ def test_label_decoder():
 # -- Threshold ---------------------------------------------------------------------------------
 
 
-def test_fixed_thresholds_binary_and_multilabel():
+def test_fixed_thresholds_binary_and_multilabel(backend):
     s = np.array([0.2, 0.5, 0.7, np.nan])
     t = fp.Threshold(0.5).fit(s)
     assert t.transform(s).tolist() == [0, 1, 1, 0]  # score >= threshold; NaN is 0
@@ -71,7 +73,7 @@ def _candidates(s):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_tuned_thresholds_match_a_brute_force_search(seed):
+def test_tuned_thresholds_match_a_brute_force_search(seed, backend):
     s, y = _binary(400, seed, slope=1.0)
     s = np.round(s, 2)  # ties among scores
     rows = []
@@ -100,7 +102,7 @@ def test_tuned_thresholds_match_a_brute_force_search(seed):
     assert multi.threshold_[0] == f1
 
 
-def test_threshold_bad_input():
+def test_threshold_bad_input(backend):
     s, y = _binary(50)
     with pytest.raises(fp.ParameterError, match="target"):
         fp.Threshold(metric="precision", target=1.5).fit(s, y)
@@ -140,7 +142,7 @@ def _sklearn_calibrated(s, y, method):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_sigmoid_calibration_matches_scikit_learn(seed):
+def test_sigmoid_calibration_matches_scikit_learn(seed, backend):
     s, y = _binary(3000, seed)
     ours = fp.Calibrator("sigmoid").fit(s, y)
     theirs = _sklearn_calibrated(s, y, "sigmoid")
@@ -151,7 +153,7 @@ def test_sigmoid_calibration_matches_scikit_learn(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_isotonic_calibration_matches_scikit_learn(seed):
+def test_isotonic_calibration_matches_scikit_learn(seed, backend):
     s, y = _binary(3000, seed)
     s = np.round(s, 1)  # ties, as real scores have
     ours = fp.Calibrator("isotonic").fit(s, y)
@@ -165,7 +167,7 @@ def test_isotonic_calibration_matches_scikit_learn(seed):
 
 
 @given(st.integers(0, 2**16), st.sampled_from(["sigmoid", "isotonic"]))
-def test_calibration_is_monotone(seed, method):
+def test_calibration_is_monotone(backend, seed, method):
     s, y = _binary(300, seed)
     cal = fp.Calibrator(method).fit(s, y)
     grid = np.sort(np.random.default_rng(seed).normal(scale=3, size=500))
@@ -173,7 +175,7 @@ def test_calibration_is_monotone(seed, method):
     assert np.all(np.diff(p) >= 0) and np.all((p >= 0) & (p <= 1))
 
 
-def test_temperature_scaling():
+def test_temperature_scaling(backend):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 5, 2000)
     logits = rng.normal(size=(2000, 5))
@@ -196,7 +198,7 @@ def test_temperature_scaling():
     assert f32.dtype == np.float32
 
 
-def test_calibrator_bad_input():
+def test_calibrator_bad_input(backend):
     s, y = _binary(50)
     with pytest.raises(fp.ParameterError, match="method"):
         fp.Calibrator("beta").fit(s, y)
@@ -213,7 +215,7 @@ def test_calibrator_bad_input():
 # -- TargetInverse -----------------------------------------------------------------------------
 
 
-def test_target_inverse():
+def test_target_inverse(backend):
     y = np.random.default_rng(1).lognormal(size=500)
     inv = fp.TargetInverse(fp.StandardScaler()).fit(y)
     scaled = fp.StandardScaler().fit(y.reshape(-1, 1))
@@ -229,7 +231,7 @@ def test_target_inverse():
 # -- saving ------------------------------------------------------------------------------------
 
 
-def test_postprocessors_round_trip(tmp_path):
+def test_postprocessors_round_trip(tmp_path, backend):
     s, y = _binary(500)
     rng = np.random.default_rng(2)
     logits = rng.normal(size=(100, 3))
@@ -250,7 +252,7 @@ def test_postprocessors_round_trip(tmp_path):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
-def test_a_service_loads_one_file(tmp_path):
+def test_a_service_loads_one_file(tmp_path, backend):
     """Preprocessing and postprocessing in one artifact: a Bundle."""
     table = load_adult()
     adult = pa.table({c: table[c][:3000] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
@@ -273,7 +275,7 @@ def test_a_service_loads_one_file(tmp_path):
     assert changed.fingerprint != bundle.fingerprint
 
 
-def test_invalid_postprocessing_state_is_refused(tmp_path):
+def test_invalid_postprocessing_state_is_refused(tmp_path, backend):
     from .test_artifact import _array_edit, _refused, _rewrite
 
     s, y = _binary(200)

@@ -49,7 +49,7 @@ def test_modes_match_reference(x):
         assert modes[j] == uniques[counts == counts.max()].min()
 
 
-def test_quantiles_match_numpy_exactly_on_large_random_columns():
+def test_quantiles_match_numpy_exactly_on_large_random_columns(backend):
     rng = np.random.default_rng(7)
     x = rng.standard_cauchy(size=(100_001, 3))
     x[rng.random(x.shape) < 0.05] = np.nan
@@ -66,7 +66,7 @@ def test_quantiles_match_numpy_exactly_on_large_random_columns():
 @pytest.mark.parametrize(
     "qs", [[0.25, 0.75], [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], [0.001, 0.5, 0.999], [0.0, 1.0]]
 )
-def test_tall_matrices_match_numpy_exactly(dtype, qs):
+def test_tall_matrices_match_numpy_exactly(dtype, qs, backend):
     """Above 262,144 rows the Rust kernel places intervals from a sample and selects among
     the values inside them (or falls back to the full selection): still NumPy's numbers."""
     rng = np.random.default_rng(11)
@@ -92,12 +92,12 @@ def test_tall_matrices_match_numpy_exactly(dtype, qs):
 
 
 @pytest.mark.parametrize("q", [-0.1, 1.5, float("nan")])
-def test_probabilities_outside_unit_interval_are_refused(q):
+def test_probabilities_outside_unit_interval_are_refused(q, backend):
     with pytest.raises(fp.ParameterError):
         kernels().column_quantiles(np.zeros((3, 1)), [q])
 
 
-def test_unknown_quantile_method_is_refused():
+def test_unknown_quantile_method_is_refused(backend):
     with pytest.raises(fp.ParameterError, match="quantile method"):
         kernels().column_quantiles(np.zeros((3, 1)), [0.5], "hazen")
 

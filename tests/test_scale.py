@@ -17,6 +17,7 @@ from fastprep.testing.strategies import fit_and_transform_matrices, float_matric
 
 from .helpers import (
     PARAM_GRID,
+    Optional,
     assert_state_close,
     case_id,
     fit_in_parts,
@@ -24,7 +25,7 @@ from .helpers import (
     magnitude,
 )
 
-sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+sklearn_preprocessing = Optional("sklearn.preprocessing")
 
 SCALERS = [fp.StandardScaler, fp.MinMaxScaler, fp.MaxAbsScaler, fp.RobustScaler]
 CASES = [(cls, p) for cls in SCALERS for p in PARAM_GRID[cls]]
@@ -55,7 +56,7 @@ def _mul_add(x, a, b, clip):
 
 
 @given(x=float_matrices())
-def test_column_stats_match_reference(x):
+def test_column_stats_match_reference(x, backend):
     """Counts, min and max exact; mean and m2 within 1e-12 of the column's magnitude."""
     x = np.ascontiguousarray(x)
     ours = fp._backend.kernels().column_stats(x)
@@ -106,7 +107,7 @@ def test_fitted_statistics_agree_across_backends(case, inputs):
     x=float_matrices(min_rows=2, allow_infinity=False, dtypes=(np.float64,)),
     data=st.data(),
 )
-def test_partition_and_merge_equals_one_fit(case, x, data):
+def test_partition_and_merge_equals_one_fit(case, x, data, backend):
     merged, whole = fit_in_parts(*case, x, data)
     scale = magnitude(x)
     assert_state_close(fitted_state(merged), fitted_state(whole), scale=scale)
@@ -116,7 +117,7 @@ def test_partition_and_merge_equals_one_fit(case, x, data):
             np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
 
 
-def test_merge_is_deterministic_and_leaves_the_operand_alone():
+def test_merge_is_deterministic_and_leaves_the_operand_alone(backend):
     rng = np.random.default_rng(0)
     parts = [rng.normal(size=(100, 3)) * 10**k for k in range(4)]
     a = [fp.StandardScaler().partial_fit(p) for p in parts]
@@ -129,7 +130,7 @@ def test_merge_is_deterministic_and_leaves_the_operand_alone():
     assert_state_close(fitted_state(a[1]), before, rtol=0.0)
 
 
-def test_a_subnormal_variance_is_constant_however_the_rows_are_split():
+def test_a_subnormal_variance_is_constant_however_the_rows_are_split(backend):
     # The variance of one 6.7e-162 among zeros is a unit or two of 5e-324, or 0 when the rows
     # come in parts: either way the column is constant, and is not scaled.
     x = np.zeros((12, 1))
@@ -140,7 +141,7 @@ def test_a_subnormal_variance_is_constant_however_the_rows_are_split():
     np.testing.assert_allclose(whole.transform(x), merged.transform(x), rtol=1e-12)
 
 
-def test_streaming_partial_fit_equals_fit():
+def test_streaming_partial_fit_equals_fit(backend):
     rng = np.random.default_rng(1)
     x = rng.normal(5.0, 3.0, size=(1000, 4))
     x[rng.random(x.shape) < 0.1] = np.nan
@@ -156,7 +157,7 @@ def test_streaming_partial_fit_equals_fit():
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @given(x=float_matrices(min_rows=1, allow_infinity=False, layouts=False))
-def test_inverse_round_trip(case, x):
+def test_inverse_round_trip(case, x, backend):
     cls, params = case
     scaler = cls(**params).fit(x)
     if params.get("clip"):
@@ -227,7 +228,7 @@ def _compare_with_sklearn(cls, params, x):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_matches_sklearn_on_adult(case, adult_numeric):
+def test_matches_sklearn_on_adult(case, adult_numeric, backend):
     _compare_with_sklearn(*case, adult_numeric)
 
 
@@ -237,7 +238,7 @@ def test_matches_sklearn_on_adult(case, adult_numeric):
         lambda a: np.all(np.any(~np.isnan(a), axis=0))
     )
 )
-def test_matches_sklearn_on_random_data(case, x):
+def test_matches_sklearn_on_random_data(case, x, backend):
     x = np.where(np.abs(x) > 1e12, np.sign(x) * 1e12, x)  # moderate magnitudes: see below
     # A subnormal variance counts as constant in fastprep (README), not in scikit-learn.
     with np.errstate(under="ignore"):

@@ -39,14 +39,14 @@ values = st.lists(
 
 
 @given(data=values, k=st.sampled_from([4, 16, 64]), qs=st.lists(st.floats(0, 1), max_size=8))
-def test_rank_error_stays_within_the_stated_bound(data, k, qs):
+def test_rank_error_stays_within_the_stated_bound(data, k, qs, backend):
     x = np.array(data).reshape(-1, 1)
     sketch = QuantileSketch.empty(1, k=k).update(x)
     _check_bound(sketch, x, qs)
 
 
 @given(data=values, cuts=st.lists(st.integers(0, 3000), max_size=5), k=st.sampled_from([8, 32]))
-def test_merged_parts_stay_within_the_bound_and_are_deterministic(data, cuts, k):
+def test_merged_parts_stay_within_the_bound_and_are_deterministic(data, cuts, k, backend):
     x = np.array(data).reshape(-1, 1)
     parts = np.split(x, sorted(c for c in cuts if c <= len(data)))
     sketches = [QuantileSketch.empty(1, k=k).update(p) for p in parts]
@@ -61,7 +61,7 @@ def test_merged_parts_stay_within_the_bound_and_are_deterministic(data, cuts, k)
         np.testing.assert_array_equal(a, b)
 
 
-def test_exact_until_something_is_compacted():
+def test_exact_until_something_is_compacted(backend):
     x = np.arange(100.0).reshape(-1, 1)
     sketch = QuantileSketch.empty(1, k=64).update(x)
     assert sketch.rank_error() == 1 / 100  # no compaction: only the reading, one item
@@ -76,7 +76,7 @@ def small_budget():
     accumulators.set_exact_value_budget(before)
 
 
-def test_value_buffer_switches_to_the_sketch_beyond_its_budget(small_budget):
+def test_value_buffer_switches_to_the_sketch_beyond_its_budget(small_budget, backend):
     rng = np.random.default_rng(5)
     x = rng.lognormal(size=(5000, 3))
     buffer = accumulators.ValueBuffer.of_batch(x[:400])
@@ -101,7 +101,7 @@ def test_value_buffer_switches_to_the_sketch_beyond_its_budget(small_budget):
         lambda: fp.PowerTransformer(),
     ],
 )
-def test_transforms_fit_beyond_the_budget(small_budget, make):
+def test_transforms_fit_beyond_the_budget(small_budget, make, backend):
     rng = np.random.default_rng(9)
     x = np.round(rng.gamma(2.0, size=(4000, 2)), 2)
     streamed = make()

@@ -38,7 +38,7 @@ MAKERS = [
 
 @pytest.mark.filterwarnings("ignore:.*bins narrower")
 @pytest.mark.parametrize("make", MAKERS)
-def test_equal_fits_equal_fingerprints_different_fits_differ(adult, make):
+def test_equal_fits_equal_fingerprints_different_fits_differ(adult, make, backend):
     x = _numeric(adult)
     a, b = make().fit(x), make().fit(x)
     assert a.fingerprint == b.fingerprint
@@ -116,7 +116,7 @@ def test_exact_states_have_one_fingerprint_on_both_backends(adult):
         assert len(prints) == 1
 
 
-def test_not_fitted_has_no_fingerprint():
+def test_not_fitted_has_no_fingerprint(backend):
     with pytest.raises(fp.NotFittedError):
         _ = fp.StandardScaler().fingerprint
     with pytest.raises(fp.NotFittedError):

@@ -66,7 +66,7 @@ def test_eight_threads_share_one_fitted_encoder(make, backend):
         assert_bit_identical(got, want)
 
 
-def test_num_threads_cap_changes_nothing_but_speed():
+def test_num_threads_cap_changes_nothing_but_speed(backend):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(300_000, 4))
     scaler = fp.StandardScaler().fit(x)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastprep import _backend, _plan, artifact
-from fastprep._input import as_float_matrix, column_label, positional_names
+from fastprep._input import as_float_matrix, column_label, no_columns, positional_names
 from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import (
@@ -243,12 +243,17 @@ class Fitted:
         names = getattr(self, "feature_names_in_", None)
         names = positional_names(width) if names is None else [str(n) for n in names]
         try:
-            spec = _plan.spec([(self, names)], len(self.get_feature_names_out()))
+            spec = _plan.spec([(self, names)], self._n_features_out())
             if spec is not None and _backend._core is not None:
                 _backend._core.Plan(spec)  # refused by the core: no plan to save
         except FastprepError:
             return None
         return spec
+
+    def _n_features_out(self) -> int:
+        """The number of output columns, known without making their names (a loaded state
+        of a million columns costs nothing until it is used)."""
+        return len(self.get_feature_names_out())
 
     def _reads_tables(self, frame=None, names=None) -> bool:
         """Whether a composition gives this step its columns as they are (strings stay in
@@ -311,6 +316,8 @@ class Transform(Fitted, abstract=True):
         x = as_float_matrix(X, owner=self._name)
         if x.shape[0] == 0:
             raise DataError(f"{self._name}: cannot fit on 0 rows (input shape {x.shape})")
+        if x.shape[1] == 0:
+            raise no_columns(self._name)
         if width is not None and x.shape[1] != width:
             raise SchemaError(
                 f"{self._name}: batch has {x.shape[1]} columns, but the previous batches had "
@@ -424,6 +431,8 @@ class Transform(Fitted, abstract=True):
     def _input(self, X) -> np.ndarray:
         self._check_fitted()
         x = as_float_matrix(X, owner=self._name)
+        if x.shape[1] == 0:
+            raise no_columns(self._name)
         if x.shape[1] != self.n_features_in_:
             raise SchemaError(
                 f"{self._name}: X has {x.shape[1]} columns, but {self._name} was fitted on "
@@ -444,6 +453,10 @@ class Transform(Fitted, abstract=True):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Output column names (``x0, x1, ...`` unless ``input_features`` names the inputs)."""
         return self._input_names(input_features)
+
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        return int(self.n_features_in_)
 
     def _input_names(self, input_features=None) -> np.ndarray:
         self._check_fitted()
@@ -477,7 +490,7 @@ class InvertibleTransform(Transform, abstract=True):
         """Map transformed data back to the input space."""
         self._check_fitted()
         x = as_float_matrix(X, owner=self._name)
-        expected = len(self.get_feature_names_out())
+        expected = self._n_features_out()
         if x.shape[1] != expected:
             raise SchemaError(
                 f"{self._name}: X has {x.shape[1]} columns, but the transform outputs {expected}"

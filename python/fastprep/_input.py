@@ -50,6 +50,11 @@ def column_label(j: int, names=None) -> str:
     return f"column {j}"
 
 
+def no_columns(owner: str, what: str = "X") -> SchemaError:
+    """The error of an input without columns (fit and transform refuse it alike)."""
+    return SchemaError(f"{owner}: {what} has no columns; a transform needs at least one")
+
+
 def positional_names(width: int) -> list[str]:
     """The names of a positional input's columns: ``x0, x1, ...``."""
     return [f"x{j}" for j in range(width)]
@@ -206,13 +211,19 @@ def float_column(col, name: str, owner: str) -> np.ndarray:
             as_float = pc.fill_null(as_float, np.nan)
         return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
     if isinstance(col, list) and is_numeric(col):
-        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
+        try:
+            return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
+        except (OverflowError, TypeError, ValueError):
+            big = next(v for v in col if v is not None and not np.isfinite(_as_float(v)))
+            raise SchemaError(
+                f"{owner}: column {name!r} holds {big!r}, beyond the range of float64"
+            ) from None
     a = np.asarray(col, dtype=object) if isinstance(col, list) else np.asarray(col)
     if a.dtype.kind in "fiub":
         return a.astype(np.float64, copy=False)
     try:
         arrow = pa.array(a, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, TypeError, OverflowError):
         arrow = None
     if arrow is None or not _is_arrow_numeric(arrow.type):
         raise SchemaError(
@@ -220,6 +231,13 @@ def float_column(col, name: str, owner: str) -> np.ndarray:
             "needs numbers"
         )
     return float_column(arrow, name, owner)
+
+
+def _as_float(v) -> float:
+    try:
+        return float(v)
+    except (OverflowError, TypeError, ValueError):
+        return np.inf
 
 
 def object_column(col) -> np.ndarray:
@@ -450,7 +468,15 @@ def categorical_column(values, label: str) -> CategoricalColumn:
             if chunk is not None:
                 return CategoricalColumn("str", [chunk], a, len(a))
         arrow = pa.array(a, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+    except OverflowError:
+        raise DataError(
+            f"{label}: integer categories beyond the 64-bit range are not supported"
+        ) from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        if "out of bounds" in str(exc) or "too large" in str(exc):
+            raise DataError(
+                f"{label}: integer categories beyond the 64-bit range are not supported"
+            ) from None
         raise DataError(_mixed_message(a, label, exc)) from None
     except UnicodeError as exc:
         # A lone surrogate (as in "\ud800") has no UTF-8 form.
@@ -523,11 +549,27 @@ def row_count(columns: list[CategoricalColumn]) -> int:
     return lengths.pop() if lengths else 0
 
 
+def _all_missing(column: CategoricalColumn) -> bool:
+    """Whether every value of a column is missing (typed as strings, having no value)."""
+    source = column.source
+    if isinstance(source, (pa.Array, pa.ChunkedArray)):
+        return source.null_count == len(source)
+    return all(v is None or (isinstance(v, float) and v != v) for v in source)
+
+
 def coerce(column: CategoricalColumn, kind: str, label: str) -> CategoricalColumn:
-    """A column in the kind it was fitted with, where that loses nothing."""
+    """A column in the kind it was fitted with, where that loses nothing. A column of missing
+    values only (a request's None) is missing values of any kind."""
     have = column.kind
     if CORE_KIND[have] == CORE_KIND[kind]:
         return column  # booleans and integers share lookups
+    if have == "str" and _all_missing(column):
+        n = column.length
+        if CORE_KIND[kind] == "float":
+            chunk = ("float", np.full(n, np.nan), None)
+        else:
+            chunk = ("int", np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+        return CategoricalColumn(kind, [chunk], column.source, n)
     if have in ("int", "bool") and kind == "float":
         chunks = [("float", np.asarray(c[1], dtype=np.float64), c[2]) for c in column.chunks]
         return CategoricalColumn("float", chunks, column.source, column.length)

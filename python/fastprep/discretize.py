@@ -176,6 +176,12 @@ class KBinsDiscretizer(InvertibleTransform):
         onehot = self.encode == "onehot-dense"
         return kernels().digitize(x, self._flat_edges, self._edge_offsets, onehot)
 
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        if self.encode == "ordinal":
+            return int(self.n_features_in_)
+        return int(np.sum(self.n_bins_))
+
     def get_feature_names_out(self, input_features=None):
         names = self._input_names(input_features)
         if self.encode == "ordinal":
@@ -220,5 +226,5 @@ def _flat(edges) -> dict:
     """All columns' edges in one array, and where each column's start: the kernel's layout."""
     return {
         "_flat_edges": np.concatenate(list(edges)) if len(edges) else np.empty(0),
-        "_edge_offsets": np.concatenate([[0], np.cumsum([e.size for e in edges])]).tolist(),
+        "_edge_offsets": [0, *np.cumsum([e.size for e in edges], dtype=np.int64).tolist()],
     }

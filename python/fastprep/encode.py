@@ -42,6 +42,7 @@ from fastprep._input import (
     categorical_columns,
     coerce,
     column_label,
+    no_columns,
     row_count,
 )
 from fastprep._output import csr, output_dtype, run_dense, scipy_sparse
@@ -187,6 +188,8 @@ class _Encoder(Fitted, abstract=True):
 
     def _read(self, X) -> tuple[list[str] | None, list[CategoricalColumn], int]:
         names, columns = categorical_columns(X, self._name)
+        if not columns:
+            raise no_columns(self._name)
         return names, columns, row_count(columns)
 
     def _label(self, j: int) -> str:
@@ -564,6 +567,10 @@ class _Encoder(Fitted, abstract=True):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(self._input_names(input_features), dtype=object)
 
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        return int(self.n_features_in_)
+
 
 def _same(a: Any, b: Any) -> bool:
     return repr(a) == repr(b)
@@ -782,6 +789,10 @@ class OneHotEncoder(_Encoder):
         if dropped is not None:
             del names[dropped]
         return names
+
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        return int(self._tables()[2])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``<input name>_<category>`` for every output column, as scikit-learn names them."""

@@ -9,7 +9,13 @@ import pyarrow as pa
 
 from fastprep import _backend
 from fastprep._base import Fitted
-from fastprep._input import categorical_columns, column_label, row_count, string_chunk
+from fastprep._input import (
+    categorical_columns,
+    column_label,
+    no_columns,
+    row_count,
+    string_chunk,
+)
 from fastprep._output import csr, output_dtype, scipy_sparse
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 
@@ -97,6 +103,10 @@ class FeatureHasher(Fitted):
     def fit_transform(self, X, y=None):
         return self.fit(X).transform(X)
 
+    def _n_features_out(self) -> int:
+        self._validate_params()
+        return int(self.n_features)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``featurehasher0 ... featurehasher{n_features-1}`` (scikit-learn's prefix rule)."""
         self._validate_params()
@@ -126,6 +136,8 @@ class FeatureHasher(Fitted):
                 "'pair' takes an iterable of (feature, value) samples"
             )
         names, columns = categorical_columns(X, "FeatureHasher")
+        if not columns:
+            raise no_columns("FeatureHasher")
         rows = row_count(columns)
         if self.input_type == "dict":
             if names is None:

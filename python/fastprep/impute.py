@@ -327,6 +327,11 @@ class SimpleImputer(InvertibleTransform):
             out[:, j] = filled.to_numpy(zero_copy_only=False)
         return out
 
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        indicators = len(self.indicator_features_) if self.add_indicator else 0
+        return int(self._kept_columns.size) + indicators
+
     def get_feature_names_out(self, input_features=None):
         names = self._input_names(input_features)
         out = list(names[self._kept_columns])

@@ -108,7 +108,7 @@ def _inputs(front) -> list[dict]:
 
 def _outputs(front) -> int | None:
     try:
-        return len(front.get_feature_names_out())
+        return front._n_features_out()
     except (FastprepError, AttributeError, TypeError, ValueError):
         return None
 

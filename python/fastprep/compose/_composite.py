@@ -85,7 +85,21 @@ def part_state(name: str, step, columns: list[str] | None = None) -> Part:
 class Composite(Fitted, abstract=True):
     """The input record, drift reference and request-row entry points of a composition."""
 
-    _plan = None
+    @property
+    def _plan(self):
+        """The compiled plan (``fastprep.compose.plan``), or None when a step has no native
+        form. Compiled at fit, and on first use after a load: a load builds nothing that its
+        stored state does not back."""
+        if "_compiled" not in self.__dict__:
+            self._compiled = self._compile() if self.is_fitted else None
+        return self._compiled
+
+    @_plan.setter
+    def _plan(self, plan) -> None:
+        self._compiled = plan
+
+    def _compile(self):
+        raise NotImplementedError
 
     @property
     def is_fitted(self) -> bool:

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from fastprep import _plan
-from fastprep._input import Frame
+from fastprep._base import Fitted
+from fastprep._input import Frame, no_columns
 from fastprep._output import as_dtype, dense, scipy_sparse
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
@@ -30,7 +31,8 @@ class ColumnTransformer(Composite):
     ColumnTransformer).
 
     ``transformers``: ``(name, transform, columns)`` triples; ``columns`` is a column name, a
-    position, or a list of either; ``transform`` may be ``"drop"`` or ``"passthrough"``.
+    position, or a list of either; ``transform`` may be ``"drop"`` or ``"passthrough"``. A
+    transform given no columns is not fitted and stands as ``"drop"`` in ``transformers_``.
     ``remainder``: ``"drop"`` or ``"passthrough"`` (numeric columns only, as float64).
     The output is a scipy CSR matrix when some part is sparse and the overall density is below
     ``sparse_threshold``, else a dense array. Feature names are ``<name>__<feature>`` with
@@ -130,6 +132,8 @@ class ColumnTransformer(Composite):
     def _fit_parts(self, X, partial: bool) -> ColumnTransformer:
         self._validate()
         frame = Frame.of(X, "ColumnTransformer")
+        if not frame.names:
+            raise no_columns("ColumnTransformer")
         if frame.rows == 0:
             raise DataError("ColumnTransformer: cannot fit on 0 rows")
         previous = dict(getattr(self, "_parts", {})) if partial else {}
@@ -140,6 +144,9 @@ class ColumnTransformer(Composite):
             used.update(columns)
             if step in ("drop", "passthrough"):
                 parts.append((name, step, columns))
+                continue
+            if not columns:  # nothing to fit on: it outputs nothing, as "drop" does
+                parts.append((name, "drop", columns))
                 continue
             fitted = previous.get(name)
             if fitted is None:
@@ -174,7 +181,7 @@ class ColumnTransformer(Composite):
         self.sparse_output_ = sparse_output
         self._set_input(frame)
         self._capture_drift(frame, partial)
-        self._plan = _compile(self)
+        self._plan = self._compile()
         return self
 
     # -- the state ----------------------------------------------------------------------------
@@ -225,7 +232,6 @@ class ColumnTransformer(Composite):
         ct.transformers_ = built
         ct._parts = {n: s for n, s, _ in built if s not in ("drop", "passthrough")}
         ct.sparse_output_ = sparse
-        ct._plan = _compile(ct)
         return ct
 
     def _input_steps(self):
@@ -236,6 +242,31 @@ class ColumnTransformer(Composite):
                 yield from ((list(cols), s) for _, s in step._input_steps())
             else:
                 yield list(cols), step
+
+    def _compile(self) -> CompiledPlan | None:
+        """The native plan, or None when a step has no native form (a Python-only step, a
+        transform the plan does not cover yet): such transformers run step by step, with the
+        same results."""
+        parts = [(step, cols) for _, step, cols in self.transformers_ if step != "drop" and cols]
+        try:
+            width = self._n_features_out()
+        except (FastprepError, AttributeError, TypeError, ValueError):
+            return None
+        return compile_spec(_plan.spec(parts, width, sparse=bool(self.sparse_output_)))
+
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        width = 0
+        for _, step, columns in self.transformers_:
+            if step == "drop" or not columns:
+                continue
+            if step == "passthrough":
+                width += len(columns)
+            elif isinstance(step, Fitted):
+                width += step._n_features_out()
+            else:
+                width += len(step.get_feature_names_out(list(columns)))
+        return width
 
     def _may_output_sparse(self) -> bool:
         return bool(getattr(self, "sparse_output_", False))
@@ -355,15 +386,3 @@ class ColumnTransformer(Composite):
             at += width
         out.setdefault("remainder", slice(0, 0))
         return out
-
-
-def _compile(ct: ColumnTransformer) -> CompiledPlan | None:
-    """The native plan of a fitted ColumnTransformer, or None when a step has no native form
-    (a Python-only step, a transform the plan does not cover yet): such transformers run step
-    by step, with the same results."""
-    parts = [(step, cols) for _, step, cols in ct.transformers_ if step != "drop" and cols]
-    try:
-        width = len(ct.get_feature_names_out())
-    except (FastprepError, AttributeError, TypeError, ValueError):
-        return None
-    return compile_spec(_plan.spec(parts, width, sparse=bool(ct.sparse_output_)))

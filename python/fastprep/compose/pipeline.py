@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from fastprep import _plan
+from fastprep._base import Fitted
 from fastprep._input import Frame, positional_names
 from fastprep._output import as_dtype
 from fastprep._state import Part, State, build
@@ -127,7 +128,7 @@ class Pipeline(Composite):
     def _record_input(self, frame: Frame, partial: bool) -> None:
         self._set_input(frame)
         self._capture_drift(frame, partial)
-        self._plan = _compile_pipeline(self)
+        self._plan = self._compile()
 
     # -- the state ----------------------------------------------------------------------------
 
@@ -155,7 +156,11 @@ class Pipeline(Composite):
             raise SchemaError(f"Pipeline: unexpected state {sorted(values)}")
         active = [s for _, s in pipe._active()]
         for before, after in itertools.pairwise(active):
-            width = len(before.get_feature_names_out())
+            width = (
+                before._n_features_out()
+                if isinstance(before, Fitted)
+                else len(before.get_feature_names_out())
+            )
             if width != getattr(after, "n_features_in_", width):
                 raise SchemaError(
                     f"Pipeline: {type(before).__name__} gives {width} columns but "
@@ -168,8 +173,29 @@ class Pipeline(Composite):
                     f"Pipeline: the first step takes {first} columns, the pipeline "
                     f"{pipe.n_features_in_}"
                 )
-        pipe._plan = _compile_pipeline(pipe)
         return pipe
+
+    def _compile(self) -> CompiledPlan | None:
+        """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
+        names = getattr(self, "feature_names_in_", None)
+        names = positional_names(self.n_features_in_) if names is None else list(names)
+        if not all(self._kinds.get(n) == "numeric" for n in names):
+            return None
+        try:
+            width = self._n_features_out()
+        except (FastprepError, AttributeError, TypeError, ValueError):
+            return None
+        return compile_spec(_plan.spec([(self, names)], width))
+
+    def _n_features_out(self) -> int:
+        self._check_fitted()
+        active = self._active()
+        if not active:
+            return int(self.n_features_in_)
+        last = active[-1][1]
+        if isinstance(last, Fitted):
+            return last._n_features_out()
+        return len(self.get_feature_names_out())
 
     def _reads_tables(self, frame=None, names=None) -> bool:
         active = self._active()
@@ -258,16 +284,3 @@ class Pipeline(Composite):
         for _, step in self._active():
             names = step.get_feature_names_out(names)
         return np.asarray(names, dtype=object)
-
-
-def _compile_pipeline(pipe: Pipeline) -> CompiledPlan | None:
-    """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
-    names = getattr(pipe, "feature_names_in_", None)
-    names = positional_names(pipe.n_features_in_) if names is None else list(names)
-    if not all(pipe._kinds.get(n) == "numeric" for n in names):
-        return None
-    try:
-        width = len(pipe.get_feature_names_out())
-    except (FastprepError, AttributeError, TypeError, ValueError):
-        return None
-    return compile_spec(_plan.spec([(pipe, names)], width))

@@ -143,6 +143,15 @@ impl<'a, T: Element> MatRef<'a, T> {
                 self.rows
             )));
         }
+        // Rows of no cells in or out: nothing to compute, and no row to cut the data into.
+        if out_cols == 0 {
+            return Ok(());
+        }
+        if self.cols == 0 {
+            return Err(Error::Shape(format!(
+                "{out_cols} output columns from an input of no columns"
+            )));
+        }
         crate::parallel::for_row_blocks(self.data, self.cols, out, out_cols, f);
         Ok(())
     }

@@ -6,7 +6,7 @@ use fastprep_core::plan::{Input, InputKind, RowValue, Transformer};
 use fastprep_core::{Error, Result};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyString};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
 
 use crate::encode::CategoryIndex;
 use crate::errors::to_py;
@@ -265,35 +265,34 @@ impl Plan {
     }
 }
 
-/// A request value as an input of `kind` reads it, or None for a type it does not read.
+/// A request value as an input of `kind` reads it, or None for anything but the plain types
+/// (None, float, int, str): the batch path then accepts or refuses it, as it does any batch,
+/// so every path gives the same answer or the same error.
 fn read_value<'a>(value: &'a Bound<'_, PyAny>, kind: InputKind) -> Option<RowValue<'a>> {
     if value.is_none() {
         return Some(RowValue::Missing);
     }
-    let float = value.cast::<PyFloat>().ok();
-    let nan = float.as_ref().is_some_and(|f| f.value().is_nan());
-    let string = value.cast::<PyString>().ok();
+    let float = value.cast::<PyFloat>().ok().map(|f| f.value());
+    let int = value.is_instance_of::<PyInt>();
     match kind {
-        InputKind::Numeric | InputKind::Float => {
-            if string.is_some() {
-                return None;
+        InputKind::Numeric | InputKind::Float => match float {
+            Some(x) => Some(RowValue::Number(x)),
+            None if int => value.extract::<f64>().ok().map(RowValue::Number),
+            None => None,
+        },
+        InputKind::Str => match float {
+            Some(x) if x.is_nan() => Some(RowValue::Missing),
+            Some(_) => None,
+            None => {
+                let s = value.cast::<PyString>().ok()?;
+                s.to_str().ok().map(|s| RowValue::Str(s.as_bytes()))
             }
-            value.extract::<f64>().ok().map(RowValue::Number)
-        }
-        InputKind::Str => {
-            if nan {
-                return Some(RowValue::Missing);
-            }
-            string?.to_str().ok().map(|s| RowValue::Str(s.as_bytes()))
-        }
-        InputKind::Int => {
-            if nan {
-                return Some(RowValue::Missing);
-            }
-            if float.is_some() || string.is_some() {
-                return None;
-            }
-            value.extract::<i64>().ok().map(RowValue::Int)
-        }
+        },
+        InputKind::Int => match float {
+            Some(x) if x.is_nan() => Some(RowValue::Missing),
+            Some(_) => None,
+            None if int => value.extract::<i64>().ok().map(RowValue::Int),
+            None => None,
+        },
     }
 }
