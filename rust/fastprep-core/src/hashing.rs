@@ -282,8 +282,8 @@ fn cell_rows(index: &[i32], value: &[f64], n: usize, k: usize) -> Csr {
         return out;
     }
     // Up to eight columns: a row's keys sort in registers and its entries are written at a
-    // cursor into spare capacity, with no per-row vector of pairs (which took a fifth of a
-    // transform) and no zeroing first (which wrote each block twice).
+    // cursor into spare capacity, with no per-row vector of pairs (an allocation a row) and no
+    // zeroing first (which would write each block twice).
     let mut indices: Vec<i32> = Vec::with_capacity(n * k);
     let mut values: Vec<f64> = Vec::with_capacity(n * k);
     let mut indptr = Vec::with_capacity(n);
