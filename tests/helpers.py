@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import strategies as st
 
 import fastprep as fp
-from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC
+from fastprep.artifact import container
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, load_adult
+from fastprep.reference.artifact import DTYPES
+from fastprep.reference.artifact import read_artifact as reference_read
 
 # Every transform with the parameter combinations the tests sweep.
 PARAM_GRID: dict[type, list[dict]] = {
@@ -181,3 +186,90 @@ def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     spacing = np.spacing(np.maximum(np.abs(a), np.abs(b)))
     with np.errstate(invalid="ignore"):
         return np.where(same, 0.0, np.abs(a - b) / spacing)
+
+
+# -- scikit-learn, the oracle ---------------------------------------------------------------------
+
+
+def sklearn_twin(ours, module: str = "sklearn.preprocessing", **overrides):
+    """The scikit-learn class of ``ours``'s name, made with its parameters (and ``overrides``;
+    a parameter set to None in them is left out)."""
+    params = {**ours.get_params(deep=False), **overrides}
+    params = {k: v for k, v in params.items() if not (k in overrides and v is None)}
+    return getattr(optional(module), type(ours).__name__)(**params)
+
+
+def compare_with_sklearn(
+    ours,
+    theirs,
+    x,
+    *,
+    state: tuple[str, ...] = (),
+    rtol: float = 1e-10,
+    atol=0.0,
+    inverse=None,
+    names: bool = True,
+):
+    """Fit ``ours`` and its scikit-learn twin ``theirs`` on ``x``: the fitted attributes
+    ``state``, the outputs, the feature names and (``inverse``: the tolerances, or a callable
+    checking the inverses itself) the inverse transforms agree. ``atol`` may be a callable of
+    ``(theirs, expected)``. Returns ``(ours, theirs, out, expected)``."""
+    ours.fit(x)
+    theirs.fit(x)
+    for name in state:
+        np.testing.assert_allclose(
+            np.asarray(getattr(ours, name), dtype=np.float64),
+            np.asarray(getattr(theirs, name), dtype=np.float64),
+            rtol=rtol,
+            atol=atol if not callable(atol) else 0.0,
+            equal_nan=True,
+            err_msg=name,
+        )
+    out, expected = ours.transform(x), theirs.transform(x)
+    slack = atol(theirs, expected) if callable(atol) else atol
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=slack, equal_nan=True)
+    if names:
+        np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    if callable(inverse):
+        inverse(ours.inverse_transform(out), theirs.inverse_transform(expected))
+    elif inverse is not None:
+        back_rtol, back_atol = inverse
+        np.testing.assert_allclose(
+            ours.inverse_transform(out),
+            theirs.inverse_transform(expected),
+            rtol=back_rtol,
+            atol=back_atol,
+            equal_nan=True,
+        )
+    return ours, theirs, out, expected
+
+
+# -- artifacts and tables the artifact, drift and CLI tests share ----------------------------------
+
+
+def rewritten(data: bytes, edit) -> bytes:
+    """A validly digested artifact whose manifest (and tensors) ``edit(manifest, tensors)``
+    changed: what a tool that writes a wrong state, or a newer fastprep, would produce."""
+    text, start, entries = reference_read(data)
+    manifest = json.loads(text)
+    tensors = {
+        name: np.frombuffer(data, DTYPES[dt][0], (e - b) // DTYPES[dt][1], start + b)
+        .reshape(shape)
+        .copy()
+        for name, dt, shape, b, e in entries
+    }
+    edit(manifest, tensors)
+    return container._container(manifest, tensors)
+
+
+def adult_halves():
+    """Adult split at random in two halves: both come from the training distribution."""
+    table = load_adult()
+    full = pa.table({c: table[c] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
+    order = np.random.default_rng(0).permutation(full.num_rows)
+    half = full.num_rows // 2
+    return full.take(order[:half]), full.take(order[half:])
+
+
+def replace_column(table: pa.Table, name: str, column) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, column)

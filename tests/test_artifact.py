@@ -23,6 +23,8 @@ from fastprep.reference.artifact import DTYPES
 from fastprep.reference.artifact import read_artifact as reference_read
 from fastprep.testing import bit_identical, close
 
+from .helpers import rewritten
+
 GOLDEN = Path(__file__).parent / "artifacts"
 sys.path.insert(0, str(GOLDEN))
 from make_golden import goldens  # noqa: E402
@@ -380,48 +382,33 @@ def test_absurd_header_and_foreign_files(tmp_path, backend):
         fp.load(tmp_path / "missing")
 
 
-def _rewrite(data: bytes, edit) -> bytes:
-    """A validly digested artifact whose manifest (and tensors) ``edit`` changed: what a tool
-    that writes wrong state, or a newer fastprep, would produce."""
-    text, start, entries = reference_read(data)
-    manifest = json.loads(text)
-    tensors = {
-        name: np.frombuffer(data, DTYPES[dt][0], (e - b) // DTYPES[dt][1], start + b)
-        .reshape(shape)
-        .copy()
-        for name, dt, shape, b, e in entries
-    }
-    edit(manifest, tensors)
-    return container._container(manifest, tensors)
-
-
 def test_a_newer_format_is_refused_with_advice_to_upgrade(backend):
     def newer(m, t):
         m["format_version"], m["min_reader_version"] = 7, 7
 
-    _refused(_rewrite(_small(), newer), "upgrade fastprep")
+    _refused(rewritten(_small(), newer), "upgrade fastprep")
 
     def readable(m, t):
         m["format_version"] = 7  # a newer writer that older readers can still read
 
-    assert fp.loads(_rewrite(_small(), readable)) is not None
+    assert fp.loads(rewritten(_small(), readable)) is not None
 
 
 def test_unknown_kinds_and_attributes_are_refused(backend):
     def kind(m, t):
         m["root"]["kind"] = "os.system"
 
-    _refused(_rewrite(_small(), kind), "unknown transform kind")
+    _refused(rewritten(_small(), kind), "unknown transform kind")
 
     def attribute(m, t):
         m["root"]["state"]["transform"] = 1
 
-    _refused(_rewrite(_small(), attribute), "no fitted attribute")
+    _refused(rewritten(_small(), attribute), "no fitted attribute")
 
     def tag(m, t):
         m["root"]["params"]["with_mean"] = {"$pickle": "x"}
 
-    _refused(_rewrite(_small(), tag), "unknown value tag")
+    _refused(rewritten(_small(), tag), "unknown value tag")
 
 
 def _array_edit(name_part: str, change):
@@ -437,15 +424,15 @@ def test_invalid_state_is_refused(adult, backend):
     x = _numeric(adult)
     scaler = fp.dumps(fp.StandardScaler().fit(x))
     nan_scale = _array_edit("scale_", lambda a: np.where(np.arange(a.size) == 1, np.nan, a))
-    _refused(_rewrite(scaler, nan_scale), "scale_ holds NaN")
-    _refused(_rewrite(scaler, _array_edit("scale_", lambda a: a * 0)), "scale_ holds NaN or zero")
-    _refused(_rewrite(scaler, _array_edit("mean_", lambda a: a[:-1])), "one value per column")
+    _refused(rewritten(scaler, nan_scale), "scale_ holds NaN")
+    _refused(rewritten(scaler, _array_edit("scale_", lambda a: a * 0)), "scale_ holds NaN or zero")
+    _refused(rewritten(scaler, _array_edit("mean_", lambda a: a[:-1])), "one value per column")
 
     bins = fp.dumps(fp.KBinsDiscretizer(n_bins=3).fit(x))
-    _refused(_rewrite(bins, _array_edit("bin_edges_", lambda a: a[::-1].copy())), "not sorted")
+    _refused(rewritten(bins, _array_edit("bin_edges_", lambda a: a[::-1].copy())), "not sorted")
 
     qt = fp.dumps(fp.QuantileTransformer(n_quantiles=10).fit(x))
-    _refused(_rewrite(qt, _array_edit("quantiles_", lambda a: a[::-1].copy())), "not sorted")
+    _refused(rewritten(qt, _array_edit("quantiles_", lambda a: a[::-1].copy())), "not sorted")
 
     enc = fp.dumps(fp.OneHotEncoder().fit(adult.select(["race"])))
 
@@ -458,7 +445,7 @@ def test_invalid_state_is_refused(adult, backend):
         t[values] = np.frombuffer(b"".join(words), np.uint8).copy()
         t[offsets] = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
 
-    _refused(_rewrite(enc, duplicate), "sorted and distinct")
+    _refused(rewritten(enc, duplicate), "sorted and distinct")
 
     pipe = fp.dumps(fp.Pipeline([("a", fp.StandardScaler()), ("b", fp.MinMaxScaler())]).fit(x))
 
@@ -468,7 +455,7 @@ def test_invalid_state_is_refused(adult, backend):
                 t[key] = t[key][:5].copy()
         m["root"]["parts"][1]["node"]["state"]["n_features_in_"] = 5
 
-    _refused(_rewrite(pipe, unchained), "gives 6 columns but MinMaxScaler takes 5")
+    _refused(rewritten(pipe, unchained), "gives 6 columns but MinMaxScaler takes 5")
 
 
 @given(st.binary(max_size=2000))
@@ -635,7 +622,7 @@ def test_a_digest_in_pieces_sees_every_piece_on_both_readers():
     def v1(m, t):
         m["format_version"] = m["min_reader_version"] = 1
 
-    old = _rewrite(data, v1)
+    old = rewritten(data, v1)
     for backend in fp.testing.available_backends():
         with fp.use_backend(backend):
             assert fp.loads(data).fingerprint == enc.fingerprint
@@ -701,7 +688,7 @@ def test_manifests_that_nest_too_deep_or_are_not_objects_are_artifact_errors(bac
             value = {"$tuple": [value]}
         m["root"]["params"]["with_mean"] = value
 
-    _refused(_rewrite(_small(), deep), "deep|recursion")
+    _refused(rewritten(_small(), deep), "deep|recursion")
     for manifest in ("[1, 2]", '"text"', "3"):
         header = {"__metadata__": {"format": "fastprep-artifact", "manifest": manifest,
                                    "sha256": "0" * 64}}  # fmt: skip
@@ -722,7 +709,7 @@ def test_a_string_dtype_cannot_be_wider_than_its_strings(backend):
         ref = m["root"]["params"]["categories"][0]
         ref["unicode"] = "<U999999999"
 
-    _refused(_rewrite(data, wide), "string dtype")
+    _refused(rewritten(data, wide), "string dtype")
 
 
 def test_a_declared_width_costs_nothing_until_used(backend):
@@ -738,7 +725,7 @@ def test_a_declared_width_costs_nothing_until_used(backend):
         for part in m["root"]["parts"]:
             part["node"]["state"]["n_features_in_"] = 10**9
 
-    data = _rewrite(fp.dumps(pipe), huge)
+    data = rewritten(fp.dumps(pipe), huge)
     tracemalloc.start()
     try:
         back = fp.loads(data)

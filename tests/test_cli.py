@@ -12,11 +12,10 @@ import pyarrow.compute as pc
 import pytest
 
 import fastprep as fp
-from fastprep.artifact import container
 from fastprep.cli import _safe
 from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
-from fastprep.reference.artifact import DTYPES
-from fastprep.reference.artifact import read_artifact as reference_read
+
+from .helpers import adult_halves, replace_column, rewritten
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +26,7 @@ def adult():
 
 @pytest.fixture(scope="module")
 def drift_adult():
-    table = load_adult()
-    full = pa.table({c: table[c] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
-    order = np.random.default_rng(0).permutation(full.num_rows)
-    half = full.num_rows // 2
-    return full.take(order[:half]), full.take(order[half:])
+    return adult_halves()
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +34,9 @@ def drift_fitted(drift_adult):
     return adult_pipeline().fit(drift_adult[0])
 
 
-def _replace(table: pa.Table, name: str, column) -> pa.Table:
-    return table.set_column(table.schema.get_field_index(name), name, column)
-
-
 def _inspect(*args):
     cmd = [sys.executable, "-m", "fastprep.cli", "inspect", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
-
-
-def _rewritten(data: bytes, edit) -> bytes:
-    """The artifact with its manifest edited and its digest recomputed."""
-    text, start, entries = reference_read(data)
-    manifest = json.loads(text)
-    tensors = {
-        name: np.frombuffer(data, DTYPES[dt][0], (e - b) // DTYPES[dt][1], start + b)
-        .reshape(shape)
-        .copy()
-        for name, dt, shape, b, e in entries
-    }
-    edit(manifest)
-    return container._container(manifest, tensors)
 
 
 def test_inspect_prints_and_verifies_the_fingerprint(tmp_path, adult):
@@ -97,7 +74,7 @@ def test_drift_exits_1_when_a_column_drifted(tmp_path, drift_fitted, drift_adult
 
     path = drift_fitted.save(tmp_path / "adult.fpa")
     pq.write_table(drift_adult[1], tmp_path / "same.parquet")
-    pacsv.write_csv(_replace(drift_adult[1], "age", pc.add(drift_adult[1].column("age"), 10)),
+    pacsv.write_csv(replace_column(drift_adult[1], "age", pc.add(drift_adult[1].column("age"), 10)),
                     tmp_path / "shifted.csv")  # fmt: skip
 
     def run(data):
@@ -117,10 +94,10 @@ def test_inspect_says_when_the_state_does_not_digest_to_the_recorded_fingerprint
     scaler = fp.StandardScaler().fit(np.array([[1.0, 2.0], [3.0, 5.0]]))
     good = fp.dumps(scaler)
 
-    def forged(m):
+    def forged(m, t):
         m["fingerprint"] = "0" * 64
 
-    (tmp_path / "forged.fpa").write_bytes(_rewritten(good, forged))
+    (tmp_path / "forged.fpa").write_bytes(rewritten(good, forged))
     run = _inspect(tmp_path / "forged.fpa")
     assert run.returncode == 1
     assert "MISMATCH" in run.stdout and scaler.fingerprint in run.stdout

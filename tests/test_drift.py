@@ -13,32 +13,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastprep as fp
-from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline
 from fastprep.drift import DriftMonitor, js_distance, ks_binned, psi
 from fastprep.testing import assert_backends_agree
 
-from .helpers import Optional
+from .helpers import Optional, adult_halves, replace_column
 
 stats = Optional("scipy.stats")
 
 
 @pytest.fixture(scope="module")
 def adult():
-    table = load_adult()
-    full = pa.table({c: table[c] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
-    # a random split: both halves come from the training distribution
-    order = np.random.default_rng(0).permutation(full.num_rows)
-    half = full.num_rows // 2
-    return full.take(order[:half]), full.take(order[half:])
+    return adult_halves()
 
 
 @pytest.fixture(scope="module")
 def fitted(adult):
     return adult_pipeline().fit(adult[0])
-
-
-def _replace(table: pa.Table, name: str, column) -> pa.Table:
-    return table.set_column(table.schema.get_field_index(name), name, column)
 
 
 @given(
@@ -98,7 +89,7 @@ def test_the_training_distribution_is_not_flagged(fitted, adult, backend):
 
 
 def test_a_shifted_column_is_flagged_alone(fitted, adult, backend):
-    live = _replace(adult[1], "age", pc.add(adult[1].column("age"), 10))
+    live = replace_column(adult[1], "age", pc.add(adult[1].column("age"), 10))
     assert DriftMonitor(fitted).update(live).drifted == ["age"]
 
 
@@ -106,12 +97,12 @@ def test_a_category_added_or_removed_is_flagged_alone(fitted, adult, backend):
     live = adult[1]
     work = live.column("workclass")
     added = pc.if_else(pc.equal(work, "Private"), "Gig-economy", work)
-    report = DriftMonitor(fitted).update(_replace(live, "workclass", added)).report()
+    report = DriftMonitor(fitted).update(replace_column(live, "workclass", added)).report()
     assert [n for n, r in report.items() if r["drifted"]] == ["workclass"]
     assert report["workclass"]["unseen"] > 0.5
     race = live.column("race")
     removed = pc.if_else(pc.equal(race, "White"), "Other", race)
-    monitor = DriftMonitor(fitted).update(_replace(live, "race", removed))
+    monitor = DriftMonitor(fitted).update(replace_column(live, "race", removed))
     assert monitor.drifted == ["race"]
 
 
@@ -200,7 +191,7 @@ def test_bad_input_changes_nothing(fitted, adult, backend):
     with pytest.raises(fp.SchemaError, match="lacks the column"):
         monitor.update(adult[1].drop_columns(["age"]))
     with pytest.raises(fp.SchemaError):
-        monitor.update(_replace(adult[1], "age", pa.array(["x"] * adult[1].num_rows)))
+        monitor.update(replace_column(adult[1], "age", pa.array(["x"] * adult[1].num_rows)))
     row = adult[1].slice(0, 1).to_pylist()[0]
     with pytest.raises(fp.SchemaError, match="not a number"):
         monitor.update_row({**row, "age": "old"})
@@ -233,7 +224,7 @@ def test_partial_fit_builds_the_same_profile(adult, backend):
 
 
 def test_thresholds_and_the_table(fitted, adult, backend):
-    live = _replace(adult[1], "age", pc.add(adult[1].column("age"), 1))
+    live = replace_column(adult[1], "age", pc.add(adult[1].column("age"), 1))
     loose = DriftMonitor(fitted).update(live)
     strict = DriftMonitor(fitted, thresholds={"psi": 0.001, "ks": 0.01}).update(live)
     assert loose.drifted == [] and "age" in strict.drifted

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import fastprep as fp
 from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
 
-from .helpers import Optional
+from .helpers import Optional, rewritten
 
 sk_metrics = Optional("sklearn.metrics")
 sk_calibration = Optional("sklearn.calibration")
@@ -276,15 +276,15 @@ def test_a_service_loads_one_file(tmp_path, backend):
 
 
 def test_invalid_postprocessing_state_is_refused(tmp_path, backend):
-    from .test_artifact import _array_edit, _refused, _rewrite
+    from .test_artifact import _array_edit, _refused
 
     s, y = _binary(200)
     iso = fp.dumps(fp.Calibrator("isotonic").fit(s, y))
     unsorted = _array_edit("y_thresholds_", lambda a: a[::-1].copy())
-    _refused(_rewrite(iso, unsorted), "not increasing")
+    _refused(rewritten(iso, unsorted), "not increasing")
     temp = fp.dumps(fp.Calibrator("temperature").fit(np.eye(3) * 3, np.arange(3)))
 
     def negative(m, t):
         m["root"]["state"]["temperature_"] = -1.0
 
-    _refused(_rewrite(temp, negative), "positive")
+    _refused(rewritten(temp, negative), "positive")

@@ -12,7 +12,15 @@ import fastprep as fp
 from fastprep.testing import assert_backends_agree
 from fastprep.testing.strategies import fit_and_transform_matrices, float_matrices
 
-from .helpers import PARAM_GRID, Optional, case_id, fit_in_parts, magnitude, ulps
+from .helpers import (
+    PARAM_GRID,
+    Optional,
+    case_id,
+    compare_with_sklearn,
+    fit_in_parts,
+    magnitude,
+    ulps,
+)
 
 sklearn_preprocessing = Optional("sklearn.preprocessing")
 scipy_special = Optional("scipy.special")
@@ -56,19 +64,15 @@ def test_quantiles_are_identical_across_backends(case, train):
 
 
 def _compare_with_sklearn(params, x):
-    ours = fp.QuantileTransformer(**params).fit(x)
-    theirs = sklearn_preprocessing.QuantileTransformer(**params, subsample=None).fit(x)
+    ours, theirs, _, _ = compare_with_sklearn(
+        fp.QuantileTransformer(**params),
+        sklearn_preprocessing.QuantileTransformer(**params, subsample=None),
+        x,
+        atol=1e-12,
+        inverse=(1e-9, 1e-9 * magnitude(x)),
+    )
     np.testing.assert_array_equal(ours.quantiles_ + 0.0, theirs.quantiles_ + 0.0)
     np.testing.assert_array_equal(ours.references_, theirs.references_)
-    out, expected = ours.transform(x), theirs.transform(x)
-    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12, equal_nan=True)
-    np.testing.assert_allclose(
-        ours.inverse_transform(out),
-        theirs.inverse_transform(expected),
-        rtol=1e-9,
-        atol=1e-9 * magnitude(x),
-        equal_nan=True,
-    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
