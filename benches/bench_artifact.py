@@ -82,3 +82,14 @@ def bench_load_adult_pipeline(benchmark, adult_artifact, impl):
         run(benchmark, impl, pickle.loads, pickled)
     else:
         run(benchmark, impl, fp.load, path)
+
+
+@pytest.mark.parametrize("impl", ["rust", "python"])
+def bench_load_adult_pipeline_and_answer_a_request(benchmark, adult_artifact, impl):
+    """A load is followed by the first request, which compiles the plan (a load compiles
+    nothing its bytes do not back): the two together are what a starting service pays."""
+    path, _ = adult_artifact
+    row = {c: load_adult()[c][0] for c in NUM + CAT}
+    row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    benchmark.group = "load Adult ColumnTransformer, then transform_one"
+    run(benchmark, impl, lambda: fp.load(path).transform_one(row))

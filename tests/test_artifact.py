@@ -736,3 +736,37 @@ def test_a_declared_width_costs_nothing_until_used(backend):
     assert peak < 10 * len(data) + (1 << 20), peak
     with pytest.raises(fp.SchemaError):
         back.transform(x)
+
+
+def test_values_are_checked_whatever_they_are_stored_as(adult):
+    """A scale written as an object array, as a list, or as null is refused like a float64
+    one holding zero or NaN: the check does not depend on how the value was stored."""
+    x = _numeric(adult)
+    scaler = fp.dumps(fp.StandardScaler().fit(x))
+    width = x.shape[1]
+
+    def stored_as(value):
+        def edit(m, t):
+            m["root"]["state"]["scale_"] = value
+
+        return edit
+
+    zeros = {"$objects": [0.0] * width, "shape": [width]}
+    nans = {"$objects": [{"$float": "nan"}] * width, "shape": [width]}
+    for value, match in [
+        (None, "scale_ must be a float64 array"),
+        (zeros, "scale_ must be a float64 array"),
+        (nans, "scale_ must be a float64 array"),
+        ([1.0] * width, "scale_ must be a float64 array"),
+        ("1", "scale_ must be a float64 array"),
+    ]:
+        _refused(rewritten(scaler, stored_as(value)), match)
+    # Unused where the parameters say so: a scaler without std keeps no scale.
+    no_std = fp.dumps(fp.StandardScaler(with_std=False).fit(x))
+    assert fp.loads(no_std).scale_ is None
+    imputer = fp.dumps(fp.SimpleImputer(add_indicator=True).fit(np.where(x > 40, np.nan, x)))
+
+    def bad_indicator(m, t):
+        m["root"]["state"]["indicator_features_"] = [99]
+
+    _refused(rewritten(imputer, bad_indicator), "indicator_features_")

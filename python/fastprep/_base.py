@@ -140,7 +140,8 @@ class Fitted:
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
-            raise NotFittedError(f"{self._name} is not fitted yet: call fit before using it")
+            how = "fit or partial_fit" if hasattr(type(self), "partial_fit") else "fit"
+            raise NotFittedError(f"{self._name} is not fitted yet: call {how} before using it")
 
     # -- the state protocol --------------------------------------------------------------------
 
@@ -301,12 +302,6 @@ class Transform(Fitted, abstract=True):
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
-
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(
-                f"{self._name} is not fitted yet: call fit or partial_fit before using it"
-            )
 
     def _label(self, j: int) -> str:
         return column_label(j, getattr(self, "feature_names_in_", None))

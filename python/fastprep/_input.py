@@ -75,22 +75,16 @@ class Frame:
         self.columns = columns
         self.rows = rows
         self.positional = positional
-        self._numeric: dict[str, bool] = {}
+        self._numeric: dict[str, bool] | None = None
 
     @classmethod
     def of(cls, X, owner: str) -> Frame:
         """The one table reader: any accepted input (see the module docstring)."""
         if isinstance(X, Frame):
             return X
-        if isinstance(X, Mapping):
-            names = [str(k) for k in X]
-            columns = {}
-            for name, values in zip(names, X.values(), strict=True):
-                if isinstance(values, (pa.Array, pa.ChunkedArray, np.ndarray, list)):
-                    columns[name] = values
-                else:
-                    columns[name] = list(values)
-            return cls(names, columns, _rows(columns, owner), positional=False)
+        if type(X) is dict or isinstance(X, Mapping):
+            columns = {str(k): v if isinstance(v, _AS_THEY_ARE) else list(v) for k, v in X.items()}
+            return cls(list(columns), columns, _rows(columns, owner), positional=False)
         if isinstance(X, (pa.Table, pa.RecordBatch)):
             names = list(X.schema.names)
             columns = {n: X.column(i) for i, n in enumerate(names)}
@@ -130,6 +124,8 @@ class Frame:
         return out
 
     def is_numeric(self, name: str) -> bool:
+        if self._numeric is None:
+            self._numeric = {}
         known = self._numeric.get(name)
         if known is None:
             known = self._numeric[name] = is_numeric(self.columns[name])
@@ -140,10 +136,8 @@ class Frame:
         return {n: "numeric" if self.is_numeric(n) else "other" for n in self.names}
 
     def label(self, name: str) -> str:
-        """How a message names the column ``name``."""
-        if self.positional:
-            return column_label(int(name[1:]))
-        return column_label(0, [name])
+        """How a message names the column ``name`` (``column_label``'s words)."""
+        return f"column {name[1:]}" if self.positional else f"column {name!r}"
 
     def categorical(self, name: str, owner: str) -> CategoricalColumn:
         return categorical_column(self.columns[name], f"{owner}: {self.label(name)}")
@@ -162,6 +156,10 @@ def is_numeric(col) -> bool:
     if isinstance(col, list):
         return all(v is None or isinstance(v, numbers.Real) for v in col)
     return col.dtype.kind in "fiub"
+
+
+#: Columns a frame keeps as they are given.
+_AS_THEY_ARE = (list, np.ndarray, pa.Array, pa.ChunkedArray)
 
 
 def _rows(columns: dict[str, Any], owner: str) -> int:

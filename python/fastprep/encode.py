@@ -49,7 +49,6 @@ from fastprep._output import csr, output_dtype, run_dense, scipy_sparse
 from fastprep.accumulators import CORE_KIND, CategoryCounts, decode_values
 from fastprep.exceptions import (
     DataError,
-    NotFittedError,
     ParameterError,
     SchemaError,
     UnknownCategoryError,
@@ -200,12 +199,6 @@ class _Encoder(Fitted, abstract=True):
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
-
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(
-                f"{self._name} is not fitted yet: call fit or partial_fit before using it"
-            )
 
     def _batch(self, X, expected: CategoryCounts | None) -> tuple[list | None, CategoryCounts]:
         names, columns, rows = self._read(X)
@@ -446,7 +439,7 @@ class _Encoder(Fitted, abstract=True):
         )
 
     def _tables(self) -> Any:
-        key = tuple(repr(v) for v in self.get_params().values())
+        key = tuple(repr(v) for v in self.get_params(deep=False).values())
         cache = self.__dict__.get("_tables_cache")
         if cache is None or cache[0] != key:
             self._validate_params()

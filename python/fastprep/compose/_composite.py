@@ -105,10 +105,6 @@ class Composite(Fitted, abstract=True):
     def is_fitted(self) -> bool:
         return bool(getattr(self, "_fitted", False))
 
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"{self._name} is not fitted yet: call fit or partial_fit first")
-
     def _plan_spec(self) -> dict | None:
         return None if self._plan is None else self._plan.spec
 

@@ -37,6 +37,10 @@ one refers to that array by name: a string imputer before an encoder holds the e
 vocabulary, and a pipeline its steps' column names. The Adult pipeline's file went from 110
 arrays to 69. Readers always resolved arrays by name, so a reader of version 3 reads format 4.
 
+Format 5 stores what format 4 does; the manifest's ``fingerprint`` is of the fitted state's
+canonical form 2 (``fastprep._state``), where earlier formats recorded form 1. A reader of
+version 3 reads format 5.
+
 The manifest's ``format_version`` is the version that wrote it, ``min_reader_version`` the
 oldest reader that understands it. A reader refuses a file whose ``min_reader_version`` is
 newer than its own ``READER_VERSION``, before checking the digest (a newer format may digest
