@@ -84,6 +84,8 @@ def test_package_imports_and_works_without_the_compiled_module(tmp_path):
         + result.stderr.count("runs on its NumPy reference")
         == 1
     )  # warned exactly once
+    assert "No module named 'fastprep._core'" in result.stderr
+    assert "circular import" not in result.stderr
 
 
 def test_explicit_python_backend_does_not_warn(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import os
 import warnings
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from fastprep import reference
 from fastprep.exceptions import BackendError, ParameterError
 
 try:
-    from fastprep import _core
+    # By its full name: `from fastprep import _core` would ask the package being initialised,
+    # and a missing module would read as a circular import.
+    _core = importlib.import_module("fastprep._core")
 except ImportError as exc:  # a source checkout without a build, or a broken wheel
     _core = None
     _CORE_IMPORT_ERROR: ImportError | None = exc
