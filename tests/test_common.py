@@ -105,3 +105,34 @@ def test_refit_discards_the_previous_fit(case, backend):
     transform.fit(X)
     assert transform.n_features_in_ == 3
     assert_bit_identical(transform.transform(X), cls(**params).fit(X).transform(X))
+
+
+# -- pickle, copy.deepcopy and scikit-learn's fitted check ----------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
+def test_pickle_and_deepcopy_round_trip_through_the_state(case, backend):
+    """A fitted transform pickles as its artifact: the same outputs, bit for bit, and the
+    same fingerprint; an unfitted one pickles its parameters."""
+    import copy
+    import pickle
+
+    cls, params = case
+    x = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 7.0], [2.0, 2.0]])
+    fitted = cls(**params).fit(x)
+    for back in (pickle.loads(pickle.dumps(fitted)), copy.deepcopy(fitted)):
+        assert type(back) is cls and back.fingerprint == fitted.fingerprint
+        np.testing.assert_array_equal(back.transform(x), fitted.transform(x))
+    unfitted = pickle.loads(pickle.dumps(cls(**params)))
+    assert not unfitted.is_fitted and repr(unfitted) == repr(cls(**params))
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES, ids=case_id)
+def test_check_is_fitted_works(case):
+    validation = pytest.importorskip("sklearn.utils.validation")
+    cls, params = case
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    validation.check_is_fitted(cls(**params).fit(x))
+    if not cls._stateless:
+        with pytest.raises(validation.NotFittedError):
+            validation.check_is_fitted(cls(**params))

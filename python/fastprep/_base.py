@@ -26,6 +26,7 @@ from fastprep._input import as_float_matrix, column_label, no_columns, positiona
 from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import (
+    ArtifactError,
     DataError,
     FastprepError,
     NotFittedError,
@@ -142,6 +143,52 @@ class Fitted:
         if not self.is_fitted:
             how = "fit or partial_fit" if hasattr(type(self), "partial_fit") else "fit"
             raise NotFittedError(f"{self._name} is not fitted yet: call {how} before using it")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """scikit-learn's ``check_is_fitted`` asks this."""
+        return self.is_fitted
+
+    #: Whether the object transforms without a fit (its parameters are its whole state).
+    _stateless: ClassVar[bool] = False
+    #: Whether it reads columns of strings (categories) as well as numbers.
+    _reads_strings: ClassVar[bool] = False
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (scikit-learn calls this, so it is importable here): a
+        transformer of 2-D input that keeps NaN, fitted unless stateless, with no target."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type="transformer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            requires_fit=not self._stateless,
+            input_tags=InputTags(
+                allow_nan=True,
+                string=self._reads_strings,
+                categorical=self._reads_strings,
+                dict=self._reads_strings,
+            ),
+        )
+
+    # -- pickle, copy.deepcopy, joblib ----------------------------------------------------------
+
+    def __reduce_ex__(self, protocol):
+        """A fitted object pickles as its artifact (``fastprep.dumps``): data only, digested,
+        rebuilt and validated by ``fastprep.loads``, which rebuilds the compiled plan and the
+        lookup tables too (Rust objects are never pickled). An unfitted object, or one holding
+        a step that is not fastprep's, pickles its attributes, less what is rebuilt on use."""
+        if self.is_fitted:
+            try:
+                return (artifact.loads, (artifact.dumps(self),))
+            except ArtifactError:
+                pass  # a part that is not fastprep's: its attributes, below
+        return (_rebuilt, (type(self), self._picklable_attributes()))
+
+    def _picklable_attributes(self) -> dict[str, Any]:
+        """The attributes an attribute pickle keeps: not the compiled plan nor lookup tables
+        (Rust objects, rebuilt on first use), nor attached drift monitors."""
+        return {k: v for k, v in self.__dict__.items() if k not in _REBUILT_ON_USE}
 
     # -- the state protocol --------------------------------------------------------------------
 
@@ -273,6 +320,17 @@ class Fitted:
             self._loaded_profile = profile
         if drift is not None:
             raise SchemaError(f"{self._name} keeps no drift reference")
+
+
+#: Attributes rebuilt on first use, which an attribute pickle leaves out.
+_REBUILT_ON_USE = frozenset(("_compiled", "_indexes", "_tables_cache", "_drift_monitors"))
+
+
+def _rebuilt(cls, attributes: dict[str, Any]):
+    """An object of ``cls`` with ``attributes`` (the other half of an attribute pickle)."""
+    obj = cls.__new__(cls)
+    obj.__dict__.update(attributes)
+    return obj
 
 
 def _comparable(params: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +482,13 @@ class Transform(Fitted, abstract=True):
     # -- transforming -------------------------------------------------------------------------
 
     def _input(self, X) -> np.ndarray:
+        if self._stateless and not self.is_fitted:
+            # As scikit-learn's stateless transforms: no fit needed, any number of columns.
+            self._validate_params()
+            x = as_float_matrix(X, owner=self._name)
+            if x.shape[1] == 0:
+                raise no_columns(self._name)
+            return x
         self._check_fitted()
         x = as_float_matrix(X, owner=self._name)
         if x.shape[1] == 0:

@@ -12,8 +12,8 @@ __all__ = ["Binarizer"]
 class Binarizer(Transform):
     """1 where ``x > threshold``, else 0.
 
-    Stateless: ``fit`` only records the number of columns. NaN stays NaN rather than becoming
-    0 (scikit-learn refuses NaN here).
+    Stateless: ``fit`` only records the number of columns, and ``transform`` works without it.
+    NaN stays NaN rather than becoming 0 (scikit-learn refuses NaN here).
 
     Example
     -------
@@ -21,6 +21,8 @@ class Binarizer(Transform):
     >>> fp.Binarizer(threshold=1.5).fit_transform(np.array([[1.0, 2.0]]))
     array([[0., 1.]])
     """
+
+    _stateless = True
 
     def __init__(self, *, threshold: float = 0.0):
         self.threshold = threshold

@@ -148,6 +148,8 @@ def _identify_infrequent(counts, n_samples, min_frequency, max_categories) -> np
 class _Encoder(Fitted, abstract=True):
     """The parameter protocol, the mergeable fit and the lookup shared by the encoders."""
 
+    _reads_strings = True
+
     _infrequent_params = True
 
     # -- parameters ---------------------------------------------------------------------------
@@ -387,7 +389,7 @@ class _Encoder(Fitted, abstract=True):
         """A backend's (default: the one in effect) lookup table of each column, built once
         and kept."""
         backend = backend or _backend.get_backend()
-        indexes = self._indexes.get(backend)
+        indexes = self.__dict__.setdefault("_indexes", {}).get(backend)
         if indexes is None:
             module = _backend._core if backend == "rust" else _backend.reference
             indexes = [module.CategoryIndex(*c.vocab) for c in self._columns]

@@ -62,6 +62,9 @@ class FeatureHasher(Fitted):
     (2, 8)
     """
 
+    _stateless = True
+    _reads_strings = True
+
     def __init__(
         self,
         n_features: int = 2**20,

@@ -13,9 +13,10 @@ class Normalizer(Transform):
     """Divide each row by its norm: ``"l2"`` (default), ``"l1"`` or ``"max"`` (max absolute
     value).
 
-    Stateless: ``fit`` only records the number of columns. A row whose norm is 0 is returned
-    unchanged, as in scikit-learn. A row holding NaN becomes all NaN (scikit-learn refuses NaN;
-    fastprep keeps missing values visible rather than failing a request).
+    Stateless: ``fit`` only records the number of columns, and ``transform`` works without it.
+    A row whose norm is 0 is returned unchanged, as in scikit-learn. A row holding NaN becomes
+    all NaN (scikit-learn refuses NaN; fastprep keeps missing values visible rather than
+    failing a request).
 
     Example
     -------
@@ -23,6 +24,8 @@ class Normalizer(Transform):
     >>> fp.Normalizer().fit_transform(np.array([[3.0, 4.0]]))
     array([[0.6, 0.8]])
     """
+
+    _stateless = True
 
     def __init__(self, norm: str = "l2"):
         self.norm = norm

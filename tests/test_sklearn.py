@@ -1,0 +1,191 @@
+"""fastprep inside scikit-learn, on the bundled Adult data: pickle, joblib and deepcopy of every
+kind of fitted object, scikit-learn's fitted check and tags, cross-validation in worker
+processes, and scikit-learn staying optional."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import fastprep as fp
+from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, load_adult
+
+from .helpers import Optional
+
+skpl = Optional("sklearn.pipeline")
+sklm = Optional("sklearn.linear_model")
+skms = Optional("sklearn.model_selection")
+skv = Optional("sklearn.utils.validation")
+
+
+@pytest.fixture(scope="module")
+def adult():
+    table = load_adult()
+    n = 4000
+    x = pa.table({c: table[c][:n] for c in ADULT_NUMERIC + ADULT_CATEGORICAL})
+    return x, (table["salary"][:n] == ">50K").astype(np.int64)
+
+
+def _round_trips(obj):
+    """``obj`` through pickle (every protocol), copy.deepcopy and joblib."""
+    joblib = pytest.importorskip("joblib")
+    import io
+
+    backs = [pickle.loads(pickle.dumps(obj, protocol=p)) for p in (2, pickle.HIGHEST_PROTOCOL)]
+    backs.append(copy.deepcopy(obj))
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    buffer.seek(0)
+    backs.append(joblib.load(buffer))
+    return backs
+
+
+def _fitted_objects(adult):
+    """One fitted object of every kind: transforms, encoders, composites, a Pipeline whose plan
+    is compiled, postprocessors, and a Bundle."""
+    x, y = adult
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=len(y))
+    logits = rng.normal(size=(300, 3))
+    compiled = adult_pipeline().fit(x)
+    compiled.transform_one(x.slice(0, 1).to_pylist()[0])  # the plan exists before pickling
+    post = fp.PostPipeline(
+        [("calibrate", fp.Calibrator("isotonic")), ("decide", fp.Threshold(metric="f1"))]
+    ).fit(scores, y)
+    age = x.select(["age", "hours_per_week"])
+    return [
+        (fp.StandardScaler().fit(age), age),
+        (fp.QuantileTransformer(n_quantiles=50).fit(age), age),
+        (fp.OneHotEncoder(handle_unknown="ignore").fit(x.select(["workclass"])), x),
+        (fp.OrdinalEncoder().fit(x.select(["education", "race"])), x),
+        (fp.CountEncoder().fit(x.select(["native_country"])), x),
+        (fp.FeatureHasher(n_features=16, input_type="string").fit(), [["a", "b"], ["c"]]),
+        (compiled, x),
+        (fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.MinMaxScaler())]).fit(age), age),
+        (fp.LabelDecoder(classes=["a", "b", "c"]).fit(), logits),
+        (fp.Calibrator("temperature").fit(logits, rng.integers(0, 3, 300)), logits),
+        (fp.TargetInverse(fp.StandardScaler()).fit(scores), scores),
+        (post, scores),
+        (fp.Bundle(preprocess=compiled, postprocess=post), None),
+    ]
+
+
+def test_every_fitted_object_round_trips_through_pickle_joblib_and_deepcopy(adult, backend):
+    """Bit-identical outputs and the same fingerprint, every object rebuilt from its state."""
+    for obj, data in _fitted_objects(adult):
+        for back in _round_trips(obj):
+            assert type(back) is type(obj), type(obj).__name__
+            assert back.fingerprint == obj.fingerprint, type(obj).__name__
+            if isinstance(obj, fp.Bundle):
+                x, _ = adult
+                a, b = obj.preprocess.transform(x), back.preprocess.transform(x)
+            else:
+                a, b = obj.transform(data), back.transform(data)
+            a, b = (v.toarray() if hasattr(v, "toarray") else np.asarray(v) for v in (a, b))
+            assert a.dtype == b.dtype and np.array_equal(a, b), type(obj).__name__
+
+
+def test_a_pickled_compiled_pipeline_answers_requests(adult, backend):
+    """The plan is rebuilt from the state on unpickle, not carried in the pickle."""
+    x, _ = adult
+    fitted = adult_pipeline().fit(x)
+    row = x.slice(7, 1).to_pylist()[0]
+    expected = fitted.transform_one(row)
+    data = pickle.dumps(fitted)
+    assert b"_compiled" not in data and b"fastprep._core" not in data
+    np.testing.assert_array_equal(pickle.loads(data).transform_one(row), expected)
+
+
+def test_unfitted_objects_and_foreign_steps_pickle_their_attributes(adult):
+    x, _ = adult
+    for obj in (adult_pipeline(), fp.StandardScaler(with_mean=False), fp.Threshold(0.3)):
+        back = pickle.loads(pickle.dumps(obj))
+        assert not back.is_fitted and repr(back) == repr(obj)
+    # A fitted Pipeline holding a scikit-learn step has no artifact; it pickles its attributes.
+    skp = Optional("sklearn.preprocessing")
+    age = x.select(["age", "hours_per_week"])
+    mixed = fp.Pipeline(
+        [("log", skp.FunctionTransformer(np.log1p)), ("scale", fp.StandardScaler())]
+    )
+    mixed.fit(age)
+    back = copy.deepcopy(mixed)
+    np.testing.assert_array_equal(back.transform(age), mixed.transform(age))
+
+
+def test_pickling_leaves_the_object_untouched(adult, backend):
+    x, _ = adult
+    fitted = adult_pipeline().fit(x)
+    before = fitted.fingerprint
+    pickle.dumps(fitted)
+    assert fitted.fingerprint == before and fitted.transform(x).shape[0] == x.num_rows
+
+
+# -- scikit-learn's fitted check and tags ---------------------------------------------------------
+
+
+def test_check_is_fitted_on_composites_and_postprocessors(adult):
+    x, y = adult
+    for unfitted in (adult_pipeline(), fp.Threshold(metric="f1"), fp.Calibrator()):
+        with pytest.raises(skv.NotFittedError):
+            skv.check_is_fitted(unfitted)
+    skv.check_is_fitted(adult_pipeline().fit(x))
+    skv.check_is_fitted(fp.Threshold(metric="f1").fit(np.linspace(0, 1, len(y)), y))
+
+
+def test_tags_describe_each_class():
+    tags = Optional("sklearn.utils").get_tags
+    scaler, hasher = tags(fp.StandardScaler()), tags(fp.FeatureHasher())
+    assert scaler.estimator_type == "transformer" and scaler.requires_fit
+    assert scaler.input_tags.allow_nan and not scaler.input_tags.string
+    assert not scaler.target_tags.required
+    assert not hasher.requires_fit and hasher.input_tags.string
+    onehot = tags(fp.OneHotEncoder())
+    assert onehot.input_tags.categorical and onehot.requires_fit
+    assert not tags(fp.Normalizer()).requires_fit and not tags(fp.Binarizer()).requires_fit
+
+
+# -- scikit-learn's model selection -------------------------------------------------------------
+
+
+def test_cross_validate_in_two_worker_processes_returns_fitted_estimators(adult):
+    """The estimators come back from the workers by pickle: through fastprep's state."""
+    x, y = adult
+    model = skpl.make_pipeline(adult_pipeline(), sklm.LogisticRegression(max_iter=300))
+    result = skms.cross_validate(model, x, y, cv=2, n_jobs=2, return_estimator=True)
+    assert len(result["estimator"]) == 2 and (result["test_score"] > 0.75).all()
+    for estimator in result["estimator"]:
+        pre = estimator[0]
+        assert isinstance(pre, fp.ColumnTransformer) and pre.is_fitted
+        assert pre.transform_one(x.slice(0, 1).to_pylist()[0]).shape == (
+            len(pre.get_feature_names_out()),
+        )
+
+
+def test_joblib_dump_of_a_scikit_learn_pipeline_holding_fastprep_steps(adult, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    x, y = adult
+    model = skpl.make_pipeline(adult_pipeline(), sklm.LogisticRegression(max_iter=300)).fit(x, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    back = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(back.predict_proba(x), model.predict_proba(x))
+
+
+# -- scikit-learn stays optional ------------------------------------------------------------------
+
+
+def test_import_fastprep_does_not_import_sklearn():
+    code = (
+        "import sys, fastprep as fp, numpy as np\n"
+        "adult = fp.datasets.load_adult()\n"
+        "fp.datasets.adult_pipeline().fit(adult).transform(adult)\n"
+        "import pickle; pickle.loads(pickle.dumps(fp.StandardScaler().fit(np.eye(3))))\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'pandas')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
