@@ -86,6 +86,8 @@ def test_every_fitted_object_round_trips_through_pickle_joblib_and_deepcopy(adul
                 x, _ = adult
                 a, b = obj.preprocess.transform(x), back.preprocess.transform(x)
             else:
+                if isinstance(data, pa.Table):  # the columns the object was fitted on
+                    data = data.select(list(obj.feature_names_in_))
                 a, b = obj.transform(data), back.transform(data)
             a, b = (v.toarray() if hasattr(v, "toarray") else np.asarray(v) for v in (a, b))
             assert a.dtype == b.dtype and np.array_equal(a, b), type(obj).__name__
@@ -144,10 +146,24 @@ def test_tags_describe_each_class():
     assert scaler.estimator_type == "transformer" and scaler.requires_fit
     assert scaler.input_tags.allow_nan and not scaler.input_tags.string
     assert not scaler.target_tags.required
-    assert not hasher.requires_fit and hasher.input_tags.string
+    assert scaler.transformer_tags.preserves_dtype == ["float64", "float32"]
+    # FeatureHasher's as scikit-learn's: samples (dicts or strings), not a 2-D array.
+    assert not hasher.requires_fit and not hasher.input_tags.two_d_array
+    assert hasher.input_tags.dict and not hasher.input_tags.string
+    assert tags(fp.FeatureHasher(input_type="string")).input_tags.string
     onehot = tags(fp.OneHotEncoder())
     assert onehot.input_tags.categorical and onehot.requires_fit
+    assert onehot.transformer_tags.preserves_dtype == ["float64"]
     assert not tags(fp.Normalizer()).requires_fit and not tags(fp.Binarizer()).requires_fit
+    # Postprocessors read a model's scores; a Calibrator needs the labels.
+    calibrator, threshold = tags(fp.Calibrator()), tags(fp.Threshold())
+    assert calibrator.target_tags.required and not threshold.target_tags.required
+    assert threshold.input_tags.one_d_array and not threshold.input_tags.two_d_array
+    # A composition reads strings when its first step does.
+    numeric = fp.Pipeline([("scale", fp.StandardScaler())])
+    encoding = fp.Pipeline([("encode", fp.OneHotEncoder())])
+    assert not tags(numeric).input_tags.string and tags(encoding).input_tags.string
+    assert tags(fp.ColumnTransformer([])).input_tags.string
 
 
 # -- scikit-learn's model selection -------------------------------------------------------------

@@ -24,6 +24,7 @@ from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
 from fastprep.exceptions import (
     ArtifactError,
     BackendError,
+    ColumnTypeError,
     DataError,
     FastprepError,
     NotFittedError,
@@ -47,6 +48,7 @@ __all__ = [
     "Calibrator",
     "CategoryCounts",
     "ColumnTransformer",
+    "ColumnTypeError",
     "CountEncoder",
     "DataError",
     "DriftMonitor",

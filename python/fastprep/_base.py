@@ -22,7 +22,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastprep import _backend, _plan, artifact
-from fastprep._input import as_float_matrix, column_label, no_columns, positional_names
+from fastprep._input import (
+    as_float_matrix,
+    column_label,
+    match_columns,
+    no_columns,
+    positional_names,
+    read_matrix,
+)
 from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import (
@@ -42,6 +49,11 @@ _VALUE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 
 class Fitted:
     """The base of every fitted object (see the module docstring)."""
+
+    # What is derived from the state and kept for speed (lookup tables, a compiled plan)
+    # lives in this slot, outside ``__dict__``: ``__dict__`` holds parameters and state only,
+    # so using an object never changes it and a pickle never carries the derived objects.
+    __slots__ = ("_cache",)
 
     #: A composition's parameter that holds its parts (``"steps"``, ``"transformers"``).
     _parts_param: ClassVar[str | None] = None
@@ -167,7 +179,6 @@ class Fitted:
                 allow_nan=True,
                 string=self._reads_strings,
                 categorical=self._reads_strings,
-                dict=self._reads_strings,
             ),
         )
 
@@ -247,6 +258,45 @@ class Fitted:
             self.feature_names_in_ = names
         return None if names is None else names.tolist()
 
+    def _cached(self, key, build):
+        """``build()``, made once per ``key`` until ``_forget``."""
+        try:
+            cache = self._cache
+        except AttributeError:
+            cache = self._cache = {}
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+    def _forget(self) -> None:
+        """Drop what was derived from the previous state (a new fit, a new state)."""
+        self._cache = {}
+
+    def _set_record(self, width: int, names) -> None:
+        """Record a fit's input: ``n_features_in_``, and ``feature_names_in_`` when it named
+        its columns (scikit-learn's attributes)."""
+        self.n_features_in_ = width
+        if names is not None:
+            self.feature_names_in_ = np.asarray([str(n) for n in names], dtype=object)
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+
+    def _label(self, j: int) -> str:
+        """How messages name input column ``j`` (during a fit, by that fit's names)."""
+        names = self.__dict__.get("_fitting_names", getattr(self, "feature_names_in_", None))
+        return column_label(j, names)
+
+    def _names_or_none(self) -> list[str] | None:
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
+
+    def _fitted_positions(self, names, width: int, by_name: bool) -> list[int] | None:
+        """Where the fitted columns are in an input of ``width`` columns named ``names``: None
+        when the input is them, in order (``_input.match_columns`` has the rules)."""
+        return match_columns(
+            self._name, self._names_or_none(), self.n_features_in_, names, width, by_name=by_name
+        )
+
     def _set_fitted(self, values: dict[str, Any]) -> None:
         """Set the fitted values of a state as attributes (names checked: a state cannot set
         a method or anything of the class's own)."""
@@ -323,7 +373,7 @@ class Fitted:
 
 
 #: Attributes rebuilt on first use, which an attribute pickle leaves out.
-_REBUILT_ON_USE = frozenset(("_compiled", "_indexes", "_tables_cache", "_drift_monitors"))
+_REBUILT_ON_USE = frozenset(("_drift_monitors",))
 
 
 def _rebuilt(cls, attributes: dict[str, Any]):
@@ -361,53 +411,57 @@ class Transform(Fitted, abstract=True):
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
 
-    def _label(self, j: int) -> str:
-        return column_label(j, getattr(self, "feature_names_in_", None))
-
-    def _batch(self, X, width: int | None) -> FitAccumulator:
-        """Validate one training batch (of ``width`` columns, if given) and accumulate it."""
-        x = as_float_matrix(X, owner=self._name)
-        if x.shape[0] == 0:
+    def _read(self, X, fitting: bool = False) -> tuple[list[str] | None, np.ndarray, bool]:
+        names, x, by_name = read_matrix(X, self._name)
+        if fitting and x.shape[0] == 0:
             raise DataError(f"{self._name}: cannot fit on 0 rows (input shape {x.shape})")
         if x.shape[1] == 0:
-            raise no_columns(self._name)
-        if width is not None and x.shape[1] != width:
-            raise SchemaError(
-                f"{self._name}: batch has {x.shape[1]} columns, but the previous batches had "
-                f"{width}"
-            )
+            raise no_columns(self._name, rows=x.shape[0])
+        return names, x, by_name
+
+    def _batch(self, X, first: bool) -> tuple[list[str] | None, FitAccumulator]:
+        """Validate one training batch (after the first, of the fitted columns) and
+        accumulate it; with its column names."""
+        names, x, by_name = self._read(X, fitting=True)
+        if not first:
+            at = self._fitted_positions(names, x.shape[1], by_name)
+            x, names = (x if at is None else x[:, at]), self._names_or_none()
         batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
         infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
         if infinite.size:
             raise DataError(
-                f"{self._name}: {self._label(int(infinite[0]))} contains infinity; fitting "
-                "accepts finite values and NaN (missing) only"
+                f"{self._name}: {column_label(int(infinite[0]), names)} contains infinity; "
+                "fitting accepts finite values and NaN (missing) only"
             )
-        return batch
+        return names, batch
 
-    def _commit(self, accumulator: FitAccumulator) -> Transform:
+    def _commit(self, accumulator: FitAccumulator, names) -> Transform:
         # Compute everything first, assign after: a failure leaves the fitted state untouched.
-        fitted = self._finalize(accumulator)
+        self._fitting_names = names  # what messages name the columns by until then
+        try:
+            fitted = self._finalize(accumulator)
+        finally:
+            del self._fitting_names
         for name, value in fitted.items():
             setattr(self, name, value)
         self._state_keys = tuple(fitted)
-        self.n_features_in_ = accumulator.n_features
+        self._set_record(accumulator.n_features, names)
         self.accumulator_ = accumulator
         return self
 
     def fit(self, X, y=None) -> Transform:
         """Fit on ``X`` (2-D: rows x columns), discarding any previous fit."""
         self._validate_params()
-        return self._commit(self._batch(X, None))
+        return self._commit(*reversed(self._batch(X, first=True)))
 
     def partial_fit(self, X, y=None) -> Transform:
         """Add the rows of ``X`` to the fit (the first call starts one)."""
         self._validate_params()
         if not self.is_fitted:
-            return self._commit(self._batch(X, None))
+            return self.fit(X)
         accumulator = self._accumulator()
-        batch = self._batch(X, self.n_features_in_)
-        return self._commit(accumulator.merge(batch))
+        names, batch = self._batch(X, first=False)
+        return self._commit(accumulator.merge(batch), names)
 
     def merge(self, other: Transform) -> Transform:
         """Add the fit of ``other`` (same class and parameters, fitted on other rows) to this
@@ -419,7 +473,9 @@ class Transform(Fitted, abstract=True):
         self._check_fitted()
         other._check_fitted()
         self._validate_params()
-        return self._commit(self._accumulator().merge(other._accumulator()))
+        if other._names_or_none() != self._names_or_none():
+            raise SchemaError(f"{self._name}: cannot merge fits over different columns")
+        return self._commit(self._accumulator().merge(other._accumulator()), self._names_or_none())
 
     def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
         return {}
@@ -485,20 +541,11 @@ class Transform(Fitted, abstract=True):
         if self._stateless and not self.is_fitted:
             # As scikit-learn's stateless transforms: no fit needed, any number of columns.
             self._validate_params()
-            x = as_float_matrix(X, owner=self._name)
-            if x.shape[1] == 0:
-                raise no_columns(self._name)
-            return x
+            return self._read(X)[1]
         self._check_fitted()
-        x = as_float_matrix(X, owner=self._name)
-        if x.shape[1] == 0:
-            raise no_columns(self._name)
-        if x.shape[1] != self.n_features_in_:
-            raise SchemaError(
-                f"{self._name}: X has {x.shape[1]} columns, but {self._name} was fitted on "
-                f"{self.n_features_in_}"
-            )
-        return x
+        names, x, by_name = self._read(X)
+        at = self._fitted_positions(names, x.shape[1], by_name)
+        return x if at is None else x[:, at]
 
     def transform(self, X) -> np.ndarray:
         """Apply the fitted transform. Float32 in gives float32 out; other numbers float64."""

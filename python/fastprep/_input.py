@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from fastprep import _backend
 from fastprep.accumulators import CORE_KIND
-from fastprep.exceptions import DataError, SchemaError
+from fastprep.exceptions import ColumnTypeError, DataError, SchemaError
 
 #: The kinds of a categorical column.
 KINDS = ("str", "int", "float", "bool")
@@ -50,9 +50,82 @@ def column_label(j: int, names=None) -> str:
     return f"column {j}"
 
 
-def no_columns(owner: str, what: str = "X") -> SchemaError:
-    """The error of an input without columns (fit and transform refuse it alike)."""
-    return SchemaError(f"{owner}: {what} has no columns; a transform needs at least one")
+def no_columns(owner: str, what: str = "X", rows: int | None = None) -> SchemaError:
+    """The error of an input without columns (fit and transform refuse it alike), in
+    scikit-learn's words."""
+    shape = "" if rows is None else f" (shape=({rows}, 0))"
+    return SchemaError(f"{owner}: {what} has 0 feature(s){shape} while a minimum of 1 is required.")
+
+
+def width_mismatch(owner: str, got: int, expected: int) -> SchemaError:
+    """The error of an input of another width than the fit's, in scikit-learn's words."""
+    return SchemaError(
+        f"{owner}: X has {got} features, but {owner} is expecting {expected} features as input"
+    )
+
+
+def sparse_refused(owner: str) -> SchemaError:
+    return SchemaError(
+        f"{owner}: sparse input is not supported by this transform; pass a dense array "
+        "(X.toarray())"
+    )
+
+
+def is_sparse(X) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix or array (without importing SciPy)."""
+    return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "nnz")
+
+
+def match_columns(owner, fitted, expected: int, names, width: int, *, by_name: bool):
+    """Where the fitted columns are in an input of ``width`` columns named ``names`` (None for
+    positional input): None when the input is them, in order; else their positions.
+
+    As scikit-learn: a named table must have the fitted names in the fitted order; positional
+    input, or named input to a fit on positional input, is taken by position with a warning.
+    A mapping (``by_name``: a request's dict, a composition's selection) is read by name: its
+    order is free and other keys are ignored."""
+    if fitted is not None and names is not None:
+        fitted = [str(n) for n in fitted]
+        if list(names) == fitted:
+            return None
+        if by_name:
+            at = {n: j for j, n in enumerate(names)}
+            if all(n in at for n in fitted):
+                return [at[n] for n in fitted]
+            raise SchemaError(_names_message(owner, fitted, [n for n in names if n in fitted]))
+        raise SchemaError(_names_message(owner, fitted, list(names)))
+    if fitted is not None:
+        _warn(f"X does not have valid feature names, but {owner} was fitted with feature names")
+    elif names is not None and not by_name:
+        _warn(f"X has feature names, but {owner} was fitted without feature names")
+    if width != expected:
+        raise width_mismatch(owner, width, expected)
+    return None
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
+def _names_message(owner: str, fitted: list[str], names: list[str]) -> str:
+    """scikit-learn's words for input columns that are not the fitted ones."""
+
+    def listed(values):
+        shown = [f"- {v}\n" for v in values[:5]]
+        return "".join(shown) + ("- ...\n" if len(values) > 5 else "")
+
+    unseen = sorted(set(names) - set(fitted))
+    missing = sorted(set(fitted) - set(names))
+    message = f"{owner}: The feature names should match those that were passed during fit.\n"
+    if unseen:
+        message += "Feature names unseen at fit time:\n" + listed(unseen)
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n" + listed(missing)
+    if not unseen and not missing:
+        message += "Feature names must be in the same order as they were in fit.\n"
+    return message
 
 
 def positional_names(width: int) -> list[str]:
@@ -82,6 +155,8 @@ class Frame:
         """The one table reader: any accepted input (see the module docstring)."""
         if isinstance(X, Frame):
             return X
+        if is_sparse(X):  # before Mapping: a DOK matrix is a dict
+            raise sparse_refused(owner)
         if type(X) is dict or isinstance(X, Mapping):
             columns = {str(k): v if isinstance(v, _AS_THEY_ARE) else list(v) for k, v in X.items()}
             return cls(list(columns), columns, _rows(columns, owner), positional=False)
@@ -96,10 +171,19 @@ class Frame:
             )
         if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray):
             return cls.of(pa.table(X), owner)
-        a = X if isinstance(X, np.ndarray) else _rows_to_array(X, owner)
+        if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
+            a = np.asarray(X)
+        else:
+            a = _rows_to_array(X, owner)
         if a.ndim != 2:
             raise SchemaError(
-                f"{owner}: expected a table or a 2-D array (rows x columns), got shape {a.shape}"
+                f"{owner}: expected a table or a 2-D array (rows x columns), got shape "
+                f"{a.shape}. Reshape your data either using X.reshape(-1, 1) if it has a single "
+                "feature or X.reshape(1, -1) if it holds a single sample."
+            )
+        if a.dtype.kind == "c":
+            raise DataError(
+                f"{owner}: column 0 holds complex numbers ({a.dtype}): Complex data not supported"
             )
         return cls.of_matrix(a)
 
@@ -122,6 +206,16 @@ class Frame:
         for j, name in enumerate(names):
             out[:, j] = float_column(self.columns[name], name, owner)
         return out
+
+    def matrix(self, owner: str) -> np.ndarray:
+        """Every column as numbers: float32 when every column is float32, else float64."""
+        if self.names and all(_is_float32(self.columns[n]) for n in self.names):
+            out = np.empty((self.rows, len(self.names)), dtype=np.float32)
+            for j, name in enumerate(self.names):
+                col = self.columns[name]
+                out[:, j] = col if isinstance(col, np.ndarray) else _arrow_floats(col)
+            return out
+        return self.floats(self.names, owner)
 
     def is_numeric(self, name: str) -> bool:
         if self._numeric is None:
@@ -160,6 +254,19 @@ def is_numeric(col) -> bool:
 
 #: Columns a frame keeps as they are given.
 _AS_THEY_ARE = (list, np.ndarray, pa.Array, pa.ChunkedArray)
+
+
+def _is_float32(col) -> bool:
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        return col.type == pa.float32()
+    return isinstance(col, np.ndarray) and col.dtype == np.float32
+
+
+def _arrow_floats(col) -> np.ndarray:
+    """A float32 Arrow column as NumPy values, nulls as NaN."""
+    if col.null_count:
+        col = pc.fill_null(col, np.float32("nan"))
+    return col.to_numpy(zero_copy_only=False)
 
 
 def _rows(columns: dict[str, Any], owner: str) -> int:
@@ -224,6 +331,9 @@ def float_column(col, name: str, owner: str) -> np.ndarray:
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, TypeError, OverflowError):
         arrow = None
     if arrow is None or not _is_arrow_numeric(arrow.type):
+        bad = _first_bad_column(a.reshape(-1, 1)) if a.dtype.kind == "O" else None
+        if bad is not None:
+            raise _not_a_number(f"{owner}: column {name!r}", bad[1])
         raise SchemaError(
             f"{owner}: column {name!r} holds values that are not numbers; a numeric transform "
             "needs numbers"
@@ -250,6 +360,15 @@ def object_column(col) -> np.ndarray:
 # -- matrices ------------------------------------------------------------------------------------
 
 
+def _not_a_number(label: str, value) -> SchemaError:
+    """The refusal of ``value`` in a numeric column, with ``float()``'s error kind: a
+    ColumnTypeError (also a TypeError) for an object that is neither a number nor a string."""
+    what = f"{label} holds {value!r} of type {type(value).__name__}; a numeric transform needs "
+    if isinstance(value, (str, bytes)):
+        return SchemaError(what + "numbers")
+    return ColumnTypeError(what + "numbers (float() argument must be a string or a real number)")
+
+
 def _first_bad_column(x: np.ndarray) -> tuple[int, object] | None:
     """The first column holding a value that is not a number, with that value."""
     for j in range(x.shape[1]):
@@ -268,20 +387,24 @@ def as_float_matrix(X, *, owner: str = "fastprep") -> np.ndarray:
     """``X`` as a 2-D C-contiguous float32/float64 array, or a SchemaError saying why not.
 
     Float32 stays float32; integers and booleans become float64; anything else (strings,
-    objects, complex) is a SchemaError naming the column. The caller's array is never written:
-    a copy is made only when the layout or dtype requires one."""
+    objects, complex) is refused naming the column, with ``float()``'s error kind: a
+    ColumnTypeError (also a TypeError) for an object that is neither a number nor a string.
+    The caller's array is never written: a copy is made only when the layout or dtype
+    requires one."""
     if isinstance(X, np.ndarray):
         x = X
+    elif is_sparse(X):
+        raise sparse_refused(owner)
     else:
         try:
             x = np.asarray(X)
         except ValueError as exc:  # ragged nested lists
             raise SchemaError(f"{owner}: input is not a rectangular 2-D table: {exc}") from None
     if x.ndim != 2:
-        hint = " (use X.reshape(-1, 1) for a single column)" if x.ndim == 1 else ""
         raise SchemaError(
             f"{owner}: expected a 2-D array (rows x columns), got a {x.ndim}-D array of shape "
-            f"{x.shape}{hint}"
+            f"{x.shape}. Reshape your data either using X.reshape(-1, 1) if your data has a "
+            "single feature or X.reshape(1, -1) if it contains a single sample"
         )
     kind = x.dtype.kind
     if kind == "f" and x.dtype.itemsize <= 4:
@@ -294,17 +417,43 @@ def as_float_matrix(X, *, owner: str = "fastprep") -> np.ndarray:
             if bad is None:
                 return np.ascontiguousarray(x, dtype=np.float64)
             j, value = bad
+            raise _not_a_number(f"{owner}: {column_label(j)}", value)
+        if kind == "c":
             raise SchemaError(
-                f"{owner}: {column_label(j)} holds {value!r} of type "
-                f"{type(value).__name__}; this transform needs numbers"
+                f"{owner}: {column_label(0)} holds complex numbers ({x.dtype}): Complex data "
+                "not supported"
             )
-        what = {"U": "strings", "S": "bytes", "T": "strings", "c": "complex numbers"}.get(
-            kind, f"dtype {x.dtype}"
-        )
+        what = {"U": "strings", "S": "bytes", "T": "strings"}.get(kind, f"dtype {x.dtype}")
         raise SchemaError(
-            f"{owner}: {column_label(0)} holds {what} ({x.dtype}); this transform needs numbers"
+            f"{owner}: {column_label(0)} holds {what} ({x.dtype}); a numeric transform needs "
+            "numbers"
         )
     return np.ascontiguousarray(x, dtype=dtype)
+
+
+def is_table(X) -> bool:
+    """Whether ``X`` names its columns: a mapping, an Arrow table or batch, a DataFrame."""
+    return not is_sparse(X) and (
+        isinstance(X, (Mapping, Frame, pa.Table, pa.RecordBatch))
+        or (hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray))
+    )
+
+
+def by_name(X) -> bool:
+    """Whether ``X`` is read by name (a mapping: see ``match_columns``)."""
+    return isinstance(X, (Mapping, Frame))
+
+
+def read_matrix(X, owner: str) -> tuple[list[str] | None, np.ndarray, bool]:
+    """``(column names or None, the numbers, whether read by name)`` of any accepted input
+    to a numeric transform: a table's columns keep their names (float32 when every column is
+    float32); a mapping is read by name (see ``match_columns``); arrays are positional."""
+    if not is_table(X):
+        return None, as_float_matrix(X, owner=owner), False
+    frame = Frame.of(X, owner)
+    if frame.positional:
+        return None, frame.floats(frame.names, owner), False
+    return list(frame.names), frame.matrix(owner), by_name(X)
 
 
 # -- categorical columns ---------------------------------------------------------------------------
@@ -458,6 +607,8 @@ def categorical_column(values, label: str) -> CategoricalColumn:
         dtype = np.float64 if kind == "float" else np.int64
         chunk = ("float" if kind == "float" else "int", np.ascontiguousarray(a, dtype=dtype), None)
         return CategoricalColumn(kind, [chunk], a, len(a))
+    if a.dtype.kind == "c":
+        raise DataError(f"{label}: dtype {a.dtype} is not categorical: Complex data not supported")
     if a.dtype.kind not in "OUT":
         raise DataError(f"{label}: dtype {a.dtype} is not categorical")
     try:

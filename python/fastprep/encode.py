@@ -39,7 +39,8 @@ from fastprep import _backend
 from fastprep._base import Fitted
 from fastprep._input import (
     CategoricalColumn,
-    categorical_columns,
+    Frame,
+    by_name,
     coerce,
     column_label,
     no_columns,
@@ -152,6 +153,11 @@ class _Encoder(Fitted, abstract=True):
 
     _infrequent_params = True
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]  # the output is of ``dtype``
+        return tags
+
     # -- parameters ---------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
@@ -187,14 +193,28 @@ class _Encoder(Fitted, abstract=True):
 
     # -- input ------------------------------------------------------------------------------
 
-    def _read(self, X) -> tuple[list[str] | None, list[CategoricalColumn], int]:
-        names, columns = categorical_columns(X, self._name)
-        if not columns:
-            raise no_columns(self._name)
-        return names, columns, row_count(columns)
+    def _read(self, X, fitting: bool = False) -> tuple[list[str] | None, list, int]:
+        frame = Frame.of(X, self._name)
+        if not frame.names:
+            raise no_columns(self._name, rows=frame.rows)
+        names, columns = frame.categorical_columns(self._name)
+        rows = row_count(columns)
+        if fitting and rows == 0:
+            raise DataError(f"{self._name}: cannot fit on 0 rows")
+        return names, columns, rows
 
-    def _label(self, j: int) -> str:
-        return column_label(j, getattr(self, "feature_names_in_", None))
+    def _fitted_columns(self, X, kinds, fitting=False) -> tuple[list[CategoricalColumn], int]:
+        """The fitted columns of ``X`` (in fitted order, in the fitted ``kinds``) and the
+        number of rows."""
+        names, columns, rows = self._read(X, fitting)
+        at = self._fitted_positions(names, len(columns), by_name(X))
+        if at is not None:
+            columns = [columns[j] for j in at]
+        columns = [
+            coerce(c, k, self._label(j)) if c.kind != k else c
+            for j, (c, k) in enumerate(zip(columns, kinds, strict=True))
+        ]
+        return columns, rows
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -202,28 +222,14 @@ class _Encoder(Fitted, abstract=True):
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
 
-    def _batch(self, X, expected: CategoryCounts | None) -> tuple[list | None, CategoryCounts]:
-        names, columns, rows = self._read(X)
-        if rows == 0:
-            raise DataError(f"{self._name}: cannot fit on 0 rows")
-        if expected is not None:
-            if names is not None and getattr(self, "feature_names_in_", None) is not None:
-                columns = self._select(names, columns)
-            elif len(columns) != expected.n_features:
-                raise SchemaError(
-                    f"{self._name}: batch has {len(columns)} columns, but the previous batches "
-                    f"had {expected.n_features}"
-                )
-            columns = [
-                coerce(c, k, self._label(j)) if c.kind != k else c
-                for j, (c, k) in enumerate(zip(columns, expected.kinds, strict=True))
-            ]
+    def _batch(self, X) -> tuple[list | None, CategoryCounts]:
+        names, columns, _ = self._read(X, fitting=True)
         return names, CategoryCounts.of_columns(columns)
 
     def fit(self, X, y=None):
         """Learn each column's categories (and their counts) from ``X``."""
         self._validate_params()
-        names, counts = self._batch(X, None)
+        names, counts = self._batch(X)
         return self._commit(counts, names)
 
     def partial_fit(self, X, y=None):
@@ -231,7 +237,8 @@ class _Encoder(Fitted, abstract=True):
         self._validate_params()
         if not self.is_fitted:
             return self.fit(X)
-        _, counts = self._batch(X, self.accumulator_)
+        columns, _ = self._fitted_columns(X, self.accumulator_.kinds, fitting=True)
+        counts = CategoryCounts.of_columns(columns)
         return self._commit(self.accumulator_.merge(counts), self._names_or_none())
 
     def merge(self, other):
@@ -242,7 +249,7 @@ class _Encoder(Fitted, abstract=True):
             raise ParameterError(f"{self._name}: cannot merge fits with different parameters")
         self._check_fitted()
         other._check_fitted()
-        if _names(other) != _names(self):
+        if other._names_or_none() != self._names_or_none():
             raise SchemaError(f"{self._name}: cannot merge fits over different columns")
         return self._commit(self.accumulator_.merge(other.accumulator_), self._names_or_none())
 
@@ -264,10 +271,6 @@ class _Encoder(Fitted, abstract=True):
     def _reads_tables(self, frame=None, names=None) -> bool:
         return True
 
-    def _names_or_none(self):
-        names = getattr(self, "feature_names_in_", None)
-        return None if names is None else list(names)
-
     def _commit(self, counts: CategoryCounts, names):
         if self.categories != "auto" and len(self.categories) != counts.n_features:
             raise SchemaError(
@@ -281,13 +284,8 @@ class _Encoder(Fitted, abstract=True):
         fitted = self._extra_attributes(columns)
         # Everything is computed; now assign, so that a failure above changes nothing.
         self._columns = columns
-        self._indexes = {}
-        self.__dict__.pop("_tables_cache", None)
-        self.n_features_in_ = counts.n_features
-        if names is not None:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._forget()
+        self._set_record(counts.n_features, names)
         for name, value in fitted.items():
             setattr(self, name, value)
         self.accumulator_ = counts
@@ -389,37 +387,15 @@ class _Encoder(Fitted, abstract=True):
         """A backend's (default: the one in effect) lookup table of each column, built once
         and kept."""
         backend = backend or _backend.get_backend()
-        indexes = self.__dict__.setdefault("_indexes", {}).get(backend)
-        if indexes is None:
-            module = _backend._core if backend == "rust" else _backend.reference
-            indexes = [module.CategoryIndex(*c.vocab) for c in self._columns]
-            self._indexes[backend] = indexes
-        return indexes
-
-    def _select(self, names: list[str], columns: list[CategoricalColumn]) -> list:
-        by_name = dict(zip(names, columns, strict=True))
-        fitted = list(self.feature_names_in_)
-        absent = [n for n in fitted if n not in by_name]
-        if absent:
-            raise SchemaError(f"{self._name}: input lacks the fitted column(s) {absent}")
-        return [by_name[n] for n in fitted]
+        module = _backend._core if backend == "rust" else _backend.reference
+        return self._cached(
+            ("indexes", backend), lambda: [module.CategoryIndex(*c.vocab) for c in self._columns]
+        )
 
     def _input_columns(self, X) -> tuple[list[CategoricalColumn], int]:
         """The fitted columns of ``X``, in fitted order and kind, and the number of rows."""
         self._check_fitted()
-        names, columns, rows = self._read(X)
-        if names is not None and getattr(self, "feature_names_in_", None) is not None:
-            columns = self._select(names, columns)
-        elif len(columns) != self.n_features_in_:
-            raise SchemaError(
-                f"{self._name}: X has {len(columns)} columns, but {self._name} was fitted on "
-                f"{self.n_features_in_}"
-            )
-        columns = [
-            coerce(c, f.kind, self._label(j)) if c.kind != f.kind else c
-            for j, (c, f) in enumerate(zip(columns, self._columns, strict=True))
-        ]
-        return columns, rows
+        return self._fitted_columns(X, [f.kind for f in self._columns])
 
     def _refuse(self, j: int, column: CategoricalColumn, missing: bool):
         """Raise for the first unknown (or missing) value of column ``j``: a second lookup of
@@ -441,13 +417,12 @@ class _Encoder(Fitted, abstract=True):
         )
 
     def _tables(self) -> Any:
-        key = tuple(repr(v) for v in self.get_params(deep=False).values())
-        cache = self.__dict__.get("_tables_cache")
-        if cache is None or cache[0] != key:
-            self._validate_params()
-            cache = (key, self._build_tables())
-            self._tables_cache = cache
-        return cache[1]
+        key = ("tables", *(repr(v) for v in self.get_params(deep=False).values()))
+        return self._cached(key, self._checked_tables)
+
+    def _checked_tables(self) -> Any:
+        self._validate_params()
+        return self._build_tables()
 
     def _build_tables(self) -> Any:
         raise NotImplementedError
@@ -569,11 +544,6 @@ class _Encoder(Fitted, abstract=True):
 
 def _same(a: Any, b: Any) -> bool:
     return repr(a) == repr(b)
-
-
-def _names(encoder) -> list | None:
-    names = getattr(encoder, "feature_names_in_", None)
-    return None if names is None else list(names)
 
 
 def _lookup_counts(index, counted: tuple) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ArtifactError",
     "BackendError",
+    "ColumnTypeError",
     "DataError",
     "FastprepError",
     "NotFittedError",
@@ -25,6 +26,11 @@ class FastprepError(Exception):
 class SchemaError(FastprepError, ValueError):
     """The input's shape or columns do not match: wrong dimensions, a missing, extra or
     mistyped column, or a different number of columns than at fit."""
+
+
+class ColumnTypeError(SchemaError, TypeError):
+    """A column holds a value of a type no transform reads (a dict among numbers). Also a
+    TypeError, as ``float()`` raises for it."""
 
 
 class DataError(FastprepError, ValueError):

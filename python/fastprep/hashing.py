@@ -84,6 +84,16 @@ class FeatureHasher(Fitted):
     def is_fitted(self) -> bool:
         return True  # stateless: its parameters are its whole state
 
+    def __sklearn_tags__(self):
+        """scikit-learn's FeatureHasher's tags: samples, not a 2-D array, as its input."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = self.input_type == "string"
+        tags.input_tags.dict = self.input_type == "dict"
+        tags.input_tags.categorical = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
     def _reads_tables(self, frame=None, names=None) -> bool:
         return True
 

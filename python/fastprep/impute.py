@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_choice
-from fastprep._input import categorical_columns, column_label
+from fastprep._input import by_name, categorical_columns, column_label, is_table
 from fastprep._plan import floats
 from fastprep.accumulators import CategoryCounts
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
@@ -254,11 +254,7 @@ class SimpleImputer(InvertibleTransform):
             fills.append(data[offsets[i] : offsets[i + 1]].tobytes().decode("utf-8"))
         self.statistics_ = np.asarray(fills, dtype=object)
         self.indicator_features_ = np.empty(0, dtype=np.intp)
-        self.n_features_in_ = counts.n_features
-        if names is not None:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._set_record(counts.n_features, names)
         self.accumulator_ = counts
         self._strings = True
         self._state_keys = ()
@@ -305,18 +301,9 @@ class SimpleImputer(InvertibleTransform):
         if strings is None:
             raise SchemaError(f"{self._name}: fitted on string columns, got numbers")
         names, columns = strings
-        fitted = getattr(self, "feature_names_in_", None)
-        if names is not None and fitted is not None:
-            by_name = dict(zip(names, columns, strict=True))
-            absent = [n for n in fitted if n not in by_name]
-            if absent:
-                raise SchemaError(f"{self._name}: input lacks the fitted column(s) {absent}")
-            columns = [by_name[n] for n in fitted]
-        elif len(columns) != self.n_features_in_:
-            raise SchemaError(
-                f"{self._name}: X has {len(columns)} columns, but {self._name} was fitted on "
-                f"{self.n_features_in_}"
-            )
+        at = self._fitted_positions(names, len(columns), by_name(X))
+        if at is not None:
+            columns = [columns[j] for j in at]
         rows = columns[0].length if columns else 0
         out = np.empty((rows, len(columns)), dtype=object)
         for j, (column, fill) in enumerate(zip(columns, self.statistics_, strict=True)):
@@ -359,10 +346,7 @@ class SimpleImputer(InvertibleTransform):
 def _string_columns(X, owner: str):
     """``(names, columns)`` when ``X`` holds string columns, None for numbers (and for
     anything else, which the numeric path accepts or refuses with its own message)."""
-    table = isinstance(X, (dict, pa.Table, pa.RecordBatch)) or (
-        hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray)
-    )
-    if not table:
+    if not is_table(X):
         # Arrays and lists: strings only when every column holds strings (a stray string
         # among numbers is the numeric path's error, naming the cell).
         a = X if isinstance(X, np.ndarray) else None

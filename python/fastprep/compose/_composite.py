@@ -90,16 +90,28 @@ class Composite(Fitted, abstract=True):
         """The compiled plan (``fastprep.compose.plan``), or None when a step has no native
         form. Compiled at fit, and on first use after a load: a load builds nothing that its
         stored state does not back."""
-        if "_compiled" not in self.__dict__:
-            self._compiled = self._compile() if self.is_fitted else None
-        return self._compiled
+        try:
+            return self._cache["plan"]
+        except (AttributeError, KeyError):
+            return self._cached("plan", lambda: self._compile() if self.is_fitted else None)
 
     @_plan.setter
     def _plan(self, plan) -> None:
-        self._compiled = plan
+        self._forget()
+        self._cache["plan"] = plan
 
     def _compile(self):
         raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]  # the plan computes in float64
+        tags.input_tags.string = tags.input_tags.categorical = self._reads_strings_in()
+        return tags
+
+    def _reads_strings_in(self) -> bool:
+        """Whether a column of strings is an input this composition can read."""
+        return True
 
     @property
     def is_fitted(self) -> bool:
@@ -137,13 +149,8 @@ class Composite(Fitted, abstract=True):
 
     def _set_input(self, frame: Frame) -> None:
         """Record what fit saw: the number of columns, their names (named inputs) and kinds."""
-        self.n_features_in_ = len(frame.names)
+        self._set_record(len(frame.names), None if frame.positional else frame.names)
         self._kinds = frame.kinds()
-        if frame.positional:
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
-            self.feature_names_in_ = np.asarray(frame.names, dtype=object)
         self._fitted = True
 
     # -- drift ---------------------------------------------------------------------------------

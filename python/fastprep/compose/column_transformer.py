@@ -11,7 +11,7 @@ import numpy as np
 
 from fastprep import _plan
 from fastprep._base import Fitted
-from fastprep._input import Frame, no_columns
+from fastprep._input import Frame, no_columns, width_mismatch
 from fastprep._output import as_dtype, dense, scipy_sparse
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
@@ -69,7 +69,13 @@ class ColumnTransformer(Composite):
         self.verbose_feature_names_out = verbose_feature_names_out
 
     def _named_parts(self) -> list[tuple[str, Any]]:
-        return [(name, step) for name, step, _ in self.transformers]
+        if not isinstance(self.transformers, (list, tuple)):
+            return []  # refused by _validate at fit; get_params and set_params still work
+        return [
+            (item[0], item[1])
+            for item in self.transformers
+            if isinstance(item, (list, tuple)) and len(item) == 3
+        ]
 
     def _replace_part(self, name: str, value: Any) -> None:
         self.transformers = [(n, value if n == name else s, c) for n, s, c in self.transformers]
@@ -131,9 +137,10 @@ class ColumnTransformer(Composite):
 
     def _fit_parts(self, X, partial: bool) -> ColumnTransformer:
         self._validate()
-        frame = Frame.of(X, "ColumnTransformer")
+        partial = partial and self.is_fitted
+        frame = self._fitted_frame(X) if partial else Frame.of(X, "ColumnTransformer")
         if not frame.names:
-            raise no_columns("ColumnTransformer")
+            raise no_columns("ColumnTransformer", rows=frame.rows)
         if frame.rows == 0:
             raise DataError("ColumnTransformer: cannot fit on 0 rows")
         previous = dict(getattr(self, "_parts", {})) if partial else {}
@@ -294,16 +301,19 @@ class ColumnTransformer(Composite):
         used = {c for _, step, cols in self.transformers_ if step != "drop" for c in cols}
         return [n for n in names if n in used]
 
+    def _fitted_frame(self, X) -> Frame:
+        """``X`` as a frame, refused when it is positional and of another width than the fit
+        (named columns are selected by name)."""
+        frame = Frame.of(X, "ColumnTransformer")
+        if frame.positional and len(frame.names) != self.n_features_in_:
+            raise width_mismatch("ColumnTransformer", len(frame.names), self.n_features_in_)
+        return frame
+
     def transform(self, X, *, dtype=np.float64):
         """Every transformer's output side by side, rounded once to ``dtype``. With the Rust
         backend and a compiled plan, one native call does it all."""
         self._check_fitted()
-        frame = Frame.of(X, "ColumnTransformer")
-        if frame.positional and len(frame.names) != self.n_features_in_:
-            raise SchemaError(
-                f"ColumnTransformer: X has {len(frame.names)} columns, but it was fitted on "
-                f"{self.n_features_in_}"
-            )
+        frame = self._fitted_frame(X)
         out, tallies = self._run_native(frame, dtype)
         if out is None:
             out = as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)

@@ -10,7 +10,7 @@ import numpy as np
 
 from fastprep import _plan
 from fastprep._base import Fitted
-from fastprep._input import Frame, positional_names
+from fastprep._input import Frame, positional_names, width_mismatch
 from fastprep._output import as_dtype
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
@@ -51,7 +51,9 @@ class Pipeline(Composite):
         self.steps = steps
 
     def _named_parts(self) -> list[tuple[str, Any]]:
-        return list(self.steps)
+        if not isinstance(self.steps, (list, tuple)):
+            return []  # refused by check_steps at fit; get_params and set_params still work
+        return [tuple(s) for s in self.steps if isinstance(s, (list, tuple)) and len(s) == 2]
 
     def _replace_part(self, name: str, value: Any) -> None:
         self.steps = [(n, value if n == name else s) for n, s in self.steps]
@@ -59,6 +61,15 @@ class Pipeline(Composite):
     @property
     def named_steps(self) -> dict[str, Any]:
         return dict(self.steps)
+
+    def _reads_strings_in(self) -> bool:
+        active = self._active()
+        if not active:
+            return False
+        first = active[0][1]
+        if is_fastprep(first):
+            return first.__sklearn_tags__().input_tags.string
+        return takes_tables(first)
 
     def _active(self):
         return [(n, s) for n, s in self.steps if s not in ("passthrough", None)]
@@ -239,10 +250,7 @@ class Pipeline(Composite):
             )
             frame = Frame(list(names), frame.select(list(names)), frame.rows, False)
         elif len(frame.names) != self.n_features_in_:
-            raise SchemaError(
-                f"Pipeline: X has {len(frame.names)} columns, but the pipeline was fitted on "
-                f"{self.n_features_in_}"
-            )
+            raise width_mismatch("Pipeline", len(frame.names), self.n_features_in_)
         out, tallies = (None, None) if self._by_kernels(data) else self._run_native(frame, dtype)
         if out is None:
             for _, step in self._active():

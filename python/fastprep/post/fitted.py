@@ -49,6 +49,18 @@ class _Postprocessor(Fitted, abstract=True):
             raise SchemaError(f"{self._name}: expected the fitted state {list(self._fitted_keys)}")
         self._set_fitted(values)
 
+    _requires_y: bool = False
+
+    def __sklearn_tags__(self):
+        """A postprocessor reads a model's scores (1-D, or one column per class), not a 2-D
+        array of features: scikit-learn's transformer checks do not apply to it."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.target_tags.required = self._requires_y
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
     def fit_transform(self, X, y=None):
         return self.fit(X, y).transform(X)
 
@@ -370,6 +382,8 @@ class Calibrator(_Postprocessor):
 
     Outputs are monotone in the scores (non-decreasing; sigmoid strictly when ``a_ < 0``).
     """
+
+    _requires_y = True
 
     def __init__(self, method: str = "sigmoid"):
         self.method = method

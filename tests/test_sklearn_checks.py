@@ -1,0 +1,90 @@
+"""scikit-learn's own estimator checks on every fastprep transform, with its defaults and with
+the parameter values that change what a check sees (output kind, width, unknown handling).
+
+Postprocessors (Calibrator, Threshold, LabelDecoder) read a model's scores, not a 2-D array
+of features; their tags say so, and scikit-learn's checks skip them as they skip its own
+FeatureHasher. Where a check is expected to fail, ``EXPECTED_FAILED`` names it with the
+reason, and the README lists it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import fastprep as fp
+from fastprep._base import Fitted
+
+ESTIMATORS = [
+    fp.StandardScaler(),
+    fp.StandardScaler(with_mean=False, with_std=False),
+    fp.MinMaxScaler(),
+    fp.MinMaxScaler(feature_range=(-1, 1), clip=True),
+    fp.MaxAbsScaler(),
+    fp.RobustScaler(),
+    fp.RobustScaler(with_centering=False, quantile_range=(10.0, 90.0)),
+    fp.Normalizer(),
+    fp.Normalizer(norm="max"),
+    fp.Binarizer(threshold=0.5),
+    fp.SimpleImputer(),
+    fp.SimpleImputer(strategy="most_frequent", add_indicator=True),
+    fp.SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
+    fp.KBinsDiscretizer(),
+    fp.KBinsDiscretizer(n_bins=3, encode="ordinal", strategy="uniform"),
+    fp.QuantileTransformer(n_quantiles=20),
+    fp.QuantileTransformer(n_quantiles=20, output_distribution="normal"),
+    fp.PowerTransformer(),
+    fp.PowerTransformer(standardize=False),
+    fp.OneHotEncoder(),
+    fp.OneHotEncoder(sparse_output=False, handle_unknown="ignore", drop="first"),
+    fp.OrdinalEncoder(),
+    fp.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+    fp.CountEncoder(),
+    fp.CountEncoder(normalize=True, handle_unknown="value"),
+    fp.FeatureHasher(),
+    fp.FeatureHasher(input_type="string"),
+    fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.StandardScaler())]),
+    fp.ColumnTransformer(
+        [("scale", fp.StandardScaler(), [0]), ("drop", "drop", [])], remainder="passthrough"
+    ),
+    fp.Calibrator(),
+    fp.Threshold(),
+    fp.LabelDecoder(),
+]
+
+#: Checks a fastprep class fails on purpose: {class name: {check name: reason}}.
+EXPECTED_FAILED: dict[str, dict[str, str]] = {
+    "Pipeline": {
+        "check_estimators_overwrite_params": (
+            "fits its steps in place, as scikit-learn's Pipeline does (which fails this check "
+            "alike): the steps parameter holds the fitted steps"
+        ),
+    },
+}
+
+
+def _expected_failed(estimator):
+    return EXPECTED_FAILED.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed)
+def test_scikit_learn_estimator_checks(estimator, check, backend):
+    check(estimator)
+
+
+def test_every_transform_is_checked():
+    """No public transform is left out of the checks above."""
+    checked = {type(e).__name__ for e in ESTIMATORS}
+    # Not transforms of a feature matrix: a bundle of fitted objects, a monitor of one, a
+    # postprocessing chain and the inverse of a target transform.
+    others = {"Bundle", "DriftMonitor", "PostPipeline", "TargetInverse"}
+    transforms = {
+        name
+        for name in fp.__all__
+        if isinstance(getattr(fp, name), type)
+        and issubclass(getattr(fp, name), Fitted)
+        and name not in others
+    }
+    assert transforms <= checked, sorted(transforms - checked)
