@@ -18,10 +18,14 @@ from fastprep.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, adult_pipeline, 
 
 from .helpers import Optional
 
+NUM = list(ADULT_NUMERIC)
 skpl = Optional("sklearn.pipeline")
 sklm = Optional("sklearn.linear_model")
 skms = Optional("sklearn.model_selection")
 skv = Optional("sklearn.utils.validation")
+skc = Optional("sklearn.compose")
+skp = Optional("sklearn.preprocessing")
+sk = Optional("sklearn")
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +170,119 @@ def test_tags_describe_each_class():
     assert tags(fp.ColumnTransformer([])).input_tags.string
 
 
+# -- set_output ---------------------------------------------------------------------------------
+
+
+def _frame(adult):
+    """Adult's first rows as a pandas DataFrame on an index of its own (which is no feature)."""
+    pd = pytest.importorskip("pandas")
+    x, _ = adult
+    df = x.slice(0, 300).to_pandas()
+    df.index = pd.Index(range(1000, 1300), name="id")
+    return df
+
+
+def _named_outputs(adult):
+    """(unfitted object, its input) of every kind with named outputs."""
+    df = _frame(adult)
+    numeric = df[["age", "hours_per_week", "capital_gain"]]
+    return [
+        (fp.StandardScaler(), numeric),
+        (fp.KBinsDiscretizer(n_bins=4), numeric),
+        (fp.SimpleImputer(add_indicator=True), numeric),
+        (fp.OneHotEncoder(sparse_output=False, handle_unknown="ignore"), df[["workclass"]]),
+        (fp.OrdinalEncoder(), df[["education", "race"]]),
+        (fp.CountEncoder(), df[["native_country"]]),
+        (fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.MinMaxScaler())]), numeric),
+        (adult_pipeline(), df),
+    ]
+
+
+@pytest.mark.parametrize("container", ["pandas", "polars", "pyarrow"])
+def test_set_output_gives_a_table_named_by_the_feature_names(adult, container, backend):
+    pytest.importorskip(container)
+    for obj, X in _named_outputs(adult):
+        plain = copy.deepcopy(obj).fit_transform(X)
+        out = obj.set_output(transform=container).fit_transform(X)
+        again = obj.transform(X)
+        names = list(obj.get_feature_names_out())
+        for table in (out, again):
+            assert list(table.columns if container != "pyarrow" else table.column_names) == names
+            values = (
+                table.to_numpy()
+                if container != "pyarrow"
+                else np.column_stack([c.to_numpy() for c in table.columns])
+            )
+            np.testing.assert_array_equal(values, plain)
+        if container == "pandas":  # the input's index, as scikit-learn keeps it
+            assert out.index.equals(X.index) and again.index.equals(X.index)
+
+
+def test_scikit_learns_configuration_is_honoured_and_set_output_overrides_it(adult):
+    df = _frame(adult)
+    numeric = df[["age", "hours_per_week"]]
+    scaler = fp.StandardScaler().fit(numeric)
+    assert isinstance(scaler.transform(numeric), np.ndarray)
+    with sk.config_context(transform_output="pandas"):
+        assert list(scaler.transform(numeric).columns) == ["age", "hours_per_week"]
+        assert isinstance(scaler.set_output(transform="default").transform(numeric), np.ndarray)
+    sk.set_config(transform_output="polars")
+    try:
+        assert type(fp.MinMaxScaler().fit_transform(numeric)).__module__.startswith("polars")
+    finally:
+        sk.set_config(transform_output="default")
+
+
+def test_set_output_on_scikit_learn_compositions_of_fastprep_steps(adult):
+    df = _frame(adult)
+    ct = skc.ColumnTransformer(
+        [
+            ("num", skpl.make_pipeline(fp.SimpleImputer(), fp.StandardScaler()), NUM),
+            ("cat", fp.OneHotEncoder(sparse_output=False, handle_unknown="ignore"), ["race"]),
+        ]
+    )
+    for container in ("pandas", "polars"):
+        out = ct.set_output(transform=container).fit_transform(df)
+        assert list(out.columns) == list(ct.get_feature_names_out())
+        assert type(ct.transform(df)) is type(out)
+    # A scikit-learn step inside fastprep's Pipeline under a global pandas output.
+    with sk.config_context(transform_output="pandas"):
+        pipe = fp.Pipeline([("sk", skp.StandardScaler()), ("fp", fp.MinMaxScaler())])
+        out = pipe.fit_transform(df[NUM])
+        assert list(out.columns) == NUM and out.index.equals(df.index)
+
+
+def test_output_container_is_not_state_and_survives_pickle(adult):
+    df = _frame(adult)
+    numeric = df[["age", "hours_per_week"]]
+    plain = fp.StandardScaler().fit(numeric)
+    framed = fp.StandardScaler().fit(numeric).set_output(transform="pandas")
+    assert framed.fingerprint == plain.fingerprint
+    back = pickle.loads(pickle.dumps(framed))
+    assert list(back.transform(numeric).columns) == ["age", "hours_per_week"]
+    assert back.fingerprint == plain.fingerprint
+    assert isinstance(pickle.loads(pickle.dumps(plain)).transform(numeric), np.ndarray)
+
+
+def test_set_output_refusals(adult):
+    with pytest.raises(fp.ParameterError, match="transform output must be one of"):
+        fp.StandardScaler().set_output(transform="xarray")
+    with pytest.raises(fp.ParameterError, match="not named features"):
+        fp.Threshold().set_output(transform="pandas")
+    sparse = fp.OneHotEncoder().set_output(transform="pandas")
+    with pytest.raises(fp.ParameterError, match="does not support sparse data"):
+        sparse.fit_transform({"c": ["a", "b"]})
+
+
+def test_a_pandas_index_is_not_read_as_a_column(adult):
+    df = _frame(adult)[["age", "hours_per_week"]]
+    scaler = fp.StandardScaler().fit(df)
+    assert list(scaler.feature_names_in_) == ["age", "hours_per_week"]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        positional = scaler.transform(df.to_numpy())
+    np.testing.assert_array_equal(scaler.transform(df), positional)
+
+
 # -- scikit-learn's model selection -------------------------------------------------------------
 
 
@@ -201,7 +318,34 @@ def test_import_fastprep_does_not_import_sklearn():
         "adult = fp.datasets.load_adult()\n"
         "fp.datasets.adult_pipeline().fit(adult).transform(adult)\n"
         "import pickle; pickle.loads(pickle.dumps(fp.StandardScaler().fit(np.eye(3))))\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'pandas')]\n"
+        "gone = ('sklearn', 'scipy', 'polars')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in gone]\n"
         "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_fastprep_works_without_pandas():
+    """pyarrow imports pandas when it is installed, on its first conversion of Python objects;
+    fastprep itself never needs it: with pandas unimportable everything but a pandas output
+    works."""
+    code = (
+        "import sys\n"
+        "class NoPandas:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pandas':\n"
+        "            raise ImportError('no pandas here')\n"
+        "sys.meta_path.insert(0, NoPandas())\n"
+        "import fastprep as fp, numpy as np, pickle\n"
+        "adult = fp.datasets.load_adult()\n"
+        "pipe = fp.datasets.adult_pipeline().fit(adult)\n"
+        "pipe.transform(adult); pickle.loads(pickle.dumps(pipe))\n"
+        "pipe.set_output(transform='pyarrow').transform(adult)\n"
+        "try:\n"
+        "    pipe.set_output(transform='pandas').transform(adult)\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('a pandas output without pandas')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,9 +14,12 @@ from scratch; ``merge`` combines fits of other rows) and their state: the fitted
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
+import sys
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,6 +33,7 @@ from fastprep._input import (
     positional_names,
     read_matrix,
 )
+from fastprep._output import check_container, in_container, pandas_index
 from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import (
@@ -62,6 +66,9 @@ class Fitted:
         super().__init_subclass__(**kwargs)
         if not abstract:
             register(cls)
+        for method in ("transform", "fit_transform"):
+            if method in cls.__dict__ and not getattr(cls.__dict__[method], "_in_container", 0):
+                setattr(cls, method, _in_output_container(cls.__dict__[method]))
 
     # -- parameters ----------------------------------------------------------------------------
 
@@ -182,6 +189,45 @@ class Fitted:
             ),
         )
 
+    # -- output containers --------------------------------------------------------------------
+
+    def set_output(self, *, transform: str | None = None):
+        """The container of ``transform`` and ``fit_transform`` outputs: ``"default"`` (NumPy,
+        or scipy when sparse), ``"pandas"``, ``"polars"`` or ``"pyarrow"``, whose columns are
+        ``get_feature_names_out()``; ``None`` leaves it as it is. Unset, scikit-learn's global
+        ``transform_output`` (``set_config``, ``config_context``) applies when scikit-learn is
+        imported. Stored as scikit-learn stores it, so scikit-learn's Pipeline and
+        ColumnTransformer set it on fastprep steps. Not part of the fitted state."""
+        if transform is None:
+            return self
+        if not hasattr(self, "get_feature_names_out"):
+            raise ParameterError(
+                f"{self._name} outputs scores or labels, not named features: set_output does "
+                "not apply"
+            )
+        check_container(transform, self._name)
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    #: Whether ``transform`` calls other objects' (a composition's steps), which must then
+    #: return what they compute, whatever their own output container.
+    _calls_steps: ClassVar[bool] = False
+
+    def _output_container(self) -> str:
+        config = self.__dict__.get("_sklearn_output_config")
+        if config and "transform" in config:
+            return config["transform"]
+        sklearn = sys.modules.get("sklearn")  # unimported, it cannot have been configured
+        if sklearn is None or not hasattr(sklearn, "get_config"):
+            return "default"
+        return sklearn.get_config().get("transform_output", "default")
+
+    def _output_names(self, width: int) -> list[str]:
+        try:
+            return list(self.get_feature_names_out())
+        except NotFittedError:  # a stateless transform used without fit
+            return positional_names(width)
+
     # -- pickle, copy.deepcopy, joblib ----------------------------------------------------------
 
     def __reduce_ex__(self, protocol):
@@ -191,9 +237,12 @@ class Fitted:
         a step that is not fastprep's, pickles its attributes, less what is rebuilt on use."""
         if self.is_fitted:
             try:
-                return (artifact.loads, (artifact.dumps(self),))
+                data = artifact.dumps(self)
             except ArtifactError:
                 pass  # a part that is not fastprep's: its attributes, below
+            else:
+                output = self.__dict__.get("_sklearn_output_config")
+                return (_loaded, (data, output)) if output else (artifact.loads, (data,))
         return (_rebuilt, (type(self), self._picklable_attributes()))
 
     def _picklable_attributes(self) -> dict[str, Any]:
@@ -381,6 +430,47 @@ def _rebuilt(cls, attributes: dict[str, Any]):
     obj = cls.__new__(cls)
     obj.__dict__.update(attributes)
     return obj
+
+
+def _loaded(data: bytes, output: dict[str, str]):
+    """A fitted object from its artifact bytes, with its output container (pickle's half)."""
+    obj = artifact.loads(data)
+    obj._sklearn_output_config = dict(output)
+    return obj
+
+
+_modules = sys.modules
+
+#: Set while a fastprep method runs: the steps it calls return what they compute, and only the
+#: outermost call puts its output in the container asked for.
+_INSIDE: ContextVar[bool] = ContextVar("fastprep_inside_transform", default=False)
+
+
+def _in_output_container(method):
+    """``method`` (a ``transform`` or ``fit_transform``) returning its output in the container
+    ``set_output`` or scikit-learn's configuration asks for."""
+
+    @functools.wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        if _INSIDE.get() or not (
+            self._calls_steps or "_sklearn_output_config" in self.__dict__ or "sklearn" in _modules
+        ):  # the common case, decided in a few lookups: NumPy out
+            return method(self, X, *args, **kwargs)
+        kind = self._output_container()
+        if kind == "default" and not self._calls_steps:
+            return method(self, X, *args, **kwargs)
+        token = _INSIDE.set(True)
+        try:
+            out = method(self, X, *args, **kwargs)
+        finally:
+            _INSIDE.reset(token)
+        if kind == "default" or not hasattr(self, "get_feature_names_out"):
+            return out
+        width = out.shape[1] if getattr(out, "ndim", 0) == 2 else 0
+        return in_container(out, kind, self._output_names(width), pandas_index(X), self._name)
+
+    wrapped._in_container = True
+    return wrapped
 
 
 def _comparable(params: dict[str, Any]) -> dict[str, Any]:

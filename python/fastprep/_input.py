@@ -170,7 +170,7 @@ class Frame:
                 "pa.table({'name': array})"
             )
         if hasattr(X, "__arrow_c_stream__") and not isinstance(X, np.ndarray):
-            return cls.of(pa.table(X), owner)
+            return cls.of(_without_index(pa.table(X)), owner)
         if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
             a = np.asarray(X)
         else:
@@ -240,6 +240,18 @@ class Frame:
         """``(names, or None for positional input; columns)``, every column as categories."""
         columns = [self.categorical(n, owner) for n in self.names]
         return (None if self.positional else list(self.names)), columns
+
+
+def _without_index(table: pa.Table) -> pa.Table:
+    """A table without the columns that hold a pandas index (pandas' Arrow stream adds them):
+    the index labels rows, it is not a feature."""
+    meta = (table.schema.metadata or {}).get(b"pandas")
+    if meta is None:
+        return table
+    import json
+
+    stored = [c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)]
+    return table.drop_columns(stored) if stored else table
 
 
 def is_numeric(col) -> bool:

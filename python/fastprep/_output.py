@@ -74,3 +74,47 @@ def run_dense(kernel, dtype: np.dtype, *args):
     if out.dtype != dtype:
         out = out.astype(dtype)
     return out, unknown, missing
+
+
+#: The containers ``set_output(transform=...)`` offers: NumPy (or scipy) as computed, or a
+#: table whose columns are the feature names.
+CONTAINERS = ("default", "pandas", "polars", "pyarrow")
+
+
+def check_container(kind, owner: str) -> None:
+    if kind not in CONTAINERS:
+        raise ParameterError(
+            f"{owner}: transform output must be one of {', '.join(map(repr, CONTAINERS))}, "
+            f"got {kind!r}"
+        )
+
+
+def in_container(out, kind: str, names, index, owner: str):
+    """A 2-D output as a table of ``kind`` with the columns ``names``: a pandas DataFrame (on
+    ``index``, the input's when it was a DataFrame, as scikit-learn), a polars DataFrame or a
+    pyarrow Table. The library is imported only here, when it is asked for."""
+    if hasattr(out, "toarray"):
+        raise ParameterError(
+            f"{owner}: {kind} output does not support sparse data; set sparse_output=False"
+        )
+    out = np.asarray(out)
+    if out.ndim != 2 or kind == "default":
+        return out
+    names = [str(n) for n in names]
+    if kind == "pandas":
+        import pandas as pd
+
+        return pd.DataFrame(out, columns=names, index=index, copy=False)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame({n: out[:, j] for j, n in enumerate(names)})
+    import pyarrow as pa
+
+    return pa.table([pa.array(out[:, j], from_pandas=True) for j in range(len(names))], names=names)
+
+
+def pandas_index(X):
+    """The index of a pandas DataFrame (what a pandas output keeps), else None."""
+    module = type(X).__module__
+    return X.index if module.startswith("pandas") and hasattr(X, "index") else None

@@ -85,6 +85,8 @@ def part_state(name: str, step, columns: list[str] | None = None) -> Part:
 class Composite(Fitted, abstract=True):
     """The input record, drift reference and request-row entry points of a composition."""
 
+    _calls_steps = True
+
     @property
     def _plan(self):
         """The compiled plan (``fastprep.compose.plan``), or None when a step has no native
