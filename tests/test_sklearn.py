@@ -283,6 +283,90 @@ def test_a_pandas_index_is_not_read_as_a_column(adult):
     np.testing.assert_array_equal(scaler.transform(df), positional)
 
 
+# -- a model at the end of fastprep's Pipeline ----------------------------------------------------
+
+
+def _with_model(model):
+    return fp.Pipeline([("pre", adult_pipeline()), ("model", model)])
+
+
+def test_a_pipeline_ending_in_a_model_predicts_as_scikit_learns(adult):
+    x, y = adult
+    ours = _with_model(sklm.LogisticRegression(max_iter=500)).fit(x, y)
+    theirs = skpl.Pipeline(
+        [("pre", adult_pipeline()), ("model", sklm.LogisticRegression(max_iter=500))]
+    ).fit(x, y)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        np.testing.assert_array_equal(getattr(ours, method)(x), getattr(theirs, method)(x))
+    assert ours.score(x, y) == theirs.score(x, y)
+    np.testing.assert_array_equal(ours.classes_, [0, 1])
+    assert Optional("sklearn.base").is_classifier(ours)
+    regression = _with_model(sklm.Ridge()).fit(x, y.astype(float))
+    assert not hasattr(regression, "predict_proba") and 0 < regression.score(x, y) < 1
+
+
+def test_fit_parameters_are_routed_and_y_reaches_every_step(adult):
+    x, y = adult
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    ours = _with_model(sklm.LogisticRegression(max_iter=500))
+    ours.fit(x, y, model__sample_weight=weights)
+    theirs = skpl.Pipeline(
+        [("pre", adult_pipeline()), ("model", sklm.LogisticRegression(max_iter=500))]
+    ).fit(x, y, model__sample_weight=weights)
+    np.testing.assert_array_equal(ours.predict_proba(x), theirs.predict_proba(x))
+    with pytest.raises(fp.ParameterError, match="'sample_weight' is not step__parameter"):
+        ours.fit(x, y, sample_weight=weights)
+    # SelectKBest needs y: it gets it inside fastprep's Pipeline, as in scikit-learn's.
+    num = x.select(NUM)
+    select = Optional("sklearn.feature_selection").SelectKBest
+    steps = [("impute", fp.SimpleImputer()), ("select", select(k=3)), ("scale", fp.MinMaxScaler())]
+    ours = fp.Pipeline([*steps, ("model", sklm.LogisticRegression())]).fit(num, y)
+    theirs = skpl.Pipeline([*copy.deepcopy(steps), ("model", sklm.LogisticRegression())])
+    theirs.fit(num, y)
+    np.testing.assert_array_equal(ours.predict_proba(num), theirs.predict_proba(num))
+    assert list(ours[:-1].get_feature_names_out()) == list(theirs[:-1].get_feature_names_out())
+
+
+def test_the_steps_before_a_model_still_compile_into_one_plan(adult, rust):
+    x, y = adult
+    num = x.select(NUM)
+    steps = [("impute", fp.SimpleImputer()), ("scale", fp.StandardScaler())]
+    pipe = fp.Pipeline([*steps, ("model", sklm.LogisticRegression())]).fit(num, y)
+    assert pipe._plan is not None
+    alone = fp.Pipeline(copy.deepcopy(steps)).fit(num)
+    model = sklm.LogisticRegression().fit(alone.transform(num), y)
+    np.testing.assert_array_equal(
+        pipe.predict_proba(num), model.predict_proba(alone.transform(num))
+    )
+
+
+def test_what_a_pipeline_ending_in_a_model_offers_and_refuses(adult, tmp_path):
+    x, y = adult
+    pipe = _with_model(sklm.LogisticRegression(max_iter=500)).fit(x, y)
+    assert hasattr(pipe, "predict_proba") and not hasattr(pipe, "fit_predict")
+    assert not hasattr(fp.Pipeline([("scale", fp.StandardScaler())]), "predict")
+    record = x.slice(0, 1).to_pylist()[0]
+    for call in (lambda: pipe.transform(x), lambda: pipe.transform_one(record)):
+        with pytest.raises(AttributeError, match=r"pipe\[:-1\]"):
+            call()
+    with pytest.raises(fp.ArtifactError, match=r"'model' \(LogisticRegression\).*pipe\[:-1\]"):
+        pipe.save(tmp_path / "model.fpa")
+    pipe[:-1].save(tmp_path / "pre.fpa")
+    pre = fp.load(tmp_path / "pre.fpa")
+    np.testing.assert_array_equal(pre.transform(x), pipe[:-1].transform(x))
+    np.testing.assert_array_equal(pre.transform_one(record), pipe[:-1].transform_one(record))
+    assert pipe["model"] is pipe[-1] and len(pipe) == 2
+    back = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(back.predict_proba(x), pipe.predict_proba(x))
+
+
+def test_a_pipeline_ending_in_a_model_cross_validates(adult):
+    x, y = adult
+    pipe = _with_model(sklm.LogisticRegression(max_iter=500))
+    scores = skms.cross_val_score(pipe, x, y, cv=3, scoring="roc_auc")
+    assert (scores > 0.8).all()
+
+
 # -- scikit-learn's model selection -------------------------------------------------------------
 
 

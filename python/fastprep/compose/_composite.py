@@ -51,11 +51,13 @@ def step_input(step, frame: Frame, names: list[str], owner: str):
     return np.column_stack([object_column(frame.columns[n]) for n in names])
 
 
-def check_steps(steps, owner: str) -> None:
+def check_steps(steps, owner: str, *, model_last: bool = False) -> None:
+    """Refuse malformed steps; with ``model_last``, the last step needs only ``fit`` (a
+    model)."""
     if not isinstance(steps, (list, tuple)) or not steps:
         raise ParameterError(f"{owner}: steps must be a non-empty list of (name, transform)")
     names = set()
-    for item in steps:
+    for i, item in enumerate(steps):
         if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)):
             raise ParameterError(f"{owner}: each step is a (name, transform) pair, got {item!r}")
         name, step = item
@@ -64,6 +66,8 @@ def check_steps(steps, owner: str) -> None:
         if "__" in name:
             raise ParameterError(f"{owner}: step name {name!r} must not contain '__'")
         names.add(name)
+        if model_last and i == len(steps) - 1 and hasattr(step, "fit"):
+            continue
         if step not in ("passthrough", None) and not (
             hasattr(step, "fit") and hasattr(step, "transform")
         ):

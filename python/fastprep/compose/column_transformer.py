@@ -301,6 +301,9 @@ class ColumnTransformer(Composite):
         used = {c for _, step, cols in self.transformers_ if step != "drop" for c in cols}
         return [n for n in names if n in used]
 
+    def _reads_tables(self, frame=None, names=None) -> bool:
+        return True  # each part takes its columns as they are
+
     def _fitted_frame(self, X) -> Frame:
         """``X`` as a frame, refused when it is positional and of another width than the fit
         (named columns are selected by name)."""

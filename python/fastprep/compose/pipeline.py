@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import types
 from typing import Any
 
 import numpy as np
@@ -23,9 +25,33 @@ from fastprep.compose._composite import (
     takes_tables,
 )
 from fastprep.compose.plan import CompiledPlan, compile_spec
-from fastprep.exceptions import FastprepError, ParameterError, SchemaError
+from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
 
 __all__ = ["Pipeline"]
+
+
+#: What makes a final step a model rather than a transform.
+_MODEL_METHODS = ("predict", "predict_proba", "decision_function")
+
+
+class _if_model_has:
+    """A method of the pipeline that exists when its final step is a model having ``name``
+    (scikit-learn's ``available_if``): ``hasattr(pipe, "predict_proba")`` tells what the
+    model can do."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        model = obj._model()
+        if model is None or not hasattr(model[1], self.name):
+            what = "no model" if model is None else f"{type(model[1]).__name__}, which has none"
+            raise AttributeError(f"Pipeline has no {self.name}: its final step is {what}")
+        return types.MethodType(self.fn, obj)
 
 
 class Pipeline(Composite):
@@ -36,6 +62,14 @@ class Pipeline(Composite):
     step's ``partial_fit``: exact when every step but the last is stateless or already fitted,
     an approximation otherwise (an imputer's fill value still moving while a scaler after it
     accumulates); ``fit`` is exact.
+
+    The last step may be a model (any scikit-learn estimator): ``fit(X, y, **params)`` fits the
+    steps and then the model on their output, with ``y`` given to every step and
+    ``step__param`` fit parameters routed to the step named, as scikit-learn's Pipeline routes
+    them; ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function``,
+    ``score`` and ``fit_predict`` exist when the model has them. The steps before it still
+    compile into one native plan. ``pipe[:-1]`` is the fitted preprocessing alone, which is
+    what saves: a model that is not fastprep's is not saved with it.
 
     Example
     -------
@@ -72,7 +106,80 @@ class Pipeline(Composite):
         return takes_tables(first)
 
     def _active(self):
-        return [(n, s) for n, s in self.steps if s not in ("passthrough", None)]
+        """The transform steps (a final model excluded), passthrough dropped."""
+        steps = self.steps[:-1] if self._model() is not None else self.steps
+        return [(n, s) for n, s in steps if s not in ("passthrough", None)]
+
+    def _model(self) -> tuple[str, Any] | None:
+        """``(name, model)`` when the final step is a model: one without ``transform``, or one
+        not fastprep's that predicts."""
+        steps = self.steps
+        if not isinstance(steps, (list, tuple)) or not steps:
+            return None
+        last = steps[-1]
+        if not (isinstance(last, (list, tuple)) and len(last) == 2):
+            return None
+        step = last[1]
+        if step in ("passthrough", None) or is_fastprep(step):
+            return None
+        if not hasattr(step, "transform") or any(hasattr(step, m) for m in _MODEL_METHODS):
+            return last[0], step
+        return None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, ind):
+        """A step by position or name, or a sub-pipeline by slice (scikit-learn's indexing).
+        A fitted pipeline's slice from the start is fitted: ``pipe[:-1]`` is its
+        preprocessing, with the same input record."""
+        if isinstance(ind, str):
+            return self.named_steps[ind]
+        if not isinstance(ind, slice):
+            return self.steps[ind][1]
+        if ind.step not in (None, 1):
+            raise ParameterError("Pipeline: a slice of steps has no step size")
+        sub = Pipeline(list(self.steps[ind]))
+        if self.is_fitted and (ind.start or 0) == 0 and sub.steps:
+            sub._set_record(self.n_features_in_, getattr(self, "feature_names_in_", None))
+            sub._kinds = dict(self._kinds)
+            sub._fitted = True
+        return sub
+
+    @property
+    def classes_(self):
+        model = self._model()
+        if model is None:
+            raise AttributeError("Pipeline has no classes_: its final step is no model")
+        return model[1].classes_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        model = self._model()
+        if model is not None:  # the model's kind, as scikit-learn's Pipeline reports it
+            from sklearn.utils import get_tags
+
+            own = get_tags(model[1])
+            tags.estimator_type = own.estimator_type
+            tags.classifier_tags = own.classifier_tags
+            tags.regressor_tags = own.regressor_tags
+            tags.target_tags = own.target_tags
+            tags.transformer_tags = own.transformer_tags
+        return tags
+
+    def _routed(self, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Fit parameters ``step__param`` by step name (scikit-learn's routing)."""
+        names = {n for n, _ in self.steps}
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            step, sep, param = key.partition("__")
+            if not sep or step not in names:
+                raise ParameterError(
+                    f"Pipeline: fit parameter {key!r} is not step__parameter of a step "
+                    f"({', '.join(sorted(names))})"
+                )
+            out.setdefault(step, {})[param] = value
+        return out
 
     def _plan_part(self) -> dict | None:
         """The steps' chain in a compiled plan: numeric steps one after the other, or a string
@@ -107,34 +214,96 @@ class Pipeline(Composite):
             return step_input(active[0][1], frame, frame.names, "Pipeline"), frame
         return frame.floats(frame.names, "Pipeline"), frame
 
-    def fit(self, X, y=None) -> Pipeline:
-        """Fit each step on the output of the steps before it."""
-        check_steps(self.steps, "Pipeline")
-        data, frame = self._first_input(X)
-        active = self._active()
-        for i, (_, step) in enumerate(active):
-            if i < len(active) - 1:
-                data = (
-                    step.fit(data).transform(data)
-                    if not hasattr(step, "fit_transform")
-                    else step.fit_transform(data)
-                )
-            else:
-                step.fit(data)
+    def fit(self, X, y=None, **params) -> Pipeline:
+        """Fit each step on the output of the steps before it, and a final model on the last
+        output; ``y`` reaches every step, ``step__param`` the step named."""
+        check_steps(self.steps, "Pipeline", model_last=True)
+        routed = self._routed(params)
+        data, frame = self._fit_steps(X, y, routed)
+        model = self._model()
+        if model is not None:
+            model[1].fit(data, y, **routed.get(model[0], {}))
         self._record_input(frame, partial=False)
         return self
 
-    def partial_fit(self, X, y=None) -> Pipeline:
-        """Add a batch to every step's fit (see the class docstring)."""
-        check_steps(self.steps, "Pipeline")
+    def _fit_steps(self, X, y, routed):
+        """Fit the transform steps; their output on ``X`` when a model follows them."""
         data, frame = self._first_input(X)
-        for _, step in self._active():
+        active, model = self._active(), self._model()
+        for i, (name, step) in enumerate(active):
+            if i < len(active) - 1 or model is not None:
+                data = (
+                    step.fit(data, y, **routed.get(name, {})).transform(data)
+                    if not hasattr(step, "fit_transform")
+                    else step.fit_transform(data, y, **routed.get(name, {}))
+                )
+            else:
+                step.fit(data, y, **routed.get(name, {}))
+        return data, frame
+
+    def partial_fit(self, X, y=None, **params) -> Pipeline:
+        """Add a batch to every step's fit (see the class docstring)."""
+        check_steps(self.steps, "Pipeline", model_last=True)
+        routed = self._routed(params)
+        data, frame = self._first_input(X)
+        model = self._model()
+        steps = [*self._active(), *([model] if model is not None else [])]
+        for i, (name, step) in enumerate(steps):
             if not hasattr(step, "partial_fit"):
                 raise ParameterError(f"Pipeline: step {type(step).__name__} has no partial_fit")
-            step.partial_fit(data)
-            data = step.transform(data)
+            step.partial_fit(data, y, **routed.get(name, {}))
+            if i < len(steps) - 1:
+                data = step.transform(data)
         self._record_input(frame, partial=True)
         return self
+
+    # -- a final model ---------------------------------------------------------------------
+
+    def _model_input(self, X):
+        self._check_fitted()
+        return self._features(X, np.float64)
+
+    @_if_model_has
+    def predict(self, X, **params):
+        """The model's predictions on the steps' output."""
+        return self._model()[1].predict(self._model_input(X), **params)
+
+    @_if_model_has
+    def predict_proba(self, X, **params):
+        return self._model()[1].predict_proba(self._model_input(X), **params)
+
+    @_if_model_has
+    def predict_log_proba(self, X, **params):
+        return self._model()[1].predict_log_proba(self._model_input(X), **params)
+
+    @_if_model_has
+    def decision_function(self, X, **params):
+        return self._model()[1].decision_function(self._model_input(X), **params)
+
+    @_if_model_has
+    def score(self, X, y=None, sample_weight=None, **params):
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        return self._model()[1].score(self._model_input(X), y, **params)
+
+    @_if_model_has
+    def fit_predict(self, X, y=None, **params):
+        check_steps(self.steps, "Pipeline", model_last=True)
+        routed = self._routed(params)
+        data, frame = self._fit_steps(X, y, routed)
+        name, model = self._model()
+        out = model.fit_predict(data, y, **routed.get(name, {}))
+        self._record_input(frame, partial=False)
+        return out
+
+    def _refuse_model(self, what: str) -> None:
+        model = self._model()
+        if model is not None and not hasattr(model[1], "transform"):
+            raise AttributeError(
+                f"Pipeline has no {what}: its final step {model[0]!r} is a "
+                f"{type(model[1]).__name__}, which does not transform; pipe[:-1].{what} gives "
+                "the features it reads"
+            )
 
     def _record_input(self, frame: Frame, partial: bool) -> None:
         self._set_input(frame)
@@ -144,6 +313,13 @@ class Pipeline(Composite):
     # -- the state ----------------------------------------------------------------------------
 
     def _state_parts(self) -> tuple[Part, ...]:
+        model = self._model()
+        if model is not None:
+            raise ArtifactError(
+                f"Pipeline: the final step {model[0]!r} ({type(model[1]).__name__}) is not a "
+                "fastprep object and is not saved with the pipeline; save the preprocessing "
+                "alone with pipe[:-1].save(path), and the model with its own library"
+            )
         return tuple(part_state(n, "passthrough" if s is None else s) for n, s in self.steps)
 
     @classmethod
@@ -206,7 +382,7 @@ class Pipeline(Composite):
         last = active[-1][1]
         if isinstance(last, Fitted):
             return last._n_features_out()
-        return len(self.get_feature_names_out())
+        return len(self._features_out())
 
     def _reads_tables(self, frame=None, names=None) -> bool:
         active = self._active()
@@ -239,6 +415,22 @@ class Pipeline(Composite):
     def transform(self, X, *, dtype=np.float64):
         """Apply every step in order; the result is rounded once to ``dtype``."""
         self._check_fitted()
+        self._refuse_model("transform")
+        out = self._features(X, dtype)
+        model = self._model()
+        return out if model is None else model[1].transform(out)
+
+    def transform_one(self, row, *, dtype=np.float64) -> np.ndarray:
+        if self.steps and not is_fastprep(self.steps[-1][1]):
+            self._refuse_model("transform_one")
+        return super().transform_one(row, dtype=dtype)
+
+    def transform_records(self, rows, *, dtype=np.float64):
+        self._refuse_model("transform_records")
+        return super().transform_records(rows, dtype=dtype)
+
+    def _features(self, X, dtype):
+        """The transform steps' output (a final model's input)."""
         data, frame = self._first_input(X)
         names = getattr(self, "feature_names_in_", None)
         if names is not None and not frame.positional:
@@ -281,10 +473,25 @@ class Pipeline(Composite):
             )
         )
 
-    def fit_transform(self, X, y=None, *, dtype=np.float64):
-        return self.fit(X).transform(X, dtype=dtype)
+    def fit_transform(self, X, y=None, *, dtype=np.float64, **params):
+        self._refuse_model("fit_transform")
+        return self.fit(X, y, **params).transform(X, dtype=dtype)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        model = self._model()
+        names = self._features_out(input_features)
+        if model is None:
+            return names
+        if not hasattr(model[1], "get_feature_names_out"):
+            raise AttributeError(
+                f"Pipeline has no get_feature_names_out: its final step {model[0]!r} is a "
+                f"{type(model[1]).__name__}; pipe[:-1].get_feature_names_out() names the "
+                "features it reads"
+            )
+        return np.asarray(model[1].get_feature_names_out(names), dtype=object)
+
+    def _features_out(self, input_features=None) -> np.ndarray:
+        """The names of the transform steps' output."""
         self._check_fitted()
         names = input_features
         if names is None:
