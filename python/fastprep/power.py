@@ -21,20 +21,39 @@ _LOG_TINY = (np.log(_INFO.tiny) - _LOG_EPS) / 2
 _LOG_MAX = (np.log(_INFO.max) + _LOG_EPS) / 2
 #: The optimiser's tolerance on lambda, scipy's.
 LAMBDA_TOLERANCE = 1.48e-8
+#: The transformed values of a column keep at least this many of float64's digits to tell
+#: them apart: a power term ``e^(a l)`` that falls below ``10^-8`` next to the constant 1
+#: of ``(e^(a l) - 1) / a`` would leave the column fewer.
+_SPREAD_DIGITS = 8
+_LOG_SPREAD = _SPREAD_DIGITS * np.log(10)
 
 
 def _lambda_bounds(low: float, high: float, method: str) -> tuple[float, float]:
-    """scipy's bounds for a column whose values lie in ``[low, high]`` (all > 0 for Box-Cox)."""
+    """The search interval of lambda for a column whose values lie in ``[low, high]`` (all
+    > 0 for Box-Cox): scipy's bounds (``x ** lambda`` within float range), narrowed on the
+    side where every power term ``e^(a l)`` (``l`` the column's log terms, all of one sign)
+    would vanish next to the constant, leaving the transformed values the same number to the
+    last digits (see ``_SPREAD_DIGITS``): scipy's likelihood there is rounding noise, and
+    the true one, which fastprep computes, can keep rising towards scipy's bound, where the
+    transform gives a constant column."""
     if method == "yeo-johnson":
         scale = np.log1p(20 * max(abs(low), abs(high)))
         lb, ub = _LOG_TINY / scale, _LOG_MAX / scale
         if high < 0:
-            return 2 - ub, 2 - lb
+            lb, ub = 2 - ub, 2 - lb
+            return lb, min(ub, 2 + _LOG_SPREAD / np.log1p(-high))
         if low < 0:
             return max(2 - ub, lb), min(2 - lb, ub)
+        if low > 0:
+            lb = max(lb, -_LOG_SPREAD / np.log1p(low))
         return lb, ub
     scale = max(abs(np.log(low)), abs(np.log(high)))
-    return _LOG_TINY / scale, _LOG_MAX / scale
+    lb, ub = _LOG_TINY / scale, _LOG_MAX / scale
+    if low > 1:
+        lb = max(lb, -_LOG_SPREAD / np.log(low))
+    if high < 1:
+        ub = min(ub, _LOG_SPREAD / -np.log(high))
+    return lb, ub
 
 
 class PowerTransformer(InvertibleTransform):

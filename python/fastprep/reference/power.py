@@ -71,23 +71,37 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
     n = values.size
     if n == 0:
         return float("nan")
+    tiny = np.finfo(np.float64).tiny
     if method == "yeo-johnson":
-        var = _variance(yeo_johnson(values, lmbda))
-        if var < np.finfo(np.float64).tiny:
-            return float("-inf")
         jacobian = np.sum(np.sign(values) * np.log1p(np.abs(values)))
-        llf = -n / 2 * np.log(var) + (lmbda - 1) * jacobian
+        if np.all(values >= 0) or np.all(values < 0):
+            # One branch: (e^(a l) - 1) / ±a with l = ln(1 + |x|); its variance is that of
+            # the power terms over a², taken without the constant, which keeps the digits
+            # the transformed values lose where they all lie within an ulp of ∓1/a.
+            a = lmbda if values[0] >= 0 else 2 - lmbda
+            log_var = _log_power_variance(np.log1p(np.abs(values)), a)
+            if log_var < np.log(tiny):
+                return float("-inf")
+            llf = (lmbda - 1) * jacobian - n / 2 * log_var
+        else:
+            var = _variance(yeo_johnson(values, lmbda))
+            if var < tiny:
+                return float("-inf")
+            llf = -n / 2 * np.log(var) + (lmbda - 1) * jacobian
     else:
         logs = np.log(values)
-        if lmbda == 0:
-            log_var = np.log(_variance(logs))
-        else:
-            # log var(x**lmbda) as log var(exp(l - m)) + 2m, m = max l: no overflow.
-            scaled = lmbda * logs
-            m = np.max(scaled)
-            log_var = np.log(_variance(np.exp(scaled - m))) + 2 * m - 2 * np.log(abs(lmbda))
-        llf = (lmbda - 1) * np.sum(logs) - n / 2 * log_var
+        llf = (lmbda - 1) * np.sum(logs) - n / 2 * _log_power_variance(logs, lmbda)
     return float(llf) if np.isfinite(llf) else float("-inf")
+
+
+def _log_power_variance(logs: np.ndarray, a: float) -> float:
+    """``ln var((e^(a l) - 1) / a)``: ``ln var(e^(a l - m)) + 2m - 2 ln|a|`` with ``m`` the
+    largest ``a l`` (no overflow, no constant to cancel); ``ln var(l)`` at ``a`` = 0."""
+    if abs(a) < np.finfo(np.float64).eps:
+        return float(np.log(_variance(logs)))
+    scaled = a * logs
+    m = np.max(scaled)
+    return float(np.log(_variance(np.exp(scaled - m))) + 2 * m - 2 * np.log(abs(a)))
 
 
 def fit_power_lambdas(
