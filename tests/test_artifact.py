@@ -328,6 +328,18 @@ def test_golden_files_load_and_give_the_same_numbers(path):
     assert info["metadata"] == metadata
 
 
+def test_load_checks_the_kind_asked_for(tmp_path):
+    scaler = fp.StandardScaler().fit(np.eye(3))
+    data = fp.dumps(scaler)
+    assert isinstance(fp.loads(data, fp.StandardScaler), fp.StandardScaler)
+    assert isinstance(fp.loads(data, fp.Fitted), fp.StandardScaler)
+    with pytest.raises(fp.ArtifactError, match="holds a StandardScaler, not a Pipeline"):
+        fp.loads(data, fp.Pipeline)
+    scaler.save(tmp_path / "s.fpa")
+    with pytest.raises(fp.ArtifactError, match="not a ColumnTransformer"):
+        fp.load(tmp_path / "s.fpa", fp.ColumnTransformer)
+
+
 # -- corrupt, tampered and foreign files --------------------------------------------------------
 
 

@@ -77,9 +77,9 @@ def test_scikit_learn_estimator_checks(estimator, check, backend):
 def test_every_transform_is_checked():
     """No public transform is left out of the checks above."""
     checked = {type(e).__name__ for e in ESTIMATORS}
-    # Not transforms of a feature matrix: a bundle of fitted objects, a monitor of one, a
-    # postprocessing chain and the inverse of a target transform.
-    others = {"Bundle", "DriftMonitor", "PostPipeline", "TargetInverse"}
+    # Not transforms of a feature matrix: the base class, a bundle of fitted objects, a
+    # monitor of one, a postprocessing chain and the inverse of a target transform.
+    others = {"Bundle", "DriftMonitor", "Fitted", "PostPipeline", "TargetInverse"}
     transforms = {
         name
         for name in fp.__all__

@@ -13,6 +13,7 @@ from fastprep._backend import (
     set_num_threads,
     use_backend,
 )
+from fastprep._base import Fitted
 from fastprep._version import __version__
 from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, ValueBuffer
 from fastprep.artifact import dumps, inspect, inspect_bytes, load, loads
@@ -55,6 +56,7 @@ __all__ = [
     "FastprepError",
     "FeatureHasher",
     "FitAccumulator",
+    "Fitted",
     "KBinsDiscretizer",
     "LabelDecoder",
     "MaxAbsScaler",

@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from fastprep.exceptions import (
     SchemaError,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 __all__ = ["Fitted", "InvertibleTransform", "Transform"]
 
 #: What a fitted value may be called: an attribute name, never a dunder.
@@ -58,6 +61,11 @@ class Fitted:
     # lives in this slot, outside ``__dict__``: ``__dict__`` holds parameters and state only,
     # so using an object never changes it and a pickle never carries the derived objects.
     __slots__ = ("_cache",)
+
+    #: scikit-learn's record of a fit's input: the number of columns, and their names when
+    #: the input named them.
+    n_features_in_: int
+    feature_names_in_: np.ndarray
 
     #: A composition's parameter that holds its parts (``"steps"``, ``"transformers"``).
     _parts_param: ClassVar[str | None] = None
@@ -107,7 +115,7 @@ class Fitted:
                 out.update({f"{name}__{k}": v for k, v in value.get_params(deep=True).items()})
         return out
 
-    def set_params(self, **params: Any):
+    def set_params(self, **params: Any) -> Self:
         """Set parameters, a part by its name, or a part's parameter as ``name__param``."""
         valid = self._param_names()
         if self._parts_param is not None and self._parts_param in params:
@@ -191,7 +199,7 @@ class Fitted:
 
     # -- output containers --------------------------------------------------------------------
 
-    def set_output(self, *, transform: str | None = None):
+    def set_output(self, *, transform: str | None = None) -> Self:
         """The container of ``transform`` and ``fit_transform`` outputs: ``"default"`` (NumPy,
         or scipy when sparse), ``"pandas"``, ``"polars"`` or ``"pyarrow"``, whose columns are
         ``get_feature_names_out()``; ``None`` leaves it as it is. Unset, scikit-learn's global
@@ -539,12 +547,12 @@ class Transform(Fitted, abstract=True):
         self.accumulator_ = accumulator
         return self
 
-    def fit(self, X, y=None) -> Transform:
+    def fit(self, X, y=None) -> Self:
         """Fit on ``X`` (2-D: rows x columns), discarding any previous fit."""
         self._validate_params()
         return self._commit(*reversed(self._batch(X, first=True)))
 
-    def partial_fit(self, X, y=None) -> Transform:
+    def partial_fit(self, X, y=None) -> Self:
         """Add the rows of ``X`` to the fit (the first call starts one)."""
         self._validate_params()
         if not self.is_fitted:
@@ -553,7 +561,7 @@ class Transform(Fitted, abstract=True):
         names, batch = self._batch(X, first=False)
         return self._commit(accumulator.merge(batch), names)
 
-    def merge(self, other: Transform) -> Transform:
+    def merge(self, other: Self) -> Self:
         """Add the fit of ``other`` (same class and parameters, fitted on other rows) to this
         one. ``other`` is not changed. Merging parts in a fixed order is deterministic."""
         if type(other) is not type(self):

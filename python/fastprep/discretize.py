@@ -49,6 +49,8 @@ class KBinsDiscretizer(InvertibleTransform):
     array([0., 0., 1., 1., 2., 2., 3., 3.])
     """
 
+    bin_edges_: np.ndarray
+    n_bins_: np.ndarray
     _fitted_attributes = ("bin_edges_", "n_bins_")
 
     def __init__(

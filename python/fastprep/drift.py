@@ -39,7 +39,7 @@ import math
 import numbers
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,9 @@ from fastprep._backend import get_backend, kernels
 from fastprep._input import Frame, categorical_column, coerce, float_column
 from fastprep.accumulators import CORE_KIND, CategoryCounts, ValueBuffer, decode_values
 from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["DEFAULT_THRESHOLDS", "DriftMonitor", "DriftReference"]
 
@@ -490,7 +493,7 @@ class DriftMonitor:
             pending[:] = [0] * len(pending)  # in place: the row specs hold this list
         self._pending_rows = 0
 
-    def merge(self, other: DriftMonitor) -> DriftMonitor:
+    def merge(self, other: Self) -> Self:
         """Add ``other``'s window (a monitor of the same fitted object) to this one."""
         self._flush()
         other._flush()

@@ -31,7 +31,7 @@ import numbers
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from fastprep.exceptions import (
     SchemaError,
     UnknownCategoryError,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["CountEncoder", "OneHotEncoder", "OrdinalEncoder"]
 
@@ -226,13 +229,13 @@ class _Encoder(Fitted, abstract=True):
         names, columns, _ = self._read(X, fitting=True)
         return names, CategoryCounts.of_columns(columns)
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None) -> Self:
         """Learn each column's categories (and their counts) from ``X``."""
         self._validate_params()
         names, counts = self._batch(X)
         return self._commit(counts, names)
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None) -> Self:
         """Add the rows of ``X`` to the fit (the first call starts one)."""
         self._validate_params()
         if not self.is_fitted:
@@ -241,7 +244,7 @@ class _Encoder(Fitted, abstract=True):
         counts = CategoryCounts.of_columns(columns)
         return self._commit(self.accumulator_.merge(counts), self._names_or_none())
 
-    def merge(self, other):
+    def merge(self, other: Self) -> Self:
         """Add the fit of ``other`` (same class and parameters, fitted on other rows)."""
         if type(other) is not type(self):
             raise ParameterError(f"cannot merge a {type(other).__name__} into a {self._name}")

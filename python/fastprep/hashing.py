@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,9 @@ from fastprep._input import (
 )
 from fastprep._output import csr, output_dtype, scipy_sparse
 from fastprep.exceptions import DataError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["FeatureHasher"]
 
@@ -108,7 +112,7 @@ class FeatureHasher(Fitted):
             )
         return output_dtype(self.dtype, "FeatureHasher")
 
-    def fit(self, X=None, y=None) -> FeatureHasher:
+    def fit(self, X=None, y=None) -> Self:
         """Check the parameters; there is nothing to learn."""
         self._validate_params()
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +17,9 @@ from fastprep._input import by_name, categorical_columns, column_label, is_table
 from fastprep._plan import floats
 from fastprep.accumulators import CategoryCounts
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["SimpleImputer"]
 
@@ -49,6 +53,8 @@ class SimpleImputer(InvertibleTransform):
     array([1., 2., 3.])
     """
 
+    statistics_: np.ndarray
+    indicator_features_: np.ndarray
     _fitted_attributes = ("statistics_", "indicator_features_")
     _per_column = ("statistics_",)
 
@@ -168,7 +174,7 @@ class SimpleImputer(InvertibleTransform):
 
     # -- string columns ------------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None) -> Self:
         """Fit on ``X``: numbers (a 2-D array), or string columns (any table fastprep reads),
         which take ``most_frequent`` or ``constant``."""
         strings = _string_columns(X, self._name)
@@ -177,7 +183,7 @@ class SimpleImputer(InvertibleTransform):
             return super().fit(X)
         return self._fit_strings(*strings, previous=None)
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None) -> Self:
         if not getattr(self, "_strings", False) or not self.is_fitted:
             strings = _string_columns(X, self._name) if not self.is_fitted else None
             if strings is not None:
@@ -188,7 +194,7 @@ class SimpleImputer(InvertibleTransform):
             raise SchemaError(f"{self._name}: fitted on string columns, got numbers")
         return self._fit_strings(*strings, previous=self.accumulator_)
 
-    def merge(self, other):
+    def merge(self, other: Self) -> Self:
         if getattr(self, "_strings", False) or getattr(other, "_strings", False):
             if not (getattr(self, "_strings", False) and getattr(other, "_strings", False)):
                 raise SchemaError(

@@ -87,6 +87,7 @@ class PowerTransformer(InvertibleTransform):
     """
 
     _keep_values = True
+    lambdas_: np.ndarray
     _fitted_attributes = ("lambdas_",)
     _per_column = ("lambdas_", "_mean", "_scale")
     _divisors = ("_scale",)

@@ -49,6 +49,9 @@ class QuantileTransformer(InvertibleTransform):
     """
 
     _keep_values = True
+    quantiles_: np.ndarray
+    references_: np.ndarray
+    n_quantiles_: int
     _fitted_attributes = ("quantiles_", "references_", "n_quantiles_")
 
     def __init__(

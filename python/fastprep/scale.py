@@ -87,6 +87,10 @@ class StandardScaler(InvertibleTransform):
            [ 1.]])
     """
 
+    mean_: np.ndarray
+    var_: np.ndarray
+    scale_: np.ndarray
+    n_samples_seen_: np.ndarray
     _fitted_attributes = ("mean_", "var_", "scale_", "n_samples_seen_")
     _per_column = ("mean_", "var_", "scale_")
     _divisors = ("scale_",)
@@ -165,6 +169,11 @@ class MinMaxScaler(InvertibleTransform):
     array([0. , 1. , 0.5])
     """
 
+    data_min_: np.ndarray
+    data_max_: np.ndarray
+    data_range_: np.ndarray
+    scale_: np.ndarray
+    min_: np.ndarray
     _fitted_attributes = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
     _per_column = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
     _divisors = ("scale_",)
@@ -221,6 +230,8 @@ class MaxAbsScaler(InvertibleTransform):
     array([-1. ,  0.5])
     """
 
+    max_abs_: np.ndarray
+    scale_: np.ndarray
     _fitted_attributes = ("max_abs_", "scale_")
     _per_column = ("max_abs_", "scale_")
     _divisors = ("scale_",)
@@ -286,6 +297,8 @@ class RobustScaler(InvertibleTransform):
     """
 
     _keep_values = True
+    center_: np.ndarray
+    scale_: np.ndarray
     _fitted_attributes = ("center_", "scale_")
     _per_column = ("center_", "scale_")
     _divisors = ("scale_",)

@@ -20,13 +20,18 @@ import struct
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
 from fastprep import _backend
 from fastprep._state import build
 from fastprep._version import __version__
+
+if TYPE_CHECKING:  # for annotations only: the base is built on this module
+    from fastprep._base import Fitted
+
+    F = TypeVar("F", bound=Fitted)
 from fastprep.artifact.codec import (
     NUMPY_TO_DTYPE,
     Reader,
@@ -239,16 +244,30 @@ def _build(manifest: dict, tensors: _Tensors):
     return obj
 
 
-def loads(data) -> Any:
+@overload
+def loads(data: bytes | bytearray | memoryview) -> Fitted: ...
+@overload
+def loads(data: bytes | bytearray | memoryview, kind: type[F]) -> F: ...
+def loads(data, kind=None):
     """The fitted object of an artifact held in memory (bytes, bytearray, memoryview). A
-    writable buffer is copied first: reusing it afterwards does not change the object."""
+    writable buffer is copied first: reusing it afterwards does not change the object.
+    ``kind`` (a class, such as ``fastprep.ColumnTransformer``): the object must be one, else
+    ArtifactError; type checkers then know its class."""
     if isinstance(data, memoryview):
         data = data if data.readonly and data.contiguous else bytes(data)
     elif isinstance(data, bytearray):
         data = bytes(data)
     elif not isinstance(data, bytes):
         raise ArtifactError(f"loads takes bytes, got {type(data).__name__}")
-    return _load(data)
+    return _of_kind(_load(data), kind)
+
+
+def _of_kind(obj, kind):
+    if kind is not None and not isinstance(obj, kind):
+        raise ArtifactError(
+            f"the artifact holds a {type(obj).__name__}, not a {getattr(kind, '__name__', kind)}"
+        )
+    return obj
 
 
 def _load(buffer):
@@ -288,11 +307,16 @@ def _file_bytes(path) -> bytes:
         return f.read()
 
 
-def load(path) -> Any:
+@overload
+def load(path: str | os.PathLike[str]) -> Fitted: ...
+@overload
+def load(path: str | os.PathLike[str], kind: type[F]) -> F: ...
+def load(path, kind=None):
     """The fitted object saved at ``path``. The file is read into memory; its digest and
     format version are checked and its fitted state validated: anything wrong raises
-    ArtifactError. Replacing the file afterwards does not affect the loaded object."""
-    return _load(_file_bytes(path))
+    ArtifactError. Replacing the file afterwards does not affect the loaded object.
+    ``kind``: as in ``loads``."""
+    return _of_kind(_load(_file_bytes(path)), kind)
 
 
 def inspect(path) -> dict:

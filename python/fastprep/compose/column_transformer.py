@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from fastprep.compose._composite import (
 )
 from fastprep.compose.plan import CompiledPlan, compile_spec
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["ColumnTransformer"]
 
@@ -278,11 +281,11 @@ class ColumnTransformer(Composite):
     def _may_output_sparse(self) -> bool:
         return bool(getattr(self, "sparse_output_", False))
 
-    def fit(self, X, y=None) -> ColumnTransformer:
+    def fit(self, X, y=None) -> Self:
         """Fit each transformer on its columns."""
         return self._fit_parts(X, partial=False)
 
-    def partial_fit(self, X, y=None) -> ColumnTransformer:
+    def partial_fit(self, X, y=None) -> Self:
         """Add a batch to each transformer's fit."""
         return self._fit_parts(X, partial=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from fastprep.compose._composite import (
 )
 from fastprep.compose.plan import CompiledPlan, compile_spec
 from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Pipeline"]
 
@@ -214,7 +217,7 @@ class Pipeline(Composite):
             return step_input(active[0][1], frame, frame.names, "Pipeline"), frame
         return frame.floats(frame.names, "Pipeline"), frame
 
-    def fit(self, X, y=None, **params) -> Pipeline:
+    def fit(self, X, y=None, **params) -> Self:
         """Fit each step on the output of the steps before it, and a final model on the last
         output; ``y`` reaches every step, ``step__param`` the step named."""
         check_steps(self.steps, "Pipeline", model_last=True)
@@ -241,7 +244,7 @@ class Pipeline(Composite):
                 step.fit(data, y, **routed.get(name, {}))
         return data, frame
 
-    def partial_fit(self, X, y=None, **params) -> Pipeline:
+    def partial_fit(self, X, y=None, **params) -> Self:
         """Add a batch to every step's fit (see the class docstring)."""
         check_steps(self.steps, "Pipeline", model_last=True)
         routed = self._routed(params)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from fastprep._base import Fitted
 from fastprep._state import Part, State, build
 from fastprep.exceptions import DataError, ParameterError, SchemaError, UnknownCategoryError
 from fastprep.post.functions import _rows, argmax, sigmoid, softmax, top_k
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Calibrator", "LabelDecoder", "PostPipeline", "TargetInverse", "Threshold"]
 
@@ -96,7 +99,7 @@ class LabelDecoder(_Postprocessor):
     def __init__(self, classes=None):
         self.classes = classes
 
-    def fit(self, X=None, y=None):
+    def fit(self, X=None, y=None) -> Self:
         """Take ``classes`` as given, or learn them from the labels ``y`` (in a pipeline,
         ``X`` is the scores and ``y`` the true labels; alone, ``fit(labels)`` works too)."""
         if self.classes is not None:
@@ -234,7 +237,7 @@ class Threshold(_Postprocessor):
         if t.ndim > 1 or np.isnan(t).any():
             raise ParameterError(f"{self._name}: threshold must be a number or one per column")
 
-    def fit(self, scores, y=None):
+    def fit(self, scores, y=None) -> Self:
         """Fixed thresholds (``metric=None``), or thresholds tuned on ``scores`` and the true
         0/1 labels ``y`` (same shape)."""
         self._validate_params()
@@ -417,7 +420,7 @@ class Calibrator(_Postprocessor):
         ):
             raise SchemaError(f"{self._name}: temperature_ must be positive")
 
-    def fit(self, scores, y):
+    def fit(self, scores, y) -> Self:
         """Fit on validation ``scores`` (binary: 1-D; temperature: rows x classes) and true
         labels ``y`` (binary: 0/1; temperature: class indices)."""
         self._validate_params()
@@ -508,7 +511,7 @@ class TargetInverse(Fitted):
             raise SchemaError("malformed TargetInverse")
         return cls(transformer)
 
-    def fit(self, y, _=None):
+    def fit(self, y, _=None) -> Self:
         """Fit the scaler on the training targets ``y``."""
         if not hasattr(self.transformer, "inverse_transform"):
             raise ParameterError(f"{self._name}: the transformer has no inverse_transform")
@@ -566,7 +569,7 @@ class PostPipeline(Fitted):
         ):
             raise ParameterError(f"{self._name}: steps must be a list of (name, step) pairs")
 
-    def fit(self, scores, y=None):
+    def fit(self, scores, y=None) -> Self:
         self._check_steps()
         data = scores
         for i, (_, step) in enumerate(self.steps):
