@@ -135,6 +135,15 @@ def test_pickling_leaves_the_object_untouched(adult, backend):
 # -- scikit-learn's fitted check and tags ---------------------------------------------------------
 
 
+def test_not_fitted_errors_are_scikit_learns_too():
+    exceptions = Optional("sklearn.exceptions")
+    for obj in (fp.StandardScaler(), fp.OneHotEncoder(), fp.Pipeline([("s", fp.MinMaxScaler())])):
+        with pytest.raises(exceptions.NotFittedError, match="is not fitted yet"):
+            obj.transform(np.eye(2))
+        with pytest.raises(fp.NotFittedError):
+            obj.transform(np.eye(2))
+
+
 def test_check_is_fitted_on_composites_and_postprocessors(adult):
     x, y = adult
     for unfitted in (adult_pipeline(), fp.Threshold(metric="f1"), fp.Calibrator()):

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks on every fastprep transform, with its defaults and with
-the parameter values that change what a check sees (output kind, width, unknown handling).
+the parameter values that change what a check sees (output kind, width, unknown handling),
+and on fastprep Pipelines ending in a scikit-learn classifier or regressor.
 
 Postprocessors (Calibrator, Threshold, LabelDecoder) read a model's scores, not a 2-D array
 of features; their tags say so, and scikit-learn's checks skip them as they skip its own
@@ -12,6 +13,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from sklearn.linear_model import LogisticRegression, SGDRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fastprep as fp
@@ -46,6 +48,15 @@ ESTIMATORS = [
     fp.FeatureHasher(),
     fp.FeatureHasher(input_type="string"),
     fp.Pipeline([("impute", fp.SimpleImputer()), ("scale", fp.StandardScaler())]),
+    # A model at the end: scikit-learn's classifier and regressor checks.
+    fp.Pipeline(
+        [
+            ("impute", fp.SimpleImputer()),
+            ("scale", fp.StandardScaler()),
+            ("model", LogisticRegression()),
+        ]
+    ),
+    fp.Pipeline([("scale", fp.MinMaxScaler()), ("model", SGDRegressor(random_state=0))]),
     fp.ColumnTransformer(
         [("scale", fp.StandardScaler(), [0]), ("drop", "drop", [])], remainder="passthrough"
     ),

@@ -43,6 +43,7 @@ from fastprep.exceptions import (
     NotFittedError,
     ParameterError,
     SchemaError,
+    not_fitted,
 )
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ class Fitted:
     def _check_fitted(self) -> None:
         if not self.is_fitted:
             how = "fit or partial_fit" if hasattr(type(self), "partial_fit") else "fit"
-            raise NotFittedError(f"{self._name} is not fitted yet: call {how} before using it")
+            raise not_fitted(f"{self._name} is not fitted yet: call {how} before using it")
 
     def __sklearn_is_fitted__(self) -> bool:
         """scikit-learn's ``check_is_fitted`` asks this."""

@@ -6,6 +6,9 @@ Every class also derives from the builtin that existing handlers expect, so
 
 from __future__ import annotations
 
+import functools
+import sys
+
 __all__ = [
     "ArtifactError",
     "BackendError",
@@ -44,6 +47,20 @@ class ParameterError(FastprepError, ValueError):
 
 class NotFittedError(FastprepError, ValueError, AttributeError):
     """The transform was used before ``fit`` (same bases as scikit-learn's)."""
+
+
+def not_fitted(message: str) -> NotFittedError:
+    """A NotFittedError that, once scikit-learn is imported, is scikit-learn's too: code (and
+    scikit-learn's checks) catching ``sklearn.exceptions.NotFittedError`` catch it."""
+    sklearn = sys.modules.get("sklearn.exceptions")
+    if sklearn is None:
+        return NotFittedError(message)
+    return _with_sklearn(sklearn.NotFittedError)(message)
+
+
+@functools.cache
+def _with_sklearn(theirs: type) -> type:
+    return type("NotFittedError", (NotFittedError, theirs), {"__module__": __name__})
 
 
 class UnknownCategoryError(FastprepError, ValueError):

@@ -53,6 +53,9 @@ class SimpleImputer(InvertibleTransform):
     array([1., 2., 3.])
     """
 
+    #: What it outputs has no missing value (in a Pipeline, a model after it sees none).
+    _fills_missing = True
+
     statistics_: np.ndarray
     indicator_features_: np.ndarray
     _fitted_attributes = ("statistics_", "indicator_features_")

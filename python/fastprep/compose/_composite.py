@@ -14,7 +14,13 @@ from fastprep._input import Frame, object_column
 from fastprep._output import is_float32
 from fastprep._state import Part, State
 from fastprep.drift import DriftReference
-from fastprep.exceptions import ArtifactError, NotFittedError, ParameterError, SchemaError
+from fastprep.exceptions import (
+    ArtifactError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+    not_fitted,
+)
 
 # -- steps ----------------------------------------------------------------------------------------
 
@@ -194,7 +200,7 @@ class Composite(Fitted, abstract=True):
         elif reference is None and "_drift_acc" in self.__dict__:
             reference = self._drift_reference = DriftReference._of(self._drift_acc)
         if reference is None:
-            raise NotFittedError(f"{self._name} has no drift reference: fit it first")
+            raise not_fitted(f"{self._name} has no drift reference: fit it first")
         return reference
 
     def _loaded(self, profile, drift) -> None:

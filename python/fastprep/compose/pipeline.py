@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fastprep import _plan
-from fastprep._base import Fitted
+from fastprep._base import Fitted, _in_output_container
 from fastprep._input import Frame, positional_names, width_mismatch
 from fastprep._output import as_dtype
 from fastprep._state import Part, State, build
@@ -54,6 +54,38 @@ class _if_model_has:
         if model is None or not hasattr(model[1], self.name):
             what = "no model" if model is None else f"{type(model[1]).__name__}, which has none"
             raise AttributeError(f"Pipeline has no {self.name}: its final step is {what}")
+        return types.MethodType(self.fn, obj)
+
+
+class _unless_model:
+    """A transforming method that does not exist when a final model cannot answer it (as
+    scikit-learn's Pipeline, where ``hasattr(pipe, "transform")`` says whether it
+    transforms): ``transform`` and ``fit_transform`` need a model that transforms; the
+    request-row methods, which give features, exist only without a model."""
+
+    _in_container = True  # the output container is applied by the method given, if at all
+
+    def __init__(self, fn, *, rows: bool = False, needs: str = "transform"):
+        self.fn = fn
+        self.rows = rows
+        self.needs = needs
+        functools.update_wrapper(self, fn)
+
+    def _lacks(self, model) -> bool:
+        return self.rows or not hasattr(model, self.needs)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        steps = obj.steps
+        if not (steps and isinstance(steps, list) and is_fastprep(steps[-1][1])):
+            model = obj._model()
+            if model is not None and self._lacks(model[1]):
+                name = self.fn.__name__
+                raise AttributeError(
+                    f"Pipeline has no {name}: its final step {model[0]!r} is a "
+                    f"{type(model[1]).__name__}; pipe[:-1].{name} gives the features it reads"
+                )
         return types.MethodType(self.fn, obj)
 
 
@@ -163,6 +195,9 @@ class Pipeline(Composite):
             from sklearn.utils import get_tags
 
             own = get_tags(model[1])
+            # NaN reaches the model unless a step before it fills it in.
+            filled = any(getattr(s, "_fills_missing", False) for _, s in self._active())
+            tags.input_tags.allow_nan = own.input_tags.allow_nan or filled
             tags.estimator_type = own.estimator_type
             tags.classifier_tags = own.classifier_tags
             tags.regressor_tags = own.regressor_tags
@@ -244,9 +279,18 @@ class Pipeline(Composite):
                 step.fit(data, y, **routed.get(name, {}))
         return data, frame
 
+    @functools.partial(_unless_model, needs="partial_fit")
     def partial_fit(self, X, y=None, **params) -> Self:
-        """Add a batch to every step's fit (see the class docstring)."""
+        """Add a batch to every step's fit (see the class docstring). Parameters without a
+        ``step__`` prefix go to a final model (``classes=`` of a classifier's)."""
         check_steps(self.steps, "Pipeline", model_last=True)
+        model = self._model()
+        if model is not None:
+            own = {k: v for k, v in params.items() if "__" not in k}
+            params = {
+                **{k: v for k, v in params.items() if "__" in k},
+                **{f"{model[0]}__{k}": v for k, v in own.items()},
+            }
         routed = self._routed(params)
         data, frame = self._first_input(X)
         model = self._model()
@@ -298,15 +342,6 @@ class Pipeline(Composite):
         out = model.fit_predict(data, y, **routed.get(name, {}))
         self._record_input(frame, partial=False)
         return out
-
-    def _refuse_model(self, what: str) -> None:
-        model = self._model()
-        if model is not None and not hasattr(model[1], "transform"):
-            raise AttributeError(
-                f"Pipeline has no {what}: its final step {model[0]!r} is a "
-                f"{type(model[1]).__name__}, which does not transform; pipe[:-1].{what} gives "
-                "the features it reads"
-            )
 
     def _record_input(self, frame: Frame, partial: bool) -> None:
         self._set_input(frame)
@@ -415,22 +450,22 @@ class Pipeline(Composite):
             )
         return list(names)
 
+    @functools.partial(_unless_model)
+    @_in_output_container
     def transform(self, X, *, dtype=np.float64):
         """Apply every step in order; the result is rounded once to ``dtype``."""
         self._check_fitted()
-        self._refuse_model("transform")
         out = self._features(X, dtype)
         model = self._model()
         return out if model is None else model[1].transform(out)
 
+    @functools.partial(_unless_model, rows=True)
     def transform_one(self, row, *, dtype=np.float64) -> np.ndarray:
-        if self.steps and not is_fastprep(self.steps[-1][1]):
-            self._refuse_model("transform_one")
-        return super().transform_one(row, dtype=dtype)
+        return Composite.transform_one(self, row, dtype=dtype)
 
+    @functools.partial(_unless_model, rows=True)
     def transform_records(self, rows, *, dtype=np.float64):
-        self._refuse_model("transform_records")
-        return super().transform_records(rows, dtype=dtype)
+        return Composite.transform_records(self, rows, dtype=dtype)
 
     def _features(self, X, dtype):
         """The transform steps' output (a final model's input)."""
@@ -476,8 +511,9 @@ class Pipeline(Composite):
             )
         )
 
+    @functools.partial(_unless_model)
+    @_in_output_container
     def fit_transform(self, X, y=None, *, dtype=np.float64, **params):
-        self._refuse_model("fit_transform")
         return self.fit(X, y, **params).transform(X, dtype=dtype)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
