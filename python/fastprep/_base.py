@@ -26,16 +26,21 @@ import numpy as np
 
 from fastprep import _backend, _plan, artifact
 from fastprep._input import (
+    as_csr,
     as_float_matrix,
     column_label,
+    csr_parts,
+    is_sparse,
     match_columns,
     no_columns,
     positional_names,
     read_matrix,
+    sparse_refused,
+    with_values,
 )
 from fastprep._output import check_container, in_container, pandas_index
 from fastprep._state import Part, State, digest, register
-from fastprep.accumulators import FitAccumulator
+from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import (
     ArtifactError,
     DataError,
@@ -181,6 +186,10 @@ class Fitted:
     #: Whether it reads columns of strings (categories) as well as numbers.
     _reads_strings: ClassVar[bool] = False
 
+    def _accepts_sparse(self) -> bool:
+        """Whether SciPy sparse input is read (as CSR; see ``Transform._transform_sparse``)."""
+        return False
+
     def __sklearn_tags__(self):
         """scikit-learn's tags (scikit-learn calls this, so it is importable here): a
         transformer of 2-D input that keeps NaN, fitted unless stateless, with no target."""
@@ -192,6 +201,7 @@ class Fitted:
             transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
             requires_fit=not self._stateless,
             input_tags=InputTags(
+                sparse=self._accepts_sparse(),
                 allow_nan=True,
                 string=self._reads_strings,
                 categorical=self._reads_strings,
@@ -510,8 +520,13 @@ class Transform(Fitted, abstract=True):
     def is_fitted(self) -> bool:
         return hasattr(self, "accumulator_")
 
-    def _read(self, X, fitting: bool = False) -> tuple[list[str] | None, np.ndarray, bool]:
-        names, x, by_name = read_matrix(X, self._name)
+    def _read(self, X, fitting: bool = False) -> tuple[list[str] | None, Any, bool]:
+        if is_sparse(X):
+            if not self._accepts_sparse():
+                raise self._sparse_refused()
+            names, x, by_name = None, as_csr(X, self._name), False
+        else:
+            names, x, by_name = read_matrix(X, self._name)
         if fitting and x.shape[0] == 0:
             raise DataError(f"{self._name}: cannot fit on 0 rows (input shape {x.shape})")
         if x.shape[1] == 0:
@@ -525,7 +540,10 @@ class Transform(Fitted, abstract=True):
         if not first:
             at = self._fitted_positions(names, x.shape[1], by_name)
             x, names = (x if at is None else x[:, at]), self._names_or_none()
-        batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
+        if is_sparse(x):
+            batch = FitAccumulator(Moments.of_csr(*csr_parts(x)), None)
+        else:
+            batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
         infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
         if infinite.size:
             raise DataError(
@@ -647,8 +665,25 @@ class Transform(Fitted, abstract=True):
         return x if at is None else x[:, at]
 
     def transform(self, X) -> np.ndarray:
-        """Apply the fitted transform. Float32 in gives float32 out; other numbers float64."""
-        return self._transform(self._input(X))
+        """Apply the fitted transform. Float32 in gives float32 out; other numbers float64.
+        Sparse in (where accepted) gives sparse out, CSC for CSC and CSR otherwise."""
+        x = self._input(X)
+        if is_sparse(x):
+            out = with_values(x, self._transform_sparse(x), X)
+            if self._sparse_drops_zeros:
+                out.eliminate_zeros()
+            return out
+        return self._transform(x)
+
+    #: Whether a sparse output drops the stored zeros its transform makes.
+    _sparse_drops_zeros: ClassVar[bool] = False
+
+    def _transform_sparse(self, x) -> np.ndarray:
+        """The new stored values of a CSR input (``fastprep._input.as_csr``)."""
+        raise self._sparse_refused()
+
+    def _sparse_refused(self) -> FastprepError:
+        return sparse_refused(self._name)
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         return self.fit(X).transform(X)

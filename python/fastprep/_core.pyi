@@ -25,6 +25,29 @@ def column_stats(
     _Vector,
 ]: ...
 def copy_matrix(x: _Matrix[_F]) -> _Matrix[_F]: ...
+
+# A CSR matrix as its stored values and (indptr, indices), both int32 or both int64, and its
+# number of columns; the sparse kernels return new stored values of the values' float type.
+_Values = np.ndarray[tuple[int], np.dtype[_F]]
+_Index = (
+    tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]
+    | tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+)
+
+def csr_column_stats(
+    data: _Values[_F], index: _Index, cols: int
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    _Vector,
+    _Vector,
+    _Vector,
+    _Vector,
+]: ...
+def sub_div_csr(
+    data: _Values[_F], index: _Index, cols: int, sub: _Vector, div: _Vector
+) -> _Values[_F]: ...
+def normalize_csr(data: _Values[_F], index: _Index, cols: int, norm: str) -> _Values[_F]: ...
 def sub_div(x: _Matrix[_F], sub: _Vector, div: _Vector) -> _Matrix[_F]: ...
 def mul_add(
     x: _Matrix[_F], mul: _Vector, add: _Vector, clip: tuple[float, float] | None = None

@@ -76,6 +76,46 @@ def is_sparse(X) -> bool:
     return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "nnz")
 
 
+def as_csr(X, owner: str):
+    """A SciPy sparse input as CSR (a matrix or an array, as given) whose stored values are
+    float32 or float64 (other numbers become float64), whose column indices are sorted within
+    each row, and whose ``indptr`` and ``indices`` share one dtype: what the sparse kernels
+    read. Copies only what needs converting; the caller's matrix is never written."""
+    if X.ndim != 2:
+        raise SchemaError(f"{owner}: expected a 2-D sparse matrix, got {X.ndim}-D")
+    x = X.tocsr()
+    kind = x.dtype.kind
+    if kind == "c":
+        raise DataError(f"{owner}: X holds complex numbers ({x.dtype}): Complex data not supported")
+    if kind not in "fiub":
+        raise ColumnTypeError(f"{owner}: sparse values of dtype {x.dtype} are not numbers")
+    if x is X:
+        x = x.copy()  # sorting and casting below must not touch the caller's matrix
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    if not x.has_sorted_indices:
+        x.sort_indices()
+    index = np.result_type(x.indptr.dtype, x.indices.dtype)
+    if index not in (np.int32, np.int64):
+        index = np.dtype(np.int64)
+    x.indptr = np.ascontiguousarray(x.indptr, dtype=index)
+    x.indices = np.ascontiguousarray(x.indices, dtype=index)
+    x.data = np.ascontiguousarray(x.data)
+    return x
+
+
+def csr_parts(x) -> tuple:
+    """``(data, (indptr, indices), columns)``: how the sparse kernels take a CSR matrix."""
+    return x.data, (x.indptr, x.indices), int(x.shape[1])
+
+
+def with_values(x, data: np.ndarray, like):
+    """The CSR matrix ``x`` with new stored values, in the format of ``like`` (the input: CSC
+    stays CSC, anything else is CSR; a sparse array stays an array)."""
+    out = type(x)((data, x.indices.copy(), x.indptr.copy()), shape=x.shape)
+    return out.asformat("csc") if getattr(like, "format", "csr") == "csc" else out
+
+
 def match_columns(owner, fitted, expected: int, names, width: int, *, by_name: bool):
     """Where the fitted columns are in an input of ``width`` columns named ``names`` (None for
     positional input): None when the input is them, in order; else their positions.

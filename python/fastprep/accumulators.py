@@ -82,6 +82,20 @@ class Moments:
             np.asarray(hi, dtype=np.float64),
         )
 
+    @classmethod
+    def of_csr(cls, data: np.ndarray, index: tuple, cols: int) -> Moments:
+        """Statistics of one validated CSR batch (its stored values, ``(indptr, indices)``
+        and width: ``fastprep._input.csr_parts``), its implicit zeros counted as values."""
+        count, nan_count, mean, m2, lo, hi = kernels().csr_column_stats(data, index, cols)
+        return cls(
+            np.asarray(count, dtype=np.int64),
+            np.asarray(nan_count, dtype=np.int64),
+            np.asarray(mean, dtype=np.float64),
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+        )
+
     @property
     def n_features(self) -> int:
         return self.count.shape[0]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from fastprep._backend import kernels
 from fastprep._base import Transform
 from fastprep._checks import check_real
+from fastprep.exceptions import ParameterError
 
 __all__ = ["Binarizer"]
 
@@ -37,3 +40,19 @@ class Binarizer(Transform):
     def _transform(self, x):
         self._validate_params()
         return kernels().binarize(x, float(self.threshold))
+
+    # Sparse: the stored values binarized, the zeros this makes dropped (scikit-learn's).
+    _sparse_drops_zeros = True
+
+    def _accepts_sparse(self) -> bool:
+        return True
+
+    def _transform_sparse(self, x):
+        self._validate_params()
+        if self.threshold < 0:
+            raise ParameterError(
+                f"{self._name}: cannot binarize sparse data with threshold < 0 (its implicit "
+                f"zeros would become 1), got {self.threshold}"
+            )
+        values = np.ascontiguousarray(x.data[:, np.newaxis])
+        return kernels().binarize(values, float(self.threshold))[:, 0]

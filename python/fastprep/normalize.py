@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastprep._backend import kernels
 from fastprep._base import Transform
 from fastprep._checks import check_choice
+from fastprep._input import csr_parts
 
 __all__ = ["Normalizer"]
 
@@ -40,3 +41,10 @@ class Normalizer(Transform):
     def _transform(self, x):
         self._validate_params()
         return kernels().normalize(x, self.norm)
+
+    def _accepts_sparse(self) -> bool:
+        return True
+
+    def _transform_sparse(self, x):
+        self._validate_params()
+        return kernels().normalize_csr(*csr_parts(x), self.norm)

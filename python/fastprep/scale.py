@@ -17,9 +17,10 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_pair
+from fastprep._input import csr_parts
 from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator
-from fastprep.exceptions import SchemaError
+from fastprep.exceptions import ParameterError, SchemaError
 
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
@@ -142,6 +143,19 @@ class StandardScaler(InvertibleTransform):
         sub, div = self._offsets()
         return kernels().sub_div(x, sub, div)
 
+    def _accepts_sparse(self) -> bool:
+        return not self.with_mean  # centring would fill in the implicit zeros
+
+    def _sparse_refused(self):
+        return ParameterError(
+            f"{self._name}: cannot center sparse data (its implicit zeros would all change): "
+            "pass with_mean=False, or a dense array"
+        )
+
+    def _transform_sparse(self, x):
+        sub, div = self._offsets()
+        return kernels().sub_div_csr(*csr_parts(x), sub, div)
+
     def _inverse_transform(self, x):
         n = self.n_features_in_
         mul = self.scale_ if self.with_std else _ones(n)
@@ -256,6 +270,12 @@ class MaxAbsScaler(InvertibleTransform):
 
     def _transform(self, x):
         return kernels().sub_div(x, _zeros(self.n_features_in_), self.scale_)
+
+    def _accepts_sparse(self) -> bool:
+        return True
+
+    def _transform_sparse(self, x):
+        return kernels().sub_div_csr(*csr_parts(x), _zeros(self.n_features_in_), self.scale_)
 
     def _inverse_transform(self, x):
         return kernels().mul_add(x, self.scale_, np.full(self.n_features_in_, _NEUTRAL_ADD))

@@ -21,7 +21,7 @@ from fastprep.reference.encode import (
 )
 from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import impute
-from fastprep.reference.normalize import normalize
+from fastprep.reference.normalize import normalize, normalize_csr
 from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
 from fastprep.reference.power import fit_power_lambdas, power_log_likelihood, power_transform
 from fastprep.reference.quantile import (
@@ -31,9 +31,9 @@ from fastprep.reference.quantile import (
     column_quantiles_and_medians,
 )
 from fastprep.reference.quantile_transform import quantile_transform
-from fastprep.reference.scale import mul_add, sub_div
+from fastprep.reference.scale import mul_add, sub_div, sub_div_csr
 from fastprep.reference.special import ndtr, ndtri
-from fastprep.reference.stats import column_stats, copy_matrix
+from fastprep.reference.stats import column_stats, copy_matrix, csr_column_stats
 
 __all__ = [
     "CategoryIndex",
@@ -48,6 +48,7 @@ __all__ = [
     "column_stats",
     "copy_matrix",
     "count_categories",
+    "csr_column_stats",
     "digitize",
     "encode_gather",
     "encode_onehot_csr",
@@ -64,6 +65,7 @@ __all__ = [
     "ndtri",
     "nms",
     "normalize",
+    "normalize_csr",
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",
@@ -71,5 +73,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "sub_div",
+    "sub_div_csr",
     "top_k",
 ]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import SchemaError
 from fastprep.reference._ieee import ieee
+from fastprep.reference.sparse import check_csr
 
 
 @ieee
@@ -15,6 +17,22 @@ def sub_div(x: np.ndarray, sub: np.ndarray, div: np.ndarray) -> np.ndarray:
     """``(x - sub) / div`` per column."""
     y = (x.astype(np.float64, copy=False) - sub) / div
     return y.astype(x.dtype, copy=False)
+
+
+@ieee
+def sub_div_csr(
+    data: np.ndarray, index: tuple[np.ndarray, np.ndarray], cols: int, sub, div
+) -> np.ndarray:
+    """``sub_div`` of a CSR matrix's stored values: ``(v - sub[j]) / div[j]`` for the value
+    ``v`` of column ``j``; the new stored values."""
+    indptr, indices = index
+    check_csr(indptr, indices, data, cols)
+    sub, div = np.asarray(sub, dtype=np.float64), np.asarray(div, dtype=np.float64)
+    if sub.shape != (cols,) or div.shape != (cols,):
+        raise SchemaError(f"sub and div need {cols} values, got {sub.size} and {div.size}")
+    j = indices.astype(np.intp)
+    y = (data.astype(np.float64, copy=False) - sub[j]) / div[j]
+    return y.astype(data.dtype, copy=False)
 
 
 @ieee

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastprep.reference._ieee import ieee
+from fastprep.reference.sparse import check_csr
 
 
 @ieee
@@ -30,6 +31,44 @@ def column_stats(x: np.ndarray) -> tuple[np.ndarray, ...]:
     # `+ 0.0`: a zero extreme is always 0.0 (-0.0 == 0.0, so either could win the scan).
     lo = np.where(has_values, np.fmin.reduce(x, axis=0, initial=np.inf) + 0.0, np.nan)
     hi = np.where(has_values, np.fmax.reduce(x, axis=0, initial=-np.inf) + 0.0, np.nan)
+    return count, nan_count, mean, m2, lo, hi
+
+
+def csr_column_stats(
+    data: np.ndarray, index: tuple[np.ndarray, np.ndarray], cols: int
+) -> tuple[np.ndarray, ...]:
+    """``column_stats`` of a CSR matrix, its implicit zeros counted as values: column sums in
+    storage order, then ``m2`` as the stored values' squared deviations plus the implicit
+    zeros', ``(rows - stored) * mean**2``."""
+    indptr, indices = index
+    check_csr(indptr, indices, data, cols)
+    rows = len(indptr) - 1
+    v, j = data.astype(np.float64, copy=False), indices.astype(np.intp)
+    missing = np.isnan(v)
+    stored = np.bincount(j, minlength=cols).astype(np.uint64)
+    nan_count = np.bincount(j[missing], minlength=cols).astype(np.uint64)
+    count = np.uint64(rows) - nan_count
+    total = np.zeros(cols)
+    np.add.at(total, j[~missing], v[~missing])
+    has_values = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(has_values, total / count, np.nan)
+    lo, hi = np.full(cols, np.inf), np.full(cols, -np.inf)
+    np.minimum.at(lo, j[~missing], v[~missing])
+    np.maximum.at(hi, j[~missing], v[~missing])
+    zeros = stored < rows
+    lo = np.where(zeros, np.minimum(lo, 0.0), lo)
+    hi = np.where(zeros, np.maximum(hi, 0.0), hi)
+    m2 = np.zeros(cols)
+    with np.errstate(invalid="ignore"):
+        d = v[~missing] - mean[j[~missing]]
+    fine = ~np.isnan(d)  # inf - inf: skipped, as the core skips it
+    np.add.at(m2, j[~missing][fine], d[fine] * d[fine])
+    with np.errstate(invalid="ignore"):
+        m2 = m2 + (rows - stored).astype(np.float64) * mean * mean
+    m2 = np.where(has_values, m2, 0.0)
+    lo = np.where(has_values, lo + 0.0, np.nan)
+    hi = np.where(has_values, hi + 0.0, np.nan)
     return count, nan_count, mean, m2, lo, hi
 
 

@@ -24,6 +24,7 @@ pub mod quantile;
 pub mod quantile_transform;
 pub mod scale;
 pub mod simd;
+pub mod sparse;
 pub mod special;
 pub mod stats;
 pub mod strings;

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
+use crate::sparse::{CsrIndex, CsrRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Norm {
@@ -69,6 +70,30 @@ pub fn normalize<T: Element>(x: MatRef<'_, T>, norm: Norm, out: &mut [T]) -> Res
             }
         }
     })
+}
+
+/// `normalize` of a CSR matrix: each row's stored values divided by the row's norm, into
+/// `out` (one value per stored value). The implicit zeros add nothing to a norm, so with a
+/// row's column indices in ascending order the results are `normalize`'s bits.
+pub fn normalize_csr<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    norm: Norm,
+    out: &mut [T],
+) -> Result<()> {
+    let data = x.data();
+    if out.len() != data.len() {
+        return Err(Error::Shape(
+            "output length differs from the stored values".into(),
+        ));
+    }
+    for r in 0..x.rows() {
+        let range = x.row_range(r);
+        let n = row_norm(&data[range.clone()], norm);
+        for (o, &v) in out[range.clone()].iter_mut().zip(&data[range]) {
+            *o = T::from_f64(v.to_f64() / n);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! result is bit-identical to it for the same fitted state. NaN and infinities follow IEEE
 //! arithmetic: NaN stays NaN. Rust never fuses `x * a + b` into an FMA, and neither does NumPy.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
+use crate::sparse::{CsrIndex, CsrRef};
 
 /// `(x - sub[j]) / div[j]` for every cell of column `j`.
 pub fn sub_div<T: Element>(
@@ -24,6 +25,34 @@ pub fn sub_div<T: Element>(
             }
         }
     })
+}
+
+/// `sub_div` of a CSR matrix's stored values: `(v - sub[j]) / div[j]` for the value `v` of
+/// column `j`, into `out` (one value per stored value); `sub_div`'s bits for those values.
+/// Implicit zeros stay zero only when `sub` is zero where they lie: the caller's to know.
+pub fn sub_div_csr<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    sub: &[f64],
+    div: &[f64],
+    out: &mut [T],
+) -> Result<()> {
+    if sub.len() != x.cols() || div.len() != x.cols() {
+        return Err(Error::Shape(format!(
+            "sub and div need {} values, got {} and {}",
+            x.cols(),
+            sub.len(),
+            div.len()
+        )));
+    }
+    if out.len() != x.data().len() {
+        return Err(Error::Shape(
+            "output length differs from the stored values".into(),
+        ));
+    }
+    for ((o, &v), j) in out.iter_mut().zip(x.data()).zip(x.columns()) {
+        *o = T::from_f64((v.to_f64() - sub[j]) / div[j]);
+    }
+    Ok(())
 }
 
 /// `x * mul[j] + add[j]`, then clipped to `[lo, hi]` when `clip` is given (NaN stays NaN).

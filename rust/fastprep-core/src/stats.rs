@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::matrix::{Element, MatRef};
 use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
+use crate::sparse::{CsrIndex, CsrRef};
 
 /// Statistics of one batch, one entry per column.
 #[derive(Debug, Clone, PartialEq)]
@@ -337,6 +338,72 @@ mod avx2 {
         }
         (sum_d, m2)
     }
+}
+
+/// `column_stats` of a CSR matrix: its implicit zeros count as values. Two passes over the
+/// stored values: the sum of each column (zeros add nothing), then `m2` as the squared
+/// deviations of the stored values plus those of the implicit zeros, `(rows - stored) mean²`.
+pub fn csr_column_stats<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> ColumnStats {
+    let (m, rows) = (x.cols(), x.rows() as u64);
+    let mut s = ColumnStats::empty(m);
+    let mut stored = vec![0u64; m];
+    let mut sum = vec![0.0f64; m];
+    for (&v, j) in x.data().iter().zip(x.columns()) {
+        let v = v.to_f64();
+        stored[j] += 1;
+        if v.is_nan() {
+            s.nan_count[j] += 1;
+            continue;
+        }
+        sum[j] += v;
+        s.min[j] = if s.min[j].is_nan() {
+            v
+        } else {
+            s.min[j].min(v)
+        };
+        s.max[j] = if s.max[j].is_nan() {
+            v
+        } else {
+            s.max[j].max(v)
+        };
+    }
+    for j in 0..m {
+        s.count[j] = rows - s.nan_count[j];
+        if s.count[j] == 0 {
+            continue;
+        }
+        s.mean[j] = sum[j] / s.count[j] as f64;
+        if stored[j] < rows {
+            // Implicit zeros: 0 is a value of the column.
+            s.min[j] = if s.min[j].is_nan() {
+                0.0
+            } else {
+                s.min[j].min(0.0)
+            };
+            s.max[j] = if s.max[j].is_nan() {
+                0.0
+            } else {
+                s.max[j].max(0.0)
+            };
+        }
+    }
+    let mut m2 = vec![0.0f64; m];
+    for (&v, j) in x.data().iter().zip(x.columns()) {
+        let d = v.to_f64() - s.mean[j];
+        if !d.is_nan() {
+            m2[j] += d * d;
+        }
+    }
+    for j in 0..m {
+        if s.count[j] > 0 {
+            let zeros = (rows - stored[j]) as f64;
+            s.m2[j] = m2[j] + zeros * s.mean[j] * s.mean[j];
+            // A zero extreme is 0.0, never -0.0, as column_stats'.
+            s.min[j] += 0.0;
+            s.max[j] += 0.0;
+        }
+    }
+    s
 }
 
 impl ColumnStats {

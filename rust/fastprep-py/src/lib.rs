@@ -47,10 +47,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add_function(wrap_pyfunction!(stats::column_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::csr_column_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::copy_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(scale::sub_div, m)?)?;
+    m.add_function(wrap_pyfunction!(scale::sub_div_csr, m)?)?;
     m.add_function(wrap_pyfunction!(scale::mul_add, m)?)?;
     m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize::normalize_csr, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
     m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;

@@ -2,7 +2,7 @@ use fastprep_core::scale;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
-use crate::util::{map_matrix, Matrix};
+use crate::util::{csr_values, map_matrix, with_csr, CsrData, CsrIndices, Matrix};
 
 /// `(x - sub) / div`, per column.
 #[pyfunction]
@@ -32,4 +32,20 @@ pub fn mul_add<'py>(
     Ok(map_matrix!(py, x, m.cols(), |m, out| scale::mul_add(
         m, mul, add, clip, out
     )))
+}
+
+/// `sub_div` of a CSR matrix's stored values: its new stored values.
+#[pyfunction]
+pub fn sub_div_csr<'py>(
+    py: Python<'py>,
+    data: CsrData<'py>,
+    index: CsrIndices<'py>,
+    cols: usize,
+    sub: PyReadonlyArray1<'py, f64>,
+    div: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (sub, div) = (sub.as_slice()?.to_vec(), div.as_slice()?.to_vec());
+    with_csr!(data, index, cols, |csr| csr_values(py, csr, |c, out| {
+        scale::sub_div_csr(c, &sub, &div, out)
+    }))
 }

@@ -2,7 +2,7 @@ use fastprep_core::stats;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
-use crate::util::{map_matrix, reduce_matrix, Matrix};
+use crate::util::{detached, map_matrix, reduce_matrix, with_csr, CsrData, CsrIndices, Matrix};
 
 type Arr<'py, T> = Bound<'py, PyArray1<T>>;
 
@@ -38,4 +38,33 @@ pub fn copy_matrix<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, 
         fastprep_core::parallel::copy(m.data(), out);
         Ok(())
     }))
+}
+
+/// `column_stats` of a CSR matrix, its implicit zeros counted as values.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn csr_column_stats<'py>(
+    py: Python<'py>,
+    data: CsrData<'py>,
+    index: CsrIndices<'py>,
+    cols: usize,
+) -> PyResult<(
+    Arr<'py, u64>,
+    Arr<'py, u64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+)> {
+    let s = with_csr!(data, index, cols, |csr| detached(py, || Ok(
+        stats::csr_column_stats(csr)
+    ))?);
+    Ok((
+        s.count.into_pyarray(py),
+        s.nan_count.into_pyarray(py),
+        s.mean.into_pyarray(py),
+        s.m2.into_pyarray(py),
+        s.min.into_pyarray(py),
+        s.max.into_pyarray(py),
+    ))
 }

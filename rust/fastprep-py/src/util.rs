@@ -237,3 +237,68 @@ where
         Err(_) => a.as_array().to_vec().into(),
     }
 }
+
+/// A CSR matrix's stored values (float64 or float32) and its `indptr` and `indices` (both
+/// int32 or both int64, C-contiguous: the Python layer has made them so).
+#[derive(FromPyObject)]
+pub enum CsrData<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+#[derive(FromPyObject)]
+pub enum CsrIndices<'py> {
+    I32(PyReadonlyArray1<'py, i32>, PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, i64>),
+}
+
+pub fn slice<'a, T: numpy::Element>(a: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|_| SchemaError::new_err("expected a C-contiguous array"))
+}
+
+/// Runs `|csr| body` on a checked `CsrRef` of whichever data and index types it holds.
+macro_rules! with_csr {
+    ($data:expr, $index:expr, $cols:expr, |$csr:ident| $body:expr) => {{
+        use fastprep_core::sparse::CsrRef;
+        use $crate::errors::to_py;
+        use $crate::util::{slice, CsrData, CsrIndices};
+        match ($data, $index) {
+            (CsrData::F64(d), CsrIndices::I32(p, i)) => {
+                let $csr = CsrRef::new(slice(&p)?, slice(&i)?, slice(&d)?, $cols).map_err(to_py)?;
+                $body
+            }
+            (CsrData::F64(d), CsrIndices::I64(p, i)) => {
+                let $csr = CsrRef::new(slice(&p)?, slice(&i)?, slice(&d)?, $cols).map_err(to_py)?;
+                $body
+            }
+            (CsrData::F32(d), CsrIndices::I32(p, i)) => {
+                let $csr = CsrRef::new(slice(&p)?, slice(&i)?, slice(&d)?, $cols).map_err(to_py)?;
+                $body
+            }
+            (CsrData::F32(d), CsrIndices::I64(p, i)) => {
+                let $csr = CsrRef::new(slice(&p)?, slice(&i)?, slice(&d)?, $cols).map_err(to_py)?;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use with_csr;
+
+/// A new NumPy array of the stored values' type, one per stored value, filled by
+/// `kernel(csr, out)` with the GIL released.
+pub fn csr_values<'py, T, I, F>(
+    py: Python<'py>,
+    csr: fastprep_core::sparse::CsrRef<'_, T, I>,
+    kernel: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Element + numpy::Element,
+    I: fastprep_core::sparse::CsrIndex,
+    F: FnOnce(fastprep_core::sparse::CsrRef<'_, T, I>, &mut [T]) -> fastprep_core::Result<()>
+        + Send,
+{
+    let mut out = vec![T::from_f64(0.0); csr.data().len()];
+    detached(py, || kernel(csr, &mut out))?;
+    Ok(out.into_pyarray(py).into_any())
+}
