@@ -245,3 +245,74 @@ def test_matches_sklearn_on_random_data(case, x, backend):
         var = np.nanvar(x, axis=0)
     assume(not np.any((var > 0) & (var < np.finfo(np.float64).tiny)))
     _compare_with_sklearn(*case, x)
+
+
+# -- sample_weight (StandardScaler, as scikit-learn) ------------------------------------------
+
+
+@given(
+    x=float_matrices(),
+    data=st.data(),
+)
+def test_weighted_column_stats_backends_bit_identical(x, data):
+    w = np.array(data.draw(st.lists(st.floats(0.0, 5.0), min_size=x.shape[0], max_size=x.shape[0])))
+    assert_backends_agree(
+        lambda a, b: tuple(map(np.asarray, fp._backend.kernels().weighted_column_stats(a, b))),
+        np.ascontiguousarray(x),
+        w,
+    )
+
+
+def test_sample_weight_matches_scikit_learn_on_adult(adult_numeric, backend):
+    x = adult_numeric[:5000].copy()
+    x[::7, 2] = np.nan
+    w = np.random.default_rng(1).uniform(0.0, 3.0, len(x))
+    for params in ({}, {"with_mean": False}):
+        ours = fp.StandardScaler(**params).fit(x, sample_weight=w)
+        theirs = sklearn_preprocessing.StandardScaler(**params).fit(x, sample_weight=w)
+        for name in ("mean_", "var_", "scale_", "n_samples_seen_"):
+            if getattr(theirs, name) is not None:
+                np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-12)
+        np.testing.assert_allclose(ours.transform(x), theirs.transform(x), rtol=1e-12, atol=1e-12)
+    sparse = Optional("scipy.sparse").csr_matrix(np.nan_to_num(x) * (x > 40))
+    ours = fp.StandardScaler(with_mean=False).fit(sparse, sample_weight=w)
+    theirs = sklearn_preprocessing.StandardScaler(with_mean=False).fit(sparse, sample_weight=w)
+    np.testing.assert_allclose(ours.var_, theirs.var_, rtol=1e-12)
+    np.testing.assert_allclose(ours.n_samples_seen_, theirs.n_samples_seen_, rtol=1e-12)
+
+
+def test_integer_weights_are_repeated_rows_and_weighted_fits_merge(backend):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 3))
+    w = rng.integers(0, 4, 300)
+    weighted = fp.StandardScaler().fit(x, sample_weight=w)
+    repeated = fp.StandardScaler().fit(np.repeat(x, w, axis=0))
+    np.testing.assert_allclose(weighted.mean_, repeated.mean_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.var_, repeated.var_, rtol=1e-12)
+    assert weighted.n_samples_seen_ == repeated.n_samples_seen_ == w.sum()
+    parts = fp.StandardScaler().partial_fit(x[:100], sample_weight=w[:100])
+    parts.merge(fp.StandardScaler().fit(x[100:], sample_weight=w[100:]))
+    np.testing.assert_allclose(parts.var_, weighted.var_, rtol=1e-12)
+    # No weight is a weight of 1: batches with and without weights merge.
+    mixed = (
+        fp.StandardScaler().partial_fit(x[:100]).partial_fit(x[100:], sample_weight=np.ones(200))
+    )
+    np.testing.assert_allclose(mixed.var_, fp.StandardScaler().fit(x).var_, rtol=1e-12)
+
+
+def test_bad_sample_weights_are_refused_and_the_fit_kept():
+    x = np.arange(12.0).reshape(4, 3)
+    scaler = fp.StandardScaler().fit(x)
+    before = scaler.fingerprint
+    for bad, error, match in (
+        ([1.0, 2.0], fp.SchemaError, r"shape \(2,\), expected \(4,\)"),
+        ([1.0, -1.0, 1.0, 1.0], fp.DataError, "finite and >= 0"),
+        ([1.0, np.nan, 1.0, 1.0], fp.DataError, "finite and >= 0"),
+        ([0.0, 0.0, 0.0, 0.0], fp.DataError, "zero for every row"),
+        (["a", "b", "c", "d"], fp.DataError, "must be numbers"),
+    ):
+        with pytest.raises(error, match=match):
+            scaler.fit(x, sample_weight=bad)
+        with pytest.raises(error, match=match):
+            scaler.partial_fit(x, sample_weight=bad)
+        assert scaler.fingerprint == before

@@ -185,3 +185,14 @@ def test_unsorted_indices_are_read_without_changing_the_input():
     np.testing.assert_array_equal(out.toarray(), fp.Normalizer().transform(x.toarray()))
     np.testing.assert_array_equal(x.indices, given_[0])
     np.testing.assert_array_equal(x.data, given_[1])
+
+
+@given(case=sparse_inputs(), index=st.sampled_from([np.int32, np.int64]), data=st.data())
+def test_weighted_csr_column_stats_backends_bit_identical(case, index, data):
+    _, csr = case
+    rows = csr.shape[0]
+    w = np.array(data.draw(st.lists(st.floats(0.0, 5.0), min_size=rows, max_size=rows)))
+    assert_backends_agree(
+        lambda *a: tuple(map(np.asarray, kernels().weighted_csr_column_stats(*a, w))),
+        *_parts(csr, index),
+    )

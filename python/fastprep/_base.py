@@ -451,6 +451,28 @@ def _rebuilt(cls, attributes: dict[str, Any]):
     return obj
 
 
+def _sample_weights(sample_weight, rows: int, owner: str) -> np.ndarray | None:
+    """``sample_weight`` as one finite, non-negative float64 per row (a number weighs every
+    row alike), or None."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{owner}: sample_weight must be numbers") from None
+    if w.ndim == 0:
+        w = np.full(rows, float(w))
+    if w.shape != (rows,):
+        raise SchemaError(
+            f"{owner}: sample_weight has shape {w.shape}, expected ({rows},): one per row"
+        )
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise DataError(f"{owner}: sample_weight must be finite and >= 0")
+    if rows and not (w > 0).any():
+        raise DataError(f"{owner}: sample_weight is zero for every row: nothing to fit on")
+    return np.ascontiguousarray(w)
+
+
 def _loaded(data: bytes, output: dict[str, str]):
     """A fitted object from its artifact bytes, with its output container (pickle's half)."""
     obj = artifact.loads(data)
@@ -533,15 +555,20 @@ class Transform(Fitted, abstract=True):
             raise no_columns(self._name, rows=x.shape[0])
         return names, x, by_name
 
-    def _batch(self, X, first: bool) -> tuple[list[str] | None, FitAccumulator]:
+    def _batch(self, X, first: bool, sample_weight=None) -> tuple[list[str] | None, FitAccumulator]:
         """Validate one training batch (after the first, of the fitted columns) and
-        accumulate it; with its column names."""
+        accumulate it, weighted by ``sample_weight`` if given; with its column names."""
         names, x, by_name = self._read(X, fitting=True)
+        weights = _sample_weights(sample_weight, x.shape[0], self._name)
         if not first:
             at = self._fitted_positions(names, x.shape[1], by_name)
             x, names = (x if at is None else x[:, at]), self._names_or_none()
-        if is_sparse(x):
+        if is_sparse(x) and weights is not None:
+            batch = FitAccumulator(Moments.of_weighted_csr(*csr_parts(x), weights), None)
+        elif is_sparse(x):
             batch = FitAccumulator(Moments.of_csr(*csr_parts(x)), None)
+        elif weights is not None:
+            batch = FitAccumulator(Moments.of_weighted(x, weights), None)
         else:
             batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
         infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
@@ -568,16 +595,22 @@ class Transform(Fitted, abstract=True):
 
     def fit(self, X, y=None) -> Self:
         """Fit on ``X`` (2-D: rows x columns), discarding any previous fit."""
-        self._validate_params()
-        return self._commit(*reversed(self._batch(X, first=True)))
+        return self._fit(X)
 
     def partial_fit(self, X, y=None) -> Self:
         """Add the rows of ``X`` to the fit (the first call starts one)."""
+        return self._partial_fit(X)
+
+    def _fit(self, X, sample_weight=None) -> Self:
+        self._validate_params()
+        return self._commit(*reversed(self._batch(X, first=True, sample_weight=sample_weight)))
+
+    def _partial_fit(self, X, sample_weight=None) -> Self:
         self._validate_params()
         if not self.is_fitted:
-            return self.fit(X)
+            return self._fit(X, sample_weight)
         accumulator = self._accumulator()
-        names, batch = self._batch(X, first=False)
+        names, batch = self._batch(X, first=False, sample_weight=sample_weight)
         return self._commit(accumulator.merge(batch), names)
 
     def merge(self, other: Self) -> Self:

@@ -44,6 +44,26 @@ def csr_column_stats(
     _Vector,
     _Vector,
 ]: ...
+def weighted_column_stats(
+    x: _Matrix[_F], w: _Vector
+) -> tuple[
+    _Vector,
+    npt.NDArray[np.uint64],
+    _Vector,
+    _Vector,
+    _Vector,
+    _Vector,
+]: ...
+def weighted_csr_column_stats(
+    data: _Values[_F], index: _Index, cols: int, w: _Vector
+) -> tuple[
+    _Vector,
+    npt.NDArray[np.uint64],
+    _Vector,
+    _Vector,
+    _Vector,
+    _Vector,
+]: ...
 def sub_div_csr(
     data: _Values[_F], index: _Index, cols: int, sub: _Vector, div: _Vector
 ) -> _Values[_F]: ...

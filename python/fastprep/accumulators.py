@@ -54,7 +54,9 @@ def _check_same_width(a: int, b: int) -> None:
 @dataclass(frozen=True, eq=False)
 class Moments:
     """Per column: count of values, count of NaN, mean, M2 (sum of squared deviations),
-    min and max. NaN is disregarded; empty columns have NaN mean, min and max."""
+    min and max. NaN is disregarded; empty columns have NaN mean, min and max. With sample
+    weights, ``weight`` is the sum of the weights of each column's values, and the mean and
+    M2 are weighted; ``count`` still counts values."""
 
     count: np.ndarray
     nan_count: np.ndarray
@@ -62,6 +64,7 @@ class Moments:
     m2: np.ndarray
     min: np.ndarray
     max: np.ndarray
+    weight: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n_features: int) -> Moments:
@@ -96,6 +99,43 @@ class Moments:
             np.asarray(hi, dtype=np.float64),
         )
 
+    @classmethod
+    def of_weighted(cls, x: np.ndarray, w: np.ndarray) -> Moments:
+        """Statistics of one validated 2-D float batch with a weight per row (finite, >= 0)."""
+        weight, nan_count, mean, m2, lo, hi = kernels().weighted_column_stats(x, w)
+        nan_count = np.asarray(nan_count, dtype=np.int64)
+        return cls(
+            x.shape[0] - nan_count,
+            nan_count,
+            np.asarray(mean, dtype=np.float64),
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+            np.asarray(weight, dtype=np.float64),
+        )
+
+    @classmethod
+    def of_weighted_csr(cls, data: np.ndarray, index: tuple, cols: int, w) -> Moments:
+        """``of_csr`` with a weight per row."""
+        weight, nan_count, mean, m2, lo, hi = kernels().weighted_csr_column_stats(
+            data, index, cols, w
+        )
+        nan_count = np.asarray(nan_count, dtype=np.int64)
+        return cls(
+            len(index[0]) - 1 - nan_count,
+            nan_count,
+            np.asarray(mean, dtype=np.float64),
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+            np.asarray(weight, dtype=np.float64),
+        )
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The weight of each column's values: their count when unweighted."""
+        return self.count.astype(np.float64) if self.weight is None else self.weight
+
     @property
     def n_features(self) -> int:
         return self.count.shape[0]
@@ -109,7 +149,7 @@ class Moments:
     def var(self) -> np.ndarray:
         """Population variance (ddof=0), NaN for empty columns."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.count > 0, self.m2 / self.count, np.nan)
+            return np.where(self.weights > 0, self.m2 / self.weights, np.nan)
 
     def update(self, x: np.ndarray) -> Moments:
         return self.merge(Moments.of_batch(x))
@@ -117,8 +157,7 @@ class Moments:
     def merge(self, other: Moments) -> Moments:
         """The accumulator of both operands' rows (Chan, Golub & LeVeque's pairwise update)."""
         _check_same_width(self.n_features, other.n_features)
-        na = self.count.astype(np.float64)
-        nb = other.count.astype(np.float64)
+        na, nb = self.weights, other.weights
         n = na + nb
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             delta = other.mean - self.mean
@@ -134,6 +173,7 @@ class Moments:
             m2,
             np.fmin(self.min, other.min),
             np.fmax(self.max, other.max),
+            None if self.weight is None and other.weight is None else n,
         )
 
 

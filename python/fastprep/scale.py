@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from fastprep._input import csr_parts
 from fastprep._plan import floats
 from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "RobustScaler", "StandardScaler"]
 
@@ -40,10 +43,11 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
 
 def _n_samples_seen(accumulator: FitAccumulator):
     """scikit-learn's ``n_samples_seen_``: an int, or per-column counts when NaN made them
-    differ."""
-    count = accumulator.moments.count
+    differ; with sample weights, the sums of the weights (floats), likewise."""
+    moments = accumulator.moments
+    count = moments.count if moments.weight is None else moments.weight
     if count.size and np.all(count == count[0]):
-        return int(count[0])
+        return count[0].item()
     return count.copy()
 
 
@@ -51,11 +55,22 @@ def _check_samples_seen(obj) -> None:
     """``n_samples_seen_``: a count, or one per column."""
     seen = obj.n_samples_seen_
     if isinstance(seen, np.ndarray):
-        ok = seen.dtype.kind in "iu" and seen.shape == (obj.n_features_in_,) and (seen >= 0).all()
+        ok = (
+            seen.dtype.kind in "iuf"
+            and seen.shape == (obj.n_features_in_,)
+            and bool(np.isfinite(seen).all() and (seen >= 0).all())
+        )
     else:
-        ok = isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0
+        ok = (
+            isinstance(seen, (int, float))
+            and not isinstance(seen, bool)
+            and math.isfinite(seen)
+            and seen >= 0
+        )
     if not ok:
-        raise SchemaError("n_samples_seen_ must be a count, or one count per column")
+        raise SchemaError(
+            "n_samples_seen_ must be a count (a weight with sample_weight), or one per column"
+        )
 
 
 def _ones(n: int) -> np.ndarray:
@@ -104,6 +119,17 @@ class StandardScaler(InvertibleTransform):
         check_bool(self._name, "with_mean", self.with_mean)
         check_bool(self._name, "with_std", self.with_std)
 
+    def fit(self, X, y=None, sample_weight=None) -> Self:
+        """Fit on ``X``, discarding any previous fit. ``sample_weight``: a weight per row
+        (finite, >= 0): the mean and variance are weighted and ``n_samples_seen_`` sums the
+        weights, as scikit-learn's."""
+        return self._fit(X, sample_weight)
+
+    def partial_fit(self, X, y=None, sample_weight=None) -> Self:
+        """Add the rows of ``X`` to the fit, weighted by ``sample_weight`` if given (batches
+        with and without weights merge: no weight is a weight of 1)."""
+        return self._partial_fit(X, sample_weight)
+
     def _finalize(self, accumulator: FitAccumulator) -> dict[str, Any]:
         moments = accumulator.moments
         n_seen = _n_samples_seen(accumulator)
@@ -115,7 +141,7 @@ class StandardScaler(InvertibleTransform):
             # subnormal variance (below 2.2e-308, spreads below about 1.5e-154): it holds too
             # few bits to be told from zero, and whether it comes out 0 or a few units of
             # 5e-324 depends on how the rows were split, so partitioned fits would disagree.
-            n = moments.count.astype(np.float64)
+            n = moments.weights
             with np.errstate(invalid="ignore", over="ignore"):
                 upper_bound = n * _EPS * var + (n * moments.mean * _EPS) ** 2
                 constant = (var <= upper_bound) | (var < np.finfo(np.float64).tiny)

@@ -33,7 +33,13 @@ from fastprep.reference.quantile import (
 from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div, sub_div_csr
 from fastprep.reference.special import ndtr, ndtri
-from fastprep.reference.stats import column_stats, copy_matrix, csr_column_stats
+from fastprep.reference.stats import (
+    column_stats,
+    copy_matrix,
+    csr_column_stats,
+    weighted_column_stats,
+    weighted_csr_column_stats,
+)
 
 __all__ = [
     "CategoryIndex",
@@ -75,4 +81,6 @@ __all__ = [
     "sub_div",
     "sub_div_csr",
     "top_k",
+    "weighted_column_stats",
+    "weighted_csr_column_stats",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastprep.exceptions import SchemaError
 from fastprep.reference._ieee import ieee
 from fastprep.reference.sparse import check_csr
 
@@ -34,6 +35,7 @@ def column_stats(x: np.ndarray) -> tuple[np.ndarray, ...]:
     return count, nan_count, mean, m2, lo, hi
 
 
+@ieee
 def csr_column_stats(
     data: np.ndarray, index: tuple[np.ndarray, np.ndarray], cols: int
 ) -> tuple[np.ndarray, ...]:
@@ -70,6 +72,72 @@ def csr_column_stats(
     lo = np.where(has_values, lo + 0.0, np.nan)
     hi = np.where(has_values, hi + 0.0, np.nan)
     return count, nan_count, mean, m2, lo, hi
+
+
+@ieee
+def weighted_column_stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(weight, nan_count, mean, m2, min, max) of every column with the weight ``w[i]`` of row
+    ``i``: sums taken row after row, ``m2`` by the corrected two-pass algorithm
+    (``Σ w d² - (Σ w d)² / W``); NaN and the extremes as ``column_stats``."""
+    x = x.astype(np.float64, copy=False)
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (x.shape[0],):
+        raise SchemaError(f"{w.size} weights for {x.shape[0]} rows")
+    cols = x.shape[1]
+    weight, total = np.zeros(cols), np.zeros(cols)
+    present = ~np.isnan(x)
+    for i in range(x.shape[0]):
+        weight = weight + np.where(present[i], w[i], 0.0)
+        total = total + np.where(present[i], w[i] * x[i], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(weight > 0, total / weight, np.nan)
+    sum_d, sum_d2 = np.zeros(cols), np.zeros(cols)
+    for i in range(x.shape[0]):
+        with np.errstate(invalid="ignore"):
+            d = x[i] - mean
+        fine = ~np.isnan(d)
+        sum_d = sum_d + np.where(fine, w[i] * d, 0.0)
+        sum_d2 = sum_d2 + np.where(fine, w[i] * d * d, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # fmax: a NaN difference (0 * inf) gives 0, as the core's f64::max.
+        m2 = np.where(weight > 0, np.fmax(sum_d2 - sum_d * sum_d / weight, 0.0), 0.0)
+    _, nan_count, _, _, lo, hi = column_stats(x)
+    return weight, nan_count, mean, m2, lo, hi
+
+
+@ieee
+def weighted_csr_column_stats(
+    data: np.ndarray, index: tuple[np.ndarray, np.ndarray], cols: int, w: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """``csr_column_stats`` with the weight ``w[r]`` of row ``r`` (its implicit zeros weigh it
+    too): (weight, nan_count, mean, m2, min, max), sums in storage order."""
+    indptr, indices = index
+    check_csr(indptr, indices, data, cols)
+    rows = len(indptr) - 1
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (rows,):
+        raise SchemaError(f"{w.size} weights for {rows} rows")
+    row_w = np.repeat(w, np.diff(indptr).astype(np.intp))
+    v, j = data.astype(np.float64, copy=False), indices.astype(np.intp)
+    missing = np.isnan(v)
+    nan_weight, stored_weight, total = np.zeros(cols), np.zeros(cols), np.zeros(cols)
+    np.add.at(nan_weight, j[missing], row_w[missing])
+    np.add.at(stored_weight, j[~missing], row_w[~missing])
+    np.add.at(total, j[~missing], row_w[~missing] * v[~missing])
+    total_weight = float(np.cumsum(w)[-1]) if rows else 0.0  # summed in order, as the core
+    weight = np.full(cols, total_weight) - nan_weight
+    count, nan_count, _, _, lo, hi = csr_column_stats(data, index, cols)
+    has_values = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(has_values & (weight > 0), total / weight, np.nan)
+        d = v[~missing] - mean[j[~missing]]
+    fine = ~np.isnan(d)
+    m2 = np.zeros(cols)
+    np.add.at(m2, j[~missing][fine], row_w[~missing][fine] * d[fine] * d[fine])
+    implicit = np.maximum(weight - stored_weight, 0.0)
+    with np.errstate(invalid="ignore"):
+        m2 = np.where(has_values & (weight > 0), m2 + implicit * mean * mean, 0.0)
+    return weight, nan_count, mean, m2, lo, hi
 
 
 def copy_matrix(x: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
 use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
 use crate::sparse::{CsrIndex, CsrRef};
@@ -406,6 +407,168 @@ pub fn csr_column_stats<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> ColumnS
     s
 }
 
+/// `csr_column_stats` with a weight per row (`w[r]` for row `r`, finite and >= 0): the
+/// implicit zeros of row `r` weigh `w[r]`. `m2` as there, weighted.
+pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    w: &[f64],
+) -> Result<WeightedStats> {
+    let (m, rows) = (x.cols(), x.rows());
+    if w.len() != rows {
+        return Err(Error::Shape(format!(
+            "{} weights for {} rows",
+            w.len(),
+            rows
+        )));
+    }
+    let mut s = ColumnStats::empty(m);
+    let (mut stored, mut sum) = (vec![0u64; m], vec![0.0f64; m]);
+    let (mut nan_weight, mut stored_weight) = (vec![0.0f64; m], vec![0.0f64; m]);
+    let data = x.data();
+    let columns: Vec<usize> = x.columns().collect();
+    for (r, &wr) in w.iter().enumerate() {
+        for k in x.row_range(r) {
+            let (v, j) = (data[k].to_f64(), columns[k]);
+            stored[j] += 1;
+            if v.is_nan() {
+                s.nan_count[j] += 1;
+                nan_weight[j] += wr;
+                continue;
+            }
+            stored_weight[j] += wr;
+            sum[j] += wr * v;
+            s.min[j] = if s.min[j].is_nan() {
+                v
+            } else {
+                s.min[j].min(v)
+            };
+            s.max[j] = if s.max[j].is_nan() {
+                v
+            } else {
+                s.max[j].max(v)
+            };
+        }
+    }
+    let total = w.iter().fold(0.0f64, |a, &b| a + b);
+    let weight: Vec<f64> = nan_weight.iter().map(|nw| total - nw).collect();
+    for j in 0..m {
+        s.count[j] = rows as u64 - s.nan_count[j];
+        if s.count[j] == 0 {
+            continue;
+        }
+        s.mean[j] = if weight[j] > 0.0 {
+            sum[j] / weight[j]
+        } else {
+            f64::NAN
+        };
+        if stored[j] < rows as u64 {
+            s.min[j] = if s.min[j].is_nan() {
+                0.0
+            } else {
+                s.min[j].min(0.0)
+            };
+            s.max[j] = if s.max[j].is_nan() {
+                0.0
+            } else {
+                s.max[j].max(0.0)
+            };
+        }
+    }
+    let mut m2 = vec![0.0f64; m];
+    for (r, &wr) in w.iter().enumerate() {
+        for k in x.row_range(r) {
+            let j = columns[k];
+            let d = data[k].to_f64() - s.mean[j];
+            if !d.is_nan() {
+                m2[j] += wr * d * d;
+            }
+        }
+    }
+    for j in 0..m {
+        if s.count[j] > 0 {
+            let implicit = (weight[j] - stored_weight[j]).max(0.0);
+            if weight[j] > 0.0 {
+                s.m2[j] = m2[j] + implicit * s.mean[j] * s.mean[j];
+            }
+            s.min[j] += 0.0;
+            s.max[j] += 0.0;
+        }
+    }
+    Ok(WeightedStats { weight, stats: s })
+}
+
+/// `column_stats` with a weight per row (`w[i]` for row `i`, finite and >= 0, checked by the
+/// caller): `weight` is the sum of the weights of a column's non-NaN values, `mean` the
+/// weighted mean and `m2` the weighted sum of squared deviations, by the corrected two-pass
+/// algorithm (`Σ w d² - (Σ w d)² / W`); NaN and the extremes as `column_stats`, over every
+/// non-NaN value whatever its weight.
+pub fn weighted_column_stats<T: Element>(x: MatRef<'_, T>, w: &[f64]) -> Result<WeightedStats> {
+    let (n, m) = (x.rows(), x.cols());
+    if w.len() != n {
+        return Err(Error::Shape(format!("{} weights for {} rows", w.len(), n)));
+    }
+    let mut weight = vec![0.0f64; m];
+    let mut sum = vec![0.0f64; m];
+    let mut stats = ColumnStats::empty(m);
+    for (row, &wi) in x.data().chunks_exact(m.max(1)).zip(w) {
+        for (j, v) in row.iter().enumerate() {
+            let v = v.to_f64();
+            if v.is_nan() {
+                stats.nan_count[j] += 1;
+                continue;
+            }
+            stats.count[j] += 1;
+            weight[j] += wi;
+            sum[j] += wi * v;
+            stats.min[j] = if stats.min[j].is_nan() {
+                v
+            } else {
+                stats.min[j].min(v)
+            };
+            stats.max[j] = if stats.max[j].is_nan() {
+                v
+            } else {
+                stats.max[j].max(v)
+            };
+        }
+    }
+    for j in 0..m {
+        stats.mean[j] = if weight[j] > 0.0 {
+            sum[j] / weight[j]
+        } else {
+            f64::NAN
+        };
+    }
+    let (mut sum_d, mut sum_d2) = (vec![0.0f64; m], vec![0.0f64; m]);
+    for (row, &wi) in x.data().chunks_exact(m.max(1)).zip(w) {
+        for (j, v) in row.iter().enumerate() {
+            let d = v.to_f64() - stats.mean[j];
+            if !d.is_nan() {
+                sum_d[j] += wi * d;
+                sum_d2[j] += wi * d * d;
+            }
+        }
+    }
+    for j in 0..m {
+        if weight[j] > 0.0 {
+            stats.m2[j] = (sum_d2[j] - sum_d[j] * sum_d[j] / weight[j]).max(0.0);
+        }
+        if stats.count[j] > 0 {
+            stats.min[j] += 0.0;
+            stats.max[j] += 0.0;
+        }
+    }
+    Ok(WeightedStats { weight, stats })
+}
+
+/// `weighted_column_stats`' result: the weight of each column's values, and the statistics
+/// (`count` is still the number of non-NaN values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedStats {
+    pub weight: Vec<f64>,
+    pub stats: ColumnStats,
+}
+
 impl ColumnStats {
     /// No rows seen yet.
     pub fn empty(m: usize) -> Self {
@@ -447,6 +610,32 @@ impl ColumnStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_weights_are_repeated_rows() {
+        let data = [1.0, 4.0, 2.0, f64::NAN, 7.0, 5.0];
+        let w = [2.0, 0.0, 3.0];
+        let weighted =
+            weighted_column_stats(MatRef::new(&data, 3, 2).expect("shape"), &w).expect("weights");
+        let repeated = [1.0, 4.0, 1.0, 4.0, 7.0, 5.0, 7.0, 5.0, 7.0, 5.0];
+        let plain = column_stats(MatRef::new(&repeated, 5, 2).expect("shape"));
+        assert_eq!(weighted.weight, vec![5.0, 5.0]);
+        for j in 0..2 {
+            assert!((weighted.stats.mean[j] - plain.mean[j]).abs() < 1e-12);
+            assert!((weighted.stats.m2[j] - plain.m2[j]).abs() < 1e-9);
+        }
+        // The same through the CSR form, whose implicit zeros weigh their row's weight.
+        let (indptr, indices, values) = (
+            [0i32, 2, 3, 5],
+            [0i32, 1, 0, 0, 1],
+            [1.0, 4.0, 2.0, 7.0, 5.0],
+        );
+        let csr = CsrRef::new(&indptr, &indices, &values, 2).expect("csr");
+        let sparse = weighted_csr_column_stats(csr, &w).expect("weights");
+        assert_eq!(sparse.weight, vec![5.0, 5.0]);
+        assert!((sparse.stats.mean[0] - weighted.stats.mean[0]).abs() < 1e-12);
+        assert!(weighted_column_stats(MatRef::new(&data, 3, 2).expect("shape"), &[1.0]).is_err());
+    }
 
     #[test]
     fn skips_nan_and_computes_moments() {

@@ -48,6 +48,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add_function(wrap_pyfunction!(stats::column_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::csr_column_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::weighted_column_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::weighted_csr_column_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::copy_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(scale::sub_div, m)?)?;
     m.add_function(wrap_pyfunction!(scale::sub_div_csr, m)?)?;

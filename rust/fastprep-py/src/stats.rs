@@ -1,5 +1,5 @@
 use fastprep_core::stats;
-use numpy::{IntoPyArray, PyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::util::{detached, map_matrix, reduce_matrix, with_csr, CsrData, CsrIndices, Matrix};
@@ -66,5 +66,63 @@ pub fn csr_column_stats<'py>(
         s.m2.into_pyarray(py),
         s.min.into_pyarray(py),
         s.max.into_pyarray(py),
+    ))
+}
+
+/// (weight, nan_count, mean, m2, min, max) of every column with a weight per row.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn weighted_column_stats<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    w: PyReadonlyArray1<'py, f64>,
+) -> PyResult<(
+    Arr<'py, f64>,
+    Arr<'py, u64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+)> {
+    let w = w.as_slice()?.to_vec();
+    let s = reduce_matrix!(py, x, |m| stats::weighted_column_stats(m, &w));
+    Ok((
+        s.weight.into_pyarray(py),
+        s.stats.nan_count.into_pyarray(py),
+        s.stats.mean.into_pyarray(py),
+        s.stats.m2.into_pyarray(py),
+        s.stats.min.into_pyarray(py),
+        s.stats.max.into_pyarray(py),
+    ))
+}
+
+/// `weighted_column_stats` of a CSR matrix, its implicit zeros weighing their row's weight.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn weighted_csr_column_stats<'py>(
+    py: Python<'py>,
+    data: CsrData<'py>,
+    index: CsrIndices<'py>,
+    cols: usize,
+    w: PyReadonlyArray1<'py, f64>,
+) -> PyResult<(
+    Arr<'py, f64>,
+    Arr<'py, u64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+)> {
+    let w = w.as_slice()?.to_vec();
+    let s = with_csr!(data, index, cols, |csr| detached(py, || {
+        stats::weighted_csr_column_stats(csr, &w)
+    })?);
+    Ok((
+        s.weight.into_pyarray(py),
+        s.stats.nan_count.into_pyarray(py),
+        s.stats.mean.into_pyarray(py),
+        s.stats.m2.into_pyarray(py),
+        s.stats.min.into_pyarray(py),
+        s.stats.max.into_pyarray(py),
     ))
 }
