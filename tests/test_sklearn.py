@@ -283,6 +283,27 @@ def test_set_output_refusals(adult):
         sparse.fit_transform({"c": ["a", "b"]})
 
 
+def test_names_and_reordered_columns_as_scikit_learn(adult):
+    """Fitted on a named table, a numeric transform keeps the names; another order, other
+    names or a missing column are refused as scikit-learn refuses them."""
+    df = _frame(adult)[["age", "hours_per_week", "capital_gain"]]
+    ours = fp.StandardScaler().fit(df)
+    theirs = skp.StandardScaler().fit(df)
+    assert list(ours.feature_names_in_) == list(theirs.feature_names_in_)
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+    for changed in (
+        df[["hours_per_week", "age", "capital_gain"]],
+        df.rename(columns={"age": "years"}),
+        df[["age", "hours_per_week"]],
+    ):
+        with pytest.raises(ValueError) as theirs_error:
+            theirs.transform(changed)
+        with pytest.raises(fp.SchemaError) as ours_error:
+            ours.transform(changed)
+        first = str(theirs_error.value).splitlines()[0]
+        assert first in str(ours_error.value), (first, str(ours_error.value))
+
+
 def test_a_pandas_index_is_not_read_as_a_column(adult):
     df = _frame(adult)[["age", "hours_per_week"]]
     scaler = fp.StandardScaler().fit(df)
