@@ -89,15 +89,23 @@ def as_csr(X, owner: str):
         raise DataError(f"{owner}: X holds complex numbers ({x.dtype}): Complex data not supported")
     if kind not in "fiub":
         raise ColumnTypeError(f"{owner}: sparse values of dtype {x.dtype} are not numbers")
+    index = np.result_type(x.indptr.dtype, x.indices.dtype)
+    if index not in (np.int32, np.int64):
+        index = np.dtype(np.int64)
+    ready = (
+        x.dtype in (np.float32, np.float64)
+        and x.has_sorted_indices
+        and x.indptr.dtype == x.indices.dtype == index
+        and all(a.flags.c_contiguous for a in (x.data, x.indices, x.indptr))
+    )
+    if ready:
+        return x  # read as it is, never written
     if x is X:
         x = x.copy()  # sorting and casting below must not touch the caller's matrix
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
     if not x.has_sorted_indices:
         x.sort_indices()
-    index = np.result_type(x.indptr.dtype, x.indices.dtype)
-    if index not in (np.int32, np.int64):
-        index = np.dtype(np.int64)
     x.indptr = np.ascontiguousarray(x.indptr, dtype=index)
     x.indices = np.ascontiguousarray(x.indices, dtype=index)
     x.data = np.ascontiguousarray(x.data)
