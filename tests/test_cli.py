@@ -135,3 +135,18 @@ def test_inspect_escapes_control_and_formatting_characters(tmp_path):
     as_json = _inspect("--json", path)
     assert "\x1b" not in as_json.stdout and json.loads(as_json.stdout)["metadata"][evil] == evil
     assert _safe("ok é ü\t") == "ok é ü\\x09"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """`fastprep inspect model.fpa | head -1`: no BrokenPipeError traceback."""
+    path = tmp_path / "s.fpa"
+    fp.StandardScaler().fit(np.eye(3)).save(path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastprep.cli", "inspect", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # before the command has written anything
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err

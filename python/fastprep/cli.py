@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 
@@ -46,13 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     drift.add_argument("data", help="live data: a .csv or .parquet file")
     drift.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return run_demo(repeat=args.repeat)
-    if args.command == "inspect":
-        return _inspect(args.path, as_json=args.json, verify=not args.no_verify)
-    if args.command == "drift":
-        return _drift(args.artifact, args.data, as_json=args.json)
-    return 2  # pragma: no cover - argparse refuses unknown commands
+    try:
+        if args.command == "demo":
+            code = run_demo(repeat=args.repeat)
+        elif args.command == "inspect":
+            code = _inspect(args.path, as_json=args.json, verify=not args.no_verify)
+        elif args.command == "drift":
+            code = _drift(args.artifact, args.data, as_json=args.json)
+        else:  # pragma: no cover - argparse refuses unknown commands
+            return 2
+        sys.stdout.flush()  # a pipe's buffer: its error is raised here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`fastprep inspect model.fpa | head -3`): stop quietly, and
+        # keep Python's flush at exit from failing on the same pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _safe(value) -> str:
