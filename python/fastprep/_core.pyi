@@ -11,19 +11,16 @@ _F = TypeVar("_F", np.float32, np.float64)
 _Matrix = np.ndarray[tuple[int, int], np.dtype[_F]]
 _Vector = npt.NDArray[np.float64]
 
+# (count or weight, nan_count, mean, m2, min, max) per column.
+_Stats = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], _Vector, _Vector, _Vector, _Vector]
+_WeightedStats = tuple[_Vector, npt.NDArray[np.uint64], _Vector, _Vector, _Vector, _Vector]
+
 __version__: str
 DEBUG_BUILD: bool
 
 def column_stats(
     x: _Matrix[_F],
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.uint64],
-    _Vector,
-    _Vector,
-    _Vector,
-    _Vector,
-]: ...
+) -> _Stats: ...
 def copy_matrix(x: _Matrix[_F]) -> _Matrix[_F]: ...
 
 # A CSR matrix as its stored values and (indptr, indices), both int32 or both int64, and its
@@ -34,36 +31,11 @@ _Index = (
     | tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 )
 
-def csr_column_stats(
-    data: _Values[_F], index: _Index, cols: int
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.uint64],
-    _Vector,
-    _Vector,
-    _Vector,
-    _Vector,
-]: ...
-def weighted_column_stats(
-    x: _Matrix[_F], w: _Vector
-) -> tuple[
-    _Vector,
-    npt.NDArray[np.uint64],
-    _Vector,
-    _Vector,
-    _Vector,
-    _Vector,
-]: ...
+def csr_column_stats(data: _Values[_F], index: _Index, cols: int) -> _Stats: ...
+def weighted_column_stats(x: _Matrix[_F], w: _Vector) -> _WeightedStats: ...
 def weighted_csr_column_stats(
     data: _Values[_F], index: _Index, cols: int, w: _Vector
-) -> tuple[
-    _Vector,
-    npt.NDArray[np.uint64],
-    _Vector,
-    _Vector,
-    _Vector,
-    _Vector,
-]: ...
+) -> _WeightedStats: ...
 def sub_div_csr(
     data: _Values[_F], index: _Index, cols: int, sub: _Vector, div: _Vector
 ) -> _Values[_F]: ...

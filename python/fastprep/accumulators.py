@@ -75,61 +75,35 @@ class Moments:
     @classmethod
     def of_batch(cls, x: np.ndarray) -> Moments:
         """Statistics of one validated 2-D float batch, computed by the active backend."""
-        count, nan_count, mean, m2, lo, hi = kernels().column_stats(x)
-        return cls(
-            np.asarray(count, dtype=np.int64),
-            np.asarray(nan_count, dtype=np.int64),
-            np.asarray(mean, dtype=np.float64),
-            np.asarray(m2, dtype=np.float64),
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-        )
+        return cls._of(*kernels().column_stats(x))
 
     @classmethod
     def of_csr(cls, data: np.ndarray, index: tuple, cols: int) -> Moments:
         """Statistics of one validated CSR batch (its stored values, ``(indptr, indices)``
         and width: ``fastprep._input.csr_parts``), its implicit zeros counted as values."""
-        count, nan_count, mean, m2, lo, hi = kernels().csr_column_stats(data, index, cols)
-        return cls(
-            np.asarray(count, dtype=np.int64),
-            np.asarray(nan_count, dtype=np.int64),
-            np.asarray(mean, dtype=np.float64),
-            np.asarray(m2, dtype=np.float64),
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-        )
+        return cls._of(*kernels().csr_column_stats(data, index, cols))
 
     @classmethod
     def of_weighted(cls, x: np.ndarray, w: np.ndarray) -> Moments:
         """Statistics of one validated 2-D float batch with a weight per row (finite, >= 0)."""
-        weight, nan_count, mean, m2, lo, hi = kernels().weighted_column_stats(x, w)
-        nan_count = np.asarray(nan_count, dtype=np.int64)
-        return cls(
-            x.shape[0] - nan_count,
-            nan_count,
-            np.asarray(mean, dtype=np.float64),
-            np.asarray(m2, dtype=np.float64),
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-            np.asarray(weight, dtype=np.float64),
-        )
+        return cls._of(*kernels().weighted_column_stats(x, w), rows=x.shape[0])
 
     @classmethod
     def of_weighted_csr(cls, data: np.ndarray, index: tuple, cols: int, w) -> Moments:
         """``of_csr`` with a weight per row."""
-        weight, nan_count, mean, m2, lo, hi = kernels().weighted_csr_column_stats(
-            data, index, cols, w
-        )
+        stats = kernels().weighted_csr_column_stats(data, index, cols, w)
+        return cls._of(*stats, rows=len(index[0]) - 1)
+
+    @classmethod
+    def _of(cls, first, nan_count, mean, m2, lo, hi, *, rows: int | None = None) -> Moments:
+        """From a statistics kernel's arrays: ``first`` is the count of values, or (given
+        ``rows``, for the weighted kernels) their weight."""
         nan_count = np.asarray(nan_count, dtype=np.int64)
-        return cls(
-            len(index[0]) - 1 - nan_count,
-            nan_count,
-            np.asarray(mean, dtype=np.float64),
-            np.asarray(m2, dtype=np.float64),
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-            np.asarray(weight, dtype=np.float64),
-        )
+        floats = [np.asarray(a, dtype=np.float64) for a in (mean, m2, lo, hi)]
+        if rows is None:
+            return cls(np.asarray(first, dtype=np.int64), nan_count, *floats)
+        weight = np.asarray(first, dtype=np.float64)
+        return cls(rows - nan_count, nan_count, *floats, weight)
 
     @property
     def weights(self) -> np.ndarray:

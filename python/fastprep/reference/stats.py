@@ -41,37 +41,11 @@ def csr_column_stats(
 ) -> tuple[np.ndarray, ...]:
     """``column_stats`` of a CSR matrix, its implicit zeros counted as values: column sums in
     storage order, then ``m2`` as the stored values' squared deviations plus the implicit
-    zeros', ``(rows - stored) * mean**2``."""
-    indptr, indices = index
-    check_csr(indptr, indices, data, cols)
-    rows = len(indptr) - 1
-    v, j = data.astype(np.float64, copy=False), indices.astype(np.intp)
-    missing = np.isnan(v)
-    stored = np.bincount(j, minlength=cols).astype(np.uint64)
-    nan_count = np.bincount(j[missing], minlength=cols).astype(np.uint64)
-    count = np.uint64(rows) - nan_count
-    total = np.zeros(cols)
-    np.add.at(total, j[~missing], v[~missing])
-    has_values = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(has_values, total / count, np.nan)
-    lo, hi = np.full(cols, np.inf), np.full(cols, -np.inf)
-    np.minimum.at(lo, j[~missing], v[~missing])
-    np.maximum.at(hi, j[~missing], v[~missing])
-    zeros = stored < rows
-    lo = np.where(zeros, np.minimum(lo, 0.0), lo)
-    hi = np.where(zeros, np.maximum(hi, 0.0), hi)
-    m2 = np.zeros(cols)
-    with np.errstate(invalid="ignore"):
-        d = v[~missing] - mean[j[~missing]]
-    fine = ~np.isnan(d)  # inf - inf: skipped, as the core skips it
-    np.add.at(m2, j[~missing][fine], d[fine] * d[fine])
-    with np.errstate(invalid="ignore"):
-        m2 = m2 + (rows - stored).astype(np.float64) * mean * mean
-    m2 = np.where(has_values, m2, 0.0)
-    lo = np.where(has_values, lo + 0.0, np.nan)
-    hi = np.where(has_values, hi + 0.0, np.nan)
-    return count, nan_count, mean, m2, lo, hi
+    zeros', ``(rows - stored) * mean**2``. It is ``weighted_csr_column_stats`` with every
+    weight 1 (the same bits)."""
+    rows = len(index[0]) - 1
+    _, nan_count, mean, m2, lo, hi = weighted_csr_column_stats(data, index, cols, np.ones(rows))
+    return np.uint64(rows) - nan_count, nan_count, mean, m2, lo, hi
 
 
 @ieee
@@ -126,8 +100,15 @@ def weighted_csr_column_stats(
     np.add.at(total, j[~missing], row_w[~missing] * v[~missing])
     total_weight = float(np.cumsum(w)[-1]) if rows else 0.0  # summed in order, as the core
     weight = np.full(cols, total_weight) - nan_weight
-    count, nan_count, _, _, lo, hi = csr_column_stats(data, index, cols)
-    has_values = count > 0
+    stored = np.bincount(j, minlength=cols)
+    nan_count = np.bincount(j[missing], minlength=cols).astype(np.uint64)
+    has_values = nan_count < rows
+    lo, hi = np.full(cols, np.inf), np.full(cols, -np.inf)
+    np.minimum.at(lo, j[~missing], v[~missing])
+    np.maximum.at(hi, j[~missing], v[~missing])
+    zeros = stored < rows  # 0 is a value of the column
+    lo = np.where(has_values, np.where(zeros, np.minimum(lo, 0.0), lo) + 0.0, np.nan)
+    hi = np.where(has_values, np.where(zeros, np.maximum(hi, 0.0), hi) + 0.0, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has_values & (weight > 0), total / weight, np.nan)
         d = v[~missing] - mean[j[~missing]]

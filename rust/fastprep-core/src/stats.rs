@@ -344,67 +344,9 @@ mod avx2 {
 /// `column_stats` of a CSR matrix: its implicit zeros count as values. Two passes over the
 /// stored values: the sum of each column (zeros add nothing), then `m2` as the squared
 /// deviations of the stored values plus those of the implicit zeros, `(rows - stored) mean²`.
+/// It is `weighted_csr_column_stats` with every weight 1, the same bits (`1 * v` is `v`).
 pub fn csr_column_stats<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> ColumnStats {
-    let (m, rows) = (x.cols(), x.rows() as u64);
-    let mut s = ColumnStats::empty(m);
-    let mut stored = vec![0u64; m];
-    let mut sum = vec![0.0f64; m];
-    for (&v, j) in x.data().iter().zip(x.columns()) {
-        let v = v.to_f64();
-        stored[j] += 1;
-        if v.is_nan() {
-            s.nan_count[j] += 1;
-            continue;
-        }
-        sum[j] += v;
-        s.min[j] = if s.min[j].is_nan() {
-            v
-        } else {
-            s.min[j].min(v)
-        };
-        s.max[j] = if s.max[j].is_nan() {
-            v
-        } else {
-            s.max[j].max(v)
-        };
-    }
-    for j in 0..m {
-        s.count[j] = rows - s.nan_count[j];
-        if s.count[j] == 0 {
-            continue;
-        }
-        s.mean[j] = sum[j] / s.count[j] as f64;
-        if stored[j] < rows {
-            // Implicit zeros: 0 is a value of the column.
-            s.min[j] = if s.min[j].is_nan() {
-                0.0
-            } else {
-                s.min[j].min(0.0)
-            };
-            s.max[j] = if s.max[j].is_nan() {
-                0.0
-            } else {
-                s.max[j].max(0.0)
-            };
-        }
-    }
-    let mut m2 = vec![0.0f64; m];
-    for (&v, j) in x.data().iter().zip(x.columns()) {
-        let d = v.to_f64() - s.mean[j];
-        if !d.is_nan() {
-            m2[j] += d * d;
-        }
-    }
-    for j in 0..m {
-        if s.count[j] > 0 {
-            let zeros = (rows - stored[j]) as f64;
-            s.m2[j] = m2[j] + zeros * s.mean[j] * s.mean[j];
-            // A zero extreme is 0.0, never -0.0, as column_stats'.
-            s.min[j] += 0.0;
-            s.max[j] += 0.0;
-        }
-    }
-    s
+    csr_stats(x, |_| 1.0).stats
 }
 
 /// `csr_column_stats` with a weight per row (`w[r]` for row `r`, finite and >= 0): the
@@ -413,20 +355,28 @@ pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
     x: CsrRef<'_, T, I>,
     w: &[f64],
 ) -> Result<WeightedStats> {
-    let (m, rows) = (x.cols(), x.rows());
-    if w.len() != rows {
-        return Err(Error::Shape(format!(
-            "{} weights for {} rows",
-            w.len(),
-            rows
-        )));
+    if w.len() != x.rows() {
+        let message = format!("{} weights for {} rows", w.len(), x.rows());
+        return Err(Error::Shape(message));
     }
+    Ok(csr_stats(x, |r| w[r]))
+}
+
+/// `csr_column_stats` with row `r` weighing `weight_of(r)`.
+fn csr_stats<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    weight_of: impl Fn(usize) -> f64,
+) -> WeightedStats {
+    let (m, rows) = (x.cols(), x.rows());
     let mut s = ColumnStats::empty(m);
     let (mut stored, mut sum) = (vec![0u64; m], vec![0.0f64; m]);
     let (mut nan_weight, mut stored_weight) = (vec![0.0f64; m], vec![0.0f64; m]);
     let data = x.data();
     let columns: Vec<usize> = x.columns().collect();
-    for (r, &wr) in w.iter().enumerate() {
+    let mut total = 0.0f64;
+    for r in 0..rows {
+        let wr = weight_of(r);
+        total += wr;
         for k in x.row_range(r) {
             let (v, j) = (data[k].to_f64(), columns[k]);
             stored[j] += 1;
@@ -449,7 +399,6 @@ pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
             };
         }
     }
-    let total = w.iter().fold(0.0f64, |a, &b| a + b);
     let weight: Vec<f64> = nan_weight.iter().map(|nw| total - nw).collect();
     for j in 0..m {
         s.count[j] = rows as u64 - s.nan_count[j];
@@ -475,7 +424,8 @@ pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
         }
     }
     let mut m2 = vec![0.0f64; m];
-    for (r, &wr) in w.iter().enumerate() {
+    for r in 0..rows {
+        let wr = weight_of(r);
         for k in x.row_range(r) {
             let j = columns[k];
             let d = data[k].to_f64() - s.mean[j];
@@ -494,7 +444,7 @@ pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
             s.max[j] += 0.0;
         }
     }
-    Ok(WeightedStats { weight, stats: s })
+    WeightedStats { weight, stats: s }
 }
 
 /// `column_stats` with a weight per row (`w[i]` for row `i`, finite and >= 0, checked by the

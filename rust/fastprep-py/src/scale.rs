@@ -44,8 +44,8 @@ pub fn sub_div_csr<'py>(
     sub: PyReadonlyArray1<'py, f64>,
     div: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (sub, div) = (sub.as_slice()?.to_vec(), div.as_slice()?.to_vec());
+    let (sub, div) = (sub.as_slice()?, div.as_slice()?);
     with_csr!(data, index, cols, |csr| csr_values(py, csr, |c, out| {
-        scale::sub_div_csr(c, &sub, &div, out)
+        scale::sub_div_csr(c, sub, div, out)
     }))
 }

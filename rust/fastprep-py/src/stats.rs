@@ -6,29 +6,37 @@ use crate::util::{detached, map_matrix, reduce_matrix, with_csr, CsrData, CsrInd
 
 type Arr<'py, T> = Bound<'py, PyArray1<T>>;
 
-/// (count, nan_count, mean, m2, min, max) of every column, NaN skipped.
-#[pyfunction]
-#[allow(clippy::type_complexity)]
-pub fn column_stats<'py>(
+/// `(first, nan_count, mean, m2, min, max)`: what the statistics kernels return to Python,
+/// `first` the values' count, or their weight for the weighted kernels.
+type Stats<'py, C> = (
+    Arr<'py, C>,
+    Arr<'py, u64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+    Arr<'py, f64>,
+);
+
+fn to_python<'py, C: numpy::Element>(
     py: Python<'py>,
-    x: Matrix<'py>,
-) -> PyResult<(
-    Arr<'py, u64>,
-    Arr<'py, u64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-)> {
-    let s = reduce_matrix!(py, x, |m| Ok(stats::column_stats(m)));
-    Ok((
-        s.count.into_pyarray(py),
+    first: Vec<C>,
+    s: stats::ColumnStats,
+) -> Stats<'py, C> {
+    (
+        first.into_pyarray(py),
         s.nan_count.into_pyarray(py),
         s.mean.into_pyarray(py),
         s.m2.into_pyarray(py),
         s.min.into_pyarray(py),
         s.max.into_pyarray(py),
-    ))
+    )
+}
+
+/// (count, nan_count, mean, m2, min, max) of every column, NaN skipped.
+#[pyfunction]
+pub fn column_stats<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Stats<'py, u64>> {
+    let mut s = reduce_matrix!(py, x, |m| Ok(stats::column_stats(m)));
+    Ok(to_python(py, std::mem::take(&mut s.count), s))
 }
 
 /// A private copy of `x` (same dtype), made on every core for a large matrix.
@@ -42,87 +50,42 @@ pub fn copy_matrix<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, 
 
 /// `column_stats` of a CSR matrix, its implicit zeros counted as values.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 pub fn csr_column_stats<'py>(
     py: Python<'py>,
     data: CsrData<'py>,
     index: CsrIndices<'py>,
     cols: usize,
-) -> PyResult<(
-    Arr<'py, u64>,
-    Arr<'py, u64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-)> {
-    let s = with_csr!(data, index, cols, |csr| detached(py, || Ok(
+) -> PyResult<Stats<'py, u64>> {
+    let mut s = with_csr!(data, index, cols, |csr| detached(py, || Ok(
         stats::csr_column_stats(csr)
     ))?);
-    Ok((
-        s.count.into_pyarray(py),
-        s.nan_count.into_pyarray(py),
-        s.mean.into_pyarray(py),
-        s.m2.into_pyarray(py),
-        s.min.into_pyarray(py),
-        s.max.into_pyarray(py),
-    ))
+    Ok(to_python(py, std::mem::take(&mut s.count), s))
 }
 
 /// (weight, nan_count, mean, m2, min, max) of every column with a weight per row.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 pub fn weighted_column_stats<'py>(
     py: Python<'py>,
     x: Matrix<'py>,
     w: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(
-    Arr<'py, f64>,
-    Arr<'py, u64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-)> {
-    let w = w.as_slice()?.to_vec();
-    let s = reduce_matrix!(py, x, |m| stats::weighted_column_stats(m, &w));
-    Ok((
-        s.weight.into_pyarray(py),
-        s.stats.nan_count.into_pyarray(py),
-        s.stats.mean.into_pyarray(py),
-        s.stats.m2.into_pyarray(py),
-        s.stats.min.into_pyarray(py),
-        s.stats.max.into_pyarray(py),
-    ))
+) -> PyResult<Stats<'py, f64>> {
+    let w = w.as_slice()?;
+    let s = reduce_matrix!(py, x, |m| stats::weighted_column_stats(m, w));
+    Ok(to_python(py, s.weight, s.stats))
 }
 
 /// `weighted_column_stats` of a CSR matrix, its implicit zeros weighing their row's weight.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 pub fn weighted_csr_column_stats<'py>(
     py: Python<'py>,
     data: CsrData<'py>,
     index: CsrIndices<'py>,
     cols: usize,
     w: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(
-    Arr<'py, f64>,
-    Arr<'py, u64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
-)> {
-    let w = w.as_slice()?.to_vec();
+) -> PyResult<Stats<'py, f64>> {
+    let w = w.as_slice()?;
     let s = with_csr!(data, index, cols, |csr| detached(py, || {
-        stats::weighted_csr_column_stats(csr, &w)
+        stats::weighted_csr_column_stats(csr, w)
     })?);
-    Ok((
-        s.weight.into_pyarray(py),
-        s.stats.nan_count.into_pyarray(py),
-        s.stats.mean.into_pyarray(py),
-        s.stats.m2.into_pyarray(py),
-        s.stats.min.into_pyarray(py),
-        s.stats.max.into_pyarray(py),
-    ))
+    Ok(to_python(py, s.weight, s.stats))
 }
