@@ -1,10 +1,13 @@
 """Type checking: the README's code and a typed user script (tests/typing/user_script.py)
-pass mypy against fastprep's annotations (``fit`` returns the object's own class, ``load``
-takes the expected kind, fitted attributes are typed)."""
+pass mypy and pyright against fastprep's annotations (``fit`` returns the object's own class,
+``load`` takes the expected kind, fitted attributes are typed)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,17 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The names the README's snippets take as given, with their types.
 README_CONTEXT = """\
+from typing import cast
 import numpy as np
 import fastprep as fp
-logits: np.ndarray
-scores: np.ndarray
-classes: list[str]
-boxes: np.ndarray
-box_classes: np.ndarray
-fitted: fp.ColumnTransformer
-batch: dict[str, list[object]]
-request: dict[str, object]
-other_replica_monitor: fp.DriftMonitor
+logits = cast(np.ndarray, None)
+scores = cast(np.ndarray, None)
+classes = cast(list[str], None)
+boxes = cast(np.ndarray, None)
+box_classes = cast(np.ndarray, None)
+fitted = cast(fp.ColumnTransformer, None)
+batch = cast(dict[str, list[object]], None)
+request = cast(dict[str, object], None)
+other_replica_monitor = cast(fp.DriftMonitor, None)
 """
 
 
@@ -45,16 +49,53 @@ def _mypy(path: Path, cache: Path) -> None:
     assert status == 0, stdout + stderr
 
 
-def test_the_readme_code_type_checks(tmp_path):
+def _pyright(path: Path) -> None:
+    """pyright in basic mode, the mode most projects run, against this interpreter's packages."""
+    pyright = pytest.importorskip("pyright")
+    del pyright
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyright",
+            "--outputjson",
+            "--pythonpath",
+            sys.executable,
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(run.stdout)
+    errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+    assert not errors, "\n".join(
+        f"{d['range']['start']['line'] + 1}: {d['message']}" for d in errors
+    )
+
+
+def _readme_code(tmp_path: Path) -> Path:
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 5
     path = tmp_path / "readme_code.py"
     path.write_text(README_CONTEXT + "\n".join(blocks))
-    _mypy(path, tmp_path / "cache")
+    return path
+
+
+def test_the_readme_code_type_checks(tmp_path):
+    _mypy(_readme_code(tmp_path), tmp_path / "cache")
 
 
 def test_a_typed_user_script_type_checks(tmp_path):
     _mypy(ROOT / "tests" / "typing" / "user_script.py", tmp_path / "cache")
+
+
+def test_the_readme_code_passes_pyright(tmp_path):
+    _pyright(_readme_code(tmp_path))
+
+
+def test_a_typed_user_script_passes_pyright():
+    _pyright(ROOT / "tests" / "typing" / "user_script.py")
 
 
 def test_a_wrong_annotation_is_caught(tmp_path):
@@ -66,3 +107,13 @@ def test_a_wrong_annotation_is_caught(tmp_path):
     )
     with pytest.raises(AssertionError, match="Incompatible types in assignment"):
         _mypy(path, tmp_path / "cache")
+
+
+def test_pyright_catches_a_wrong_annotation(tmp_path):
+    path = tmp_path / "wrong.py"
+    path.write_text(
+        "import numpy as np\nimport fastprep as fp\n"
+        "enc: fp.OneHotEncoder = fp.StandardScaler().fit(np.eye(2))\n"
+    )
+    with pytest.raises(AssertionError, match="StandardScaler"):
+        _pyright(path)

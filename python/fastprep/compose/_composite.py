@@ -4,7 +4,7 @@ of a fit, the drift reference, the request-row entry points and the compiled pla
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from fastprep.exceptions import (
     SchemaError,
     not_fitted,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 # -- steps ----------------------------------------------------------------------------------------
 
@@ -239,10 +242,10 @@ class Composite(Fitted, abstract=True):
     def _input_names_used(self) -> list[str]:
         raise NotImplementedError
 
-    def transform(self, X, *, dtype=np.float64):
+    def transform(self, X, *, dtype: DTypeLike = np.float64):
         raise NotImplementedError
 
-    def transform_one(self, row: Mapping[str, Any], *, dtype=np.float64) -> np.ndarray:
+    def transform_one(self, row: Mapping[str, Any], *, dtype: DTypeLike = np.float64) -> np.ndarray:
         """One request row (plain Python values by column name) → a 1-D array, equal to the
         row ``transform`` gives for the same values; one native call with a compiled plan."""
         self._check_fitted()
@@ -258,7 +261,9 @@ class Composite(Fitted, abstract=True):
             )
         return self.transform_records([row], dtype=dtype)[0]
 
-    def transform_records(self, rows: Sequence[Mapping[str, Any]], *, dtype=np.float64):
+    def transform_records(
+        self, rows: Sequence[Mapping[str, Any]], *, dtype: DTypeLike = np.float64
+    ):
         """Request rows (mappings of column name to value) → a 2-D array, equal to
         ``transform`` of the same rows. A missing key is a ``SchemaError`` naming it; None is
         a missing value."""

@@ -24,6 +24,7 @@ from fastprep.compose.plan import CompiledPlan, compile_spec
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
 
 if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
     from typing_extensions import Self
 
 __all__ = ["ColumnTransformer"]
@@ -315,7 +316,7 @@ class ColumnTransformer(Composite):
             raise width_mismatch("ColumnTransformer", len(frame.names), self.n_features_in_)
         return frame
 
-    def transform(self, X, *, dtype=np.float64):
+    def transform(self, X, *, dtype: DTypeLike = np.float64):
         """Every transformer's output side by side, rounded once to ``dtype``. With the Rust
         backend and a compiled plan, one native call does it all."""
         self._check_fitted()
@@ -354,7 +355,7 @@ class ColumnTransformer(Composite):
         outputs = [dense(o) for o in outputs]
         return np.hstack([np.asarray(o, dtype=np.float64) for o in outputs])
 
-    def fit_transform(self, X, y=None, *, dtype=np.float64):
+    def fit_transform(self, X, y=None, *, dtype: DTypeLike = np.float64):
         return self.fit(X).transform(X, dtype=dtype)
 
     def _feature_names(self) -> list[str]:

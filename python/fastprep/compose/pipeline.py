@@ -28,6 +28,7 @@ from fastprep.compose.plan import CompiledPlan, compile_spec
 from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
 
 if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
     from typing_extensions import Self
 
 __all__ = ["Pipeline"]
@@ -452,7 +453,7 @@ class Pipeline(Composite):
 
     @functools.partial(_unless_model)
     @_in_output_container
-    def transform(self, X, *, dtype=np.float64):
+    def transform(self, X, *, dtype: DTypeLike = np.float64):
         """Apply every step in order; the result is rounded once to ``dtype``."""
         self._check_fitted()
         out = self._features(X, dtype)
@@ -460,11 +461,11 @@ class Pipeline(Composite):
         return out if model is None else model[1].transform(out)
 
     @functools.partial(_unless_model, rows=True)
-    def transform_one(self, row, *, dtype=np.float64) -> np.ndarray:
+    def transform_one(self, row, *, dtype: DTypeLike = np.float64) -> np.ndarray:
         return Composite.transform_one(self, row, dtype=dtype)
 
     @functools.partial(_unless_model, rows=True)
-    def transform_records(self, rows, *, dtype=np.float64):
+    def transform_records(self, rows, *, dtype: DTypeLike = np.float64):
         return Composite.transform_records(self, rows, dtype=dtype)
 
     def _features(self, X, dtype):
@@ -513,7 +514,7 @@ class Pipeline(Composite):
 
     @functools.partial(_unless_model)
     @_in_output_container
-    def fit_transform(self, X, y=None, *, dtype=np.float64, **params):
+    def fit_transform(self, X, y=None, *, dtype: DTypeLike = np.float64, **params):
         return self.fit(X, y, **params).transform(X, dtype=dtype)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
