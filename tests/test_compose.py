@@ -89,6 +89,20 @@ def test_request_rows_equal_the_batch_for_every_adult_row(adult, backend):
     np.testing.assert_array_equal(one32, batch[0].astype(np.float32))
 
 
+def test_request_rows_of_a_sparse_output_are_dense_rows(adult, backend):
+    """transform_one is 1-D and transform_records 2-D whatever the batch output's kind: the
+    sparse one's rows, densified."""
+    ct = ours(True).fit(adult)
+    rows = adult.slice(0, 50).to_pylist()
+    batch = ct.transform(adult.slice(0, 50))
+    assert hasattr(batch, "toarray")
+    np.testing.assert_array_equal(dense(ct.transform_records(rows)), batch.toarray())
+    for i in (0, 17, 49):
+        got = ct.transform_one(rows[i])
+        assert isinstance(got, np.ndarray) and got.shape == (batch.shape[1],)
+        np.testing.assert_array_equal(got, batch[[i]].toarray()[0])
+
+
 def test_every_input_type_gives_the_same_result(adult, backend):
     import polars as pl
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -144,3 +146,93 @@ def test_constant_column_gets_one_bin_with_a_warning(backend):
         binner = fp.KBinsDiscretizer(n_bins=2, encode="ordinal").fit(x)
     assert binner.n_bins_.tolist() == [1, 2]
     np.testing.assert_array_equal(binner.transform(x)[:, 0], [0.0, 0.0, 0.0])
+
+
+# -- encode="onehot": the sparse one-hot ------------------------------------------------------
+
+
+@given(
+    x=float_matrices(min_rows=1, allow_infinity=False, layouts=False),
+    live=float_matrices(allow_infinity=True, layouts=False),
+    n_bins=st.integers(2, 6),
+)
+def test_sparse_onehot_is_the_dense_onehot(x, live, n_bins, backend):
+    """Same bins, same dtype, NaN kept (stored), sorted indices, for any data."""
+    sparse = pytest.importorskip("scipy.sparse")
+    with np.errstate(over="ignore"):  # float64 values beyond float32's range become inf
+        live = np.resize(live, (live.shape[0], x.shape[1])).astype(x.dtype)
+    with warnings.catch_warnings():  # constant columns and narrow bins
+        warnings.simplefilter("ignore", UserWarning)
+        dense = fp.KBinsDiscretizer(n_bins=n_bins).fit(x)
+        onehot = fp.KBinsDiscretizer(n_bins=n_bins, encode="onehot").fit(x)
+    out = onehot.transform(live)
+    expected = dense.transform(live)
+    assert sparse.isspmatrix_csr(out) and out.has_sorted_indices
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out.toarray(), expected)
+    # Every known value stores exactly one 1 per column; a missing one a NaN per bin.
+    missing = np.isnan(live)
+    assert out.nnz == np.where(missing, onehot.n_bins_, 1).sum()
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(
+            onehot.inverse_transform(out), dense.inverse_transform(expected)
+        )
+
+
+@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_onehot_matches_sklearn(strategy, dtype, adult_numeric, backend):
+    """scikit-learn's default encoding: the same CSR matrix, names and inverse."""
+    twin = sklearn_preprocessing.KBinsDiscretizer
+    x = adult_numeric.astype(dtype)
+    ours = fp.KBinsDiscretizer(n_bins=[3, 4, 5, 2, 6, 4], strategy=strategy, encode="onehot")
+    theirs = twin(
+        n_bins=[3, 4, 5, 2, 6, 4],
+        strategy=strategy,
+        subsample=None,
+        quantile_method="averaged_inverted_cdf",
+    )
+    with warnings.catch_warnings():  # both warn of the same narrow quantile bins
+        warnings.simplefilter("ignore", UserWarning)
+        ours.fit(x)
+        theirs.fit(x)
+    out, expected = ours.transform(x), theirs.transform(x)
+    assert type(out) is type(expected) and out.dtype == expected.dtype
+    assert out.shape == expected.shape and (out != expected).nnz == 0
+    np.testing.assert_array_equal(out.indices, expected.indices)
+    np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    np.testing.assert_allclose(
+        ours.inverse_transform(out), theirs.inverse_transform(expected), rtol=1e-6
+    )
+
+
+def test_sparse_onehot_in_compositions_matches_sklearn(adult_numeric, backend):
+    """At the end of a Pipeline (step by step: the plan writes dense rows) and in a
+    ColumnTransformer whose output is sparse (the plan's CSR)."""
+    pytest.importorskip("sklearn")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    twin = sklearn_preprocessing
+    x = adult_numeric[:, [0, 1, 2]]
+    binner = dict(n_bins=4, subsample=None, quantile_method="averaged_inverted_cdf")
+    ours = fp.Pipeline(
+        [("scale", fp.StandardScaler()), ("bins", fp.KBinsDiscretizer(n_bins=4, encode="onehot"))]
+    )
+    theirs = Pipeline([("scale", twin.StandardScaler()), ("bins", twin.KBinsDiscretizer(**binner))])
+    out, expected = ours.fit(x).transform(x), theirs.fit(x).transform(x)
+    assert (out != expected).nnz == 0 and out.shape == expected.shape
+    ours_ct = fp.ColumnTransformer(
+        [("bins", fp.KBinsDiscretizer(n_bins=5, encode="onehot"), [0, 1])],
+        remainder="passthrough",
+    )
+    theirs_ct = ColumnTransformer(
+        [("bins", twin.KBinsDiscretizer(**{**binner, "n_bins": 5}), [0, 1])],
+        remainder="passthrough",
+    )
+    out, expected = ours_ct.fit(x).transform(x), theirs_ct.fit(x).transform(x)
+    assert ours_ct.sparse_output_ and hasattr(expected, "toarray")
+    assert (out != expected).nnz == 0
+    np.testing.assert_array_equal(
+        ours_ct.get_feature_names_out(), theirs_ct.get_feature_names_out()
+    )

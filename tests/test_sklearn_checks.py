@@ -35,6 +35,7 @@ ESTIMATORS = [
     fp.SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
     fp.KBinsDiscretizer(),
     fp.KBinsDiscretizer(n_bins=3, encode="ordinal", strategy="uniform"),
+    fp.KBinsDiscretizer(n_bins=4, encode="onehot"),
     fp.QuantileTransformer(n_quantiles=20),
     fp.QuantileTransformer(n_quantiles=20, output_distribution="normal"),
     fp.PowerTransformer(),

@@ -10,6 +10,8 @@ import numpy as np
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_choice
+from fastprep._input import is_sparse
+from fastprep._output import csr, scipy_sparse
 from fastprep._plan import floats
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 
@@ -23,9 +25,10 @@ class KBinsDiscretizer(InvertibleTransform):
     ----------
     n_bins : int or array-like of int, default 5
         Bins per column (at least 2).
-    encode : {"onehot-dense", "ordinal"}, default "onehot-dense"
-        One 0/1 column per bin, or the bin index. scikit-learn's default, sparse "onehot",
-        is not offered: fastprep's output is dense.
+    encode : {"onehot", "onehot-dense", "ordinal"}, default "onehot-dense"
+        One 0/1 column per bin as a SciPy CSR matrix ("onehot", scikit-learn's default) or a
+        dense array ("onehot-dense"), or the bin index ("ordinal"). fastprep's default is
+        the dense one-hot, which the compiled plan and ``transform_one`` produce directly.
     strategy : {"quantile", "uniform"}, default "quantile"
         Edges at quantiles of the training data, or evenly spaced between its min and max.
     quantile_method : {"averaged_inverted_cdf", "linear"}, default "averaged_inverted_cdf"
@@ -36,7 +39,8 @@ class KBinsDiscretizer(InvertibleTransform):
     column gets a single bin, both with a warning, as in scikit-learn. Quantile edges are
     exact over every training row (scikit-learn subsamples 200,000 rows by default: pass
     ``subsample=None`` to it for identical edges on larger data). NaN is disregarded in fit and
-    kept in transform: its ordinal code is NaN and all of its one-hot columns are NaN.
+    kept in transform: its ordinal code is NaN and all of its one-hot columns are NaN (stored
+    NaNs in the sparse one-hot, so that ``toarray()`` equals the dense one-hot).
 
     Fitted attributes: ``bin_edges_`` (object array of per-column edge arrays), ``n_bins_``,
     ``n_features_in_``.
@@ -71,12 +75,7 @@ class KBinsDiscretizer(InvertibleTransform):
         return self.strategy == "quantile"
 
     def _validate_params(self) -> None:
-        if self.encode == "onehot":
-            raise ParameterError(
-                f"{self._name}: encode='onehot' (sparse output) is not supported; use "
-                "'onehot-dense' or 'ordinal'"
-            )
-        check_choice(self._name, "encode", self.encode, ("onehot-dense", "ordinal"))
+        check_choice(self._name, "encode", self.encode, ("onehot", "onehot-dense", "ordinal"))
         check_choice(self._name, "strategy", self.strategy, ("quantile", "uniform"))
         check_choice(
             self._name,
@@ -169,12 +168,21 @@ class KBinsDiscretizer(InvertibleTransform):
             if int(n_bins[j]) != edges.size - 1:
                 raise SchemaError(f"n_bins_[{j}] does not match bin_edges_[{j}]")
 
+    def _may_output_sparse(self) -> bool:
+        return self.encode == "onehot"
+
     def _plan_step(self) -> dict:
-        onehot = self.encode == "onehot-dense"
+        # The plan writes dense blocks; a composite holding a sparse one-hot makes its CSR
+        # output from them, as it does for a sparse OneHotEncoder.
+        onehot = self.encode != "ordinal"
         return {"step": "digitize", "edges": floats(self._flat_edges),
                 "offsets": [int(o) for o in self._edge_offsets], "onehot": onehot}  # fmt: skip
 
     def _transform(self, x):
+        if self.encode == "onehot":
+            scipy_sparse()  # before any work: a clear ImportError without scipy
+            codes = kernels().digitize(x, self._flat_edges, self._edge_offsets, False)
+            return _onehot_csr(codes, self.n_bins_)
         onehot = self.encode == "onehot-dense"
         return kernels().digitize(x, self._flat_edges, self._edge_offsets, onehot)
 
@@ -198,10 +206,15 @@ class KBinsDiscretizer(InvertibleTransform):
             dtype=object,
         )
 
+    def inverse_transform(self, X) -> np.ndarray:
+        """Map bins back to the centres of their intervals; the one-hot may be dense or
+        sparse."""
+        return super().inverse_transform(X.toarray() if is_sparse(X) else X)
+
     def _inverse_transform(self, x):
         """Each bin maps back to its centre (as scikit-learn); NaN stays NaN."""
         codes = x
-        if self.encode == "onehot-dense":
+        if self.encode != "ordinal":
             starts = np.concatenate([[0], np.cumsum(self.n_bins_)])
             codes = np.empty((x.shape[0], self.n_features_in_), dtype=x.dtype)
             for j in range(self.n_features_in_):
@@ -222,6 +235,25 @@ class KBinsDiscretizer(InvertibleTransform):
             out[:, j] = np.nan
             out[known, j] = centres[index.astype(np.intp)]
         return out
+
+
+def _onehot_csr(codes: np.ndarray, n_bins: np.ndarray):
+    """The sparse one-hot of bin codes (rows x columns, NaN for a missing value): one stored 1
+    per cell, or a NaN in each of the column's bins for a missing one."""
+    rows, n_columns = codes.shape
+    starts = np.concatenate([[0], np.cumsum(n_bins)])
+    width = int(starts[-1])
+    missing = np.isnan(codes)
+    cell = np.where(missing, 0, codes).astype(np.int64) + starts[:-1]
+    if not missing.any():
+        indptr = np.arange(0, rows * n_columns + 1, n_columns, dtype=np.int64)
+        return csr(np.ones(cell.size, dtype=codes.dtype), cell.ravel(), indptr, (rows, width))
+    counts = np.where(missing, n_bins, 1).ravel()
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    indices = np.repeat(cell.ravel(), counts) + (np.arange(first.size) - first)
+    data = np.repeat(np.where(missing, np.nan, 1).ravel().astype(codes.dtype), counts)
+    indptr = np.concatenate([[0], np.cumsum(counts.reshape(rows, n_columns).sum(axis=1))])
+    return csr(data, indices, indptr, (rows, width))
 
 
 def _flat(edges) -> dict:

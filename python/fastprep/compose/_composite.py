@@ -247,7 +247,8 @@ class Composite(Fitted, abstract=True):
 
     def transform_one(self, row: Mapping[str, Any], *, dtype: DTypeLike = np.float64) -> np.ndarray:
         """One request row (plain Python values by column name) → a 1-D array, equal to the
-        row ``transform`` gives for the same values; one native call with a compiled plan."""
+        row ``transform`` gives for the same values (dense, also where ``transform`` gives a
+        sparse matrix); one native call with a compiled plan."""
         self._check_fitted()
         if self._runs_native() and isinstance(row, dict):
             out = self._plan.run_row(row, is_float32(dtype))
@@ -259,7 +260,8 @@ class Composite(Fitted, abstract=True):
                 f"{self._name}: transform_one takes a mapping of column name to value, got "
                 f"{type(row).__name__}"
             )
-        return self.transform_records([row], dtype=dtype)[0]
+        out = self.transform_records([row], dtype=dtype)
+        return out.toarray()[0] if hasattr(out, "toarray") else out[0]
 
     def transform_records(
         self, rows: Sequence[Mapping[str, Any]], *, dtype: DTypeLike = np.float64

@@ -402,7 +402,10 @@ class Pipeline(Composite):
         return pipe
 
     def _compile(self) -> CompiledPlan | None:
-        """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns."""
+        """A Pipeline of numeric steps as a one-block plan over all its (numeric) columns; none
+        when its output is sparse (the plan writes dense rows)."""
+        if self._may_output_sparse():
+            return None
         names = getattr(self, "feature_names_in_", None)
         names = positional_names(self.n_features_in_) if names is None else list(names)
         if not all(self._kinds.get(n) == "numeric" for n in names):
