@@ -236,3 +236,134 @@ def test_sparse_onehot_in_compositions_matches_sklearn(adult_numeric, backend):
     np.testing.assert_array_equal(
         ours_ct.get_feature_names_out(), theirs_ct.get_feature_names_out()
     )
+
+
+# -- sample_weight: scikit-learn's weighted percentiles ---------------------------------------
+
+
+def _weights(data, rows: int) -> np.ndarray:
+    """Weights with zeros, ties and fractions; not all zero."""
+    weight = st.sampled_from([0.0, 1.0, 2.0, 0.5]) | st.floats(0.0, 5.0)
+    w = np.array(data.draw(st.lists(weight, min_size=rows, max_size=rows)), dtype=np.float64)
+    if rows and not w.any():
+        w[0] = 1.0
+    return w
+
+
+@given(x=float_matrices(allow_infinity=False), data=st.data(), average=st.booleans())
+def test_weighted_quantile_kernel_bit_identical_across_backends(x, data, average):
+    w = _weights(data, x.shape[0])
+    percents = data.draw(st.lists(st.floats(0.0, 100.0), min_size=0, max_size=6))
+    out = assert_backends_agree(
+        lambda a, b: kernels().weighted_column_quantiles(a, b, percents, average),
+        np.ascontiguousarray(x),
+        w,
+    )
+    assert out.shape == (len(percents), x.shape[1])
+
+
+@given(
+    x=float_matrices(min_rows=1, allow_nan=False, allow_infinity=False, layouts=False),
+    data=st.data(),
+    average=st.booleans(),
+)
+def test_weighted_quantile_kernel_matches_sklearn(x, data, average, backend):
+    """scikit-learn's ``_weighted_percentile``, in the values' dtype: bit for bit."""
+    stats = pytest.importorskip("sklearn.utils.stats")
+    w = _weights(data, x.shape[0])
+    percents = np.linspace(0, 100, data.draw(st.integers(2, 8)) + 1)
+    ours = kernels().weighted_column_quantiles(np.ascontiguousarray(x), w, list(percents), average)
+    for j in range(x.shape[1]):
+        theirs = stats._weighted_percentile(x[:, j], w.astype(x.dtype), percents, average=average)
+        np.testing.assert_array_equal(ours[:, j], np.asarray(theirs, dtype=np.float64))
+
+
+def test_weighted_quantile_kernel_refuses_bad_input(backend):
+    x = np.zeros((2, 1))
+    for w, percents in (([1.0], [50.0]), ([1.0, -1.0], [50.0]), ([1.0, 1.0], [101.0])):
+        with pytest.raises(fp.FastprepError):
+            kernels().weighted_column_quantiles(x, np.array(w), percents, True)
+    nothing = kernels().weighted_column_quantiles(x, np.zeros(2), [50.0], True)
+    assert np.isnan(nothing).all()
+
+
+@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sample_weight_matches_sklearn_on_adult(strategy, dtype, adult_numeric, backend):
+    twin = sklearn_preprocessing.KBinsDiscretizer
+    x = adult_numeric.astype(dtype)
+    w = np.random.default_rng(0).choice([0.0, 0.5, 1.0, 3.0], size=x.shape[0])
+    params = dict(n_bins=[3, 4, 5, 2, 6, 4], strategy=strategy, encode="ordinal")
+    with warnings.catch_warnings():  # both warn of the same narrow quantile bins
+        warnings.simplefilter("ignore", UserWarning)
+        ours = fp.KBinsDiscretizer(**params).fit(x, sample_weight=w)
+        theirs = twin(**params, subsample=None, quantile_method="averaged_inverted_cdf")
+        theirs.fit(x, sample_weight=w)
+    np.testing.assert_array_equal(ours.n_bins_, theirs.n_bins_)
+    for a, b in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
+        # Uniform float32 edges: fastprep's linspace is float64, scikit-learn's float32.
+        np.testing.assert_allclose(a, b, rtol=0 if dtype == np.float64 else 1e-6)
+    np.testing.assert_array_equal(ours.transform(x), theirs.transform(x))
+    unweighted = fp.KBinsDiscretizer(**params).fit(x)
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(ours.bin_edges_, unweighted.bin_edges_, strict=True)
+    )
+
+
+@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
+def test_weighted_fits_merge_and_no_weight_weighs_one(strategy, adult_numeric, backend):
+    x = adult_numeric[:3000]
+    w = np.random.default_rng(1).choice([0.0, 1.0, 2.5], size=x.shape[0])
+    params = dict(n_bins=5, strategy=strategy, encode="ordinal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        whole = fp.KBinsDiscretizer(**params).fit(x, sample_weight=w)
+        parts = fp.KBinsDiscretizer(**params).partial_fit(x[:1000], sample_weight=w[:1000])
+        parts.merge(fp.KBinsDiscretizer(**params).fit(x[1000:], sample_weight=w[1000:]))
+        ones = np.where(np.arange(x.shape[0]) < 1000, 1.0, w)
+        mixed = fp.KBinsDiscretizer(**params).partial_fit(x[:1000])
+        mixed.partial_fit(x[1000:], sample_weight=w[1000:])
+        explicit = fp.KBinsDiscretizer(**params).fit(x, sample_weight=ones)
+    for a, b in zip(parts.bin_edges_, whole.bin_edges_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(mixed.bin_edges_, explicit.bin_edges_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weighted_values_stay_exact_beyond_the_budget(backend):
+    from fastprep import accumulators
+
+    x = np.random.default_rng(2).normal(size=(400, 2))
+    w = np.random.default_rng(3).random(400)
+    exact = fp.KBinsDiscretizer(n_bins=7, encode="ordinal").fit(x, sample_weight=w)
+    budget = accumulators.EXACT_VALUE_BUDGET
+    try:
+        accumulators.set_exact_value_budget(50)
+        small = fp.KBinsDiscretizer(n_bins=7, encode="ordinal")
+        small.partial_fit(x[:200], sample_weight=w[:200]).partial_fit(
+            x[200:], sample_weight=w[200:]
+        )
+        sketched = fp.KBinsDiscretizer(n_bins=7, encode="ordinal").fit(x)
+        before = small.fingerprint
+        with pytest.raises(fp.SchemaError, match="weighted quantiles are exact only"):
+            small.merge(sketched)
+        assert small.fingerprint == before
+    finally:
+        accumulators.set_exact_value_budget(budget)
+    for a, b in zip(small.bin_edges_, exact.bin_edges_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_linear_quantiles_with_weights_and_bad_weights_are_refused():
+    x = np.arange(12.0).reshape(4, 3)
+    binner = fp.KBinsDiscretizer(n_bins=2, encode="ordinal").fit(x)
+    before = binner.fingerprint
+    with pytest.raises(fp.ParameterError, match="must be 'averaged_inverted_cdf'"):
+        fp.KBinsDiscretizer(quantile_method="linear").fit(x, sample_weight=np.ones(4))
+    for bad in ([1.0, -1.0, 1.0, 1.0], [0.0] * 4, [1.0, 2.0]):
+        with pytest.raises(fp.FastprepError):
+            binner.fit(x, sample_weight=bad)
+        with pytest.raises(fp.FastprepError):
+            binner.partial_fit(x, sample_weight=bad)
+    assert binner.fingerprint == before

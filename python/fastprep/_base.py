@@ -40,7 +40,7 @@ from fastprep._input import (
 )
 from fastprep._output import check_container, in_container, pandas_index
 from fastprep._state import Part, State, digest, register
-from fastprep.accumulators import FitAccumulator, Moments
+from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
 from fastprep.exceptions import (
     ArtifactError,
     DataError,
@@ -568,7 +568,7 @@ class Transform(Fitted, abstract=True):
         elif is_sparse(x):
             batch = FitAccumulator(Moments.of_csr(*csr_parts(x)), None)
         elif weights is not None:
-            batch = FitAccumulator(Moments.of_weighted(x, weights), None)
+            batch = self._weighted_batch(x, weights)
         else:
             batch = FitAccumulator.of_batch(x, keep_values=self._keep_values)
         infinite = np.flatnonzero(np.isinf(batch.moments.min) | np.isinf(batch.moments.max))
@@ -578,6 +578,11 @@ class Transform(Fitted, abstract=True):
                 "fitting accepts finite values and NaN (missing) only"
             )
         return names, batch
+
+    def _weighted_batch(self, x: np.ndarray, w: np.ndarray) -> FitAccumulator:
+        """The accumulator of a dense batch whose row ``i`` weighs ``w[i]``."""
+        values = ValueBuffer.of_batch(x, w) if self._keep_values else None
+        return FitAccumulator(Moments.of_weighted(x, w), values)
 
     def _commit(self, accumulator: FitAccumulator, names) -> Transform:
         # Compute everything first, assign after: a failure leaves the fitted state untouched.

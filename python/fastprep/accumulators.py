@@ -182,21 +182,33 @@ class ValueBuffer:
     Exact while the rows held fit ``budget`` (values per column; ``EXACT_VALUE_BUDGET`` by
     default): every batch is kept, 8 bytes per float64 cell, and statistics equal NumPy's and
     scikit-learn's. Beyond it, the buffer turns into a deterministic mergeable
-    ``QuantileSketch`` with a stated rank-error bound (``rank_error``), and stays one."""
+    ``QuantileSketch`` with a stated rank-error bound (``rank_error``), and stays one.
+
+    A buffer holding weighted rows (``sample_weight``) keeps, per batch, its row weights (None
+    for a batch without: each row weighs 1), and stays exact whatever its size: weighted
+    quantiles have no sketch."""
 
     batches: tuple[np.ndarray, ...]
     n_features: int
     budget: int = 0
     sketch: QuantileSketch | None = None
+    weights: tuple[np.ndarray | None, ...] | None = None
 
     @classmethod
     def empty(cls, n_features: int) -> ValueBuffer:
         return cls((), n_features, EXACT_VALUE_BUDGET)
 
     @classmethod
-    def of_batch(cls, x: np.ndarray) -> ValueBuffer:
+    def of_batch(cls, x: np.ndarray, w: np.ndarray | None = None) -> ValueBuffer:
         # A private copy: the caller may reuse its array after partial_fit returns.
+        if w is not None:
+            weights = (np.array(w, dtype=np.float64),)
+            return cls((_private_copy(x),), x.shape[1], EXACT_VALUE_BUDGET, None, weights)
         return cls((_private_copy(x),), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
+
+    @property
+    def weighted(self) -> bool:
+        return self.weights is not None
 
     @property
     def rows_held(self) -> int:
@@ -211,7 +223,7 @@ class ValueBuffer:
         return 0.0 if self.sketch is None else self.sketch.rank_error()
 
     def _within_budget(self) -> ValueBuffer:
-        if self.sketch is None and self.rows_held <= self.budget:
+        if self.sketch is None and (self.rows_held <= self.budget or self.weighted):
             return self
         sketch = self.sketch or QuantileSketch.empty(self.n_features)
         for batch in self.batches:
@@ -224,6 +236,14 @@ class ValueBuffer:
     def merge(self, other: ValueBuffer) -> ValueBuffer:
         _check_same_width(self.n_features, other.n_features)
         budget = min(self.budget, other.budget)
+        if self.weighted or other.weighted:
+            if self.sketch is not None or other.sketch is not None:
+                raise SchemaError(
+                    "a weighted fit cannot merge with one beyond the exact value budget (a "
+                    "quantile sketch): weighted quantiles are exact only"
+                )
+            weights = self._batch_weights() + other._batch_weights()
+            return ValueBuffer(self.batches + other.batches, self.n_features, budget, None, weights)
         if self.sketch is None and other.sketch is None:
             merged = ValueBuffer(self.batches + other.batches, self.n_features, budget)
             return merged._within_budget()
@@ -254,6 +274,24 @@ class ValueBuffer:
         if self.sketch is not None:
             return self.sketch.quantiles(qs)
         return kernels().column_quantiles(self.values(), [float(q) for q in qs], method)
+
+    def _batch_weights(self) -> tuple[np.ndarray | None, ...]:
+        return self.weights if self.weights is not None else (None,) * len(self.batches)
+
+    def weighted_quantiles(self, percents, average: bool) -> np.ndarray:
+        """``(len(percents), n_features)`` weighted percentiles (``percents`` in [0, 100]) as
+        scikit-learn's ``_weighted_percentile``: ``inverted_cdf``, or with ``average``
+        ``averaged_inverted_cdf``; rows of a batch without weights weigh 1, NaN is skipped."""
+        if self.sketch is not None:
+            raise SchemaError("weighted quantiles need the exact values, not a sketch")
+        w = [
+            np.ones(b.shape[0]) if wb is None else wb
+            for b, wb in zip(self.batches, self._batch_weights(), strict=True)
+        ]
+        w_all = np.concatenate(w) if w else np.empty(0)
+        return kernels().weighted_column_quantiles(
+            self.values(), w_all, [float(p) for p in percents], average
+        )
 
     def quantiles_and_medians(self, qs, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
         """``(quantiles(qs, method), medians())`` from one pass over the values."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,7 +15,11 @@ from fastprep._checks import check_choice
 from fastprep._input import is_sparse
 from fastprep._output import csr, scipy_sparse
 from fastprep._plan import floats
+from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError, ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["KBinsDiscretizer"]
 
@@ -41,6 +47,10 @@ class KBinsDiscretizer(InvertibleTransform):
     ``subsample=None`` to it for identical edges on larger data). NaN is disregarded in fit and
     kept in transform: its ordinal code is NaN and all of its one-hot columns are NaN (stored
     NaNs in the sparse one-hot, so that ``toarray()`` equals the dense one-hot).
+
+    ``fit(X, sample_weight=w)`` weighs the rows as scikit-learn 1.9 does: quantile edges are
+    its weighted percentiles (``averaged_inverted_cdf``; ``quantile_method="linear"`` has no
+    weighted form and is refused), and uniform edges span the values of positive weight.
 
     Fitted attributes: ``bin_edges_`` (object array of per-column edge arrays), ``n_bins_``,
     ``n_features_in_``.
@@ -73,6 +83,42 @@ class KBinsDiscretizer(InvertibleTransform):
     @property
     def _keep_values(self) -> bool:  # type: ignore[override]
         return self.strategy == "quantile"
+
+    def fit(self, X, y=None, sample_weight=None) -> Self:
+        """Fit on ``X``, discarding any previous fit. ``sample_weight``: a weight per row
+        (finite, >= 0), as scikit-learn's."""
+        self._check_weighted(sample_weight)
+        return self._fit(X, sample_weight)
+
+    def partial_fit(self, X, y=None, sample_weight=None) -> Self:
+        """Add the rows of ``X`` to the fit, weighted by ``sample_weight`` if given (batches
+        with and without weights merge: no weight is a weight of 1)."""
+        self._check_weighted(sample_weight)
+        return self._partial_fit(X, sample_weight)
+
+    def _check_weighted(self, sample_weight) -> None:
+        if (
+            sample_weight is not None
+            and self.strategy == "quantile"
+            and self.quantile_method != "averaged_inverted_cdf"
+        ):
+            raise ParameterError(
+                f"{self._name}: with strategy='quantile' and sample weights, quantile_method "
+                f"must be 'averaged_inverted_cdf', got {self.quantile_method!r}"
+            )
+
+    def _weighted_batch(self, x, w):
+        batch = super()._weighted_batch(x, w)
+        moments = batch.moments
+        if (
+            self.strategy == "quantile"
+            or np.isinf(moments.min).any()
+            or np.isinf(moments.max).any()
+        ):
+            return batch  # (an infinity is refused by the caller)
+        # Uniform edges span the values of positive weight, as scikit-learn's.
+        counted = Moments.of_batch(np.ascontiguousarray(x[w > 0]))
+        return FitAccumulator(replace(moments, min=counted.min, max=counted.max), batch.values)
 
     def _validate_params(self) -> None:
         check_choice(self._name, "encode", self.encode, ("onehot", "onehot-dense", "ordinal"))
@@ -109,10 +155,16 @@ class KBinsDiscretizer(InvertibleTransform):
         n_bins = self._bins_per_feature(n_features).copy()
         quantiles = {}
         if self.strategy == "quantile":
+            values = accumulator.values
             for nb in np.unique(n_bins):
+                if values.weighted:
+                    self._check_weighted(True)
+                    percents = np.linspace(0, 100, nb + 1)
+                    quantiles[nb] = values.weighted_quantiles(percents, average=True)
+                    continue
                 # np.percentile's own fractions: linspace(0, 100) / 100.
                 levels = np.true_divide(np.linspace(0, 100, nb + 1), 100)
-                quantiles[nb] = accumulator.values.quantiles(levels, self.quantile_method)
+                quantiles[nb] = values.quantiles(levels, self.quantile_method)
         edges = np.empty(n_features, dtype=object)
         for j in range(n_features):
             lo, hi = moments.min[j], moments.max[j]

@@ -29,6 +29,7 @@ from fastprep.reference.quantile import (
     column_modes,
     column_quantiles,
     column_quantiles_and_medians,
+    weighted_column_quantiles,
 )
 from fastprep.reference.quantile_transform import quantile_transform
 from fastprep.reference.scale import mul_add, sub_div, sub_div_csr
@@ -81,6 +82,7 @@ __all__ = [
     "sub_div",
     "sub_div_csr",
     "top_k",
+    "weighted_column_quantiles",
     "weighted_column_stats",
     "weighted_csr_column_stats",
 ]

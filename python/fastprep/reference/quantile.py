@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from fastprep.exceptions import ParameterError
+from fastprep.exceptions import ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
 
 
@@ -72,4 +72,50 @@ def column_modes(x: np.ndarray) -> np.ndarray:
         if values.size:
             uniques, counts = np.unique(values, return_counts=True)
             out[j] = uniques[np.argmax(counts)]  # argmax takes the first, smallest, tie
+    return out
+
+
+@ieee
+def weighted_column_quantiles(x: np.ndarray, w: np.ndarray, percents, average: bool) -> np.ndarray:
+    """Weighted percentiles ``percents`` (in [0, 100]) of every column, as scikit-learn's
+    ``_weighted_percentile`` on the rows whose value is not NaN: the first value at which
+    the weights' running sum reaches ``p / 100`` of their total (``inverted_cdf``); with
+    ``average``, on a step of that sum, the mean with the next value of positive weight
+    (``averaged_inverted_cdf``). Weights, levels and sums are in the values' dtype (float32
+    or float64), as scikit-learn casts them. Shape ``(len(percents), n_columns)``."""
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    x = x.astype(dtype, copy=False)
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (x.shape[0],):
+        raise SchemaError(f"{w.size} weights for {x.shape[0]} rows")
+    percents = np.asarray(percents, dtype=np.float64).reshape(-1)
+    bad = percents[~((percents >= 0.0) & (percents <= 100.0))]
+    if bad.size:
+        raise ParameterError(f"percentiles must be in [0, 100], got {bad[0]}")
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ParameterError("weights must be finite and >= 0")
+    levels = percents.astype(dtype)
+    eps, tiny = np.finfo(dtype).eps, np.nextafter(dtype(0), dtype(1))
+    out = np.full((percents.size, x.shape[1]), np.nan)
+    for j in range(x.shape[1]):
+        known = ~np.isnan(x[:, j])
+        order = np.argsort(x[known, j], kind="stable")
+        values, weights = x[known, j][order], w[known].astype(dtype)[order]
+        cdf = np.cumsum(weights, dtype=dtype)
+        if cdf.size == 0 or not cdf[-1] > 0:
+            continue
+        last = cdf.size - 1
+        for i, level in enumerate(levels):
+            rank = level / dtype(100) * cdf[-1]
+            if rank == 0:
+                rank = tiny
+            at = min(int(np.searchsorted(cdf, rank)), last)
+            if not average or cdf[at] - rank > eps:
+                out[i, j] = values[at]
+                continue
+            following = min(at + 1, last)
+            if weights[following] == 0:
+                after = int(np.searchsorted(cdf, cdf[at], side="right"))
+                following = at if after > last else after
+            out[i, j] = (values[at] + values[following]) / dtype(2)
     return out

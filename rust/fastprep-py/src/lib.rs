@@ -63,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_quantiles_and_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile::weighted_column_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(quantile_transform::quantile_transform, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_transform, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_log_likelihood, m)?)?;

@@ -1,5 +1,5 @@
 use fastprep_core::quantile::{self, QuantileMethod};
-use numpy::{IntoPyArray, PyArray1, PyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
@@ -16,6 +16,23 @@ pub fn column_quantiles<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let method = QuantileMethod::parse(method).map_err(to_py)?;
     let out = reduce_matrix!(py, x, |m| quantile::column_quantiles(m, &qs, method));
+    to_numpy(py, out)
+}
+
+/// scikit-learn's weighted percentiles (`percents` in [0, 100]) of every column, row `i`
+/// weighing `w[i]`: shape `(len(percents), n_columns)`.
+#[pyfunction]
+pub fn weighted_column_quantiles<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    w: PyReadonlyArray1<'py, f64>,
+    percents: Vec<f64>,
+    average: bool,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let w = w.as_slice()?;
+    let out = reduce_matrix!(py, x, |m| quantile::weighted_column_quantiles(
+        m, w, &percents, average
+    ));
     to_numpy(py, out)
 }
 

@@ -9,10 +9,14 @@
 //! - `radix`: the exact selection of ranks from a column's keys (an MSD radix selection);
 //! - `sampled`: for tall matrices, one pass that keeps only the keys a sample places near the
 //!   wanted ranks, then the radix selection of those;
+//! - `weighted`: scikit-learn's weighted percentiles (`KBinsDiscretizer` with `sample_weight`);
 //! - this module: NumPy's methods and the column API.
 
 mod radix;
 mod sampled;
+mod weighted;
+
+pub use weighted::weighted_column_quantiles;
 
 use crate::error::{Error, Result};
 
