@@ -782,3 +782,15 @@ def test_values_are_checked_whatever_they_are_stored_as(adult):
         m["root"]["state"]["indicator_features_"] = [99]
 
     _refused(rewritten(imputer, bad_indicator), "indicator_features_")
+
+
+def test_a_later_parameter_at_its_implied_value_leaves_the_state_unchanged():
+    """QuantileTransformer's ignore_implicit_zeros came after its first artifacts: at False
+    the state (and fingerprint) is what it was; at True it is another state."""
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    plain = fp.QuantileTransformer(n_quantiles=10).fit(x)
+    assert "ignore_implicit_zeros" not in plain._state().params
+    other = fp.QuantileTransformer(n_quantiles=10, ignore_implicit_zeros=True).fit(x)
+    assert other._state().params["ignore_implicit_zeros"] is True
+    assert other.fingerprint != plain.fingerprint
+    assert fp.loads(fp.dumps(other)).ignore_implicit_zeros is True

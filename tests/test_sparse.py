@@ -30,6 +30,8 @@ KEEPERS = [
     fp.Normalizer(norm="l1"),
     fp.Normalizer(norm="max"),
     fp.Binarizer(threshold=0.25),
+    fp.RobustScaler(with_centering=False),
+    fp.RobustScaler(with_centering=False, quantile_range=(10.0, 90.0), unit_variance=True),
 ]
 
 
@@ -166,9 +168,18 @@ def test_sparse_input_is_refused_where_it_cannot_stay_sparse_and_left_untouched(
         fp.StandardScaler().fit(x)
     with pytest.raises(fp.ParameterError, match="threshold < 0"):
         fp.Binarizer(threshold=-1.0).transform(x)
-    for obj in (fp.RobustScaler(), fp.MinMaxScaler(), fp.QuantileTransformer(n_quantiles=5)):
+    with pytest.raises(fp.ParameterError, match=r"cannot center.*with_centering=False"):
+        fp.RobustScaler().fit(x)
+    for obj in (fp.MinMaxScaler(), fp.PowerTransformer(), fp.KBinsDiscretizer()):
         with pytest.raises(fp.SchemaError, match="sparse input is not supported"):
             obj.fit(x)
+    negative = x.copy()
+    negative.data[3] = -1.0
+    with pytest.raises(fp.DataError, match=r"column \d holds negative values"):
+        fp.QuantileTransformer(n_quantiles=5).fit(negative)
+    fitted_qt = fp.QuantileTransformer(n_quantiles=5).fit(x)
+    with pytest.raises(fp.DataError, match="ignore_implicit_zeros=True"):
+        fitted_qt.transform(negative)
     fitted = fp.StandardScaler(with_mean=False).fit(x)
     fitted.transform(x)
     for a, b in zip(before, (x.data, x.indices, x.indptr), strict=True):
@@ -196,3 +207,168 @@ def test_weighted_csr_column_stats_backends_bit_identical(case, index, data):
         lambda *a: tuple(map(np.asarray, kernels().weighted_csr_column_stats(*a, w))),
         *_parts(csr, index),
     )
+
+
+# -- order statistics, quantile maps and fills of sparse columns ------------------------------
+
+
+@given(
+    case=sparse_inputs(allow_infinity=False),
+    index=st.sampled_from([np.int32, np.int64]),
+    implicit_zeros=st.booleans(),
+    method=st.sampled_from(["linear", "averaged_inverted_cdf"]),
+)
+def test_csr_order_statistics_backends_bit_identical(case, index, implicit_zeros, method):
+    _, csr = case
+    qs = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0]
+    assert_backends_agree(
+        lambda *a: kernels().csr_column_quantiles_and_medians(*a, qs, method, implicit_zeros),
+        *_parts(csr, index),
+    )
+    assert_backends_agree(lambda *a: kernels().csr_column_modes(*a), *_parts(csr, index))
+
+
+@given(case=sparse_inputs(), method=st.sampled_from(["linear", "averaged_inverted_cdf"]))
+def test_csr_order_statistics_are_the_dense_statistics(case, method, backend):
+    """Implicit zeros counted: the statistics of the dense form, exactly (order statistics
+    select values; only the sign of a zero may differ)."""
+    x, csr = case
+    qs = [0.0, 0.3, 0.5, 0.75, 1.0]
+    q, medians = kernels().csr_column_quantiles_and_medians(
+        *_parts(csr, np.int32), qs, method, True
+    )
+    dense = np.ascontiguousarray(x)
+    want_q, want_medians = kernels().column_quantiles_and_medians(dense, qs, method)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(q, want_q)
+        np.testing.assert_array_equal(medians, want_medians)
+        np.testing.assert_array_equal(
+            kernels().csr_column_modes(*_parts(csr, np.int32)), kernels().column_modes(dense)
+        )
+
+
+def _fitted_quantiles(data, cols: int, n: int = 7) -> np.ndarray:
+    """Sorted quantiles per column drawn from ``data`` (n x cols)."""
+    values = data.draw(
+        st.lists(st.floats(-1e3, 1e3), min_size=n * cols, max_size=n * cols), label="quantiles"
+    )
+    return np.ascontiguousarray(np.sort(np.array(values).reshape(n, cols), axis=0))
+
+
+@given(
+    case=sparse_inputs(),
+    index=st.sampled_from([np.int32, np.int64]),
+    normal=st.booleans(),
+    inverse=st.booleans(),
+    data=st.data(),
+)
+def test_quantile_transform_csr_backends_bit_identical(case, index, normal, inverse, data):
+    x, csr = case
+    quantiles = _fitted_quantiles(data, csr.shape[1])
+    references = np.linspace(0.0, 1.0, quantiles.shape[0])
+    args = (quantiles, references, normal, inverse)
+    out = assert_backends_agree(
+        lambda *a: kernels().quantile_transform_csr(*a, *args), *_parts(csr, index)
+    )
+    # Each stored value maps as the dense kernel maps it.
+    coo = csr.tocoo()
+    dense = kernels().quantile_transform(np.ascontiguousarray(x), *args)
+    stored = sparse.csr_matrix((out, csr.indices, csr.indptr), shape=csr.shape).tocoo()
+    assert_bit_identical(stored.data, dense[coo.row, coo.col])
+
+
+@given(case=sparse_inputs(), index=st.sampled_from([np.int32, np.int64]), data=st.data())
+def test_fill_csr_backends_bit_identical(case, index, data):
+    _, csr = case
+    cols = csr.shape[1]
+    fill = np.array(data.draw(st.lists(st.floats(-5.0, 5.0), min_size=cols, max_size=cols)))
+    out = assert_backends_agree(lambda *a: kernels().fill_csr(*a, fill), *_parts(csr, index))
+    assert not np.isnan(out).any()
+    np.testing.assert_array_equal(out[~np.isnan(csr.data)], csr.data[~np.isnan(csr.data)])
+
+
+def _adult_sparse(adult_numeric, rows: int = 4000, with_nan: bool = True):
+    """Adult's numeric columns (mostly zero capital gain and loss), some values missing."""
+    x = adult_numeric[:rows].copy()
+    if with_nan:
+        rng = np.random.default_rng(0)
+        x[rng.random(x.shape) < 0.05] = np.nan
+        x[:, 2] = np.nan  # a column without any value
+    return x
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "normal"])
+@pytest.mark.parametrize("ignore_implicit_zeros", [False, True])
+def test_sparse_quantile_transformer_matches_scikit_learn(
+    distribution, ignore_implicit_zeros, adult_numeric, backend
+):
+    x = _adult_sparse(adult_numeric, with_nan=False)
+    x[np.random.default_rng(1).random(x.shape) < 0.05] = np.nan
+    params = dict(
+        n_quantiles=200,
+        output_distribution=distribution,
+        ignore_implicit_zeros=ignore_implicit_zeros,
+    )
+    for given_ in (sparse.csr_matrix(x), sparse.csc_matrix(x)):
+        ours = fp.QuantileTransformer(**params).fit(given_)
+        theirs = skp.QuantileTransformer(**params, subsample=None).fit(given_)
+        np.testing.assert_array_equal(ours.quantiles_, theirs.quantiles_)
+        out, expected = ours.transform(given_), theirs.transform(given_)
+        assert out.format == given_.format and out.nnz == expected.nnz
+        np.testing.assert_allclose(
+            out.toarray(), expected.toarray(), rtol=1e-15, atol=1e-15, equal_nan=True
+        )
+    if not ignore_implicit_zeros:
+        # Implicit zeros counted: the dense fit's quantiles.
+        dense = fp.QuantileTransformer(**params).fit(x)
+        np.testing.assert_array_equal(ours.quantiles_, dense.quantiles_)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant"])
+@pytest.mark.parametrize("add_indicator", [False, True])
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_sparse_simple_imputer_matches_scikit_learn(
+    strategy, add_indicator, keep_empty_features, adult_numeric, backend
+):
+    x = _adult_sparse(adult_numeric)
+    params = dict(
+        strategy=strategy, add_indicator=add_indicator, keep_empty_features=keep_empty_features
+    )
+    import warnings
+
+    for given_ in (sparse.csr_matrix(x), sparse.csc_matrix(x), sparse.csr_array(x)):
+        with warnings.catch_warnings():  # both warn of the column without a value
+            warnings.simplefilter("ignore", UserWarning)
+            ours = fp.SimpleImputer(**params).fit(given_)
+            theirs = sklearn_impute().SimpleImputer(**params).fit(given_)
+            out, expected = ours.transform(given_), theirs.transform(given_)
+        np.testing.assert_allclose(ours.statistics_, theirs.statistics_, rtol=1e-13, equal_nan=True)
+        assert type(out) is type(given_) and out.format == given_.format
+        assert out.shape == expected.shape
+        np.testing.assert_allclose(out.toarray(), expected.toarray(), rtol=1e-13)
+        np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    # Implicit zeros counted: the dense fit's statistics.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dense = fp.SimpleImputer(**params).fit(x)
+    np.testing.assert_allclose(ours.statistics_, dense.statistics_, rtol=1e-13, equal_nan=True)
+
+
+def sklearn_impute():
+    return pytest.importorskip("sklearn.impute")
+
+
+def test_sparse_order_statistic_fits_merge_with_dense_ones(adult_numeric, backend):
+    x = _adult_sparse(adult_numeric, with_nan=False)
+    extra = x[:1500] + 1.0  # enough other rows to move every statistic
+    for make in (
+        lambda: fp.RobustScaler(with_centering=False),
+        lambda: fp.SimpleImputer(strategy="median"),
+        lambda: fp.QuantileTransformer(n_quantiles=50),
+    ):
+        whole = make().fit(x)
+        parts = make().partial_fit(sparse.csr_matrix(x[:1000])).partial_fit(x[1000:])
+        parts.merge(make().fit(sparse.csc_matrix(extra)))
+        once_more = make().fit(np.vstack([x, extra]))
+        assert parts.fingerprint == once_more.fingerprint
+        assert whole.fingerprint != once_more.fingerprint

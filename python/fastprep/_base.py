@@ -75,6 +75,10 @@ class Fitted:
 
     #: A composition's parameter that holds its parts (``"steps"``, ``"transformers"``).
     _parts_param: ClassVar[str | None] = None
+    #: Parameters added after artifacts of this class were first written, with the value
+    #: those artifacts imply: the state leaves one out at that value, so that the bytes and
+    #: fingerprint of an earlier fit stay what they were.
+    _later_params: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -276,6 +280,10 @@ class Fitted:
         self._check_fitted()
         params = self.get_params(deep=False)
         params.pop(self._parts_param, None)
+        for name, default in self._later_params.items():
+            value = params.get(name)
+            if type(value) is type(default) and value == default:
+                del params[name]
         return State(self._name, params, self._fitted_values(), self._state_parts())
 
     def _fitted_values(self) -> dict[str, Any]:
@@ -547,6 +555,7 @@ class Transform(Fitted, abstract=True):
             if not self._accepts_sparse():
                 raise self._sparse_refused()
             names, x, by_name = None, as_csr(X, self._name), False
+            self._check_sparse(x)
         else:
             names, x, by_name = read_matrix(X, self._name)
         if fitting and x.shape[0] == 0:
@@ -566,7 +575,8 @@ class Transform(Fitted, abstract=True):
         if is_sparse(x) and weights is not None:
             batch = FitAccumulator(Moments.of_weighted_csr(*csr_parts(x), weights), None)
         elif is_sparse(x):
-            batch = FitAccumulator(Moments.of_csr(*csr_parts(x)), None)
+            values = ValueBuffer.of_batch(x) if self._keep_values else None
+            batch = FitAccumulator(Moments.of_csr(*csr_parts(x)), values)
         elif weights is not None:
             batch = self._weighted_batch(x, weights)
         else:
@@ -707,14 +717,21 @@ class Transform(Fitted, abstract=True):
         Sparse in (where accepted) gives sparse out, CSC for CSC and CSR otherwise."""
         x = self._input(X)
         if is_sparse(x):
-            out = with_values(x, self._transform_sparse(x), X)
-            if self._sparse_drops_zeros:
-                out.eliminate_zeros()
-            return out
+            return self._transform_csr(x, X)
         return self._transform(x)
+
+    def _transform_csr(self, x, like):
+        """The sparse output for a CSR input ``x`` (``like``, the input, gives its format)."""
+        out = with_values(x, self._transform_sparse(x), like)
+        if self._sparse_drops_zeros:
+            out.eliminate_zeros()
+        return out
 
     #: Whether a sparse output drops the stored zeros its transform makes.
     _sparse_drops_zeros: ClassVar[bool] = False
+
+    def _check_sparse(self, x) -> None:
+        """Refuse a sparse input (CSR) this transform cannot take (before any work)."""
 
     def _transform_sparse(self, x) -> np.ndarray:
         """The new stored values of a CSR input (``fastprep._input.as_csr``)."""

@@ -166,6 +166,23 @@ def _private_copy(x: np.ndarray) -> np.ndarray:
     return np.array(x, copy=True)
 
 
+def _is_sparse(x) -> bool:
+    return type(x).__module__.startswith("scipy.sparse")
+
+
+#: Rows per dense block when a sparse batch goes into a sketch.
+_SKETCH_BLOCK_ROWS = 1 << 14
+
+
+def _sketched(sketch: QuantileSketch, batch) -> QuantileSketch:
+    """``sketch`` updated with the rows of ``batch``, a sparse one a block of rows at a time."""
+    if not _is_sparse(batch):
+        return sketch.update(batch)
+    for start in range(0, batch.shape[0], _SKETCH_BLOCK_ROWS):
+        sketch = sketch.update(batch[start : start + _SKETCH_BLOCK_ROWS].toarray())
+    return sketch
+
+
 def set_exact_value_budget(values_per_column: int) -> None:
     """How many values per column a fit keeps exactly before switching to a quantile sketch
     (``fastprep.sketch``). Applies to accumulators created afterwards."""
@@ -186,7 +203,11 @@ class ValueBuffer:
 
     A buffer holding weighted rows (``sample_weight``) keeps, per batch, its row weights (None
     for a batch without: each row weighs 1), and stays exact whatever its size: weighted
-    quantiles have no sketch."""
+    quantiles have no sketch.
+
+    A sparse batch (SciPy CSR, as ``fastprep._input.as_csr`` makes it) is kept sparse; its
+    implicit zeros count as values, as in its dense form (``implicit_zeros=False`` in
+    ``quantiles`` leaves them out). A sketch reads it in dense blocks of rows."""
 
     batches: tuple[np.ndarray, ...]
     n_features: int
@@ -201,10 +222,11 @@ class ValueBuffer:
     @classmethod
     def of_batch(cls, x: np.ndarray, w: np.ndarray | None = None) -> ValueBuffer:
         # A private copy: the caller may reuse its array after partial_fit returns.
+        own = x.copy() if _is_sparse(x) else _private_copy(x)
         if w is not None:
             weights = (np.array(w, dtype=np.float64),)
-            return cls((_private_copy(x),), x.shape[1], EXACT_VALUE_BUDGET, None, weights)
-        return cls((_private_copy(x),), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
+            return cls((own,), x.shape[1], EXACT_VALUE_BUDGET, None, weights)
+        return cls((own,), x.shape[1], EXACT_VALUE_BUDGET)._within_budget()
 
     @property
     def weighted(self) -> bool:
@@ -227,7 +249,7 @@ class ValueBuffer:
             return self
         sketch = self.sketch or QuantileSketch.empty(self.n_features)
         for batch in self.batches:
-            sketch = sketch.update(batch)
+            sketch = _sketched(sketch, batch)
         return ValueBuffer((), self.n_features, self.budget, sketch)
 
     def update(self, x: np.ndarray) -> ValueBuffer:
@@ -249,11 +271,11 @@ class ValueBuffer:
             return merged._within_budget()
         sketch = self.sketch or QuantileSketch.empty(self.n_features)
         for batch in self.batches:
-            sketch = sketch.update(batch)
+            sketch = _sketched(sketch, batch)
         if other.sketch is not None:
             sketch = sketch.merge(other.sketch)
         for batch in other.batches:
-            sketch = sketch.update(batch)
+            sketch = _sketched(sketch, batch)
         return ValueBuffer((), self.n_features, budget, sketch)
 
     def values(self) -> np.ndarray:
@@ -265,14 +287,28 @@ class ValueBuffer:
             return np.empty((0, self.n_features))
         if len(self.batches) == 1:
             return self.batches[0]
+        if any(_is_sparse(b) for b in self.batches):
+            from scipy import sparse  # present: a batch is a SciPy matrix
+
+            return sparse.vstack(
+                [b if _is_sparse(b) else sparse.csr_matrix(b) for b in self.batches],
+                format="csr",
+            )
         return np.concatenate(self.batches, axis=0)
 
-    def quantiles(self, qs, method: str = "linear") -> np.ndarray:
+    @property
+    def sparse(self) -> bool:
+        """Whether ``values()`` is a SciPy CSR matrix (some batch was sparse)."""
+        return self.sketch is None and any(_is_sparse(b) for b in self.batches)
+
+    def quantiles(self, qs, method: str = "linear", implicit_zeros: bool = True) -> np.ndarray:
         """``(len(qs), n_features)`` quantiles (fractions in [0, 1]), NaN skipped, interpolated
         as ``np.nanquantile(..., method=method)`` ("linear" or "averaged_inverted_cdf") while
         exact; from the sketch within ``rank_error()`` beyond the budget."""
         if self.sketch is not None:
             return self.sketch.quantiles(qs)
+        if self.sparse:
+            return self.quantiles_and_medians(qs, method, implicit_zeros)[0]
         return kernels().column_quantiles(self.values(), [float(q) for q in qs], method)
 
     def _batch_weights(self) -> tuple[np.ndarray | None, ...]:
@@ -282,8 +318,8 @@ class ValueBuffer:
         """``(len(percents), n_features)`` weighted percentiles (``percents`` in [0, 100]) as
         scikit-learn's ``_weighted_percentile``: ``inverted_cdf``, or with ``average``
         ``averaged_inverted_cdf``; rows of a batch without weights weigh 1, NaN is skipped."""
-        if self.sketch is not None:
-            raise SchemaError("weighted quantiles need the exact values, not a sketch")
+        if self.sketch is not None or self.sparse:
+            raise SchemaError("weighted quantiles need the exact values of a dense matrix")
         w = [
             np.ones(b.shape[0]) if wb is None else wb
             for b, wb in zip(self.batches, self._batch_weights(), strict=True)
@@ -293,21 +329,33 @@ class ValueBuffer:
             self.values(), w_all, [float(p) for p in percents], average
         )
 
-    def quantiles_and_medians(self, qs, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    def quantiles_and_medians(
+        self, qs, method: str = "linear", implicit_zeros: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(quantiles(qs, method), medians())`` from one pass over the values."""
         if self.sketch is not None:
             return self.sketch.quantiles(qs), self.sketch.quantiles([0.5])[0]
-        return kernels().column_quantiles_and_medians(self.values(), [float(q) for q in qs], method)
+        qs = [float(q) for q in qs]
+        if self.sparse:
+            v = self.values()
+            parts = (v.data, (v.indptr, v.indices), self.n_features)
+            return kernels().csr_column_quantiles_and_medians(*parts, qs, method, implicit_zeros)
+        return kernels().column_quantiles_and_medians(self.values(), qs, method)
 
     def medians(self) -> np.ndarray:
         if self.sketch is not None:
             return self.sketch.quantiles([0.5])[0]
+        if self.sparse:
+            return self.quantiles_and_medians([])[1]
         return kernels().column_medians(self.values())
 
     def modes(self) -> np.ndarray:
         """Most frequent values; beyond the budget, the value with most weight in the sketch."""
         if self.sketch is not None:
             return self.sketch.modes()
+        if self.sparse:
+            v = self.values()
+            return kernels().csr_column_modes(v.data, (v.indptr, v.indices), self.n_features)
         return kernels().column_modes(self.values())
 
 

@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
 from fastprep._checks import check_bool, check_choice
-from fastprep._input import by_name, categorical_columns, column_label, is_table
+from fastprep._input import (
+    by_name,
+    categorical_columns,
+    column_label,
+    csr_parts,
+    is_table,
+    with_values,
+)
 from fastprep._plan import floats
 from fastprep.accumulators import CategoryCounts
 from fastprep.exceptions import DataError, FastprepError, ParameterError, SchemaError
@@ -163,16 +170,48 @@ class SimpleImputer(InvertibleTransform):
     def _transform(self, x):
         kept = self._kept_columns
         if kept.size < self.n_features_in_:
-            dropped = np.setdiff1d(np.arange(self.n_features_in_), kept)
-            warnings.warn(
-                f"{self._name}: skipping features without any observed value at fit: "
-                f"{', '.join(self._label(int(j)) for j in dropped)}",
-                UserWarning,
-                stacklevel=3,
-            )
+            self._warn_dropped(kept)
         indicator = self.indicator_features_ if self.add_indicator else np.empty(0, np.intp)
         return kernels().impute(
             x, kept.tolist(), self.statistics_[kept].astype(np.float64), indicator.tolist()
+        )
+
+    def _accepts_sparse(self) -> bool:
+        return not getattr(self, "_strings", False)
+
+    def _transform_csr(self, x, like):
+        """NaN among the stored values filled (the implicit zeros are values); dropped columns
+        and indicator columns as for dense input, the indicators sparse too."""
+        from scipy import sparse
+
+        fill = self.statistics_.astype(np.float64)
+        out = with_values(x, kernels().fill_csr(*csr_parts(x), fill), like)
+        kept = self._kept_columns
+        if kept.size < self.n_features_in_:
+            self._warn_dropped(kept)
+            out = out[:, kept]
+        if not self.add_indicator:
+            return out
+        # One stored 1 per stored NaN of an indicator column, at its indicator's position.
+        at = np.full(self.n_features_in_, -1, dtype=np.int64)
+        at[self.indicator_features_] = np.arange(self.indicator_features_.size)
+        with np.errstate(invalid="ignore"):
+            missing = np.isnan(x.data) & (at[x.indices] >= 0)
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))[missing]
+        flags = sparse.csr_matrix(
+            (np.ones(rows.size, dtype=x.dtype), (rows, at[x.indices[missing]])),
+            shape=(x.shape[0], self.indicator_features_.size),
+        )
+        both = sparse.hstack([out, flags], format=getattr(like, "format", "csr"))
+        return type(out)(both) if isinstance(out, sparse.sparray) else both
+
+    def _warn_dropped(self, kept: np.ndarray) -> None:
+        dropped = np.setdiff1d(np.arange(self.n_features_in_), kept)
+        warnings.warn(
+            f"{self._name}: skipping features without any observed value at fit: "
+            f"{', '.join(self._label(int(j)) for j in dropped)}",
+            UserWarning,
+            stacklevel=4,
         )
 
     # -- string columns ------------------------------------------------------------------------

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fastprep._backend import kernels
 from fastprep._base import InvertibleTransform
-from fastprep._checks import check_choice, check_int
+from fastprep._checks import check_bool, check_choice, check_int
+from fastprep._input import csr_parts
 from fastprep._plan import floats
-from fastprep.exceptions import ParameterError, SchemaError
+from fastprep.exceptions import DataError, ParameterError, SchemaError
 
 __all__ = ["QuantileTransformer"]
 
@@ -29,6 +31,13 @@ class QuantileTransformer(InvertibleTransform):
         subsample. Its quantiles are exact over every row (scikit-learn subsamples 10,000 rows
         by default to bound the cost of its fit; fastprep's exact fit is faster than that).
         Pass ``subsample=None`` to scikit-learn for identical quantiles on larger data.
+    ignore_implicit_zeros : bool, default False
+        Sparse input only: fit the quantiles on the stored values alone. Otherwise the
+        implicit zeros count as values, and the stored values must be >= 0 (zero is then the
+        smallest value, so the implicit zeros keep their place), as in scikit-learn.
+
+    Sparse input (SciPy CSR or CSC): sparse output of the same format, whose stored values are
+    transformed and whose implicit zeros stay zeros, as scikit-learn's.
 
     The transform is scikit-learn's: the mean of linear interpolation up and down the quantiles,
     values within 1e-7 of the extreme quantiles pinned to the ends, then for a normal output the
@@ -49,6 +58,7 @@ class QuantileTransformer(InvertibleTransform):
     """
 
     _keep_values = True
+    _later_params: ClassVar[dict[str, Any]] = {"ignore_implicit_zeros": False}
     quantiles_: np.ndarray
     references_: np.ndarray
     n_quantiles_: int
@@ -59,10 +69,12 @@ class QuantileTransformer(InvertibleTransform):
         *,
         n_quantiles: int = 1000,
         output_distribution: str = "uniform",
+        ignore_implicit_zeros: bool = False,
         subsample: int | None = None,
     ):
         self.n_quantiles = n_quantiles
         self.output_distribution = output_distribution
+        self.ignore_implicit_zeros = ignore_implicit_zeros
         self.subsample = subsample
 
     def _validate_params(self) -> None:
@@ -70,6 +82,7 @@ class QuantileTransformer(InvertibleTransform):
         check_choice(
             self._name, "output_distribution", self.output_distribution, ("uniform", "normal")
         )
+        check_bool(self._name, "ignore_implicit_zeros", self.ignore_implicit_zeros)
         if self.subsample is not None and (
             not isinstance(self.subsample, numbers.Integral)
             or isinstance(self.subsample, bool)
@@ -92,7 +105,11 @@ class QuantileTransformer(InvertibleTransform):
         references = np.linspace(0, 1, n_quantiles, endpoint=True)
         # scikit-learn asks np.nanpercentile for references * 100, which divides by 100 again.
         fractions = np.true_divide(references * 100, 100)
-        quantiles = accumulator.values.quantiles(fractions)
+        values = accumulator.values
+        quantiles = values.quantiles(fractions, implicit_zeros=not self.ignore_implicit_zeros)
+        if values.sparse and self.ignore_implicit_zeros:
+            # A column without stored values has quantiles of zeros, as scikit-learn's.
+            quantiles[:, np.isnan(quantiles).all(axis=0)] = 0.0
         # Interpolation may break monotonicity by an ULP (numpy#14685): restore it.
         quantiles = np.ascontiguousarray(np.maximum.accumulate(quantiles, axis=0))
         return {"quantiles_": quantiles, "references_": references, "n_quantiles_": n_quantiles}
@@ -122,6 +139,28 @@ class QuantileTransformer(InvertibleTransform):
 
     def _transform(self, x):
         return self._map(x, inverse=False)
+
+    def _accepts_sparse(self) -> bool:
+        return True
+
+    def _check_sparse(self, x) -> None:
+        if self.ignore_implicit_zeros:
+            return
+        with np.errstate(invalid="ignore"):
+            negative = x.data < 0
+        if negative.any():
+            column = int(x.indices[np.flatnonzero(negative)[0]])
+            raise DataError(
+                f"{self._name}: {self._label(column)} holds negative values; sparse input must "
+                "be non-negative (its implicit zeros count as the smallest values) unless "
+                "ignore_implicit_zeros=True"
+            )
+
+    def _transform_sparse(self, x):
+        normal = self.output_distribution == "normal"
+        return kernels().quantile_transform_csr(
+            *csr_parts(x), self.quantiles_, self.references_, normal, False
+        )
 
     def _inverse_transform(self, x):
         return self._map(x, inverse=True)

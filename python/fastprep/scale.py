@@ -330,7 +330,8 @@ class RobustScaler(InvertibleTransform):
         Rescale so that normally distributed data gets unit variance.
 
     Quantiles are exact (every training value is kept until fit ends) and interpolated as
-    ``np.nanpercentile``, so they equal scikit-learn's.
+    ``np.nanpercentile``, so they equal scikit-learn's. Sparse input (``with_centering=False``):
+    the quantiles count the implicit zeros as values, and only the stored values are scaled.
 
     Fitted attributes: ``center_``, ``scale_`` (None when unused), ``n_features_in_``.
 
@@ -398,6 +399,18 @@ class RobustScaler(InvertibleTransform):
 
     def _transform(self, x):
         return kernels().sub_div(x, *self._offsets())
+
+    def _accepts_sparse(self) -> bool:
+        return not self.with_centering  # centring would fill in the implicit zeros
+
+    def _sparse_refused(self):
+        return ParameterError(
+            f"{self._name}: cannot center sparse data (its implicit zeros would all change): "
+            "pass with_centering=False, or a dense array"
+        )
+
+    def _transform_sparse(self, x):
+        return kernels().sub_div_csr(*csr_parts(x), *self._offsets())
 
     def _inverse_transform(self, x):
         n = self.n_features_in_

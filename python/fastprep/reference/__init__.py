@@ -20,7 +20,7 @@ from fastprep.reference.encode import (
     merge_category_counts,
 )
 from fastprep.reference.hashing import hash_columns, hash_features
-from fastprep.reference.impute import impute
+from fastprep.reference.impute import fill_csr, impute
 from fastprep.reference.normalize import normalize, normalize_csr
 from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
 from fastprep.reference.power import fit_power_lambdas, power_log_likelihood, power_transform
@@ -29,9 +29,11 @@ from fastprep.reference.quantile import (
     column_modes,
     column_quantiles,
     column_quantiles_and_medians,
+    csr_column_modes,
+    csr_column_quantiles_and_medians,
     weighted_column_quantiles,
 )
-from fastprep.reference.quantile_transform import quantile_transform
+from fastprep.reference.quantile_transform import quantile_transform, quantile_transform_csr
 from fastprep.reference.scale import mul_add, sub_div, sub_div_csr
 from fastprep.reference.special import ndtr, ndtri
 from fastprep.reference.stats import (
@@ -55,11 +57,14 @@ __all__ = [
     "column_stats",
     "copy_matrix",
     "count_categories",
+    "csr_column_modes",
+    "csr_column_quantiles_and_medians",
     "csr_column_stats",
     "digitize",
     "encode_gather",
     "encode_onehot_csr",
     "encode_onehot_dense",
+    "fill_csr",
     "fit_power_lambdas",
     "hash_columns",
     "hash_features",
@@ -76,6 +81,7 @@ __all__ = [
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",
+    "quantile_transform_csr",
     "read_artifact",
     "sigmoid",
     "softmax",

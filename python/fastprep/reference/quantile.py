@@ -14,6 +14,7 @@ import numpy as np
 
 from fastprep.exceptions import ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
+from fastprep.reference.sparse import check_csr
 
 
 def _check_probabilities(qs) -> np.ndarray:
@@ -119,3 +120,41 @@ def weighted_column_quantiles(x: np.ndarray, w: np.ndarray, percents, average: b
                 following = at if after > last else after
             out[i, j] = (values[at] + values[following]) / dtype(2)
     return out
+
+
+def _csr_columns(data, index, cols: int, implicit_zeros: bool) -> list[np.ndarray]:
+    """Each column of a CSR matrix as its values: the stored ones, then (``implicit_zeros``)
+    a zero per row that stores none in it."""
+    indptr, indices = index
+    check_csr(indptr, indices, data, cols)
+    rows = len(indptr) - 1
+    j = indices.astype(np.intp)
+    values = data.astype(np.float64, copy=False)
+    columns = []
+    for c in range(cols):
+        stored = values[j == c]
+        zeros = rows - stored.size if implicit_zeros else 0
+        columns.append(np.concatenate([stored, np.zeros(zeros)]))
+    return columns
+
+
+@ieee
+def csr_column_quantiles_and_medians(
+    data: np.ndarray, index, cols: int, qs, method: str, implicit_zeros: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """``column_quantiles_and_medians`` of the dense form of a CSR matrix (its implicit zeros
+    counted) or, without ``implicit_zeros``, of each column's stored values alone."""
+    columns = _csr_columns(data, index, cols, implicit_zeros)
+    qs = _check_probabilities(qs)
+    out, medians = np.full((qs.size, cols), np.nan), np.full(cols, np.nan)
+    for c, column in enumerate(columns):
+        q, m = column_quantiles_and_medians(column[:, None], qs, method)
+        out[:, c], medians[c] = q[:, 0], m[0]
+    return out, medians
+
+
+@ieee
+def csr_column_modes(data: np.ndarray, index, cols: int) -> np.ndarray:
+    """``column_modes`` of the dense form of a CSR matrix."""
+    columns = _csr_columns(data, index, cols, True)
+    return np.array([column_modes(c[:, None])[0] for c in columns], dtype=np.float64)

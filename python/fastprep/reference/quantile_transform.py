@@ -10,6 +10,7 @@ import numpy as np
 
 from fastprep.exceptions import ParameterError, SchemaError
 from fastprep.reference._ieee import ieee
+from fastprep.reference.sparse import check_csr
 from fastprep.reference.special import ndtr, ndtri
 
 BOUNDS_THRESHOLD = 1e-7
@@ -92,3 +93,29 @@ def quantile_transform(
         step = _backward if inverse else _forward
         out[:, j] = step(x64[:, j], q, references, normal)
     return out.astype(x.dtype, copy=False)
+
+
+@ieee
+def quantile_transform_csr(
+    data: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray],
+    cols: int,
+    quantiles: np.ndarray,
+    references: np.ndarray,
+    normal: bool,
+    inverse: bool,
+) -> np.ndarray:
+    """``quantile_transform`` of a CSR matrix's stored values, column by column (implicit
+    zeros stay zeros): the new stored values."""
+    indptr, indices = index
+    check_csr(indptr, indices, data, cols)
+    quantiles = np.asarray(quantiles, dtype=np.float64)
+    _check(quantiles, np.asarray(references, dtype=np.float64), cols)
+    j = indices.astype(np.intp)
+    out = np.empty_like(data)
+    for c in range(cols):
+        at = j == c
+        out[at] = quantile_transform(
+            data[at][:, None], quantiles[:, [c]], references, normal, inverse
+        )[:, 0]
+    return out

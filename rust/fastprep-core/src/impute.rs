@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
+use crate::sparse::{CsrIndex, CsrRef};
 
 /// Keeps `columns` (filling NaN with `fill`) and appends NaN indicators for `indicator`.
 pub fn impute<T: Element>(
@@ -44,6 +45,35 @@ pub fn impute<T: Element>(
             }
         }
     })
+}
+
+/// The stored values of a CSR matrix with each NaN of column `j` replaced by `fill[j]`, in
+/// `out` (the implicit zeros are values, not missing: they stay).
+pub fn fill_csr<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    fill: &[f64],
+    out: &mut [T],
+) -> Result<()> {
+    if fill.len() != x.cols() {
+        return Err(Error::Shape(format!(
+            "fill needs {} values, got {}",
+            x.cols(),
+            fill.len()
+        )));
+    }
+    if out.len() != x.data().len() {
+        return Err(Error::Shape(
+            "output length differs from the stored values".into(),
+        ));
+    }
+    for ((o, &v), j) in out.iter_mut().zip(x.data()).zip(x.columns()) {
+        *o = if v.to_f64().is_nan() {
+            T::from_f64(fill[j])
+        } else {
+            v
+        };
+    }
+    Ok(())
 }
 
 #[cfg(test)]

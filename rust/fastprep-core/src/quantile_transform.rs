@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
+use crate::sparse::{CsrIndex, CsrRef};
 use crate::special::{ndtr, ndtri, ndtri_slice};
 
 /// scikit-learn's margin around the extreme quantiles.
@@ -572,6 +573,34 @@ pub fn quantile_transform<T: Element>(
             }
         }
     })
+}
+
+/// `quantile_transform` of a CSR matrix's stored values (its implicit zeros stay zeros, as
+/// scikit-learn's sparse transform leaves them): the new stored values in `out`.
+pub fn quantile_transform_csr<T: Element, I: CsrIndex>(
+    x: CsrRef<'_, T, I>,
+    quantiles: MatRef<'_, f64>,
+    references: &[f64],
+    normal: bool,
+    inverse: bool,
+    out: &mut [T],
+) -> Result<()> {
+    let cols = columns(quantiles, references, x.cols())?;
+    if out.len() != x.data().len() {
+        return Err(Error::Shape(
+            "output length differs from the stored values".into(),
+        ));
+    }
+    let clip = normal_clip();
+    for ((o, &v), j) in out.iter_mut().zip(x.data()).zip(x.columns()) {
+        let v = v.to_f64();
+        *o = T::from_f64(match &cols[j] {
+            None => f64::NAN,
+            Some(c) if inverse => backward(v, c, references, normal),
+            Some(c) => c.forward_one(v, references, normal, clip),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -58,13 +58,23 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize::normalize_csr, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
+    m.add_function(wrap_pyfunction!(impute::fill_csr, m)?)?;
     m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_quantiles_and_medians, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::column_modes, m)?)?;
     m.add_function(wrap_pyfunction!(quantile::weighted_column_quantiles, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        quantile::csr_column_quantiles_and_medians,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(quantile::csr_column_modes, m)?)?;
     m.add_function(wrap_pyfunction!(quantile_transform::quantile_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        quantile_transform::quantile_transform_csr,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(power::power_transform, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_log_likelihood, m)?)?;
     m.add_function(wrap_pyfunction!(power::fit_power_lambdas, m)?)?;

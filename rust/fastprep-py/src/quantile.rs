@@ -3,7 +3,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
-use crate::util::{reduce_matrix, to_numpy, Matrix};
+use crate::util::{detached, reduce_matrix, to_numpy, with_csr, CsrData, CsrIndices, Matrix};
 
 /// Quantiles `qs` (fractions) of every column, NaN skipped: shape `(len(qs), n_columns)`.
 #[pyfunction]
@@ -63,4 +63,38 @@ pub fn column_medians<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'p
 #[pyfunction]
 pub fn column_modes<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
     Ok(reduce_matrix!(py, x, |m| Ok(quantile::column_modes(m))).into_pyarray(py))
+}
+
+/// `column_quantiles_and_medians` of a CSR matrix's columns, its implicit zeros counted as
+/// values when `implicit_zeros` (else its stored values alone).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn csr_column_quantiles_and_medians<'py>(
+    py: Python<'py>,
+    data: CsrData<'py>,
+    index: CsrIndices<'py>,
+    cols: usize,
+    qs: Vec<f64>,
+    method: &str,
+    implicit_zeros: bool,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let method = QuantileMethod::parse(method).map_err(to_py)?;
+    let (q, medians) = with_csr!(data, index, cols, |csr| detached(py, || {
+        quantile::csr_column_quantiles_and_medians(csr, &qs, method, implicit_zeros)
+    })?);
+    Ok((to_numpy(py, q)?, medians.into_pyarray(py)))
+}
+
+/// `column_modes` of a CSR matrix's columns, its implicit zeros counted.
+#[pyfunction]
+pub fn csr_column_modes<'py>(
+    py: Python<'py>,
+    data: CsrData<'py>,
+    index: CsrIndices<'py>,
+    cols: usize,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let modes = with_csr!(data, index, cols, |csr| detached(py, || Ok(
+        quantile::csr_column_modes(csr)
+    ))?);
+    Ok(modes.into_pyarray(py))
 }

@@ -10,12 +10,15 @@
 //! - `sampled`: for tall matrices, one pass that keeps only the keys a sample places near the
 //!   wanted ranks, then the radix selection of those;
 //! - `weighted`: scikit-learn's weighted percentiles (`KBinsDiscretizer` with `sample_weight`);
+//! - `csr`: the same statistics of the columns of a CSR matrix, implicit zeros counted;
 //! - this module: NumPy's methods and the column API.
 
+mod csr;
 mod radix;
 mod sampled;
 mod weighted;
 
+pub use csr::{csr_column_modes, csr_column_quantiles_and_medians};
 pub use weighted::weighted_column_quantiles;
 
 use crate::error::{Error, Result};
