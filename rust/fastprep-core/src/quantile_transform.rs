@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::matrix::{Element, MatRef};
+use crate::parallel::{map_items, max_threads};
 use crate::sparse::{CsrIndex, CsrRef};
 use crate::special::{ndtr, ndtri, ndtri_slice};
 
@@ -592,13 +593,48 @@ pub fn quantile_transform_csr<T: Element, I: CsrIndex>(
         ));
     }
     let clip = normal_clip();
-    for ((o, &v), j) in out.iter_mut().zip(x.data()).zip(x.columns()) {
-        let v = v.to_f64();
-        *o = T::from_f64(match &cols[j] {
-            None => f64::NAN,
-            Some(c) if inverse => backward(v, c, references, normal),
-            Some(c) => c.forward_one(v, references, normal, clip),
-        });
+    // Column by column, as the dense kernel maps them: the stored values moved into one run
+    // per column (each run is written and read in order, so the heads of all runs stay in
+    // cache), each run mapped with its column's tables hot, then read back in stored order.
+    let m = x.cols();
+    let mut starts = vec![0usize; m + 1];
+    for j in x.columns() {
+        starts[j + 1] += 1;
+    }
+    for j in 0..m {
+        starts[j + 1] += starts[j];
+    }
+    let mut runs = vec![0.0f64; x.data().len()];
+    let mut next = starts.clone();
+    for (&v, j) in x.data().iter().zip(x.columns()) {
+        runs[next[j]] = v.to_f64();
+        next[j] += 1;
+    }
+    let mut pieces: Vec<(usize, &mut [f64])> = Vec::with_capacity(m);
+    let mut rest = runs.as_mut_slice();
+    for j in 0..m {
+        let (run, tail) = rest.split_at_mut(starts[j + 1] - starts[j]);
+        pieces.push((j, run));
+        rest = tail;
+    }
+    let parallel = max_threads() > 1 && m > 1 && x.data().len() >= 1 << 16;
+    map_items(pieces, parallel, |(j, run)| {
+        for batch in run.chunks_mut(BATCH) {
+            match &cols[j] {
+                None => batch.fill(f64::NAN),
+                Some(c) if inverse => {
+                    for v in batch.iter_mut() {
+                        *v = backward(*v, c, references, normal);
+                    }
+                }
+                Some(c) => c.forward_batch(batch, references, normal, clip),
+            }
+        }
+    });
+    next.copy_from_slice(&starts);
+    for (o, j) in out.iter_mut().zip(x.columns()) {
+        *o = T::from_f64(runs[next[j]]);
+        next[j] += 1;
     }
     Ok(())
 }

@@ -10,18 +10,20 @@ use crate::sparse::{CsrIndex, CsrRef};
 
 use super::{by_quantile, check_probabilities, QuantileMethod, Wanted};
 
-/// A column in sorted order: its sorted non-NaN stored values with `zeros` implicit zeros
-/// standing between the negative and the other values.
-struct SortedColumn {
+/// A column's non-NaN stored values (in any order) with `zeros` implicit zeros, which sit
+/// between its negative values and the others in sorted order.
+struct SparseColumn {
     stored: Vec<f64>,
     zeros: usize,
     negatives: usize,
 }
 
-impl SortedColumn {
-    fn new(mut stored: Vec<f64>, zeros: usize) -> Self {
-        stored.sort_unstable_by(f64::total_cmp);
-        let negatives = stored.partition_point(|&v| v < 0.0);
+/// Up to this many wanted ranks, selection (linear per rank) beats a full sort.
+const SELECT_MAX_RANKS: usize = 16;
+
+impl SparseColumn {
+    fn new(stored: Vec<f64>, zeros: usize) -> Self {
+        let negatives = stored.iter().filter(|&&v| v < 0.0).count();
         Self {
             stored,
             zeros,
@@ -33,23 +35,49 @@ impl SortedColumn {
         self.stored.len() + self.zeros
     }
 
-    /// The value at sorted position `r < len()`.
-    fn at(&self, r: usize) -> f64 {
+    /// Where sorted position `r` lies: `Some(i)` at the `i`-th smallest stored value, `None`
+    /// among the implicit zeros.
+    fn stored_rank(&self, r: usize) -> Option<usize> {
         if r < self.negatives {
-            self.stored[r]
+            Some(r)
         } else if r < self.negatives + self.zeros {
-            0.0
+            None
         } else {
-            self.stored[r - self.zeros]
+            Some(r - self.zeros)
         }
+    }
+
+    /// The values at sorted positions `ranks` (increasing, each `< len()`): the stored ones
+    /// selected in place (or sorted, for many ranks), the implicit zeros as 0.
+    fn at_ranks(&mut self, ranks: &[usize]) -> Vec<f64> {
+        let wanted: Vec<usize> = ranks.iter().filter_map(|&r| self.stored_rank(r)).collect();
+        if wanted.len() > SELECT_MAX_RANKS {
+            self.stored.sort_unstable_by(f64::total_cmp);
+        } else {
+            // After selecting rank w, the values above it lie in stored[w + 1..].
+            let mut lo = 0;
+            for &w in &wanted {
+                self.stored[lo..].select_nth_unstable_by(w - lo, f64::total_cmp);
+                lo = w + 1;
+            }
+        }
+        ranks
+            .iter()
+            .map(|&r| self.stored_rank(r).map_or(0.0, |i| self.stored[i]))
+            .collect()
+    }
+
+    /// The value at sorted position `r < len()`, once `stored` is sorted.
+    fn at_sorted(&self, r: usize) -> f64 {
+        self.stored_rank(r).map_or(0.0, |i| self.stored[i])
     }
 }
 
-/// Every column's sorted values: implicit zeros counted if `implicit_zeros`, NaN skipped.
-fn sorted_columns<T: Element, I: CsrIndex>(
+/// Every column's values: implicit zeros counted if `implicit_zeros`, NaN skipped.
+fn sparse_columns<T: Element, I: CsrIndex>(
     x: CsrRef<'_, T, I>,
     implicit_zeros: bool,
-) -> Vec<SortedColumn> {
+) -> Vec<SparseColumn> {
     let m = x.cols();
     let mut stored = vec![0usize; m];
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); m];
@@ -60,13 +88,15 @@ fn sorted_columns<T: Element, I: CsrIndex>(
             values[j].push(v);
         }
     }
-    let parallel = max_threads() > 1 && m > 1 && x.data().len() >= 1 << 16;
-    let items: Vec<(Vec<f64>, usize)> = values
+    values
         .into_iter()
         .zip(stored)
-        .map(|(v, s)| (v, if implicit_zeros { x.rows() - s } else { 0 }))
-        .collect();
-    map_items(items, parallel, |(v, zeros)| SortedColumn::new(v, zeros))
+        .map(|(v, s)| SparseColumn::new(v, if implicit_zeros { x.rows() - s } else { 0 }))
+        .collect()
+}
+
+fn parallel_for<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> bool {
+    max_threads() > 1 && x.cols() > 1 && x.data().len() >= 1 << 16
 }
 
 /// Quantiles `qs` (fractions, interpolated as `method`) and medians of every column of a CSR
@@ -84,44 +114,42 @@ pub fn csr_column_quantiles_and_medians<T: Element, I: CsrIndex>(
         method,
         with_median: true,
     };
-    let (columns, medians): (Vec<_>, Vec<_>) = sorted_columns(x, implicit_zeros)
-        .iter()
-        .map(|c| {
-            let n = c.len();
-            let selected: Vec<f64> = if n == 0 {
-                Vec::new()
-            } else {
-                wanted.ranks(n).into_iter().map(|r| c.at(r)).collect()
-            };
-            wanted.at_ranks(n, &selected)
-        })
-        .unzip();
+    let columns = sparse_columns(x, implicit_zeros);
+    let (columns, medians): (Vec<_>, Vec<_>) = map_items(columns, parallel_for(x), |mut c| {
+        let n = c.len();
+        let selected = if n == 0 {
+            Vec::new()
+        } else {
+            c.at_ranks(&wanted.ranks(n))
+        };
+        wanted.at_ranks(n, &selected)
+    })
+    .into_iter()
+    .unzip();
     Ok((by_quantile(&columns, qs.len()), medians))
 }
 
 /// Most frequent value of every column of a CSR matrix, its implicit zeros counted; ties go
 /// to the smallest value, `-0.0` and `0.0` are one value (as `column_modes`).
 pub fn csr_column_modes<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> Vec<f64> {
-    sorted_columns(x, true)
-        .iter()
-        .map(|c| {
-            let mut best = (f64::NAN, 0usize);
-            let mut r = 0;
-            let n = c.len();
-            while r < n {
-                let v = c.at(r) + 0.0;
-                let mut k = r + 1;
-                while k < n && c.at(k) + 0.0 == v {
-                    k += 1;
-                }
-                if k - r > best.1 {
-                    best = (v, k - r);
-                }
-                r = k;
+    map_items(sparse_columns(x, true), parallel_for(x), |mut c| {
+        c.stored.sort_unstable_by(f64::total_cmp);
+        let mut best = (f64::NAN, 0usize);
+        let mut r = 0;
+        let n = c.len();
+        while r < n {
+            let v = c.at_sorted(r) + 0.0;
+            let mut k = r + 1;
+            while k < n && c.at_sorted(k) + 0.0 == v {
+                k += 1;
             }
-            best.0
-        })
-        .collect()
+            if k - r > best.1 {
+                best = (v, k - r);
+            }
+            r = k;
+        }
+        best.0
+    })
 }
 
 #[cfg(test)]
