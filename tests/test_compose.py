@@ -231,8 +231,16 @@ def test_missing_columns_wrong_types_and_unknowns(adult, backend):
     with pytest.raises(SchemaError, match="'workclass'"):
         ct.transform(adult.drop_columns(["workclass"]))
     row = adult.slice(0, 1).to_pylist()[0]
-    with pytest.raises(SchemaError, match="lacks the column 'age'"):
+    with pytest.raises(
+        SchemaError, match=r"^ColumnTransformer: the record lacks the column 'age'$"
+    ):
         ct.transform_one({k: v for k, v in row.items() if k != "age"})
+    # Every missing key at once, from one row and from a list of records.
+    lacking = {k: v for k, v in row.items() if k not in ("age", "race", "sex")}
+    with pytest.raises(SchemaError, match=r"lacks the columns 'age', 'race', 'sex'$"):
+        ct.transform_one(lacking)
+    with pytest.raises(SchemaError, match=r"record 1 lacks the columns 'age', 'race', 'sex'$"):
+        ct.transform_records([row, lacking])
     with pytest.raises(SchemaError, match="'age'"):
         ct.transform_one({**row, "age": "forty"})
     with pytest.raises(UnknownCategoryError, match=r"'race'.*'Martian'"):

@@ -25,6 +25,11 @@ from fastprep.exceptions import (
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
+#: What the request path reads on every call, looked up once: the backend override of this
+#: thread or task (None: the process default), and the two dtypes.
+_backend_here = _backend._override.get
+_F32, _F64 = np.float32, np.float64
+
 # -- steps ----------------------------------------------------------------------------------------
 
 
@@ -249,19 +254,44 @@ class Composite(Fitted, abstract=True):
         """One request row (plain Python values by column name) → a 1-D array, equal to the
         row ``transform`` gives for the same values (dense, also where ``transform`` gives a
         sparse matrix); one native call with a compiled plan."""
-        self._check_fitted()
-        if self._runs_native() and isinstance(row, dict):
-            out = self._plan.run_row(row, is_float32(dtype))
+        # The request path: one native call, everything else decided when the plan compiled.
+        try:
+            run = self._cache["native_rows"][0]
+        except (AttributeError, KeyError):
+            run = self._cached("native_rows", self._row_runners)[0]
+        if (
+            run is not None
+            and type(row) is dict
+            and (_backend_here() or _backend._default) == "rust"
+        ):
+            float32 = dtype is _F32 or (dtype is not _F64 and is_float32(dtype))
+            try:
+                out = run(row, float32)
+            except SchemaError as e:
+                raise SchemaError(f"{self._name}: {e}") from None
             if out is not None:
-                self._feed_row(row)
+                if "_drift_monitors" in self.__dict__:
+                    self._feed_row(row)
                 return out
+        self._check_fitted()
         if not isinstance(row, Mapping):
             raise SchemaError(
                 f"{self._name}: transform_one takes a mapping of column name to value, got "
                 f"{type(row).__name__}"
             )
+        names = self._input_names_used()
+        if any(n not in row for n in names):
+            raise _lacking(self._name, "the record", names, row)
         out = self.transform_records([row], dtype=dtype)
         return out.toarray()[0] if hasattr(out, "toarray") else out[0]
+
+    def _row_runners(self) -> tuple:
+        """The compiled plan's calls for one request row and for a list of them, or Nones
+        where request rows take another path (not fitted, no native plan, sparse output)."""
+        plan = self._plan if self.is_fitted else None
+        if plan is None or plan.plan is None or plan.sparse:
+            return (None, None)
+        return (plan.plan.run_row, plan.plan.run_records)
 
     def transform_records(
         self, rows: Sequence[Mapping[str, Any]], *, dtype: DTypeLike = np.float64
@@ -269,6 +299,21 @@ class Composite(Fitted, abstract=True):
         """Request rows (mappings of column name to value) → a 2-D array, equal to
         ``transform`` of the same rows. A missing key is a ``SchemaError`` naming it; None is
         a missing value."""
+        try:
+            run = self._cache["native_rows"][1]
+        except (AttributeError, KeyError):
+            run = self._cached("native_rows", self._row_runners)[1]
+        if run is not None and type(rows) in (list, tuple) and _backend.get_backend() == "rust":
+            float32 = dtype is _F32 or (dtype is not _F64 and is_float32(dtype))
+            try:
+                out = run(rows, float32)
+            except SchemaError as e:
+                raise SchemaError(f"{self._name}: {e}") from None
+            if out is not None:
+                if "_drift_monitors" in self.__dict__:
+                    for row in rows:
+                        self._feed_row(row)
+                return out
         self._check_fitted()
         names = self._input_names_used()
         columns: dict[str, list] = {n: [] for n in names}
@@ -277,13 +322,20 @@ class Composite(Fitted, abstract=True):
                 raise SchemaError(
                     f"{self._name}: record {i} is a {type(row).__name__}, not a mapping"
                 )
-            for n in names:
-                try:
+            try:
+                for n in names:
                     columns[n].append(row[n])
-                except KeyError:
-                    raise SchemaError(f"{self._name}: record {i} lacks the column {n!r}") from None
+            except KeyError:
+                raise _lacking(self._name, f"record {i}", names, row) from None
         frame = Frame(names, columns, len(rows), positional=False)
         return self.transform(frame, dtype=dtype)
 
     def _input_steps(self) -> Iterator[tuple[list[str] | None, Any]]:
         raise NotImplementedError
+
+
+def _lacking(owner: str, record: str, names: list[str], row: Mapping) -> SchemaError:
+    """The error of a request record without some input columns: all of them named."""
+    absent = [n for n in names if n not in row]
+    what = "column" if len(absent) == 1 else "columns"
+    return SchemaError(f"{owner}: {record} lacks the {what} {', '.join(map(repr, absent))}")

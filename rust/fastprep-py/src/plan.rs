@@ -4,7 +4,10 @@ use fastprep_core::memory::Buffer;
 use fastprep_core::plan::spec::{self, Spec};
 use fastprep_core::plan::{Input, InputKind, RowValue, Transformer};
 use fastprep_core::{Error, Result};
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
 
@@ -223,45 +226,121 @@ impl Plan {
 
     /// One request row read from a dict by the inputs' names: its output (1-D), or None when
     /// a value is of a type the row path does not read or an encoder refuses it (the caller
-    /// takes the batch path, which accepts or refuses it as any batch). A missing key is an
-    /// error naming it.
+    /// takes the batch path, which accepts or refuses it as any batch). Missing keys are one
+    /// error naming them all.
     fn run_row<'py>(
         &self,
         py: Python<'py>,
         row: &Bound<'py, PyDict>,
         float32: bool,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let held = self.held(py, row, None)?;
+        let Some(values) = self.values(&held) else {
+            return Ok(None);
+        };
+        // One row: the GIL stays held, releasing it would cost more than the row.
+        let width = self.inner.width();
+        Ok(if float32 {
+            let out = unsafe { PyArray1::<f32>::new(py, width, false) };
+            // SAFETY: a new array, not yet shared; every element is written before it is
+            // returned (or it is dropped on error).
+            let ok = self.run_into(&values, unsafe { out.as_slice_mut()? })?;
+            ok.then(|| out.into_any())
+        } else {
+            let out = unsafe { PyArray1::<f64>::new(py, width, false) };
+            let ok = self.run_into(&values, unsafe { out.as_slice_mut()? })?;
+            ok.then(|| out.into_any())
+        })
+    }
+
+    /// Request rows (a sequence of dicts) into one `rows × width` array, or None as for
+    /// `run_row` (the caller takes the batch path). Missing keys name the record and the keys.
+    fn run_records<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+        float32: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let rows: Vec<Bound<'py, PyAny>> = rows.try_iter()?.collect::<PyResult<_>>()?;
+        let width = self.inner.width();
+        macro_rules! fill {
+            ($t:ty) => {{
+                let out = unsafe { numpy::PyArray2::<$t>::new(py, [rows.len(), width], false) };
+                // SAFETY: a new array, not yet shared; each row is written whole before the
+                // array is returned (or it is dropped).
+                let data = unsafe { out.as_slice_mut()? };
+                for (r, row) in rows.iter().enumerate() {
+                    let Ok(row) = row.cast::<PyDict>() else {
+                        return Ok(None);
+                    };
+                    let held = self.held(py, row, Some(r))?;
+                    let Some(values) = self.values(&held) else {
+                        return Ok(None);
+                    };
+                    if !self.run_into(&values, &mut data[r * width..(r + 1) * width])? {
+                        return Ok(None);
+                    }
+                }
+                out.into_any()
+            }};
+        }
+        Ok(Some(if float32 { fill!(f32) } else { fill!(f64) }))
+    }
+}
+
+impl Plan {
+    /// The row's values by the inputs' names; a missing key is an error naming every one.
+    fn held<'py>(
+        &self,
+        py: Python<'py>,
+        row: &Bound<'py, PyDict>,
+        record: Option<usize>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let mut held = Vec::with_capacity(self.names.len());
+        let mut absent = Vec::new();
         for name in &self.names {
             match row.get_item(name.bind(py))? {
                 Some(value) => held.push(value),
-                None => {
-                    return Err(crate::errors::SchemaError::new_err(format!(
-                        "record lacks the column {:?}",
-                        name.bind(py).to_string()
-                    )))
-                }
+                None => absent.push(name.bind(py).to_string()),
             }
         }
+        if absent.is_empty() {
+            return Ok(held);
+        }
+        let which = match record {
+            Some(r) => format!("record {r} lacks"),
+            None => "the record lacks".to_string(),
+        };
+        let quoted: Vec<String> = absent.iter().map(|n| format!("'{n}'")).collect();
+        let columns = if quoted.len() == 1 {
+            "column"
+        } else {
+            "columns"
+        };
+        Err(crate::errors::SchemaError::new_err(format!(
+            "{which} the {columns} {}",
+            quoted.join(", ")
+        )))
+    }
+
+    /// Each held value read for its input's kind; None if one is of a type the row path
+    /// does not read.
+    fn values<'a>(&self, held: &'a [Bound<'_, PyAny>]) -> Option<Vec<RowValue<'a>>> {
         let mut values = Vec::with_capacity(held.len());
         for (value, spec) in held.iter().zip(self.inner.inputs()) {
-            match read_value(value, spec.kind) {
-                Some(v) => values.push(v),
-                None => return Ok(None),
-            }
+            values.push(read_value(value, spec.kind)?);
         }
-        // One row: the GIL stays held, releasing it would cost more than the row.
-        let width = self.inner.width();
-        let (out, found) = if float32 {
-            let mut out = vec![0f32; width];
-            let found = self.inner.run_row(&values, &mut out).map_err(to_py)?;
-            (out.into_pyarray(py).into_any(), found)
-        } else {
-            let mut out = vec![0f64; width];
-            let found = self.inner.run_row(&values, &mut out).map_err(to_py)?;
-            (out.into_pyarray(py).into_any(), found)
-        };
-        Ok(self.inner.refusal(&found).is_none().then_some(out))
+        Some(values)
+    }
+
+    /// One row into `out`; false when an encoder refuses a value.
+    fn run_into<T: fastprep_core::Element>(
+        &self,
+        values: &[RowValue<'_>],
+        out: &mut [T],
+    ) -> PyResult<bool> {
+        let found = self.inner.run_row(values, out).map_err(to_py)?;
+        Ok(self.inner.refusal(&found).is_none())
     }
 }
 

@@ -236,6 +236,23 @@ impl CategoryIndex {
             .unwrap_or_else(|| unknown_code(self.len()))
     }
 
+    /// The code of one value, as a column's lookup codes it: a string, an integer or a float
+    /// (NaN is missing) in a vocabulary of that kind, `None` (missing), or an error when the
+    /// vocabulary is of another kind.
+    pub fn code_of(&self, value: OneValue<'_>) -> Result<u32> {
+        let missing = missing_code(self.len());
+        match (value, &self.vocab) {
+            (OneValue::Missing, _) => Ok(missing),
+            (OneValue::Str(v), Vocab::Str { .. }) => Ok(self.code_str(v)),
+            (OneValue::Int(v), Vocab::Int(_)) => Ok(self.code_number(v as u64)),
+            (OneValue::Float(v), Vocab::Float(_)) if v.is_nan() => Ok(missing),
+            (OneValue::Float(v), Vocab::Float(_)) => Ok(self.code_number(float_key(v))),
+            (value, _) => Err(Error::Shape(format!(
+                "a {value:?} cannot be looked up in this vocabulary"
+            ))),
+        }
+    }
+
     /// Checks that `column` can be looked up in this vocabulary and looks up the entries of
     /// its dictionaries once, so that any range of rows can then be looked up on its own.
     pub fn prepare<'c, 'a>(&self, column: &'c Column<'a>) -> Result<Prepared<'c, 'a>> {
@@ -365,6 +382,15 @@ impl CategoryIndex {
             self.lookup_rows(&prepared, first, block)
         }))
     }
+}
+
+/// One value to look up (`CategoryIndex::code_of`).
+#[derive(Clone, Copy, Debug)]
+pub enum OneValue<'a> {
+    Str(&'a [u8]),
+    Int(i64),
+    Float(f64),
+    Missing,
 }
 
 /// A column checked against a vocabulary, with its dictionaries' entries looked up.

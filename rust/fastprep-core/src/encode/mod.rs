@@ -17,7 +17,7 @@ mod index;
 mod kernels;
 
 pub use count::{count, merge, Counts};
-pub use index::{CategoryIndex, Prepared};
+pub use index::{CategoryIndex, OneValue, Prepared};
 pub use kernels::{encode_gather, encode_onehot_csr, encode_onehot_dense};
 
 use foldhash::fast::FixedState;

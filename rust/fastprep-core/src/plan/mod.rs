@@ -18,7 +18,7 @@ pub use row::RowValue;
 
 use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
-use crate::encode::{CategoryIndex, Found, Prepared};
+use crate::encode::{missing_code, unknown_code, CategoryIndex, Found, OneValue, Prepared};
 use crate::normalize::{row_norm, Norm};
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::power::yeo_johnson;
@@ -242,12 +242,17 @@ pub struct Plan {
     blocks: Vec<Block>,
     widths: Vec<usize>,
     width: usize,
+    /// The widest row any numeric step reads or writes: what a row's scratch holds.
+    scratch: usize,
+    /// The number of encoder inputs (one lookup each per row).
+    lookups: usize,
 }
 
 impl Plan {
     /// Checks that the blocks chain (parameter lengths, table sizes, input positions).
     pub fn new(n_inputs: usize, blocks: Vec<Block>) -> Result<Self> {
         let mut widths = Vec::with_capacity(blocks.len());
+        let (mut scratch, mut lookups) = (0usize, 0usize);
         for (b, block) in blocks.iter().enumerate() {
             let inputs = match block {
                 Block::Numeric { inputs, .. }
@@ -262,8 +267,10 @@ impl Plan {
             let width = match block {
                 Block::Numeric { inputs, steps } => {
                     let mut w = inputs.len();
+                    scratch = scratch.max(w);
                     for step in steps {
                         w = step.width(w)?;
+                        scratch = scratch.max(w);
                     }
                     w
                 }
@@ -275,6 +282,7 @@ impl Plan {
                     width,
                 } => {
                     check_encoder(b, inputs.len(), indexes, tables)?;
+                    lookups += inputs.len();
                     if offsets.len() != inputs.len() {
                         return Err(Error::Shape(format!("block {b}: one offset per column")));
                     }
@@ -310,6 +318,7 @@ impl Plan {
                     tables,
                 } => {
                     check_encoder(b, inputs.len(), indexes, tables)?;
+                    lookups += inputs.len();
                     inputs.len()
                 }
             };
@@ -321,6 +330,8 @@ impl Plan {
             blocks,
             widths,
             width,
+            scratch,
+            lookups,
         })
     }
 
@@ -593,6 +604,94 @@ impl Plan {
         (lengths, indices, values, found)
     }
 
+    /// One row of values (`values[i]` for input `i`, each of its input's kind: checked by the
+    /// caller) into `out` (`width` values), with the arithmetic and lookups of `run`, and
+    /// what each encoder input's lookup found (in `run`'s order). No batch machinery: no
+    /// one-row columns, no prepared lookups, two scratch vectors.
+    pub fn run_one<T: Element>(
+        &self,
+        values: &[RowValue<'_>],
+        out: &mut [T],
+    ) -> Result<Vec<Found>> {
+        if values.len() != self.n_inputs || out.len() != self.width {
+            return Err(Error::Shape(format!(
+                "the plan reads {} inputs into {} columns, got {} values and {} columns",
+                self.n_inputs,
+                self.width,
+                values.len(),
+                out.len()
+            )));
+        }
+        // Allocated once at their final size: a request row costs no reallocation.
+        let mut found = Vec::with_capacity(self.lookups);
+        let (mut cur, mut next) = (
+            Vec::with_capacity(self.scratch),
+            Vec::with_capacity(self.scratch),
+        );
+        let mut at = 0usize;
+        let mut code = |index: &CategoryIndex, value: RowValue<'_>| -> Result<u32> {
+            let c = index.code_of(match value {
+                RowValue::Number(x) => OneValue::Float(x),
+                RowValue::Int(x) => OneValue::Int(x),
+                RowValue::Str(b) => OneValue::Str(b),
+                RowValue::Missing => OneValue::Missing,
+            })?;
+            let n = index.len();
+            found.push(Found {
+                unknown: usize::from(c == unknown_code(n)),
+                missing: usize::from(c == missing_code(n)),
+            });
+            Ok(c)
+        };
+        for (block, &bw) in self.blocks.iter().zip(&self.widths) {
+            let block_out = &mut out[at..at + bw];
+            match block {
+                Block::Numeric { inputs: idx, steps } => {
+                    cur.clear();
+                    cur.extend(idx.iter().map(|&i| match values[i] {
+                        RowValue::Number(x) => x,
+                        _ => f64::NAN,
+                    }));
+                    for step in steps {
+                        step.apply(&cur, &mut next);
+                        std::mem::swap(&mut cur, &mut next);
+                    }
+                    for (o, &v) in block_out.iter_mut().zip(&cur) {
+                        *o = T::from_f64(v);
+                    }
+                }
+                Block::OneHot {
+                    inputs: idx,
+                    indexes,
+                    tables,
+                    offsets,
+                    ..
+                } => {
+                    block_out.fill(T::ZERO);
+                    for (j, (index, &i)) in indexes.iter().zip(idx).enumerate() {
+                        let c = code(index, values[i])?;
+                        let t = tables[j][c as usize];
+                        if t >= 0 {
+                            block_out[offsets[j] + t as usize] = T::from_f64(1.0);
+                        }
+                    }
+                }
+                Block::Gather {
+                    inputs: idx,
+                    indexes,
+                    tables,
+                } => {
+                    for (j, (index, &i)) in indexes.iter().zip(idx).enumerate() {
+                        let c = code(index, values[i])?;
+                        block_out[j] = T::from_f64(tables[j][c as usize]);
+                    }
+                }
+            }
+            at += bw;
+        }
+        Ok(found)
+    }
+
     /// Rows `first..first + n` into `out` (`n × width`); with `tally`, the count of each
     /// lookup code of the block (see `run_tallied`).
     fn run_rows<T: Element>(
@@ -835,9 +934,8 @@ impl Transformer {
         values: &[RowValue<'_>],
         out: &mut [T],
     ) -> Result<Vec<Found>> {
-        let columns = row::RowColumns::new(values, self.inputs.iter().map(|i| i.kind).collect())?;
-        let inputs = columns.inputs()?;
-        self.plan.run(&inputs, 1, out)
+        row::check_kinds(values, self.inputs.iter().map(|i| i.kind))?;
+        self.plan.run_one(values, out)
     }
 }
 
