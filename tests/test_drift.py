@@ -244,3 +244,37 @@ def test_saved_with_the_artifact(tmp_path, fitted, adult, backend):
     loaded = fp.load(path)
     live = adult[1]
     assert DriftMonitor(loaded).update(live).report() == DriftMonitor(fitted).update(live).report()
+
+
+def test_a_label_present_at_fit_is_not_profiled_nor_required(backend):
+    """A ColumnTransformer profiles the columns its transformers read: a monitor attached to
+    one fitted on a table holding the label serves records without it."""
+    rng = np.random.default_rng(0)
+    data = {
+        "a": rng.normal(size=200),
+        "city": rng.choice(["x", "y"], 200).tolist(),
+        "salary": rng.choice([">50K", "<=50K"], 200).tolist(),
+    }
+    ct = fp.ColumnTransformer(
+        [("n", fp.StandardScaler(), ["a"]), ("c", fp.OneHotEncoder(sparse_output=False), ["city"])]
+    ).fit(data)
+    assert sorted(ct.drift_reference_.columns) == ["a", "city"]
+    monitor = fp.DriftMonitor(ct).attach()
+    try:
+        ct.transform_one({"a": 0.5, "city": "x"})
+        ct.transform_records([{"a": 0.5, "city": "y"}])
+        ct.transform({"a": [0.1], "city": ["x"]})
+    finally:
+        monitor.detach()
+    assert {r["rows"] for r in monitor.report().values()} == {3}
+
+
+def test_a_monitor_of_chosen_columns(backend):
+    rng = np.random.default_rng(1)
+    data = {"a": rng.normal(size=100), "b": rng.normal(size=100)}
+    ct = fp.ColumnTransformer([("n", fp.StandardScaler(), ["a", "b"])]).fit(data)
+    monitor = fp.DriftMonitor(ct, columns=["b"])
+    monitor.update({"a": [1.0], "b": [2.0]})
+    assert list(monitor.report()) == ["b"]
+    with pytest.raises(fp.ParameterError, match=r"no training profile for the column\(s\) \['c'\]"):
+        fp.DriftMonitor(ct, columns=["c"])

@@ -38,7 +38,7 @@ from fastprep._input import (
     sparse_refused,
     with_values,
 )
-from fastprep._output import check_container, in_container, pandas_index
+from fastprep._output import check_container, check_out, in_container, pandas_index
 from fastprep._state import Part, State, digest, register
 from fastprep.accumulators import FitAccumulator, Moments, ValueBuffer
 from fastprep.exceptions import (
@@ -712,13 +712,31 @@ class Transform(Fitted, abstract=True):
         at = self._fitted_positions(names, x.shape[1], by_name)
         return x if at is None else x[:, at]
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X, *, out: np.ndarray | None = None) -> np.ndarray:
         """Apply the fitted transform. Float32 in gives float32 out; other numbers float64.
-        Sparse in (where accepted) gives sparse out, CSC for CSC and CSR otherwise."""
+        Sparse in (where accepted) gives sparse out, CSC for CSC and CSR otherwise.
+
+        ``out``: a C-contiguous, writeable array of the output's shape and dtype (not
+        overlapping the input) to write into and return, as NumPy's ``out=``; a loop or a
+        service reuses its buffers."""
         x = self._input(X)
         if is_sparse(x):
+            if out is not None:
+                raise ParameterError(
+                    f"{self._name}: out= takes a dense output, the input is sparse"
+                )
             return self._transform_csr(x, X)
-        return self._transform(x)
+        if out is None:
+            return self._transform(x)
+        dtype = np.float32 if x.dtype == np.float32 else np.float64
+        check_out(out, (x.shape[0], self._n_features_out()), dtype, x, self._name)
+        if self._writes_into:
+            return self._transform(x, out=out)
+        np.copyto(out, self._transform(x))
+        return out
+
+    #: Whether ``_transform`` takes ``out=`` and writes into it (else it is copied there).
+    _writes_into: ClassVar[bool] = False
 
     def _transform_csr(self, x, like):
         """The sparse output for a CSR input ``x`` (``like``, the input, gives its format)."""

@@ -39,6 +39,31 @@ def as_dtype(y, dtype):
     return y if y.dtype == dtype else y.astype(dtype)
 
 
+def check_out(out, shape: tuple[int, int], dtype, x, owner: str) -> None:
+    """Refuse an ``out=`` array that is not the output's buffer: a C-contiguous, writeable
+    NumPy array of ``shape`` and ``dtype``, apart from the input ``x``."""
+    if not isinstance(out, np.ndarray):
+        raise ParameterError(f"{owner}: out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ParameterError(
+            f"{owner}: out has shape {out.shape} and dtype {out.dtype}; the output has shape "
+            f"{shape} and dtype {np.dtype(dtype)}"
+        )
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ParameterError(f"{owner}: out must be C-contiguous and writeable")
+    if x is not None and np.may_share_memory(out, x):
+        raise ParameterError(f"{owner}: out must not overlap the input")
+
+
+def into(out, result, owner: str):
+    """``result`` (a composition's output) copied into the caller's ``out`` and returned."""
+    if hasattr(result, "toarray"):
+        raise ParameterError(f"{owner}: out= takes a dense output, this one is sparse")
+    check_out(out, result.shape, result.dtype, None, owner)
+    np.copyto(out, result)
+    return out
+
+
 def dense(y) -> np.ndarray:
     """A dense array of a dense or sparse output."""
     return y.toarray() if hasattr(y, "toarray") else np.asarray(y)

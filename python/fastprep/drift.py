@@ -327,9 +327,11 @@ def _row_position(v, name: str, numeric: bool, table) -> int:
 
 class DriftMonitor:
     """Live drift statistics of a fitted Pipeline or ColumnTransformer against its training
-    profile (see the module docstring)."""
+    profile (see the module docstring): of every column it profiled (a ColumnTransformer
+    profiles the columns its transformers read, not a label or other column present at fit),
+    or of ``columns`` only."""
 
-    def __init__(self, fitted, *, thresholds: dict | None = None):
+    def __init__(self, fitted, *, thresholds: dict | None = None, columns=None):
         try:
             reference = fitted.drift_reference_
         except AttributeError:
@@ -342,6 +344,14 @@ class DriftMonitor:
         unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
         if unknown:
             raise ParameterError(f"DriftMonitor: unknown thresholds {sorted(unknown)}")
+        if columns is not None:
+            absent = [c for c in columns if c not in reference.columns]
+            if absent:
+                raise ParameterError(
+                    f"DriftMonitor: no training profile for the column(s) {absent}; profiled: "
+                    f"{sorted(reference.columns)}"
+                )
+            reference = DriftReference({c: reference.columns[c] for c in columns})
         self.reference: DriftReference = reference
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
         self._owner = fitted

@@ -339,11 +339,13 @@ class SimpleImputer(InvertibleTransform):
                               or np.any(np.diff(features) <= 0)):  # fmt: skip
             raise SchemaError("indicator_features_ must be increasing column positions")
 
-    def transform(self, X):
+    def transform(self, X, *, out: np.ndarray | None = None):
         """Fill missing values: NaN in numbers; None, NaN or null in string columns (an object
-        array out, as scikit-learn gives)."""
+        array out, as scikit-learn gives). ``out``: as ``Transform.transform`` (numbers)."""
         if not getattr(self, "_strings", False):
-            return super().transform(X)
+            return super().transform(X, out=out)
+        if out is not None:
+            raise ParameterError(f"{self._name}: out= takes numeric output, not strings")
         self._check_fitted()
         strings = _string_columns(X, self._name)
         if strings is None:

@@ -165,9 +165,11 @@ class StandardScaler(InvertibleTransform):
         sub, div = self._offsets()
         return {"step": "sub_div", "sub": floats(sub), "div": floats(div)}
 
-    def _transform(self, x):
+    _writes_into = True
+
+    def _transform(self, x, out=None):
         sub, div = self._offsets()
-        return kernels().sub_div(x, sub, div)
+        return kernels().sub_div(x, sub, div, out=out)
 
     def _accepts_sparse(self) -> bool:
         return not self.with_mean  # centring would fill in the implicit zeros
@@ -251,8 +253,10 @@ class MinMaxScaler(InvertibleTransform):
         return {"step": "mul_add", "mul": floats(self.scale_), "add": floats(self.min_),
                 "clip": None if clip is None else list(clip)}  # fmt: skip
 
-    def _transform(self, x):
-        return kernels().mul_add(x, self.scale_, self.min_, self._clip())
+    _writes_into = True
+
+    def _transform(self, x, out=None):
+        return kernels().mul_add(x, self.scale_, self.min_, self._clip(), out=out)
 
     def _inverse_transform(self, x):
         return kernels().sub_div(x, self.min_, self.scale_)
@@ -294,8 +298,10 @@ class MaxAbsScaler(InvertibleTransform):
     def _plan_step(self) -> dict:
         return {"step": "sub_div", "sub": _zeros(self.n_features_in_), "div": floats(self.scale_)}
 
-    def _transform(self, x):
-        return kernels().sub_div(x, _zeros(self.n_features_in_), self.scale_)
+    _writes_into = True
+
+    def _transform(self, x, out=None):
+        return kernels().sub_div(x, _zeros(self.n_features_in_), self.scale_, out=out)
 
     def _accepts_sparse(self) -> bool:
         return True
@@ -397,8 +403,10 @@ class RobustScaler(InvertibleTransform):
         sub, div = self._offsets()
         return {"step": "sub_div", "sub": floats(sub), "div": floats(div)}
 
-    def _transform(self, x):
-        return kernels().sub_div(x, *self._offsets())
+    _writes_into = True
+
+    def _transform(self, x, out=None):
+        return kernels().sub_div(x, *self._offsets(), out=out)
 
     def _accepts_sparse(self) -> bool:
         return not self.with_centering  # centring would fill in the implicit zeros

@@ -12,7 +12,7 @@ import numpy as np
 from fastprep import _plan
 from fastprep._base import Fitted
 from fastprep._input import Frame, no_columns, width_mismatch
-from fastprep._output import as_dtype, dense, scipy_sparse
+from fastprep._output import as_dtype, dense, into, scipy_sparse
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
@@ -191,7 +191,10 @@ class ColumnTransformer(Composite):
         self.transformers_ = parts
         self.sparse_output_ = sparse_output
         self._set_input(frame)
-        self._capture_drift(frame, partial)
+        # The profile of the columns the transformers read: a label or an unused column
+        # present at fit is no input, and a request need not carry it.
+        used = {c for _, step, cols in parts if step != "drop" for c in cols}
+        self._capture_drift(frame.only([n for n in frame.names if n in used]), partial)
         self._plan = self._compile()
         return self
 
@@ -316,16 +319,17 @@ class ColumnTransformer(Composite):
             raise width_mismatch("ColumnTransformer", len(frame.names), self.n_features_in_)
         return frame
 
-    def transform(self, X, *, dtype: DTypeLike = np.float64):
+    def transform(self, X, *, dtype: DTypeLike = np.float64, out: np.ndarray | None = None):
         """Every transformer's output side by side, rounded once to ``dtype``. With the Rust
-        backend and a compiled plan, one native call does it all."""
+        backend and a compiled plan, one native call does it all. ``out``: an array of the
+        output's shape and dtype to copy the result into and return (dense output only)."""
         self._check_fitted()
         frame = self._fitted_frame(X)
-        out, tallies = self._run_native(frame, dtype)
-        if out is None:
-            out = as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
+        result, tallies = self._run_native(frame, dtype)
+        if result is None:
+            result = as_dtype(self._stack(self._outputs(frame), frame.rows), dtype)
         self._feed(frame, tallies)
-        return out
+        return result if out is None else into(out, result, self._name)
 
     def _outputs(self, frame: Frame, parts=None) -> list:
         outputs = []

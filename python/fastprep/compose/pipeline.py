@@ -13,7 +13,7 @@ import numpy as np
 from fastprep import _plan
 from fastprep._base import Fitted, _in_output_container
 from fastprep._input import Frame, positional_names, width_mismatch
-from fastprep._output import as_dtype
+from fastprep._output import as_dtype, into
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
@@ -456,12 +456,15 @@ class Pipeline(Composite):
 
     @functools.partial(_unless_model)
     @_in_output_container
-    def transform(self, X, *, dtype: DTypeLike = np.float64):
-        """Apply every step in order; the result is rounded once to ``dtype``."""
+    def transform(self, X, *, dtype: DTypeLike = np.float64, out: np.ndarray | None = None):
+        """Apply every step in order; the result is rounded once to ``dtype``. ``out``: an
+        array of the output's shape and dtype to copy the result into and return."""
         self._check_fitted()
-        out = self._features(X, dtype)
+        result = self._features(X, dtype)
         model = self._model()
-        return out if model is None else model[1].transform(out)
+        if model is not None:
+            result = model[1].transform(result)
+        return result if out is None else into(out, result, self._name)
 
     @functools.partial(_unless_model, rows=True)
     def transform_one(self, row, *, dtype: DTypeLike = np.float64) -> np.ndarray:

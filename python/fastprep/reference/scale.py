@@ -13,10 +13,17 @@ from fastprep.reference.sparse import check_csr
 
 
 @ieee
-def sub_div(x: np.ndarray, sub: np.ndarray, div: np.ndarray) -> np.ndarray:
-    """``(x - sub) / div`` per column."""
+def sub_div(x: np.ndarray, sub: np.ndarray, div: np.ndarray, out=None) -> np.ndarray:
+    """``(x - sub) / div`` per column; written into ``out`` when given."""
     y = (x.astype(np.float64, copy=False) - sub) / div
-    return y.astype(x.dtype, copy=False)
+    return _into(y.astype(x.dtype, copy=False), out)
+
+
+def _into(y: np.ndarray, out) -> np.ndarray:
+    if out is None:
+        return y
+    np.copyto(out, y)
+    return out
 
 
 @ieee
@@ -41,9 +48,11 @@ def mul_add(
     mul: np.ndarray,
     add: np.ndarray,
     clip: tuple[float, float] | None = None,
+    out=None,
 ) -> np.ndarray:
-    """``x * mul + add`` per column, then ``np.clip`` to ``clip`` if given (NaN stays NaN)."""
+    """``x * mul + add`` per column, then ``np.clip`` to ``clip`` if given (NaN stays NaN);
+    written into ``out`` when given."""
     y = x.astype(np.float64, copy=False) * mul + add
     if clip is not None:
         y = np.clip(y, clip[0], clip[1])
-    return y.astype(x.dtype, copy=False)
+    return _into(y.astype(x.dtype, copy=False), out)

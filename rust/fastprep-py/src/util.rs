@@ -114,6 +114,62 @@ macro_rules! map_matrix {
 }
 pub(crate) use map_matrix;
 
+/// Fills the caller's array `target` (a C-contiguous, writeable `rows × cols` array of `T`,
+/// not the input: the caller checks this with clear messages; here it is a safety net) with
+/// the GIL released.
+pub fn fill_into<'py, T, F>(
+    target: &Bound<'py, PyAny>,
+    rows: usize,
+    cols: usize,
+    fill: F,
+) -> PyResult<()>
+where
+    T: Element + numpy::Element,
+    F: FnOnce(&mut [T]) -> fastprep_core::Result<()> + Send,
+{
+    let bad = |what: &str| crate::errors::ParameterError::new_err(format!("out: {what}"));
+    let array = target
+        .cast::<PyArray2<T>>()
+        .map_err(|_| bad("not a 2-D array of the output's dtype"))?;
+    if array.shape() != [rows, cols] {
+        return Err(bad(&format!(
+            "shape {:?}, expected ({rows}, {cols})",
+            array.shape()
+        )));
+    }
+    let mut guard = array
+        .try_readwrite()
+        .map_err(|_| bad("not writeable, or the input itself"))?;
+    let out = guard.as_slice_mut().map_err(|_| bad("not C-contiguous"))?;
+    detached(target.py(), || fill(out))
+}
+
+/// `map_matrix`, writing into the caller's array `$into` when it is `Some` (and returning
+/// it), else into a new one.
+macro_rules! map_matrix_into {
+    ($py:expr, $x:expr, $cols:expr, $into:expr, |$m:ident, $out:ident| $body:expr) => {
+        match $into {
+            None => $crate::util::map_matrix!($py, $x, $cols, |$m, $out| $body),
+            Some(target) => {
+                match $x {
+                    $crate::util::Matrix::F64(a) => {
+                        let $m = $crate::util::view(&a)?;
+                        let cols = $cols;
+                        $crate::util::fill_into::<f64, _>(&target, $m.rows(), cols, |$out| $body)?;
+                    }
+                    $crate::util::Matrix::F32(a) => {
+                        let $m = $crate::util::view(&a)?;
+                        let cols = $cols;
+                        $crate::util::fill_into::<f32, _>(&target, $m.rows(), cols, |$out| $body)?;
+                    }
+                }
+                target
+            }
+        }
+    };
+}
+pub(crate) use map_matrix_into;
+
 /// Runs a kernel `|view| -> Result<R>` on a `Matrix` of either float type, detached, for
 /// kernels whose result type does not depend on the input float type.
 macro_rules! reduce_matrix {
