@@ -28,14 +28,14 @@ fuzz:  ## fuzz the artifact reader, 60 s per target (nightly toolchain + `cargo 
 lint:  ## rustfmt, clippy and ruff, as CI runs them
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
-	$(PYTHON) -m ruff check python tests benches
-	$(PYTHON) -m ruff format --check python tests benches
+	$(PYTHON) -m ruff check python tests benches examples
+	$(PYTHON) -m ruff format --check python tests benches examples
 
 .PHONY: format
 format:  ## format Rust and Python in place
 	cargo fmt --all
-	$(PYTHON) -m ruff check --fix python tests benches
-	$(PYTHON) -m ruff format python tests benches
+	$(PYTHON) -m ruff check --fix python tests benches examples
+	$(PYTHON) -m ruff format python tests benches examples
 
 .PHONY: bench
 bench:  ## full benchmarks (1M x 16), JSON in .benchmarks/latest.json, ratios printed
