@@ -150,3 +150,100 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err
+
+
+def _cli(*args, module="fastprep.cli"):
+    cmd = [sys.executable, "-m", module, *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+
+
+def test_version_help_and_python_m(tmp_path):
+    version = _cli("--version", module="fastprep")
+    assert version.returncode == 0 and version.stdout.strip() == f"fastprep {fp.__version__}"
+    helped = _cli("--help", module="fastprep")
+    assert helped.returncode == 0 and "transform" in helped.stdout and "``" not in helped.stdout
+    for command in ("inspect", "drift", "transform", "demo"):
+        text = _cli(command, "--help").stdout
+        assert "``" not in text and "usage: fastprep" in text
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv", "arrow"])
+@pytest.mark.parametrize("target", ["parquet", "csv"])
+def test_transform_streams_a_file_through_an_artifact(
+    tmp_path, drift_fitted, adult, source, target
+):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = drift_fitted.save(tmp_path / "adult.fpa")
+    data = tmp_path / f"in.{source}"
+    if source == "parquet":
+        pq.write_table(adult, data, row_group_size=700)
+    elif source == "csv":
+        pacsv.write_csv(adult, data)
+    else:
+        with pa.ipc.new_file(data, adult.schema) as writer:
+            for batch in adult.to_batches(max_chunksize=900):
+                writer.write_batch(batch)
+    out = tmp_path / f"out.{target}"
+    run = _cli("transform", path, data, out, "--batch-rows", 500)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # no progress bar when stderr is not a terminal
+    got = pq.read_table(out) if target == "parquet" else pacsv.read_csv(out)
+    names = [str(n) for n in drift_fitted.get_feature_names_out()]
+    assert got.column_names == names and got.num_rows == adult.num_rows
+    # CSV input is typed by pyarrow's inference: the same numbers as the table it was.
+    expected = drift_fitted.transform(adult)
+    np.testing.assert_allclose(
+        np.column_stack([got.column(n).to_numpy() for n in names]), expected, rtol=1e-15
+    )
+
+
+def test_transform_refuses_bad_input_with_exit_2(tmp_path, drift_fitted, adult):
+    import pyarrow.parquet as pq
+
+    path = drift_fitted.save(tmp_path / "adult.fpa")
+    pq.write_table(adult.drop_columns(["age"]), tmp_path / "lacking.parquet")
+    lacking = _cli("transform", path, tmp_path / "lacking.parquet", tmp_path / "o.parquet")
+    assert lacking.returncode == 2 and "age" in lacking.stderr
+    wrong = _cli("transform", path, tmp_path / "lacking.txt", tmp_path / "o.parquet")
+    assert wrong.returncode == 2 and "must be .csv, .parquet" in wrong.stderr
+    out = _cli("transform", path, tmp_path / "lacking.parquet", tmp_path / "o.json")
+    assert out.returncode == 2 and "must be .parquet or .csv" in out.stderr
+
+
+def test_drift_thresholds_and_summary(tmp_path, drift_fitted, drift_adult):
+    import pyarrow.parquet as pq
+
+    path = drift_fitted.save(tmp_path / "adult.fpa")
+    shifted = replace_column(drift_adult[1], "age", pc.add(drift_adult[1].column("age"), 10))
+    pq.write_table(shifted, tmp_path / "shifted.parquet")
+    run = _cli("drift", path, tmp_path / "shifted.parquet")
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[-1].startswith("1 of 14 columns drifted (")
+    assert run.stdout.splitlines()[-1].endswith("rows): age")
+    assert "-0.000" not in run.stdout
+    lenient = _cli(
+        "drift", path, tmp_path / "shifted.parquet", "--threshold", "psi=10",
+        "--threshold", "js=1", "--threshold", "ks=1",
+    )  # fmt: skip
+    assert lenient.returncode == 0, lenient.stdout
+    assert lenient.stdout.splitlines()[-1].startswith("no column drifted (14 columns, ")
+    bad = _cli("drift", path, tmp_path / "shifted.parquet", "--threshold", "nope=1")
+    assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
+
+
+def test_inspect_aligns_long_metadata_keys(tmp_path):
+    path = (
+        fp.StandardScaler()
+        .fit(np.eye(3))
+        .save(tmp_path / "s.fpa", metadata={"a": "1", "a_very_long_metadata_key": "2"})
+    )
+    lines = [line for line in _inspect(path).stdout.splitlines() if "metadata" in line]
+    assert len({line.rindex(" ") for line in lines}) == 1, lines
+
+
+def test_no_negative_zero_in_numbers():
+    from fastprep.cli import _number
+
+    assert _number(-0.0004, 7).strip() == "0.000" and _number(-0.0006, 7).strip() == "-0.001"

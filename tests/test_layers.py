@@ -31,9 +31,9 @@ LAYERS = [
     # composition and drift
     ["fastprep.drift", "fastprep.compose"],
     # the top: may import anything below
-    ["fastprep.datasets", "fastprep.demo", "fastprep.cli"],
+    ["fastprep.datasets", "fastprep.demo", "fastprep.cli", "fastprep.__main__"],
 ]  # fmt: skip
-TOP = {"fastprep", "fastprep.cli", "fastprep.demo"}
+TOP = {"fastprep", "fastprep.cli", "fastprep.demo", "fastprep.__main__"}
 
 
 def _modules() -> dict[str, Path]:

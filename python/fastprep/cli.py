@@ -1,4 +1,4 @@
-"""The ``fastprep`` command line."""
+"""The ``fastprep`` command line (also ``python -m fastprep``)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import argparse
 import json
 import os
 import sys
+import time
 import unicodedata
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fastprep._state import CANONICAL_VERSION
+from fastprep._version import __version__
 from fastprep.artifact import inspect, load
 from fastprep.demo import run as run_demo
-from fastprep.drift import DriftMonitor
+from fastprep.drift import DEFAULT_THRESHOLDS, DriftMonitor
 from fastprep.exceptions import ArtifactError, FastprepError
 
 #: The first artifact format whose manifest records the fingerprint's current canonical form.
@@ -22,7 +26,12 @@ _FINGERPRINT_FORMAT = 5
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fastprep", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="fastprep",
+        description="Fitted preprocessing as artifacts: run the demo, inspect an artifact, "
+        "transform a file with it, or check live data for drift against its training profile.",
+    )
+    parser.add_argument("--version", action="version", version=f"fastprep {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo", help="fit the numeric transforms on the bundled Adult data, compare backends"
@@ -46,6 +55,25 @@ def main(argv: list[str] | None = None) -> int:
     drift.add_argument("artifact", help="the artifact of a fitted Pipeline / ColumnTransformer")
     drift.add_argument("data", help="live data: a .csv or .parquet file")
     drift.add_argument("--json", action="store_true", help="print the report as JSON")
+    drift.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a drift threshold, repeatable: "
+        + ", ".join(f"{k} (default {v})" for k, v in DEFAULT_THRESHOLDS.items()),
+    )
+    transform = commands.add_parser(
+        "transform",
+        help="transform a file (CSV, Parquet or Arrow IPC) with an artifact, batch by batch, "
+        "into Parquet or CSV with the feature names as columns",
+    )
+    transform.add_argument("artifact", help="the artifact of a fitted pipeline")
+    transform.add_argument("input", help="a .csv, .parquet or .arrow / .feather / .ipc file")
+    transform.add_argument("output", help="a .parquet or .csv file (written anew)")
+    transform.add_argument(
+        "--batch-rows", type=int, default=65536, help="rows per batch (default 65536)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -53,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "inspect":
             code = _inspect(args.path, as_json=args.json, verify=not args.no_verify)
         elif args.command == "drift":
-            code = _drift(args.artifact, args.data, as_json=args.json)
+            code = _drift(args.artifact, args.data, as_json=args.json, thresholds=args.threshold)
+        elif args.command == "transform":
+            code = _transform(args.artifact, args.input, args.output, args.batch_rows)
         else:  # pragma: no cover - argparse refuses unknown commands
             return 2
         sys.stdout.flush()  # a pipe's buffer: its error is raised here, not at exit
@@ -117,8 +147,11 @@ def _inspect(path: str, *, as_json: bool, verify: bool = True) -> int:
         f"{_safe(info['min_reader_version'])}), written by fastprep "
         f"{_safe(info['fastprep_version'])}"
     )
-    for key, value in info["metadata"].items():
-        print(f"  metadata {_safe(key):<8}{_safe(value)}")
+    # Values line up after the longest label (16 wide, or a longer metadata key's).
+    keys = [_safe(k) for k in info["metadata"]]
+    label = max([16] + [len(f"metadata {k}") + 1 for k in keys])
+    for key, value in zip(keys, info["metadata"].values(), strict=True):
+        print(f"  {f'metadata {key}':<{label}} {_safe(value)}")
     profile = info["profile"]
     print(f"  inputs           {len(info['inputs'])} columns -> {_safe(info['outputs'])} outputs")
     print(f"  rows at fit      {_count(profile.get('rows'))}")
@@ -135,9 +168,24 @@ def _inspect(path: str, *, as_json: bool, verify: bool = True) -> int:
     return 0 if verified is not False else 1
 
 
-def _drift(artifact: str, data: str, *, as_json: bool) -> int:
-    """Exit 0: no column drifted; 1: some did; 2: the artifact or the data is unusable."""
+def _thresholds(pairs: list[str]) -> dict:
+    """``NAME=VALUE`` options as a thresholds dict (a bad one is a ValueError)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in DEFAULT_THRESHOLDS:
+            raise ValueError(
+                f"--threshold takes NAME=VALUE with NAME one of {', '.join(DEFAULT_THRESHOLDS)}; "
+                f"got {pair!r}"
+            )
+        out[name] = float(value)
+    return out
+
+
+def _drift(artifact: str, data: str, *, as_json: bool, thresholds: list[str] = ()) -> int:
+    """Exit 0: no column drifted; 1: some did; 2: the artifact, data or options are unusable."""
     try:
+        limits = _thresholds(list(thresholds))
         fitted = load(artifact)._front()
         if data.endswith(".parquet"):
             table = pq.read_table(data)
@@ -145,7 +193,7 @@ def _drift(artifact: str, data: str, *, as_json: bool) -> int:
             # An empty CSV field is a missing value, in string columns too.
             options = pacsv.ConvertOptions(strings_can_be_null=True)
             table = pacsv.read_csv(data, convert_options=options)
-        monitor = DriftMonitor(fitted).update(table)
+        monitor = DriftMonitor(fitted, thresholds=limits).update(table)
     except (FastprepError, OSError, ValueError) as exc:
         print(f"fastprep drift: {type(exc).__name__}: {_safe(str(exc))}", file=sys.stderr)
         return 2
@@ -162,7 +210,105 @@ def _drift(artifact: str, data: str, *, as_json: bool) -> int:
             cells = " ".join(_number(r.get(key), width) for key, width in keys)
             flag = "DRIFTED" if r["drifted"] else ""
             print(f"{_safe(name):<20} {r['type']:<11} {r['rows']:>8} {cells}  {flag}")
+        drifted = [_safe(n) for n, r in report.items() if r["drifted"]]
+        rows = max((r["rows"] for r in report.values()), default=0)
+        if drifted:
+            print(
+                f"{len(drifted)} of {len(report)} columns drifted ({rows:,} rows): "
+                + ", ".join(drifted)
+            )
+        else:
+            print(f"no column drifted ({len(report)} columns, {rows:,} rows)")
     return 1 if any(r["drifted"] for r in report.values()) else 0
+
+
+def _batches(path: str, rows: int):
+    """``(record batches, total rows or None)`` of a CSV, Parquet or Arrow IPC file, read a
+    batch at a time (a file larger than memory streams through)."""
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        file = pq.ParquetFile(path)
+        return file.iter_batches(batch_size=rows), file.metadata.num_rows
+    if lower.endswith((".arrow", ".feather", ".ipc")):
+        try:
+            reader = pa.ipc.open_file(path)
+            total = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+            return (reader.get_batch(i) for i in range(reader.num_record_batches)), total
+        except pa.ArrowInvalid:
+            return iter(pa.ipc.open_stream(path)), None
+    if lower.endswith((".csv", ".csv.gz")):
+        # An empty CSV field is a missing value, in string columns too.
+        options = pacsv.ConvertOptions(strings_can_be_null=True)
+        reader = pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(block_size=1 << 24), convert_options=options
+        )
+        return iter(reader), None
+    raise ValueError(f"{path}: the input must be .csv, .parquet or .arrow / .feather / .ipc")
+
+
+class _Progress:
+    """Rows done, rate and time left on a terminal's stderr; nothing when it is not one."""
+
+    def __init__(self, total: int | None):
+        self.total, self.done, self.start = total, 0, time.monotonic()
+        self.shown = sys.stderr.isatty()
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        if not self.shown:
+            return
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = self.done / elapsed
+        line = f"{self.done:,} rows, {rate:,.0f} rows/s"
+        if self.total:
+            left = (self.total - self.done) / rate if rate else 0.0
+            line = f"{100 * self.done / self.total:5.1f}% {line}, {left:,.0f} s left"
+        print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
+def _transform(artifact: str, source: str, target: str, batch_rows: int) -> int:
+    """Exit 0: written; 2: the artifact, the input or the output is unusable."""
+    if not target.lower().endswith((".parquet", ".csv")):
+        print(f"fastprep transform: {target}: the output must be .parquet or .csv", file=sys.stderr)
+        return 2
+    writer = None
+    progress = None
+    try:
+        fitted = load(artifact)
+        names = [str(n) for n in fitted.get_feature_names_out()]
+        schema = pa.schema([(n, pa.float64()) for n in names])
+        batches, total = _batches(source, max(1, batch_rows))
+        progress = _Progress(total)
+        for batch in batches:
+            out = fitted.transform(batch)
+            out = out.toarray() if hasattr(out, "toarray") else np.asarray(out, dtype=np.float64)
+            arrays = [pa.array(out[:, j]) for j in range(out.shape[1])]
+            table = pa.Table.from_arrays(arrays, schema=schema)
+            if writer is None:
+                writer = (
+                    pq.ParquetWriter(target, schema)
+                    if target.lower().endswith(".parquet")
+                    else pacsv.CSVWriter(target, schema)
+                )
+            writer.write_table(table)
+            progress.add(batch.num_rows)
+        if writer is None and target.lower().endswith(".parquet"):  # no rows: the columns
+            pq.write_table(schema.empty_table(), target)
+        elif writer is None:
+            pacsv.write_csv(schema.empty_table(), target)
+    except (FastprepError, OSError, ValueError, pa.ArrowException) as exc:
+        print(f"fastprep transform: {type(exc).__name__}: {_safe(str(exc))}", file=sys.stderr)
+        return 2
+    finally:
+        if writer is not None:
+            writer.close()
+        if progress is not None:
+            progress.close()
+    return 0
 
 
 def _count(v) -> str:
@@ -170,7 +316,8 @@ def _count(v) -> str:
 
 
 def _number(v, width: int) -> str:
-    return f"{v:>{width}.3f}" if isinstance(v, float) else " " * width
+    # round then + 0.0: a tiny negative value prints as 0.000, never -0.000
+    return f"{round(v, 3) + 0.0:>{width}.3f}" if isinstance(v, float) else " " * width
 
 
 def _summary(stats: dict) -> str:

@@ -1,0 +1,7 @@
+"""``python -m fastprep``: the command line."""
+
+import sys
+
+from fastprep.cli import main
+
+sys.exit(main())
