@@ -247,3 +247,27 @@ def test_no_negative_zero_in_numbers():
     from fastprep.cli import _number
 
     assert _number(-0.0004, 7).strip() == "0.000" and _number(-0.0006, 7).strip() == "-0.001"
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(monkeypatch):
+    import io
+
+    from fastprep.cli import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = _Progress(total=1000)
+    bar.add(250)
+    bar.close()
+    shown = terminal.getvalue()
+    assert "25.0% 250 rows" in shown and "rows/s" in shown and "s left" in shown
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    quiet = _Progress(total=None)
+    quiet.add(10)
+    quiet.close()
+    assert piped.getvalue() == ""

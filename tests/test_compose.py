@@ -275,3 +275,26 @@ def test_params_round_trip():
     ct = fp.ColumnTransformer([("s", fp.StandardScaler(), ["x"])])
     ct.set_params(s__with_std=False, remainder="passthrough")
     assert ct.get_params()["s__with_std"] is False and ct.remainder == "passthrough"
+
+
+def test_errors_name_the_step_path_and_the_column(adult, backend):
+    ct = fp.ColumnTransformer(
+        [
+            ("num", fp.Pipeline([("impute", fp.SimpleImputer()),
+                                 ("scale", fp.StandardScaler())]), ["age", "hours_per_week"]),
+            ("cat", fp.OneHotEncoder(sparse_output=False), ["race"]),
+        ]
+    ).fit(adult)  # fmt: skip
+    row = {"age": 39, "hours_per_week": 40, "race": "White"}
+    with pytest.raises(SchemaError, match=r"^in ColumnTransformer step 'num': .*'age'.*'forty'"):
+        ct.transform_one({**row, "age": "forty"})
+    with pytest.raises(
+        UnknownCategoryError, match=r"^in ColumnTransformer step 'cat': .*'race'.*'Martian'"
+    ):
+        ct.transform_one({**row, "race": "Martian"})
+    power = fp.PowerTransformer(method="box-cox")
+    nested = fp.Pipeline([("outer", fp.Pipeline([("power", power)]))]).fit(np.eye(3) + 1.0)
+    with pytest.raises(
+        fp.DataError, match=r"^in Pipeline step 'outer': in Pipeline step 'power': .*column 0"
+    ):
+        nested.transform(-np.eye(3))

@@ -33,3 +33,19 @@ def test_demo_runs_without_the_optional_dependencies():
     assert "left out, as their sparse output needs scipy" in out
     assert "OneHotEncoder dense" in out and "OrdinalEncoder" in out
     assert "same outputs and fingerprint: yes" in out
+    # Without scikit-learn, each table says how to get the comparison columns.
+    assert out.count("`pip install scikit-learn` adds them") == 2
+
+
+def test_each_dash_and_each_slower_time_is_explained():
+    from fastprep.demo import _row
+
+    notes: list = []
+    assert _row("CountEncoder", True, {"rust": 1.0}, None, notes).endswith("-")
+    assert notes == ["- CountEncoder: scikit-learn has no count encoder."]
+    notes.clear()
+    assert _row("PowerTransformer", True, {"rust": 4.0}, 4.1, notes).endswith("1.0x*")
+    assert notes[0].startswith("* PowerTransformer: not faster than scikit-learn here: ")
+    notes.clear()
+    assert _row("StandardScaler", True, {"rust": 1.0}, 5.0, notes).endswith("5.0x")
+    assert notes == []

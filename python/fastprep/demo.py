@@ -89,14 +89,59 @@ def _by_backend(fitted, data, backends: list[str], repeat: int, convert=lambda y
     return outputs, times
 
 
-def _row(name: str, same: bool, times: dict, sklearn_ms: float | None) -> str:
-    """One table row: agreement, each backend's time, scikit-learn's and the speed-up."""
+#: Why a table shows '-' where scikit-learn's time would be.
+_NO_COMPARISON = {
+    "Normalizer": "scikit-learn refuses the NaN in this input (fastprep keeps NaN)",
+    "Binarizer": "scikit-learn refuses the NaN in this input (fastprep keeps NaN)",
+    "KBinsDiscretizer": "scikit-learn refuses the NaN in this input (fastprep keeps NaN)",
+    "CountEncoder": "scikit-learn has no count encoder",
+}
+
+#: Why a transform is not faster than scikit-learn's, where that is known.
+_WHY_NOT_FASTER = {
+    "PowerTransformer": "most of its time is the power function of each value; fastprep calls "
+    "the C library's scalar pow, NumPy (under scikit-learn) a vectorised one",
+}
+
+
+def _has_sklearn() -> bool:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _row(name: str, same: bool, times: dict, sklearn_ms: float | None, notes: list) -> str:
+    """One table row: agreement, each backend's time, scikit-learn's and the speed-up; what
+    needs saying about a '-' or a slower time goes to ``notes``."""
     row = f"{name:<20} {'yes' if same else 'NO':>6} "
     row += " ".join(f"{t:>10.2f}" for t in times.values())
     if sklearn_ms is None:
+        if name in _NO_COMPARISON and _has_sklearn():
+            notes.append(f"- {name}: {_NO_COMPARISON[name]}.")
         return row + f" {'-':>11} {'-':>9}"
     first = next(iter(times.values()))
-    return row + f" {sklearn_ms:>11.2f} {sklearn_ms / first:>8.1f}x"
+    mark = ""
+    if sklearn_ms / first < 1.05:  # not clearly faster: say why
+        mark = "*"
+        why = _WHY_NOT_FASTER.get(
+            name, "timings of this run; a busy machine can swap close results (try --repeat 20)"
+        )
+        notes.append(f"* {name}: not faster than scikit-learn here: {why}.")
+    return row + f" {sklearn_ms:>11.2f} {sklearn_ms / first:>8.1f}x{mark}"
+
+
+def _print_notes(notes: list) -> None:
+    """The footnotes of a table: why a '-', why not faster; how to get the comparison."""
+    if not _has_sklearn():
+        print(
+            "- scikit-learn is not installed, so it has no times to compare: "
+            "`pip install scikit-learn` adds them (it is only a yardstick; fastprep never needs "
+            "it to run)."
+        )
+    for note in notes:
+        print(note)
 
 
 def _comparable(y) -> np.ndarray:
@@ -130,6 +175,7 @@ def _categorical(repeat: int, backends: list[str]) -> int:
     # (the hasher's 2**18 columns would not fit in memory).
     sparse_ok = _has_scipy()
     skipped = []
+    notes: list = []
     for name, make in ENCODERS:
         encoder = make()
         if getattr(encoder, "sparse_output", False) and not sparse_ok:
@@ -144,7 +190,8 @@ def _categorical(repeat: int, backends: list[str]) -> int:
         if twin is not None:
             model, data = twin
             sk = _best(lambda m=model, d=data: m.transform(d), repeat) * 1e3
-        print(_row(name, same, times, sk))
+        print(_row(name, same, times, sk, notes))
+    _print_notes(notes)
     print(
         "\nagree: identical outputs (sparse: identical CSR arrays). scikit-learn is given a NumPy "
         "object array\n(its best input; missing as NaN), or one list of strings per row for "
@@ -317,6 +364,7 @@ def run(repeat: int = 5) -> int:
     print(f"backends: {', '.join(backends)} (in use: {get_backend()})\n")
     _print_header("transform", backends)
     failures = 0
+    notes: list = []
     for name, make in TRANSFORMS:
         fitted = make().fit(x)
         outputs, times = _by_backend(fitted, x, backends, repeat)
@@ -327,7 +375,8 @@ def run(repeat: int = 5) -> int:
         if twin is not None and name not in _NO_NAN_IN_SKLEARN:
             twin.fit(x)
             sk = _best(lambda t=twin: t.transform(x), repeat) * 1e3
-        print(_row(name, same, times, sk))
+        print(_row(name, same, times, sk, notes))
+    _print_notes(notes)
     print(
         "\nagree: the backends' outputs are bit-identical (NaN in the same places); for the "
         "transforms\nthat call exp/log (QuantileTransformer, PowerTransformer), within 1e-12 of "

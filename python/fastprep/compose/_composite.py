@@ -3,6 +3,7 @@ of a fit, the drift reference, the request-row entry points and the compiled pla
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from fastprep._state import Part, State
 from fastprep.drift import DriftReference
 from fastprep.exceptions import (
     ArtifactError,
+    FastprepError,
     NotFittedError,
     ParameterError,
     SchemaError,
@@ -31,6 +33,18 @@ _backend_here = _backend._override.get
 _F32, _F64 = np.float32, np.float64
 
 # -- steps ----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def in_step(owner: str, name: str):
+    """A fastprep error raised inside the step ``name`` of a composition says so first (the
+    path of steps, then the column and the problem, as the step words them)."""
+    try:
+        yield
+    except FastprepError as e:
+        if e.args and isinstance(e.args[0], str):  # nested: the outer step comes first
+            e.args = (f"in {owner} step {name!r}: {e.args[0]}", *e.args[1:])
+        raise
 
 
 def is_fastprep(step) -> bool:

@@ -16,6 +16,7 @@ from fastprep._output import as_dtype, dense, into, scipy_sparse
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
+    in_step,
     may_be_sparse,
     part_state,
     step_input,
@@ -341,12 +342,13 @@ class ColumnTransformer(Composite):
                 raise SchemaError(
                     f"ColumnTransformer: input lacks the column(s) {absent} used by {name!r}"
                 )
-            if step == "passthrough":
-                outputs.append(frame.floats(columns, "ColumnTransformer"))
-            else:
-                outputs.append(
-                    step.transform(step_input(step, frame, columns, "ColumnTransformer"))
-                )
+            with in_step("ColumnTransformer", name):
+                if step == "passthrough":
+                    outputs.append(frame.floats(columns, "ColumnTransformer"))
+                else:
+                    outputs.append(
+                        step.transform(step_input(step, frame, columns, "ColumnTransformer"))
+                    )
         return outputs
 
     def _stack(self, outputs: list, rows: int):

@@ -18,6 +18,7 @@ from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
     check_steps,
+    in_step,
     is_fastprep,
     may_be_sparse,
     part_state,
@@ -490,8 +491,9 @@ class Pipeline(Composite):
             raise width_mismatch("Pipeline", len(frame.names), self.n_features_in_)
         out, tallies = (None, None) if self._by_kernels(data) else self._run_native(frame, dtype)
         if out is None:
-            for _, step in self._active():
-                data = step.transform(data)
+            for name, step in self._active():
+                with in_step("Pipeline", name):
+                    data = step.transform(data)
             out = as_dtype(data, dtype)
         self._feed(frame, tallies)
         return out
