@@ -151,3 +151,75 @@ def test_compositions_copy_into_a_buffer(served, backend):
     into = np.empty((4, 4))
     assert pipe.transform(np.eye(4), out=into) is into
     np.testing.assert_array_equal(into, pipe.transform(np.eye(4)))
+
+
+def test_the_native_entry_behaves_as_the_method(served):
+    """After a first call, ``transform_one`` is one native call (an instance attribute): the
+    same answers and errors as the method, whatever the backend, dtype or mapping; a new fit,
+    an attached monitor and a pickle drop it."""
+    import copy
+    import pickle
+
+    if fp.get_backend() != "rust":
+        pytest.skip("the native entry needs the compiled core")
+    ct, rows = served
+    ct = copy.deepcopy(ct)
+    first = ct.transform_one(rows[0])
+    assert type(ct.__dict__.get("transform_one")).__name__ == "RowCall"
+    np.testing.assert_array_equal(ct.transform_one(rows[0]), first, strict=True)
+    for dtype in (np.float32, "float32", np.dtype("float64")):
+        np.testing.assert_array_equal(
+            ct.transform_one(rows[5], dtype=dtype), ct.transform_records([rows[5]], dtype=dtype)[0]
+        )
+    with fp.use_backend("python"):
+        np.testing.assert_array_equal(ct.transform_one(rows[3]), ct.transform_records([rows[3]])[0])
+    np.testing.assert_array_equal(
+        ct.transform_one(collections.OrderedDict(rows[4])), ct.transform_records([rows[4]])[0]
+    )
+    with pytest.raises(fp.ParameterError, match="float64 or float32"):
+        ct.transform_one(rows[0], dtype=np.int64)
+    with pytest.raises(
+        fp.SchemaError, match=r"^ColumnTransformer: the record lacks the column 'age'$"
+    ):
+        ct.transform_one({k: v for k, v in rows[0].items() if k != "age"})
+    with pytest.raises(fp.SchemaError, match="a mapping of column name to value"):
+        ct.transform_one([1, 2])
+    # Pickles and copies leave it out (it is rebuilt on use).
+    again = pickle.loads(pickle.dumps(ct))
+    assert "transform_one" not in again.__dict__
+    np.testing.assert_array_equal(again.transform_one(rows[0]), first)
+    # A monitor attached: requests take the method, which feeds it.
+    monitor = fp.DriftMonitor(ct).attach()
+    assert "transform_one" not in ct.__dict__
+    ct.transform_one(rows[0])
+    ct.transform_one(rows[1])
+    monitor.detach()
+    assert {r["rows"] for r in monitor.report().values()} == {2}
+    ct.transform_one(rows[0])
+    assert type(ct.__dict__.get("transform_one")).__name__ == "RowCall"
+    # A new fit: the new plan's numbers.
+    refit = {c: [r[c] for r in rows[:50]] for c in NUM + CAT}
+    ct.fit(refit)
+    assert "transform_one" not in ct.__dict__
+    np.testing.assert_array_equal(ct.transform_one(rows[0]), ct.transform(refit)[0])
+
+
+def test_the_native_records_entry_behaves_as_the_method(served):
+    import copy
+
+    if fp.get_backend() != "rust":
+        pytest.skip("the native entry needs the compiled core")
+    ct, rows = served
+    ct = copy.deepcopy(ct)
+    expected = ct.transform_records(rows[:20])
+    assert type(ct.__dict__.get("transform_records")).__name__ == "RowCall"
+    np.testing.assert_array_equal(ct.transform_records(rows[:20]), expected, strict=True)
+    np.testing.assert_array_equal(ct.transform_records(tuple(rows[:20])), expected)
+    np.testing.assert_array_equal(ct.transform_records(iter(rows[:20])), expected)
+    np.testing.assert_array_equal(
+        ct.transform_records(rows[:20], dtype=np.float32), expected.astype(np.float32)
+    )
+    with fp.use_backend("python"):
+        np.testing.assert_array_equal(ct.transform_records(rows[:20]), expected)
+    with pytest.raises(fp.SchemaError, match="record 1 lacks the column 'age'"):
+        ct.transform_records([rows[0], {k: v for k, v in rows[0].items() if k != "age"}])

@@ -345,8 +345,11 @@ class Fitted:
         return cache[key]
 
     def _forget(self) -> None:
-        """Drop what was derived from the previous state (a new fit, a new state)."""
+        """Drop what was derived from the previous state (a new fit, a new state), the native
+        request entry a composition installs included."""
         self._cache = {}
+        self.__dict__.pop("transform_one", None)
+        self.__dict__.pop("transform_records", None)
 
     def _set_record(self, width: int, names) -> None:
         """Record a fit's input: ``n_features_in_``, and ``feature_names_in_`` when it named
@@ -449,7 +452,7 @@ class Fitted:
 
 
 #: Attributes rebuilt on first use, which an attribute pickle leaves out.
-_REBUILT_ON_USE = frozenset(("_drift_monitors",))
+_REBUILT_ON_USE = frozenset(("_drift_monitors", "transform_one", "transform_records"))
 
 
 def _rebuilt(cls, attributes: dict[str, Any]):

@@ -520,6 +520,10 @@ class DriftMonitor:
         ``transform_records`` calls, from the columns they already read (opt-in; ``detach``
         stops it). A batch that fails to transform is not counted."""
         self._fitted_monitors().append(self)
+        # The owner's native request entry (if installed) skips monitors: drop it, so that
+        # requests take the method that feeds them.
+        self._owner.__dict__.pop("transform_one", None)
+        self._owner.__dict__.pop("transform_records", None)
         return self
 
     def detach(self) -> DriftMonitor:

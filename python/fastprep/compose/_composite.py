@@ -284,9 +284,33 @@ class Composite(Fitted, abstract=True):
             except SchemaError as e:
                 raise SchemaError(f"{self._name}: {e}") from None
             if out is not None:
-                if "_drift_monitors" in self.__dict__:
+                if self.__dict__.get("_drift_monitors"):
                     self._feed_row(row)
+                else:
+                    self._install_row_call()
                 return out
+        return self._transform_one_slow(row, dtype)
+
+    def _install_row_call(self) -> None:
+        """From now on, ``self.transform_one`` and ``self.transform_records`` are one native
+        call each (``fastprep._core.RowCall``, instance attributes found before these methods):
+        they take the row path when they can and this object's ``_transform_one_slow`` /
+        ``_transform_records_slow`` otherwise. Dropped by a new fit (``_forget``) and by an
+        attached drift monitor, whose rows the methods feed."""
+        core = _backend._core
+        plan = self._plan
+        if "transform_one" in self.__dict__ or core is None or plan is None or plan.plan is None:
+            return
+        if plan.sparse:
+            return
+        shared = (plan.plan, self._name, np.float64, np.float32, _backend._override.get, _backend)
+        self.__dict__["transform_one"] = core.RowCall(*shared, self._transform_one_slow, False)
+        self.__dict__["transform_records"] = core.RowCall(
+            *shared, self._transform_records_slow, True
+        )
+
+    def _transform_one_slow(self, row: Mapping[str, Any], dtype: DTypeLike) -> np.ndarray:
+        """``transform_one`` of a record the row path does not take, by the batch path."""
         self._check_fitted()
         if not isinstance(row, Mapping):
             raise SchemaError(
@@ -324,11 +348,19 @@ class Composite(Fitted, abstract=True):
             except SchemaError as e:
                 raise SchemaError(f"{self._name}: {e}") from None
             if out is not None:
-                if "_drift_monitors" in self.__dict__:
+                if self.__dict__.get("_drift_monitors"):
                     for row in rows:
                         self._feed_row(row)
+                else:
+                    self._install_row_call()
                 return out
+        return self._transform_records_slow(rows, dtype)
+
+    def _transform_records_slow(self, rows, dtype: DTypeLike) -> np.ndarray:
+        """``transform_records`` by the batch path (a table of the records' values)."""
         self._check_fitted()
+        if not isinstance(rows, Sequence):
+            rows = list(rows)  # any iterable of records
         names = self._input_names_used()
         columns: dict[str, list] = {n: [] for n in names}
         for i, row in enumerate(rows):

@@ -91,6 +91,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(post::nms, m)?)?;
     m.add_class::<encode::CategoryIndex>()?;
     m.add_class::<plan::Plan>()?;
+    m.add_class::<plan::RowCall>()?;
     m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;
     m.add_function(wrap_pyfunction!(encode::merge_category_counts, m)?)?;
     m.add_function(wrap_pyfunction!(encode::lookup_codes, m)?)?;

@@ -375,3 +375,112 @@ fn read_value<'a>(value: &'a Bound<'_, PyAny>, kind: InputKind) -> Option<RowVal
         },
     }
 }
+
+/// A composition's `transform_one` (or, with `records`, `transform_records`) as one native
+/// call: installed on a fitted composition (as an instance attribute, which Python finds
+/// before the class's method), it runs the plan's row path when the record is a dict (the
+/// records a list or tuple), `dtype` is float64 or float32 and the backend in effect is
+/// Rust, and hands anything else to the composition's own method (`slow`), which gives the
+/// same numbers or the same error.
+#[pyclass(frozen, module = "fastprep._core")]
+pub struct RowCall {
+    plan: Py<Plan>,
+    /// The composition's name, which starts its error messages.
+    owner: String,
+    float64: Py<PyAny>,
+    float32: Py<PyAny>,
+    /// `get` of `fastprep._backend`'s context variable (the backend of this thread or task)
+    /// and the module (whose `_default` is the process's).
+    backend: Py<PyAny>,
+    module: Py<PyAny>,
+    slow: Py<PyAny>,
+    records: bool,
+}
+
+#[pymethods]
+impl RowCall {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        plan: Py<Plan>,
+        owner: String,
+        float64: Py<PyAny>,
+        float32: Py<PyAny>,
+        backend: Py<PyAny>,
+        module: Py<PyAny>,
+        slow: Py<PyAny>,
+        records: bool,
+    ) -> Self {
+        Self {
+            plan,
+            owner,
+            float64,
+            float32,
+            backend,
+            module,
+            slow,
+            records,
+        }
+    }
+
+    #[pyo3(signature = (row, *, dtype=None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        row: &Bound<'py, PyAny>,
+        dtype: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let float32 = match dtype {
+            None => Some(false),
+            Some(d) if d.is(self.float64.bind(py)) => Some(false),
+            Some(d) if d.is(self.float32.bind(py)) => Some(true),
+            Some(_) => None,
+        };
+        let readable = if self.records {
+            row.is_exact_instance_of::<pyo3::types::PyList>()
+                || row.is_exact_instance_of::<pyo3::types::PyTuple>()
+        } else {
+            row.is_exact_instance_of::<PyDict>()
+        };
+        if let (Some(float32), true) = (float32, readable) {
+            if self.rust_in_effect(py)? {
+                let ran = if self.records {
+                    self.plan.get().run_records(py, row, float32)
+                } else {
+                    self.plan
+                        .get()
+                        .run_row(py, row.cast_exact::<PyDict>()?, float32)
+                };
+                match ran {
+                    Ok(Some(out)) => return Ok(out),
+                    Ok(None) => {}
+                    Err(e) if e.is_instance_of::<crate::errors::SchemaError>(py) => {
+                        let message = format!("{}: {}", self.owner, e.value(py));
+                        return Err(crate::errors::SchemaError::new_err(message));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let dtype = match dtype {
+            Some(d) => d.clone(),
+            None => self.float64.bind(py).clone(),
+        };
+        self.slow.bind(py).call1((row, dtype))
+    }
+}
+
+impl RowCall {
+    fn rust_in_effect(&self, py: Python<'_>) -> PyResult<bool> {
+        // `backend` is the context variable's bound `get`; names interned once.
+        let here = self.backend.bind(py).call0()?;
+        let name = if here.is_none() {
+            self.module
+                .bind(py)
+                .getattr(pyo3::intern!(py, "_default"))?
+        } else {
+            here
+        };
+        Ok(name.extract::<&str>().is_ok_and(|n| n == "rust"))
+    }
+}
