@@ -167,6 +167,7 @@ def _private_copy(x: np.ndarray) -> np.ndarray:
 
 
 def _is_sparse(x) -> bool:
+    # fastprep._input.is_sparse, which cannot be imported here: _input imports this module.
     return type(x).__module__.startswith("scipy.sparse")
 
 

@@ -190,9 +190,7 @@ def _drift(artifact: str, data: str, *, as_json: bool, thresholds: list[str] = (
         if data.endswith(".parquet"):
             table = pq.read_table(data)
         else:
-            # An empty CSV field is a missing value, in string columns too.
-            options = pacsv.ConvertOptions(strings_can_be_null=True)
-            table = pacsv.read_csv(data, convert_options=options)
+            table = pacsv.read_csv(data, convert_options=_csv_options())
         monitor = DriftMonitor(fitted, thresholds=limits).update(table)
     except (FastprepError, OSError, ValueError) as exc:
         print(f"fastprep drift: {type(exc).__name__}: {_safe(str(exc))}", file=sys.stderr)
@@ -222,6 +220,11 @@ def _drift(artifact: str, data: str, *, as_json: bool, thresholds: list[str] = (
     return 1 if any(r["drifted"] for r in report.values()) else 0
 
 
+def _csv_options() -> pacsv.ConvertOptions:
+    # An empty CSV field is a missing value, in string columns too.
+    return pacsv.ConvertOptions(strings_can_be_null=True)
+
+
 def _batches(path: str, rows: int):
     """``(record batches, total rows or None)`` of a CSV, Parquet or Arrow IPC file, read a
     batch at a time (a file larger than memory streams through)."""
@@ -237,10 +240,10 @@ def _batches(path: str, rows: int):
         except pa.ArrowInvalid:
             return iter(pa.ipc.open_stream(path)), None
     if lower.endswith((".csv", ".csv.gz")):
-        # An empty CSV field is a missing value, in string columns too.
-        options = pacsv.ConvertOptions(strings_can_be_null=True)
         reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(block_size=1 << 24), convert_options=options
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            convert_options=_csv_options(),
         )
         return iter(reader), None
     raise ValueError(f"{path}: the input must be .csv, .parquet or .arrow / .feather / .ipc")

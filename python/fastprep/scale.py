@@ -175,10 +175,7 @@ class StandardScaler(InvertibleTransform):
         return not self.with_mean  # centring would fill in the implicit zeros
 
     def _sparse_refused(self):
-        return ParameterError(
-            f"{self._name}: cannot center sparse data (its implicit zeros would all change): "
-            "pass with_mean=False, or a dense array"
-        )
+        return _centering_refused(self._name, "with_mean")
 
     def _transform_sparse(self, x):
         sub, div = self._offsets()
@@ -313,6 +310,13 @@ class MaxAbsScaler(InvertibleTransform):
         return kernels().mul_add(x, self.scale_, np.full(self.n_features_in_, _NEUTRAL_ADD))
 
 
+def _centering_refused(owner: str, param: str) -> ParameterError:
+    return ParameterError(
+        f"{owner}: cannot center sparse data (its implicit zeros would all change): "
+        f"pass {param}=False, or a dense array"
+    )
+
+
 def _normal_ppf(p: float) -> float:
     if p <= 0.0:
         return -math.inf
@@ -412,10 +416,7 @@ class RobustScaler(InvertibleTransform):
         return not self.with_centering  # centring would fill in the implicit zeros
 
     def _sparse_refused(self):
-        return ParameterError(
-            f"{self._name}: cannot center sparse data (its implicit zeros would all change): "
-            "pass with_centering=False, or a dense array"
-        )
+        return _centering_refused(self._name, "with_centering")
 
     def _transform_sparse(self, x):
         return kernels().sub_div_csr(*csr_parts(x), *self._offsets())

@@ -269,27 +269,35 @@ class Composite(Fitted, abstract=True):
         row ``transform`` gives for the same values (dense, also where ``transform`` gives a
         sparse matrix); one native call with a compiled plan."""
         # The request path: one native call, everything else decided when the plan compiled.
-        try:
-            run = self._cache["native_rows"][0]
-        except (AttributeError, KeyError):
-            run = self._cached("native_rows", self._row_runners)[0]
-        if (
-            run is not None
-            and type(row) is dict
-            and (_backend_here() or _backend._default) == "rust"
-        ):
-            float32 = dtype is _F32 or (dtype is not _F64 and is_float32(dtype))
-            try:
-                out = run(row, float32)
-            except SchemaError as e:
-                raise SchemaError(f"{self._name}: {e}") from None
+        if type(row) is dict:
+            out = self._native_rows(0, row, dtype)
             if out is not None:
-                if self.__dict__.get("_drift_monitors"):
-                    self._feed_row(row)
-                else:
-                    self._install_row_call()
                 return out
         return self._transform_one_slow(row, dtype)
+
+    def _native_rows(self, which: int, data, dtype: DTypeLike):
+        """The plan's answer for one record (``which`` 0) or a list of them (1), or None when
+        the methods' own path must run it; feeds attached monitors, else installs the native
+        entries (``_install_row_call``)."""
+        try:
+            run = self._cache["native_rows"][which]
+        except (AttributeError, KeyError):
+            run = self._cached("native_rows", self._row_runners)[which]
+        if run is None or (_backend_here() or _backend._default) != "rust":
+            return None
+        float32 = dtype is _F32 or (dtype is not _F64 and is_float32(dtype))
+        try:
+            out = run(data, float32)
+        except SchemaError as e:
+            raise SchemaError(f"{self._name}: {e}") from None
+        if out is None:
+            return None
+        if self.__dict__.get("_drift_monitors"):
+            for row in (data,) if which == 0 else data:
+                self._feed_row(row)
+        else:
+            self._install_row_call()
+        return out
 
     def _install_row_call(self) -> None:
         """From now on, ``self.transform_one`` and ``self.transform_records`` are one native
@@ -297,13 +305,12 @@ class Composite(Fitted, abstract=True):
         they take the row path when they can and this object's ``_transform_one_slow`` /
         ``_transform_records_slow`` otherwise. Dropped by a new fit (``_forget``) and by an
         attached drift monitor, whose rows the methods feed."""
+        run_row = self._cache["native_rows"][0]  # set by the call that got here
+        if "transform_one" in self.__dict__ or run_row is None:
+            return
+        plan = run_row.__self__  # the compiled core's Plan
+        shared = (plan, self._name, np.float64, np.float32, _backend._override.get, _backend)
         core = _backend._core
-        plan = self._plan
-        if "transform_one" in self.__dict__ or core is None or plan is None or plan.plan is None:
-            return
-        if plan.sparse:
-            return
-        shared = (plan.plan, self._name, np.float64, np.float32, _backend._override.get, _backend)
         self.__dict__["transform_one"] = core.RowCall(*shared, self._transform_one_slow, False)
         self.__dict__["transform_records"] = core.RowCall(
             *shared, self._transform_records_slow, True
@@ -337,22 +344,9 @@ class Composite(Fitted, abstract=True):
         """Request rows (mappings of column name to value) → a 2-D array, equal to
         ``transform`` of the same rows. A missing key is a ``SchemaError`` naming it; None is
         a missing value."""
-        try:
-            run = self._cache["native_rows"][1]
-        except (AttributeError, KeyError):
-            run = self._cached("native_rows", self._row_runners)[1]
-        if run is not None and type(rows) in (list, tuple) and _backend.get_backend() == "rust":
-            float32 = dtype is _F32 or (dtype is not _F64 and is_float32(dtype))
-            try:
-                out = run(rows, float32)
-            except SchemaError as e:
-                raise SchemaError(f"{self._name}: {e}") from None
+        if type(rows) in (list, tuple):
+            out = self._native_rows(1, rows, dtype)
             if out is not None:
-                if self.__dict__.get("_drift_monitors"):
-                    for row in rows:
-                        self._feed_row(row)
-                else:
-                    self._install_row_call()
                 return out
         return self._transform_records_slow(rows, dtype)
 
