@@ -301,7 +301,7 @@ class Composite(Fitted, abstract=True):
 
     def _install_row_call(self) -> None:
         """From now on, ``self.transform_one`` and ``self.transform_records`` are one native
-        call each (``fastprep._core.RowCall``, instance attributes found before these methods):
+        call each (``fastprep._core.RowCall.call``, instance attributes found before these methods):
         they take the row path when they can and this object's ``_transform_one_slow`` /
         ``_transform_records_slow`` otherwise. Dropped by a new fit (``_forget``) and by an
         attached drift monitor, whose rows the methods feed."""
@@ -311,10 +311,11 @@ class Composite(Fitted, abstract=True):
         plan = run_row.__self__  # the compiled core's Plan
         shared = (plan, self._name, np.float64, np.float32, _backend._override.get, _backend)
         core = _backend._core
-        self.__dict__["transform_one"] = core.RowCall(*shared, self._transform_one_slow, False)
+        # Bound methods: Python passes their arguments in place, a callable object's in a tuple.
+        self.__dict__["transform_one"] = core.RowCall(*shared, self._transform_one_slow, False).call
         self.__dict__["transform_records"] = core.RowCall(
             *shared, self._transform_records_slow, True
-        )
+        ).call
 
     def _transform_one_slow(self, row: Mapping[str, Any], dtype: DTypeLike) -> np.ndarray:
         """``transform_one`` of a record the row path does not take, by the batch path."""

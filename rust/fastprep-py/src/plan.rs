@@ -1,8 +1,8 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use fastprep_core::memory::Buffer;
 use fastprep_core::plan::spec::{self, Spec};
-use fastprep_core::plan::{Input, InputKind, RowValue, Transformer};
+use fastprep_core::plan::{Input, InputKind, RowScratch, RowValue, Transformer};
 use fastprep_core::{Error, Result};
 use numpy::{
     IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
@@ -24,6 +24,8 @@ pub struct Plan {
     inner: Transformer,
     /// The inputs' names, made once: a request row is read by them.
     names: Vec<Py<PyString>>,
+    /// What a request row needs besides its output, kept across requests.
+    scratch: Mutex<RowScratch>,
 }
 
 /// A spec node held as a Python object (dicts, lists, NumPy arrays).
@@ -154,7 +156,11 @@ impl Plan {
             .iter()
             .map(|i| PyString::intern(py, &i.name).unbind())
             .collect();
-        Ok(Self { inner, names })
+        Ok(Self {
+            inner,
+            names,
+            scratch: Mutex::default(),
+        })
     }
 
     #[getter]
@@ -234,23 +240,22 @@ impl Plan {
         row: &Bound<'py, PyDict>,
         float32: bool,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let held = self.held(py, row, None)?;
-        let Some(values) = self.values(&held) else {
-            return Ok(None);
-        };
         // One row: the GIL stays held, releasing it would cost more than the row.
         let width = self.inner.width();
-        Ok(if float32 {
-            let out = unsafe { PyArray1::<f32>::new(py, width, false) };
-            // SAFETY: a new array, not yet shared; every element is written before it is
-            // returned (or it is dropped on error).
-            let ok = self.run_into(&values, unsafe { out.as_slice_mut()? })?;
-            ok.then(|| out.into_any())
-        } else {
-            let out = unsafe { PyArray1::<f64>::new(py, width, false) };
-            let ok = self.run_into(&values, unsafe { out.as_slice_mut()? })?;
-            ok.then(|| out.into_any())
-        })
+        let ran = self.with_values(py, row, None, |values| {
+            Ok(if float32 {
+                let out = unsafe { PyArray1::<f32>::new(py, width, false) };
+                // SAFETY: a new array, not yet shared; every element is written before it
+                // is returned (or it is dropped on error).
+                let ok = self.run_into(values, unsafe { out.as_slice_mut()? })?;
+                ok.then(|| out.into_any())
+            } else {
+                let out = unsafe { PyArray1::<f64>::new(py, width, false) };
+                let ok = self.run_into(values, unsafe { out.as_slice_mut()? })?;
+                ok.then(|| out.into_any())
+            })
+        })?;
+        Ok(ran.flatten())
     }
 
     /// Request rows (a sequence of dicts) into one `rows × width` array, or None as for
@@ -273,11 +278,10 @@ impl Plan {
                     let Ok(row) = row.cast::<PyDict>() else {
                         return Ok(None);
                     };
-                    let held = self.held(py, row, Some(r))?;
-                    let Some(values) = self.values(&held) else {
-                        return Ok(None);
-                    };
-                    if !self.run_into(&values, &mut data[r * width..(r + 1) * width])? {
+                    let into = &mut data[r * width..(r + 1) * width];
+                    let ran =
+                        self.with_values(py, row, Some(r), |values| self.run_into(values, into))?;
+                    if ran != Some(true) {
                         return Ok(None);
                     }
                 }
@@ -288,49 +292,87 @@ impl Plan {
     }
 }
 
+/// Inputs a request row reads without allocating (more take two small vectors).
+const INLINE: usize = 16;
+
 impl Plan {
-    /// The row's values by the inputs' names; a missing key is an error naming every one.
-    fn held<'py>(
+    /// The row's values by the inputs' names, each read for its input's kind, handed to `f`;
+    /// None if one is of a type the row path does not read. A missing key is an error naming
+    /// every one.
+    fn with_values<'py, R>(
         &self,
         py: Python<'py>,
         row: &Bound<'py, PyDict>,
         record: Option<usize>,
-    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let mut held = Vec::with_capacity(self.names.len());
-        let mut absent = Vec::new();
-        for name in &self.names {
-            match row.get_item(name.bind(py))? {
-                Some(value) => held.push(value),
-                None => absent.push(name.bind(py).to_string()),
+        f: impl FnOnce(&[RowValue<'_>]) -> PyResult<R>,
+    ) -> PyResult<Option<R>> {
+        let n = self.names.len();
+        if n <= INLINE {
+            let mut held: [Option<Bound<'py, PyAny>>; INLINE] = Default::default();
+            self.hold(py, row, record, &mut held[..n])?;
+            let mut values = [RowValue::Missing; INLINE];
+            if !self.read(&held[..n], &mut values[..n]) {
+                return Ok(None);
             }
+            f(&values[..n]).map(Some)
+        } else {
+            let mut held: Vec<Option<Bound<'py, PyAny>>> = (0..n).map(|_| None).collect();
+            self.hold(py, row, record, &mut held)?;
+            let mut values = vec![RowValue::Missing; n];
+            if !self.read(&held, &mut values) {
+                return Ok(None);
+            }
+            f(&values).map(Some)
         }
-        if absent.is_empty() {
-            return Ok(held);
+    }
+
+    /// `held[i]` the row's value of input `i`.
+    fn hold<'py>(
+        &self,
+        py: Python<'py>,
+        row: &Bound<'py, PyDict>,
+        record: Option<usize>,
+        held: &mut [Option<Bound<'py, PyAny>>],
+    ) -> PyResult<()> {
+        let mut complete = true;
+        for (h, name) in held.iter_mut().zip(&self.names) {
+            *h = row.get_item(name.bind(py))?;
+            complete &= h.is_some();
         }
+        if complete {
+            return Ok(());
+        }
+        let absent: Vec<String> = held
+            .iter()
+            .zip(&self.names)
+            .filter(|(h, _)| h.is_none())
+            .map(|(_, name)| format!("'{}'", name.bind(py)))
+            .collect();
         let which = match record {
             Some(r) => format!("record {r} lacks"),
             None => "the record lacks".to_string(),
         };
-        let quoted: Vec<String> = absent.iter().map(|n| format!("'{n}'")).collect();
-        let columns = if quoted.len() == 1 {
+        let columns = if absent.len() == 1 {
             "column"
         } else {
             "columns"
         };
         Err(crate::errors::SchemaError::new_err(format!(
             "{which} the {columns} {}",
-            quoted.join(", ")
+            absent.join(", ")
         )))
     }
 
-    /// Each held value read for its input's kind; None if one is of a type the row path
-    /// does not read.
-    fn values<'a>(&self, held: &'a [Bound<'_, PyAny>]) -> Option<Vec<RowValue<'a>>> {
-        let mut values = Vec::with_capacity(held.len());
-        for (value, spec) in held.iter().zip(self.inner.inputs()) {
-            values.push(read_value(value, spec.kind)?);
+    /// Each held value read for its input's kind into `values`; false if one is of a type
+    /// the row path does not read.
+    fn read<'a>(&self, held: &'a [Option<Bound<'_, PyAny>>], values: &mut [RowValue<'a>]) -> bool {
+        for ((v, h), spec) in values.iter_mut().zip(held).zip(self.inner.inputs()) {
+            match h.as_ref().and_then(|h| read_value(h, spec.kind)) {
+                Some(x) => *v = x,
+                None => return false,
+            }
         }
-        Some(values)
+        true
     }
 
     /// One row into `out`; false when an encoder refuses a value.
@@ -339,8 +381,15 @@ impl Plan {
         values: &[RowValue<'_>],
         out: &mut [T],
     ) -> PyResult<bool> {
-        let found = self.inner.run_row(values, out).map_err(to_py)?;
-        Ok(self.inner.refusal(&found).is_none())
+        // The plan's scratch (requests hold the GIL, so one at a time takes it); a call that
+        // finds it taken (no GIL, or a panic left it poisoned) makes its own. Not a thread
+        // local: a new thread's first request would pay for setting one up.
+        let refused = match self.scratch.try_lock() {
+            Ok(mut s) => self.inner.run_row(values, out, &mut s),
+            Err(_) => self.inner.run_row(values, out, &mut RowScratch::default()),
+        }
+        .map_err(to_py)?;
+        Ok(refused.is_none())
     }
 }
 
@@ -351,29 +400,39 @@ fn read_value<'a>(value: &'a Bound<'_, PyAny>, kind: InputKind) -> Option<RowVal
     if value.is_none() {
         return Some(RowValue::Missing);
     }
-    let float = value.cast::<PyFloat>().ok().map(|f| f.value());
-    let int = value.is_instance_of::<PyInt>();
+    // Checked in the order a request's values most often come (a str's type check against
+    // float walks its type's bases; against int and str it reads a flag).
     match kind {
-        InputKind::Numeric | InputKind::Float => match float {
-            Some(x) => Some(RowValue::Number(x)),
-            None if int => value.extract::<f64>().ok().map(RowValue::Number),
-            None => None,
-        },
-        InputKind::Str => match float {
-            Some(x) if x.is_nan() => Some(RowValue::Missing),
-            Some(_) => None,
-            None => {
-                let s = value.cast::<PyString>().ok()?;
-                s.to_str().ok().map(|s| RowValue::Str(s.as_bytes()))
+        InputKind::Numeric | InputKind::Float => {
+            if let Ok(f) = value.cast::<PyFloat>() {
+                Some(RowValue::Number(f.value()))
+            } else if value.is_instance_of::<PyInt>() {
+                value.extract::<f64>().ok().map(RowValue::Number)
+            } else {
+                None
             }
-        },
-        InputKind::Int => match float {
-            Some(x) if x.is_nan() => Some(RowValue::Missing),
-            Some(_) => None,
-            None if int => value.extract::<i64>().ok().map(RowValue::Int),
-            None => None,
-        },
+        }
+        InputKind::Str => {
+            if let Ok(s) = value.cast::<PyString>() {
+                s.to_str().ok().map(|s| RowValue::Str(s.as_bytes()))
+            } else {
+                missing_float(value)
+            }
+        }
+        InputKind::Int => {
+            if value.is_instance_of::<PyInt>() {
+                value.extract::<i64>().ok().map(RowValue::Int)
+            } else {
+                missing_float(value)
+            }
+        }
     }
+}
+
+/// A float NaN as a missing value of a str or int input; any other float is not read.
+fn missing_float<'a>(value: &Bound<'_, PyAny>) -> Option<RowValue<'a>> {
+    let f = value.cast::<PyFloat>().ok()?;
+    f.value().is_nan().then_some(RowValue::Missing)
 }
 
 /// A composition's `transform_one` (or, with `records`, `transform_records`) as one native
@@ -390,9 +449,9 @@ pub struct RowCall {
     float64: Py<PyAny>,
     float32: Py<PyAny>,
     /// `get` of `fastprep._backend`'s context variable (the backend of this thread or task)
-    /// and the module (whose `_default` is the process's).
+    /// and the module's namespace (whose `_default` is the process's).
     backend: Py<PyAny>,
-    module: Py<PyAny>,
+    module: Py<PyDict>,
     slow: Py<PyAny>,
     records: bool,
 }
@@ -407,7 +466,7 @@ impl RowCall {
         float64: Py<PyAny>,
         float32: Py<PyAny>,
         backend: Py<PyAny>,
-        module: Py<PyAny>,
+        module: &Bound<'_, PyModule>,
         slow: Py<PyAny>,
         records: bool,
     ) -> Self {
@@ -417,7 +476,8 @@ impl RowCall {
             float64,
             float32,
             backend,
-            module,
+            // A dict lookup, where the module's attribute would first search its type.
+            module: module.dict().unbind(),
             slow,
             records,
         }
@@ -425,6 +485,18 @@ impl RowCall {
 
     #[pyo3(signature = (row, *, dtype=None))]
     fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        row: &Bound<'py, PyAny>,
+        dtype: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, row, dtype)
+    }
+
+    /// The same call as a method: what is installed (Python calls a bound method of a
+    /// native class with its arguments in place, where calling the object packs a tuple).
+    #[pyo3(signature = (row, *, dtype=None))]
+    fn call<'py>(
         &self,
         py: Python<'py>,
         row: &Bound<'py, PyAny>,
@@ -475,9 +547,14 @@ impl RowCall {
         // `backend` is the context variable's bound `get`; names interned once.
         let here = self.backend.bind(py).call0()?;
         let name = if here.is_none() {
-            self.module
+            match self
+                .module
                 .bind(py)
-                .getattr(pyo3::intern!(py, "_default"))?
+                .get_item(pyo3::intern!(py, "_default"))?
+            {
+                Some(name) => name,
+                None => return Ok(false),
+            }
         } else {
             here
         };

@@ -14,7 +14,7 @@ pub mod spec;
 
 use std::sync::Arc;
 
-pub use row::RowValue;
+pub use row::{RowScratch, RowValue};
 
 use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
@@ -608,11 +608,12 @@ impl Plan {
     /// caller) into `out` (`width` values), with the arithmetic and lookups of `run`, and
     /// what each encoder input's lookup found (in `run`'s order). No batch machinery: no
     /// one-row columns, no prepared lookups, two scratch vectors.
-    pub fn run_one<T: Element>(
+    pub fn run_one<'s, T: Element>(
         &self,
         values: &[RowValue<'_>],
         out: &mut [T],
-    ) -> Result<Vec<Found>> {
+        scratch: &'s mut RowScratch,
+    ) -> Result<&'s [Found]> {
         if values.len() != self.n_inputs || out.len() != self.width {
             return Err(Error::Shape(format!(
                 "the plan reads {} inputs into {} columns, got {} values and {} columns",
@@ -622,12 +623,12 @@ impl Plan {
                 out.len()
             )));
         }
-        // Allocated once at their final size: a request row costs no reallocation.
-        let mut found = Vec::with_capacity(self.lookups);
-        let (mut cur, mut next) = (
-            Vec::with_capacity(self.scratch),
-            Vec::with_capacity(self.scratch),
-        );
+        // The caller's scratch, kept across rows: a warm request row allocates nothing.
+        let RowScratch { found, cur, next } = scratch;
+        found.clear();
+        found.reserve(self.lookups);
+        cur.reserve(self.scratch);
+        next.reserve(self.scratch);
         let mut at = 0usize;
         let mut code = |index: &CategoryIndex, value: RowValue<'_>| -> Result<u32> {
             let c = index.code_of(match value {
@@ -653,10 +654,10 @@ impl Plan {
                         _ => f64::NAN,
                     }));
                     for step in steps {
-                        step.apply(&cur, &mut next);
-                        std::mem::swap(&mut cur, &mut next);
+                        step.apply(cur, next);
+                        std::mem::swap(cur, next);
                     }
-                    for (o, &v) in block_out.iter_mut().zip(&cur) {
+                    for (o, &v) in block_out.iter_mut().zip(cur.iter()) {
                         *o = T::from_f64(v);
                     }
                 }
@@ -927,15 +928,18 @@ impl Transformer {
         }
     }
 
-    /// One request row (a value per input, read for its kind) into `out` (`width` values):
-    /// what each lookup found, as `run` reports it.
+    /// One request row (a value per input, read for its kind) into `out` (`width` values),
+    /// with `scratch` kept by the caller across rows: the first lookup its encoder refuses,
+    /// as `refusal` of a batch reports it.
     pub fn run_row<T: Element>(
         &self,
         values: &[RowValue<'_>],
         out: &mut [T],
-    ) -> Result<Vec<Found>> {
+        scratch: &mut RowScratch,
+    ) -> Result<Option<Refusal>> {
         row::check_kinds(values, self.inputs.iter().map(|i| i.kind))?;
-        self.plan.run_one(values, out)
+        let found = self.plan.run_one(values, out, scratch)?;
+        Ok(self.refusal(found))
     }
 }
 

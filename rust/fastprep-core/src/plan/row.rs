@@ -1,6 +1,7 @@
 //! One request row: each value read by its input's kind, for `Plan::run_one`, which looks it
 //! up and computes it as a batch row is.
 
+use crate::encode::Found;
 use crate::error::{Error, Result};
 
 use super::InputKind;
@@ -12,6 +13,15 @@ pub enum RowValue<'a> {
     Int(i64),
     Str(&'a [u8]),
     Missing,
+}
+
+/// What a row needs besides its output, kept by the caller (one per thread) so that a warm
+/// request row allocates nothing: what each lookup found, and the numeric steps' two rows.
+#[derive(Debug, Default)]
+pub struct RowScratch {
+    pub(super) found: Vec<Found>,
+    pub(super) cur: Vec<f64>,
+    pub(super) next: Vec<f64>,
 }
 
 /// Checks each value against its input's kind.

@@ -307,7 +307,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::plan::{Input, RowValue};
+    use crate::plan::{Input, RowScratch, RowValue};
 
     /// A spec written inline as JSON, arrays as JSON lists.
     struct Inline<'a>(&'a Value);
@@ -423,8 +423,9 @@ mod tests {
             RowValue::Missing,
             RowValue::Str(b"b"),
         ];
-        let found = t.run_row(&values, &mut row).unwrap();
-        assert_eq!(t.refusal(&found), None);
+        let mut scratch = RowScratch::default();
+        let refused = t.run_row(&values, &mut row, &mut scratch).unwrap();
+        assert_eq!(refused, None);
         let (x, y) = ([3.0], [f64::NAN]);
         let s = crate::strings::StrArray::utf8(crate::strings::Offsets::I64(&[0, 1]), b"b", None)
             .unwrap();
@@ -444,8 +445,10 @@ mod tests {
             RowValue::Number(0.0),
             RowValue::Str(b"z"),
         ];
-        let found = t.run_row(&unknown, &mut row).unwrap();
-        let r = t.refusal(&found).unwrap();
+        let r = t
+            .run_row(&unknown, &mut row, &mut scratch)
+            .unwrap()
+            .unwrap();
         assert_eq!((r.input, r.unknown), (2, true));
         assert!(t
             .refusal_error(r)
@@ -457,7 +460,7 @@ mod tests {
             RowValue::Number(0.0),
             RowValue::Str(b"a"),
         ];
-        assert!(t.run_row(&wrong, &mut row).is_err());
+        assert!(t.run_row(&wrong, &mut row, &mut scratch).is_err());
     }
 
     #[test]
