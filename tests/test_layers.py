@@ -28,8 +28,8 @@ LAYERS = [
     ["fastprep.scale", "fastprep.impute", "fastprep.discretize", "fastprep.binarize",
      "fastprep.normalize", "fastprep.quantile_transform", "fastprep.power", "fastprep.encode",
      "fastprep.hashing", "fastprep.post"],
-    # composition and drift
-    ["fastprep.drift", "fastprep.compose"],
+    # composition, drift, and conversion from scikit-learn (which builds compositions)
+    ["fastprep.drift", "fastprep.compose", "fastprep.convert"],
     # the top: may import anything below
     ["fastprep.datasets", "fastprep.demo", "fastprep.cli", "fastprep.__main__"],
 ]  # fmt: skip

@@ -19,6 +19,7 @@ from fastprep.accumulators import CategoryCounts, FitAccumulator, Moments, Value
 from fastprep.artifact import dumps, inspect, inspect_bytes, load, loads
 from fastprep.binarize import Binarizer
 from fastprep.compose import Bundle, ColumnTransformer, Pipeline
+from fastprep.convert import from_sklearn
 from fastprep.discretize import KBinsDiscretizer
 from fastprep.drift import DriftMonitor
 from fastprep.encode import CountEncoder, OneHotEncoder, OrdinalEncoder
@@ -26,6 +27,7 @@ from fastprep.exceptions import (
     ArtifactError,
     BackendError,
     ColumnTypeError,
+    ConversionError,
     DataError,
     FastprepError,
     NotFittedError,
@@ -50,6 +52,7 @@ __all__ = [
     "CategoryCounts",
     "ColumnTransformer",
     "ColumnTypeError",
+    "ConversionError",
     "CountEncoder",
     "DataError",
     "DriftMonitor",
@@ -83,6 +86,7 @@ __all__ = [
     "datasets",
     "drift",
     "dumps",
+    "from_sklearn",
     "get_backend",
     "get_num_threads",
     "inspect",

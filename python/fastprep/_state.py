@@ -26,7 +26,7 @@ import numpy as np
 
 from fastprep.exceptions import ArtifactError, FastprepError
 
-__all__ = ["CANONICAL_VERSION", "Part", "State", "build", "digest", "kind", "register"]
+__all__ = ["CANONICAL_VERSION", "Built", "Part", "State", "build", "digest", "kind", "register"]
 
 #: The canonical form's version: 2 digests the state protocol's states (fastprep 0.2,
 #: artifact format 5); form 1, of earlier releases, digested another layout.
@@ -35,13 +35,22 @@ CANONICAL_VERSION = 2
 
 @dataclass(frozen=True)
 class Part:
-    """A part of a composition: its name, the sub-object's state or a marker string
-    (``"drop"``, ``"passthrough"``), and the columns it reads (None where parts read what the
-    part before them gives)."""
+    """A part of a composition: its name, the sub-object's state, a marker string (``"drop"``,
+    ``"passthrough"``) or an object already built, and the columns it reads (None where parts
+    read what the part before them gives)."""
 
     name: str
-    state: State | str
+    state: State | str | Built
     columns: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A part given as an object already built: a step ``fastprep.convert`` keeps as the
+    scikit-learn object it is. Never read from an artifact: ``build`` hands it back as it
+    is, and saving refuses it as any object that is not fastprep's."""
+
+    obj: Any
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ def kind(name: str) -> type | None:
 def build(state: State, where: str = ""):
     """The fitted object of ``state``, rebuilt by its kind and validated. Anything wrong is an
     ArtifactError naming the kind and where in the object tree it sits."""
+    if isinstance(state, Built):
+        return state.obj
     at = where or "the root"
     cls = _KINDS.get(state.kind) if isinstance(state.kind, str) else None
     if cls is None:

@@ -13,6 +13,7 @@ __all__ = [
     "ArtifactError",
     "BackendError",
     "ColumnTypeError",
+    "ConversionError",
     "DataError",
     "FastprepError",
     "NotFittedError",
@@ -43,6 +44,11 @@ class DataError(FastprepError, ValueError):
 
 class ParameterError(FastprepError, ValueError):
     """A constructor parameter outside its domain."""
+
+
+class ConversionError(FastprepError, ValueError):
+    """An object ``from_sklearn`` cannot take over: each step fastprep has no counterpart of,
+    by its path and class."""
 
 
 class NotFittedError(FastprepError, ValueError, AttributeError):

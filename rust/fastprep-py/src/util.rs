@@ -26,6 +26,10 @@ pub fn view<'a, T: Element + numpy::Element>(
     a: &'a PyReadonlyArray2<'_, T>,
 ) -> PyResult<MatRef<'a, T>> {
     let (rows, cols) = (a.shape()[0], a.shape()[1]);
+    // `as_slice` also takes a Fortran-ordered array, whose data is not row-major.
+    if !a.is_c_contiguous() {
+        return Err(SchemaError::new_err("expected a C-contiguous array"));
+    }
     let data = a
         .as_slice()
         .map_err(|_| SchemaError::new_err("expected a C-contiguous array"))?;
