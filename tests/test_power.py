@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import fastprep as fp
 from fastprep._backend import kernels
+from fastprep.reference.power import yeo_johnson as yeo_johnson_reference
 from fastprep.testing.strategies import float_matrices
 
 from .helpers import Optional, compare_with_sklearn, magnitude
@@ -69,6 +70,7 @@ def test_transform_kernel_agrees_across_backends(method, x, data):
 @pytest.mark.parametrize("method", METHODS)
 @given(x=float_matrices(min_rows=1, allow_infinity=False, dtypes=(np.float64,), layouts=False))
 @example(x=np.array([[431.78125], [431.75]]))  # nearly equal values: see the tolerance
+@example(x=np.array([[0.0], [9.22649805e-16]]))  # terms closer together than 1's precision
 def test_log_likelihood_agrees_across_backends(method, x):
     values = np.ascontiguousarray(_moderate(x[:, 0][~np.isnan(x[:, 0])]))
     if method == "box-cox":
@@ -269,3 +271,15 @@ def test_constant_and_empty_columns_get_the_identity(backend):
     assert pt.lambdas_[0] == 1.0 and pt.lambdas_[1] == 1.0
     # lambda 1 is the identity up to rounding (expm1(log1p(x)), as in scikit-learn).
     np.testing.assert_allclose(pt.transform(x)[:, 0], x[:, 0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("lmbda", [-1.5, 0.5, 2.0, 3.0])
+def test_log_likelihood_of_values_closer_than_the_precision_of_one(lmbda, backend):
+    """Yeo-Johnson values whose power terms e^(lambda ln(1 + x)) differ by less than the
+    precision of 1: the likelihood is the one of their transformed values' variance (its
+    terms are taken as e^t - 1, not e^t, which would round them to a few values)."""
+    values = np.array([0.0, 9.22649805e-16, 3e-16])
+    y = yeo_johnson_reference(values, lmbda)
+    expected = -len(values) / 2 * np.log(np.var(y)) + (lmbda - 1) * np.sum(np.log1p(values))
+    got = kernels().power_log_likelihood(values, lmbda, "yeo-johnson")
+    np.testing.assert_allclose(got, expected, rtol=1e-9)

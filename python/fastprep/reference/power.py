@@ -95,13 +95,14 @@ def power_log_likelihood(values: np.ndarray, lmbda: float, method: str) -> float
 
 
 def _log_power_variance(logs: np.ndarray, a: float) -> float:
-    """``ln var((e^(a l) - 1) / a)``: ``ln var(e^(a l - m)) + 2m - 2 ln|a|`` with ``m`` the
-    largest ``a l`` (no overflow, no constant to cancel); ``ln var(l)`` at ``a`` = 0."""
+    """``ln var((e^(a l) - 1) / a)``: ``ln var(e^(a l - m) - 1) + 2m - 2 ln|a|`` with ``m``
+    the largest ``a l`` (no overflow, no constant to cancel: ``expm1`` keeps the digits of
+    terms closer together than the precision of 1); ``ln var(l)`` at ``a`` = 0."""
     if abs(a) < np.finfo(np.float64).eps:
         return float(np.log(_variance(logs)))
     scaled = a * logs
     m = np.max(scaled)
-    return float(np.log(_variance(np.exp(scaled - m))) + 2 * m - 2 * np.log(abs(a)))
+    return float(np.log(_variance(np.expm1(scaled - m))) + 2 * m - 2 * np.log(abs(a)))
 
 
 def fit_power_lambdas(

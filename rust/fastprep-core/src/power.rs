@@ -403,8 +403,9 @@ impl<'a> Likelihood<'a> {
 
 impl Likelihood<'_> {
     /// `ln var((e^(a l) - 1) / a)` over the logs `l` (times `sign`, making them >= 0): the
-    /// power terms scaled by their largest, `ln var(e^(a l - m)) + 2m - 2 ln|a|`, so that
-    /// neither overflow nor the constant costs digits; `ln var(l)` at `a` = 0.
+    /// power terms scaled by their largest, `ln var(e^(a l - m) - 1) + 2m - 2 ln|a|`, so that
+    /// neither overflow nor the constant costs digits (`e^x - 1` keeps the digits of terms
+    /// that differ by less than the precision of 1); `ln var(l)` at `a` = 0.
     fn log_power_variance(&self, a: f64, sign: f64) -> f64 {
         let logs = &self.logs;
         if a.abs() < f64::EPSILON {
@@ -421,7 +422,7 @@ impl Likelihood<'_> {
             for (y, &l) in y.iter_mut().zip(&logs[range]) {
                 *y = a * (sign * l) - m;
             }
-            crate::simd::exp_slice(y);
+            crate::simd::exp_m1_slice(y);
         })
         .ln()
             + 2.0 * m
