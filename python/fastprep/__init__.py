@@ -37,6 +37,7 @@ from fastprep.exceptions import (
 )
 from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
+from fastprep.linear import LinearClassifier, LinearRegressor
 from fastprep.normalize import Normalizer
 from fastprep.post import Calibrator, LabelDecoder, PostPipeline, TargetInverse, Threshold
 from fastprep.power import PowerTransformer
@@ -62,6 +63,8 @@ __all__ = [
     "Fitted",
     "KBinsDiscretizer",
     "LabelDecoder",
+    "LinearClassifier",
+    "LinearRegressor",
     "MaxAbsScaler",
     "MinMaxScaler",
     "Moments",

@@ -56,6 +56,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Fitted", "InvertibleTransform", "Transform"]
 
+#: The request methods a fitted composition replaces by native callables after a first call
+#: (instance attributes; dropped by a new state and by an attached drift monitor).
+NATIVE_ENTRIES = (
+    "transform_one",
+    "transform_records",
+    "predict_one",
+    "predict_proba_one",
+    "decision_function_one",
+)
+
 #: What a fitted value may be called: an attribute name, never a dunder.
 _VALUE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 
@@ -348,8 +358,8 @@ class Fitted:
         """Drop what was derived from the previous state (a new fit, a new state), the native
         request entry a composition installs included."""
         self._cache = {}
-        self.__dict__.pop("transform_one", None)
-        self.__dict__.pop("transform_records", None)
+        for name in NATIVE_ENTRIES:
+            self.__dict__.pop(name, None)
 
     def _set_record(self, width: int, names) -> None:
         """Record a fit's input: ``n_features_in_``, and ``feature_names_in_`` when it named
@@ -452,7 +462,7 @@ class Fitted:
 
 
 #: Attributes rebuilt on first use, which an attribute pickle leaves out.
-_REBUILT_ON_USE = frozenset(("_drift_monitors", "transform_one", "transform_records"))
+_REBUILT_ON_USE = frozenset(("_drift_monitors", *NATIVE_ENTRIES))
 
 
 def _rebuilt(cls, attributes: dict[str, Any]):

@@ -41,7 +41,8 @@ __all__ = ["from_sklearn"]
 
 def from_sklearn(obj: Any, *, strict: bool = True) -> Any:
     """The fitted fastprep object equivalent to the fitted scikit-learn object ``obj``: a
-    transform fastprep has, a ``Pipeline`` or a ``ColumnTransformer`` of them.
+    transform fastprep has, a linear model, a ``Pipeline`` (which may end in a linear model)
+    or a ``ColumnTransformer`` of them.
 
     With ``strict`` (the default), any step fastprep cannot take over is an error listing
     every one of them by path and class. Without it, such steps stay scikit-learn's objects
@@ -295,6 +296,34 @@ def _encoder(est, where: str) -> tuple[dict[str, Any], list[str]]:
     return {"counts": counts}, column_kinds
 
 
+# -- linear models --------------------------------------------------------------------------------
+
+_CLASSIFIERS = ("LogisticRegression", "SGDClassifier", "LinearSVC")
+_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR")
+
+
+def _link(est, name: str) -> str | None:
+    """How the classifier's scores become probabilities, as its ``predict_proba`` does."""
+    if name == "LogisticRegression":
+        return "logistic" if len(est.classes_) == 2 else "softmax"
+    if name == "SGDClassifier":
+        return {"log_loss": "logistic", "modified_huber": "modified_huber"}.get(est.loss)
+    return None
+
+
+def _model_state(est, name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``(kind, params, fitted values)`` of a linear model."""
+    values = {"coef_": _owned(np.asarray(est.coef_, dtype=np.float64))}
+    intercept = est.intercept_
+    values["intercept_"] = (
+        float(intercept) if np.ndim(intercept) == 0 else _owned(np.asarray(intercept, np.float64))
+    )
+    if name in _CLASSIFIERS:
+        values["classes_"] = _owned(np.asarray(est.classes_))
+        return "LinearClassifier", {"link": _link(est, name)}, values
+    return "LinearRegressor", {}, values
+
+
 # -- the converter ------------------------------------------------------------------------------
 
 
@@ -320,6 +349,8 @@ class _Converter:
                 return self._column_transformer(est, path, names, top)
             if name in _LEAVES or name in _ENCODERS:
                 return self._leaf(est, name, path, names, top)
+            if name in _CLASSIFIERS or name in _REGRESSORS:
+                return self._model(est, name, top)
             raise _Unsupported(
                 "not a transform fastprep has" if name is not None else "not scikit-learn's"
             )
@@ -381,6 +412,19 @@ class _Converter:
         if name in _ENCODERS and not _same_categories(built, est):
             raise _Unsupported("categories or an infrequent grouping fastprep does not reproduce")
         return _Converted(state, tables, kinds)
+
+    def _model(self, est, name: str, top: bool) -> _Converted:
+        """A linear model: its coefficients; its parameters only shaped its training."""
+        if not hasattr(est, "coef_"):
+            raise _Unsupported("it is not fitted")
+        kind, params, values = _model_state(est, name)
+        record: dict[str, Any] = {"n_features_in_": int(est.n_features_in_)}
+        given = _names_of(est) if top else None
+        if given is not None:
+            record["feature_names_in_"] = np.asarray(given, dtype=object)
+        state = State(kind, params, {**record, **values})
+        self._check(state)
+        return _Converted(state, False, ["numeric"] * est.n_features_in_)
 
     @staticmethod
     def _check(state: State):

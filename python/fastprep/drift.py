@@ -45,6 +45,7 @@ import numpy as np
 import pyarrow as pa
 
 from fastprep._backend import get_backend, kernels
+from fastprep._base import NATIVE_ENTRIES
 from fastprep._input import Frame, categorical_column, coerce, float_column
 from fastprep.accumulators import CORE_KIND, CategoryCounts, ValueBuffer, decode_values
 from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
@@ -522,8 +523,8 @@ class DriftMonitor:
         self._fitted_monitors().append(self)
         # The owner's native request entry (if installed) skips monitors: drop it, so that
         # requests take the method that feeds them.
-        self._owner.__dict__.pop("transform_one", None)
-        self._owner.__dict__.pop("transform_records", None)
+        for name in NATIVE_ENTRIES:
+            self._owner.__dict__.pop(name, None)
         return self
 
     def detach(self) -> DriftMonitor:

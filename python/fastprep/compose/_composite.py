@@ -275,10 +275,10 @@ class Composite(Fitted, abstract=True):
                 return out
         return self._transform_one_slow(row, dtype)
 
-    def _native_rows(self, which: int, data, dtype: DTypeLike):
+    def _native_rows(self, which: int, data, dtype: DTypeLike, install: bool = True):
         """The plan's answer for one record (``which`` 0) or a list of them (1), or None when
-        the methods' own path must run it; feeds attached monitors, else installs the native
-        entries (``_install_row_call``)."""
+        the methods' own path must run it; feeds attached monitors, else (with ``install``)
+        installs the native entries (``_install_row_call``)."""
         try:
             run = self._cache["native_rows"][which]
         except (AttributeError, KeyError):
@@ -295,7 +295,7 @@ class Composite(Fitted, abstract=True):
         if self.__dict__.get("_drift_monitors"):
             for row in (data,) if which == 0 else data:
                 self._feed_row(row)
-        else:
+        elif install:
             self._install_row_call()
         return out
 
@@ -353,6 +353,11 @@ class Composite(Fitted, abstract=True):
 
     def _transform_records_slow(self, rows, dtype: DTypeLike) -> np.ndarray:
         """``transform_records`` by the batch path (a table of the records' values)."""
+        return self.transform(self._records_frame(rows), dtype=dtype)
+
+    def _records_frame(self, rows) -> Frame:
+        """The table of request records' values of the input columns (checked: mappings that
+        hold every one)."""
         self._check_fitted()
         if not isinstance(rows, Sequence):
             rows = list(rows)  # any iterable of records
@@ -368,8 +373,7 @@ class Composite(Fitted, abstract=True):
                     columns[n].append(row[n])
             except KeyError:
                 raise _lacking(self._name, f"record {i}", names, row) from None
-        frame = Frame(names, columns, len(rows), positional=False)
-        return self.transform(frame, dtype=dtype)
+        return Frame(names, columns, len(rows), positional=False)
 
     def _input_steps(self) -> Iterator[tuple[list[str] | None, Any]]:
         raise NotImplementedError

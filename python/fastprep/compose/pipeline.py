@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import types
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,9 +45,9 @@ class _if_model_has:
     (scikit-learn's ``available_if``): ``hasattr(pipe, "predict_proba")`` tells what the
     model can do."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, *, needs: str | None = None):
         self.fn = fn
-        self.name = fn.__name__
+        self.name = needs or fn.__name__
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, owner=None):
@@ -80,7 +81,8 @@ class _unless_model:
         if obj is None:
             return self.fn
         steps = obj.steps
-        if not (steps and isinstance(steps, list) and is_fastprep(steps[-1][1])):
+        last = steps[-1][1] if steps and isinstance(steps, list) else None
+        if not (is_fastprep(last) and hasattr(last, "transform")):
             model = obj._model()
             if model is not None and self._lacks(model[1]):
                 name = self.fn.__name__
@@ -148,8 +150,8 @@ class Pipeline(Composite):
         return [(n, s) for n, s in steps if s not in ("passthrough", None)]
 
     def _model(self) -> tuple[str, Any] | None:
-        """``(name, model)`` when the final step is a model: one without ``transform``, or one
-        not fastprep's that predicts."""
+        """``(name, model)`` when the final step is a model: one without ``transform`` (such
+        as fastprep's linear models), or one not fastprep's that predicts."""
         steps = self.steps
         if not isinstance(steps, (list, tuple)) or not steps:
             return None
@@ -157,8 +159,10 @@ class Pipeline(Composite):
         if not (isinstance(last, (list, tuple)) and len(last) == 2):
             return None
         step = last[1]
-        if step in ("passthrough", None) or is_fastprep(step):
+        if step in ("passthrough", None):
             return None
+        if is_fastprep(step):
+            return None if hasattr(step, "transform") else (last[0], step)
         if not hasattr(step, "transform") or any(hasattr(step, m) for m in _MODEL_METHODS):
             return last[0], step
         return None
@@ -329,6 +333,86 @@ class Pipeline(Composite):
     def decision_function(self, X, **params):
         return self._model()[1].decision_function(self._model_input(X), **params)
 
+    # -- a final model, one request record at a time ------------------------------------------
+
+    def _record_features(self, record) -> np.ndarray:
+        """The steps' output for one request record (a 2-D row): the plan's row path when it
+        can take the record, else the batch path, with the same numbers."""
+        if not isinstance(record, Mapping):
+            raise SchemaError(
+                f"Pipeline: a record is a mapping of column name to value, got "
+                f"{type(record).__name__}"
+            )
+        if type(record) is dict:
+            row = self._native_rows(0, record, np.float64, install=False)
+            if row is not None:
+                return row[None, :]
+        return self._features(self._records_frame([record]), np.float64)
+
+    @functools.partial(_if_model_has, needs="predict")
+    def predict_one(self, record: Mapping[str, Any]):
+        """The model's prediction for one request record (plain Python values by column
+        name): ``predict`` of the same values, as one label or number. After a first call,
+        one native call where the model is fastprep's (see ``transform_one``)."""
+        return self._record_answer("predict_one", record)
+
+    @functools.partial(_if_model_has, needs="predict_proba")
+    def predict_proba_one(self, record: Mapping[str, Any]) -> np.ndarray:
+        """The class probabilities of one request record (1-D, in ``classes_`` order)."""
+        return self._record_answer("predict_proba_one", record)
+
+    @functools.partial(_if_model_has, needs="decision_function")
+    def decision_function_one(self, record: Mapping[str, Any]):
+        """The model's score (one number for two classes) or scores of one request record."""
+        return self._record_answer("decision_function_one", record)
+
+    def _record_answer(self, method: str, record):
+        out = self._record_answer_slow(method, record)
+        if type(record) is dict and not self.__dict__.get("_drift_monitors"):
+            self._install_model_row_call(method)
+        return out
+
+    def _record_answer_slow(self, method: str, record):
+        """``method``'s answer by the model's batch method on the record's features."""
+        model = self._model()[1]
+        answer = getattr(model, method.removesuffix("_one"))(self._record_features(record))[0]
+        # A score is a float, as the native entry gives it; a label stays NumPy's scalar.
+        is_score = method == "decision_function_one" or not hasattr(model, "classes_")
+        return float(answer) if is_score and np.ndim(answer) == 0 else answer
+
+    def _install_model_row_call(self, method: str) -> None:
+        """From now on ``self.<method>`` is one native call (``fastprep._core.ModelRowCall``:
+        the plan's row path, then the linear model's kernel), when the model is fastprep's
+        and the plan has a row path; it hands any record it does not take to
+        ``_record_answer_slow``."""
+        from fastprep import _backend
+        from fastprep.linear import LinearClassifier, LinearRegressor
+
+        model = self._model()[1]
+        if method in self.__dict__ or not isinstance(model, (LinearClassifier, LinearRegressor)):
+            return
+        runners = self._cached("native_rows", self._row_runners)
+        if runners[0] is None or _backend._core is None:
+            return
+        coef, intercept = model._weights()
+        classifier = isinstance(model, LinearClassifier)
+        answer = method.removesuffix("_one")
+        if answer == "predict" and not classifier:
+            answer = "decision_function"  # a regressor's prediction is its score
+        slow = functools.partial(self._record_answer_slow, method)
+        self.__dict__[method] = _backend._core.ModelRowCall(
+            runners[0].__self__,
+            self._name,
+            coef,
+            intercept,
+            model.link if classifier else None,
+            answer,
+            np.asarray(model.classes_) if classifier else None,
+            _backend._override.get,
+            _backend,
+            slow,
+        ).call
+
     @_if_model_has
     def score(self, X, y=None, sample_weight=None, **params):
         if sample_weight is not None:
@@ -354,7 +438,7 @@ class Pipeline(Composite):
 
     def _state_parts(self) -> tuple[Part, ...]:
         model = self._model()
-        if model is not None:
+        if model is not None and not is_fastprep(model[1]):
             raise ArtifactError(
                 f"Pipeline: the final step {model[0]!r} ({type(model[1]).__name__}) is not a "
                 "fastprep object and is not saved with the pipeline; save the preprocessing "
@@ -376,12 +460,13 @@ class Pipeline(Composite):
             step = p.state if isinstance(p.state, str) else build(p.state, f"{where}{p.name}/")
             steps.append((p.name, step))
         pipe = cls(steps)
-        check_steps(pipe.steps, "Pipeline")
+        check_steps(pipe.steps, "Pipeline", model_last=True)
         values = dict(state.values)
         pipe._restore_input(values)
         if values:
             raise SchemaError(f"Pipeline: unexpected state {sorted(values)}")
-        active = [s for _, s in pipe._active()]
+        model = pipe._model()
+        active = [s for _, s in pipe._active()] + ([model[1]] if model is not None else [])
         for before, after in itertools.pairwise(active):
             width = (
                 before._n_features_out()
@@ -407,6 +492,10 @@ class Pipeline(Composite):
         when its output is sparse (the plan writes dense rows)."""
         if self._may_output_sparse():
             return None
+        active = self._active()
+        if len(active) == 1 and isinstance(active[0][1], Composite):
+            # One composition (a ColumnTransformer before a model): its plan is this one's.
+            return active[0][1]._plan
         names = getattr(self, "feature_names_in_", None)
         names = positional_names(self.n_features_in_) if names is None else list(names)
         if not all(self._kinds.get(n) == "numeric" for n in names):

@@ -21,6 +21,7 @@ from fastprep.reference.encode import (
 )
 from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import fill_csr, impute
+from fastprep.reference.linear import linear_decision, linear_proba
 from fastprep.reference.normalize import normalize, normalize_csr
 from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
 from fastprep.reference.power import fit_power_lambdas, power_log_likelihood, power_transform
@@ -69,6 +70,8 @@ __all__ = [
     "hash_columns",
     "hash_features",
     "impute",
+    "linear_decision",
+    "linear_proba",
     "log_softmax",
     "lookup_codes",
     "merge_category_counts",

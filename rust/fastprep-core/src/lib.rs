@@ -13,6 +13,7 @@ pub mod encode;
 pub mod error;
 pub mod hashing;
 pub mod impute;
+pub mod linear;
 pub mod matrix;
 pub mod memory;
 pub mod normalize;

@@ -9,6 +9,7 @@ mod encode;
 mod errors;
 mod hashing;
 mod impute;
+mod linear;
 mod normalize;
 mod plan;
 mod post;
@@ -54,6 +55,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scale::sub_div, m)?)?;
     m.add_function(wrap_pyfunction!(scale::sub_div_csr, m)?)?;
     m.add_function(wrap_pyfunction!(scale::mul_add, m)?)?;
+    m.add_function(wrap_pyfunction!(linear::linear_decision, m)?)?;
+    m.add_function(wrap_pyfunction!(linear::linear_proba, m)?)?;
     m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;
     m.add_function(wrap_pyfunction!(normalize::normalize_csr, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
@@ -92,6 +95,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<encode::CategoryIndex>()?;
     m.add_class::<plan::Plan>()?;
     m.add_class::<plan::RowCall>()?;
+    m.add_class::<linear::ModelRowCall>()?;
     m.add_function(wrap_pyfunction!(encode::count_categories, m)?)?;
     m.add_function(wrap_pyfunction!(encode::merge_category_counts, m)?)?;
     m.add_function(wrap_pyfunction!(encode::lookup_codes, m)?)?;

@@ -296,10 +296,15 @@ impl Plan {
 const INLINE: usize = 16;
 
 impl Plan {
+    /// The number of columns a row of the plan gives.
+    pub(crate) fn width_of(&self) -> usize {
+        self.inner.width()
+    }
+
     /// The row's values by the inputs' names, each read for its input's kind, handed to `f`;
     /// None if one is of a type the row path does not read. A missing key is an error naming
     /// every one.
-    fn with_values<'py, R>(
+    pub(crate) fn with_values<'py, R>(
         &self,
         py: Python<'py>,
         row: &Bound<'py, PyDict>,
@@ -376,7 +381,7 @@ impl Plan {
     }
 
     /// One row into `out`; false when an encoder refuses a value.
-    fn run_into<T: fastprep_core::Element>(
+    pub(crate) fn run_into<T: fastprep_core::Element>(
         &self,
         values: &[RowValue<'_>],
         out: &mut [T],
@@ -544,20 +549,26 @@ impl RowCall {
 
 impl RowCall {
     fn rust_in_effect(&self, py: Python<'_>) -> PyResult<bool> {
-        // `backend` is the context variable's bound `get`; names interned once.
-        let here = self.backend.bind(py).call0()?;
-        let name = if here.is_none() {
-            match self
-                .module
-                .bind(py)
-                .get_item(pyo3::intern!(py, "_default"))?
-            {
-                Some(name) => name,
-                None => return Ok(false),
-            }
-        } else {
-            here
-        };
-        Ok(name.extract::<&str>().is_ok_and(|n| n == "rust"))
+        rust_in_effect(py, &self.backend, &self.module)
     }
+}
+
+/// Whether the backend in effect here is Rust: `backend` is `fastprep._backend`'s context
+/// variable's bound `get` (this thread's or task's choice), `module` that module's namespace,
+/// whose `_default` is the process's.
+pub(crate) fn rust_in_effect(
+    py: Python<'_>,
+    backend: &Py<PyAny>,
+    module: &Py<PyDict>,
+) -> PyResult<bool> {
+    let here = backend.bind(py).call0()?;
+    let name = if here.is_none() {
+        match module.bind(py).get_item(pyo3::intern!(py, "_default"))? {
+            Some(name) => name,
+            None => return Ok(false),
+        }
+    } else {
+        here
+    };
+    Ok(name.extract::<&str>().is_ok_and(|n| n == "rust"))
 }
