@@ -313,8 +313,16 @@ def test_without_strict_unsupported_steps_stay_scikit_learns():
     np.testing.assert_array_equal(
         ours.transform_one(frame.iloc[0].to_dict()), dense(theirs.transform(frame.head(1)))[0]
     )
-    with pytest.raises(fp.ArtifactError, match="PCA"):
+    with pytest.raises(fp.ArtifactError, match=r"not fastprep's: num__pca \(PCA\);"):
         ours.save("never-written.fp")
+    two = skc.ColumnTransformer(
+        [
+            ("num", skp.make_pipeline(skpp.StandardScaler(), skd.PCA(1)), ["a", "b"]),
+            ("fn", skpp.FunctionTransformer(np.log1p), ["e"]),
+        ]
+    ).fit(frame)
+    with pytest.raises(fp.ArtifactError, match=r"num__pca \(PCA\), fn \(FunctionTransformer\)"):
+        fp.from_sklearn(two, strict=False).save("never-written.fp")
 
 
 # -- random pipelines ----------------------------------------------------------------------------

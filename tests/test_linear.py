@@ -332,3 +332,36 @@ def test_the_native_record_entries_answer_as_the_methods(frame_and_labels):
     np.testing.assert_array_equal(
         again.predict_proba_one(records[3]), expected["predict_proba_one"][3]
     )
+
+
+@pytest.mark.parametrize("model", ["logistic", "sgd-huber", "ridge"])
+def test_batch_answers_computed_in_the_plan_are_the_step_by_step_ones(frame_and_labels, model):
+    """A pipeline's batch answers, computed by the plan after each block of features (no
+    feature matrix), equal the model's answers on the features, and the Python backend's
+    step-by-step ones, bit for bit; a value an encoder refuses still raises its error."""
+    frame, labels, target = frame_and_labels
+    final, y = {
+        "logistic": (skl.LogisticRegression(), labels),
+        "sgd-huber": (skl.SGDClassifier(loss="modified_huber", random_state=0), labels),
+        "ridge": (skl.Ridge(), target),
+    }[model]
+    theirs = skp.Pipeline([("prep", _preprocessing()), ("model", final)]).fit(frame, y)
+    ours = fp.from_sklearn(theirs)
+    if fp.get_backend() == "rust":
+        assert ours._in_plan(frame, None) is not None  # the fused path runs
+    features = ours[:-1].transform(frame)
+    methods = ["predict"] + (["predict_proba", "predict_log_proba", "decision_function"]
+                             if model != "ridge" else [])  # fmt: skip
+    for method in methods:
+        fused = getattr(ours, method)(frame)
+        np.testing.assert_array_equal(fused, getattr(ours[-1], method)(features), err_msg=method)
+        with fp.use_backend("python"):
+            np.testing.assert_array_equal(fused, getattr(ours, method)(frame), err_msg=method)
+    strict = skp.Pipeline(
+        [
+            ("prep", skc.ColumnTransformer([("cat", skpp.OneHotEncoder(), ["k"])])),
+            ("model", skl.LogisticRegression()),
+        ]
+    ).fit(frame, labels)
+    with pytest.raises(fp.UnknownCategoryError):
+        fp.from_sklearn(strict).predict_proba(frame.head(3).assign(k="never"))

@@ -170,7 +170,10 @@ class LinearClassifier(_LinearModel):
     def predict(self, X) -> np.ndarray:
         """The label of each row: ``classes_[1]`` where the score is > 0 (two classes), else
         the class of the largest score (the first of equal ones)."""
-        scores = self._scores(X)
+        return self._predicted(self._scores(X))
+
+    def _predicted(self, scores: np.ndarray) -> np.ndarray:
+        """The labels of rows of scores."""
         if scores.shape[1] == 1:
             index = (scores[:, 0] > 0).astype(np.int64)
         else:
@@ -211,7 +214,10 @@ class LinearRegressor(_LinearModel):
 
     def predict(self, X) -> np.ndarray:
         """The predictions: 1-D for one target, else one column per target."""
-        scores = self._scores(X)
+        return self._predicted(self._scores(X))
+
+    def _predicted(self, scores: np.ndarray) -> np.ndarray:
+        """The predictions of rows of scores."""
         return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
 
     def __sklearn_tags__(self):

@@ -114,10 +114,36 @@ def part_state(name: str, step, columns: list[str] | None = None) -> Part:
     return Part(name, step._state(), columns)
 
 
+def foreign_steps(obj, path: str = "") -> list[str]:
+    """The steps of a composition (nested ones included) that are not fastprep's, as
+    ``path (class)``: what saving it cannot write."""
+    found = []
+    for name, step in obj._named_parts():
+        if step is None or isinstance(step, str):
+            continue
+        if isinstance(step, Composite):
+            found += foreign_steps(step, f"{path}{name}__")
+        elif not isinstance(step, Fitted):
+            found.append(f"{path}{name} ({type(step).__name__})")
+    return found
+
+
 class Composite(Fitted, abstract=True):
     """The input record, drift reference and request-row entry points of a composition."""
 
     _calls_steps = True
+
+    def _state(self):
+        foreign = foreign_steps(self)
+        model = getattr(self, "_model", lambda: None)()
+        if model is not None and not isinstance(model[1], Fitted):
+            foreign = foreign[:-1]  # a final model: refused below, with what to save instead
+        if foreign:
+            raise ArtifactError(
+                f"{self._name}: cannot save or fingerprint the steps that are not fastprep's: "
+                f"{', '.join(foreign)}; only fastprep's objects have a fitted state"
+            )
+        return super()._state()
 
     @property
     def _plan(self):

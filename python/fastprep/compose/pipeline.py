@@ -316,21 +316,57 @@ class Pipeline(Composite):
         self._check_fitted()
         return self._features(X, np.float64)
 
+    def _in_plan(self, X, link: str | None, log: bool = False) -> np.ndarray | None:
+        """A final linear model's scores (``link`` None) or probabilities, computed by the
+        plan in the pass that computes the features (no feature matrix is made), or None
+        where the features take the usual path."""
+        from fastprep.linear import _LinearModel
+
+        model = self._model()
+        if (
+            model is None
+            or not isinstance(model[1], _LinearModel)
+            or self.__dict__.get("_drift_monitors")
+            or not self._runs_native()
+        ):
+            return None
+        self._check_fitted()
+        _, frame = self._fitted_input(X)
+        coef, intercept = model[1]._weights()
+        return self._plan.run_frame_model(frame, self._name, coef, intercept, link, log)
+
     @_if_model_has
     def predict(self, X, **params):
         """The model's predictions on the steps' output."""
-        return self._model()[1].predict(self._model_input(X), **params)
+        model = self._model()[1]
+        if not params and hasattr(model, "_predicted"):
+            scores = self._in_plan(X, None)
+            if scores is not None:
+                return model._predicted(scores)
+        return model.predict(self._model_input(X), **params)
 
     @_if_model_has
     def predict_proba(self, X, **params):
+        if not params:
+            out = self._in_plan(X, getattr(self._model()[1], "link", None))
+            if out is not None:
+                return out
         return self._model()[1].predict_proba(self._model_input(X), **params)
 
     @_if_model_has
     def predict_log_proba(self, X, **params):
+        if not params:
+            out = self._in_plan(X, getattr(self._model()[1], "link", None), log=True)
+            if out is not None:
+                return out
         return self._model()[1].predict_log_proba(self._model_input(X), **params)
 
     @_if_model_has
     def decision_function(self, X, **params):
+        if not params and hasattr(self._model()[1], "classes_"):
+            scores = self._in_plan(X, None)
+            if scores is not None:
+                return scores[:, 0] if scores.shape[1] == 1 else scores
         return self._model()[1].decision_function(self._model_input(X), **params)
 
     # -- a final model, one request record at a time ------------------------------------------
@@ -564,8 +600,8 @@ class Pipeline(Composite):
     def transform_records(self, rows, *, dtype: DTypeLike = np.float64):
         return Composite.transform_records(self, rows, dtype=dtype)
 
-    def _features(self, X, dtype):
-        """The transform steps' output (a final model's input)."""
+    def _fitted_input(self, X):
+        """``(the first step's input, the frame)`` of the fitted columns of ``X``."""
         data, frame = self._first_input(X)
         names = getattr(self, "feature_names_in_", None)
         if names is not None and not frame.positional:
@@ -578,6 +614,11 @@ class Pipeline(Composite):
             frame = Frame(list(names), frame.select(list(names)), frame.rows, False)
         elif len(frame.names) != self.n_features_in_:
             raise width_mismatch("Pipeline", len(frame.names), self.n_features_in_)
+        return data, frame
+
+    def _features(self, X, dtype):
+        """The transform steps' output (a final model's input)."""
+        data, frame = self._fitted_input(X)
         out, tallies = (None, None) if self._by_kernels(data) else self._run_native(frame, dtype)
         if out is None:
             for name, step in self._active():

@@ -81,6 +81,16 @@ class CompiledPlan:
         }
         return out, tallies
 
+    def run_frame_model(self, frame: Frame, owner: str, coef, intercept, link, log: bool):
+        """A linear model's scores (``link`` None) or probabilities for a batch, computed
+        after the plan's features block by block; None as ``run_frame``."""
+        if self.sparse:
+            return None
+        inputs = self._inputs(frame, owner)
+        if inputs is None:
+            return None
+        return self.plan.run_model(inputs, frame.rows, coef, intercept, link, log)
+
     def run_row(self, row: dict, float32: bool):
         """One request row's output (1-D), or None when the batch path must run it."""
         if self.sparse:

@@ -185,6 +185,45 @@ pub fn proba(scores: MatRef<'_, f64>, link: Link, log: bool, out: &mut [f64]) ->
     })
 }
 
+/// A model's answers for rows of features (`features`, row-major, `coef.cols()` a row):
+/// per row, its scores, or with `link` its probabilities (their logs with `log`), into `out`
+/// (one row of `n_proba` or of scores per row of features).
+pub fn answers(
+    features: &[f64],
+    coef: MatRef<'_, f64>,
+    intercept: &[f64],
+    link: Option<Link>,
+    log: bool,
+    out: &mut [f64],
+) {
+    let (n, k) = (coef.cols(), coef.rows());
+    let width = match link {
+        Some(_) => n_proba(k),
+        None => k,
+    };
+    let mut held = [0.0f64; 16];
+    let mut owned = Vec::new();
+    let scores = if k <= held.len() {
+        &mut held[..k]
+    } else {
+        owned.resize(k, 0.0);
+        &mut owned[..]
+    };
+    for (r, answer) in out.chunks_exact_mut(width).enumerate() {
+        let row = &features[r * n..(r + 1) * n];
+        match link {
+            None => decision_row(row, coef, intercept, answer),
+            Some(link) => {
+                decision_row(row, coef, intercept, scores);
+                proba_row(scores, link, answer);
+                if log {
+                    answer.iter_mut().for_each(|p| *p = p.ln());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,6 +185,45 @@ impl Plan {
         Ok(self.inner.refusal(&found).is_none().then_some(out))
     }
 
+    /// A linear model's answers for the batch, computed block by block after the plan's
+    /// features (never the whole feature matrix): its scores (`link` None) or probabilities
+    /// (their logs with `log`), float64, or None as `run`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (inputs, rows, coef, intercept, link, log))]
+    fn run_model<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<Bound<'py, PyAny>>,
+        rows: usize,
+        coef: PyReadonlyArray2<'py, f64>,
+        intercept: PyReadonlyArray1<'py, f64>,
+        link: Option<&str>,
+        log: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        use fastprep_core::linear::{self, Link};
+        let c = crate::util::view(&coef)?;
+        let b = crate::util::slice(&intercept)?;
+        linear::check(c, b, self.inner.width()).map_err(to_py)?;
+        let link = link.map(Link::parse).transpose().map_err(to_py)?;
+        let width = match link {
+            Some(_) => linear::n_proba(c.rows()),
+            None => c.rows(),
+        };
+        let held = hold(&inputs)?;
+        let views = views(&held)?;
+        let mut found = Vec::new();
+        let out = crate::util::numpy_output::<f64, _>(py, rows, width, |out| {
+            found = self
+                .inner
+                .plan()
+                .run_then(&views, rows, out, width, |features, answers| {
+                    linear::answers(features, c, b, link, log, answers)
+                })?;
+            Ok(())
+        })?;
+        Ok(self.inner.refusal(&found).is_none().then(|| out.into_any()))
+    }
+
     /// `run`, with per lookup (in `looked_up` order) the count of each lookup code
     /// (categories, then missing, then unknown), or None for a vocabulary too large to tally.
     fn run_tallied<'py>(

@@ -475,6 +475,57 @@ impl Plan {
         ))
     }
 
+    /// Runs the plan over `rows` rows and hands each block of rows' output (`n × width`,
+    /// row-major, in a scratch of the block's thread) to `then`, which writes the same rows of
+    /// `out` (`rows × out_width`): a model's answers computed in the pass that computes its
+    /// features, without the whole `rows × width` matrix. Returns what each encoder input's
+    /// lookup found, as `run`.
+    pub fn run_then<U: Element>(
+        &self,
+        inputs: &[Input<'_>],
+        rows: usize,
+        out: &mut [U],
+        out_width: usize,
+        then: impl Fn(&[f64], &mut [U]) + Sync,
+    ) -> Result<Vec<Found>> {
+        if out_width == 0 || out.len() != rows * out_width {
+            return Err(Error::Shape("output has the wrong size".into()));
+        }
+        let prepared = self.prepare(inputs, rows)?;
+        let n_found: usize = prepared.iter().map(Vec::len).sum();
+        let init = || vec![Found::default(); n_found];
+        if rows == 0 {
+            return Ok(init());
+        }
+        thread_local! {
+            static FEATURES: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let run_block = |b: usize, block_out: &mut [U]| -> Vec<Found> {
+            let first = b * BLOCK_ROWS;
+            let n = BLOCK_ROWS.min(rows - first);
+            FEATURES.with(|cell| {
+                let mut features = cell.borrow_mut();
+                features.resize(n * self.width, 0.0);
+                let (found, _) =
+                    self.run_rows(inputs, &prepared, first, n, &mut features[..], false);
+                then(&features[..], block_out);
+                found
+            })
+        };
+        let add = |a: Vec<Found>, b: Vec<Found>| -> Vec<Found> {
+            a.into_iter().zip(b).map(|(x, y)| x + y).collect()
+        };
+        let parallel = rows >= PARALLEL_MIN_ROWS && max_threads() != 1;
+        Ok(fold_blocks(
+            out,
+            BLOCK_ROWS * out_width,
+            parallel,
+            init,
+            run_block,
+            add,
+        ))
+    }
+
     /// Runs the plan into CSR arrays `(indptr, indices, values)`: the non-zero cells of each
     /// row in column order (zeros, -0.0 included, are not stored; NaN is), as scipy stores a
     /// dense block it makes sparse. One-hot blocks never become dense, however wide.
