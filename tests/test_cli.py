@@ -199,6 +199,46 @@ def test_transform_streams_a_file_through_an_artifact(
     )
 
 
+def test_transform_of_a_pipeline_ending_in_a_model_writes_its_predictions(tmp_path, adult):
+    """A converted scikit-learn pipeline that ends in a classifier: the prediction and each
+    class's probability per row; a regressor: the prediction."""
+    import pyarrow.parquet as pq
+
+    pd = pytest.importorskip("pandas")
+    skc = pytest.importorskip("sklearn.compose")
+    skl = pytest.importorskip("sklearn.linear_model")
+    skp = pytest.importorskip("sklearn.pipeline")
+    skpp = pytest.importorskip("sklearn.preprocessing")
+    from sklearn.impute import SimpleImputer
+
+    frame = adult.to_pandas()
+    labels = np.where(frame["age"] > 40, "older", "younger")
+    prep = skc.ColumnTransformer(
+        [
+            ("num", skp.make_pipeline(SimpleImputer(), skpp.StandardScaler()), ["hours_per_week"]),
+            ("cat", skpp.OneHotEncoder(handle_unknown="ignore"), ["workclass"]),
+        ]
+    )
+    data = tmp_path / "in.parquet"
+    pq.write_table(adult, data)
+    for final, y in ((skl.LogisticRegression(), labels), (skl.Ridge(), frame["age"].to_numpy())):
+        model = fp.from_sklearn(skp.Pipeline([("prep", prep), ("model", final)]).fit(frame, y))
+        path = model.save(tmp_path / "model.fpa")
+        out = tmp_path / "out.parquet"
+        run = _cli("transform", path, data, out, "--batch-rows", 700)
+        assert run.returncode == 0, run.stderr
+        got = pq.read_table(out)
+        assert got.column("prediction").to_pylist() == model.predict(frame).tolist()
+        if isinstance(final, skl.LogisticRegression):
+            assert got.column_names == ["prediction", "proba_older", "proba_younger"]
+            np.testing.assert_array_equal(
+                np.column_stack([got.column(n).to_numpy() for n in got.column_names[1:]]),
+                model.predict_proba(pd.DataFrame(frame)),
+            )
+        else:
+            assert got.column_names == ["prediction"]
+
+
 def test_transform_refuses_bad_input_with_exit_2(tmp_path, drift_fitted, adult):
     import pyarrow.parquet as pq
 

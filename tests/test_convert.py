@@ -401,3 +401,17 @@ def test_random_pipelines_convert(pipe, rows, seed, missing, encoder):
     ours = fp.from_sklearn(theirs)
     kinds = [type(s).__name__ for _, s in pipe.steps]
     _assert_outputs(ours, theirs, data, next((k for k in kinds if k in NOT_BITWISE), ""))
+
+
+def test_a_converted_object_carries_no_training_profile(tmp_path):
+    """scikit-learn keeps no profile of its training data: an artifact of a converted object
+    has none (rather than the category counts the conversion made up), and a drift monitor
+    says why it cannot run."""
+    frame = _frame()
+    theirs = skc.ColumnTransformer([("cat", skpp.OneHotEncoder(), ["c", "d"])]).fit(frame)
+    ours = fp.from_sklearn(theirs)
+    path = ours.save(tmp_path / "converted.fp")
+    profile = fp.inspect(path)["profile"]
+    assert profile["rows"] is None and profile["columns"] == {}
+    with pytest.raises(fp.ParameterError, match="converted from scikit-learn has none"):
+        fp.DriftMonitor(ours)

@@ -206,7 +206,7 @@ def test_bad_input_changes_nothing(fitted, adult, backend):
     assert monitor.report()["age"]["rows"] == 200
     with pytest.raises(fp.ParameterError, match="unknown thresholds"):
         DriftMonitor(fitted, thresholds={"p_value": 0.05})
-    with pytest.raises(fp.ParameterError, match="fitted Pipeline"):
+    with pytest.raises(fp.ParameterError, match="Pipeline or ColumnTransformer fitted by fastprep"):
         DriftMonitor(fp.StandardScaler().fit([[1.0]]))
 
 

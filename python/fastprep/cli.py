@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     transform = commands.add_parser(
         "transform",
         help="transform a file (CSV, Parquet or Arrow IPC) with an artifact, batch by batch, "
-        "into Parquet or CSV with the feature names as columns",
+        "into Parquet or CSV with the feature names as columns (a pipeline that ends in a "
+        "model: its prediction and class probabilities)",
     )
     transform.add_argument("artifact", help="the artifact of a fitted pipeline")
     transform.add_argument("input", help="a .csv, .parquet or .arrow / .feather / .ipc file")
@@ -154,7 +155,8 @@ def _inspect(path: str, *, as_json: bool, verify: bool = True) -> int:
         print(f"  {f'metadata {key}':<{label}} {_safe(value)}")
     profile = info["profile"]
     print(f"  inputs           {len(info['inputs'])} columns -> {_safe(info['outputs'])} outputs")
-    print(f"  rows at fit      {_count(profile.get('rows'))}")
+    rows = profile.get("rows")
+    print(f"  rows at fit      {'unknown (no training profile)' if rows is None else _count(rows)}")
     width = max([len(_safe(c["name"])) for c in info["inputs"]] + [6])
     for column in info["inputs"]:
         stats = profile["columns"].get(column["name"], {})
@@ -273,6 +275,40 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _answers(fitted):
+    """``(schema, batch -> its columns)`` of what ``transform`` writes: the features, named; or
+    for a pipeline that ends in a model, its ``prediction`` and, where it has them, the
+    probability of each class (``proba_<class>``)."""
+    model = getattr(fitted, "_model", lambda: None)()
+    if model is None:
+        names = [str(n) for n in fitted.get_feature_names_out()]
+
+        def features(batch):
+            out = fitted.transform(batch)
+            out = out.toarray() if hasattr(out, "toarray") else np.asarray(out, dtype=np.float64)
+            return [pa.array(out[:, j]) for j in range(out.shape[1])]
+
+        return pa.schema([(n, pa.float64()) for n in names]), features
+    classes = getattr(model[1], "classes_", None)
+    labels = pa.float64() if classes is None else pa.array(np.asarray(classes)).type
+    columns = [("prediction", labels)]
+    proba = classes is not None and hasattr(fitted, "predict_proba")
+    if proba:
+        columns += [(f"proba_{c}", pa.float64()) for c in np.asarray(classes).tolist()]
+
+    def predictions(batch):
+        predicted = np.asarray(fitted.predict(batch))
+        if predicted.ndim != 1:
+            raise ValueError("the model predicts several targets: one column each is not offered")
+        arrays = [pa.array(predicted, type=labels)]
+        if proba:
+            p = fitted.predict_proba(batch)
+            arrays += [pa.array(p[:, j]) for j in range(p.shape[1])]
+        return arrays
+
+    return pa.schema(columns), predictions
+
+
 def _transform(artifact: str, source: str, target: str, batch_rows: int) -> int:
     """Exit 0: written; 2: the artifact, the input or the output is unusable."""
     if not target.lower().endswith((".parquet", ".csv")):
@@ -282,15 +318,11 @@ def _transform(artifact: str, source: str, target: str, batch_rows: int) -> int:
     progress = None
     try:
         fitted = load(artifact)
-        names = [str(n) for n in fitted.get_feature_names_out()]
-        schema = pa.schema([(n, pa.float64()) for n in names])
+        schema, answer = _answers(fitted)
         batches, total = _batches(source, max(1, batch_rows))
         progress = _Progress(total)
         for batch in batches:
-            out = fitted.transform(batch)
-            out = out.toarray() if hasattr(out, "toarray") else np.asarray(out, dtype=np.float64)
-            arrays = [pa.array(out[:, j]) for j in range(out.shape[1])]
-            table = pa.Table.from_arrays(arrays, schema=schema)
+            table = pa.Table.from_arrays(answer(batch), schema=schema)
             if writer is None:
                 writer = (
                     pq.ParquetWriter(target, schema)

@@ -57,7 +57,13 @@ def from_sklearn(obj: Any, *, strict: bool = True) -> Any:
             "keep them as scikit-learn objects (they run in Python, and the result cannot be "
             "saved)"
         )
-    return converted.obj if isinstance(converted, _Foreign) else build(converted.state)
+    if isinstance(converted, _Foreign):
+        return converted.obj
+    result = build(converted.state)
+    # scikit-learn keeps no profile of its training data: an artifact of the result says so
+    # (no rows, no columns) rather than describing the counts the conversion made up.
+    result._loaded_profile = {"rows": None, "columns": {}}
+    return result
 
 
 # -- what a converted step is --------------------------------------------------------------------

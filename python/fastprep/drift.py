@@ -339,8 +339,9 @@ class DriftMonitor:
             reference = None
         if reference is None:
             raise ParameterError(
-                "DriftMonitor needs a fitted Pipeline or ColumnTransformer (it keeps the "
-                "training profile, drift_reference_)"
+                "DriftMonitor needs a Pipeline or ColumnTransformer fitted by fastprep (it "
+                "keeps the training profile, drift_reference_; one converted from "
+                "scikit-learn has none, as scikit-learn keeps no profile of its training data)"
             )
         unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
         if unknown:
