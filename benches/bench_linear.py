@@ -12,49 +12,29 @@ import numpy as np
 import pytest
 
 import fastprep as fp
-from fastprep.datasets import load_adult
 
-from .conftest import ROWS, run
+from .conftest import (
+    ROWS,
+    SERVING_NUM,
+    onnx_serving_session,
+    run,
+    serving_frame,
+    sklearn_serving_preprocessing,
+)
 
+NUM = SERVING_NUM
 pd = pytest.importorskip("pandas")
-skc = pytest.importorskip("sklearn.compose")
-ski = pytest.importorskip("sklearn.impute")
 skl = pytest.importorskip("sklearn.linear_model")
 skp = pytest.importorskip("sklearn.pipeline")
-skpp = pytest.importorskip("sklearn.preprocessing")
-
-NUM = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
-CAT = ["workclass", "education", "marital_status"]
 
 
 @pytest.fixture(scope="module")
 def model():
-    table = load_adult()
-    frame = pd.DataFrame({c: table[c] for c in NUM + CAT})
-    for c in NUM:
-        frame[c] = frame[c].astype(np.float64)
+    frame, table = serving_frame()
     y = np.asarray(table["salary"]) == ">50K"
     theirs = skp.Pipeline(
         [
-            (
-                "prep",
-                skc.ColumnTransformer(
-                    [
-                        (
-                            "num",
-                            skp.make_pipeline(
-                                ski.SimpleImputer(strategy="median"), skpp.StandardScaler()
-                            ),
-                            NUM,
-                        ),
-                        (
-                            "cat",
-                            skpp.OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                            CAT,
-                        ),
-                    ]
-                ),
-            ),
+            ("prep", sklearn_serving_preprocessing()),
             ("model", skl.LogisticRegression(max_iter=1000)),
         ]
     ).fit(frame, y)
@@ -69,29 +49,10 @@ def model():
 
 @pytest.fixture(scope="module")
 def onnx_session(model):
-    rt = pytest.importorskip("onnxruntime")
-    convert = pytest.importorskip("skl2onnx")
-    types = pytest.importorskip("skl2onnx.common.data_types")
     _, theirs, record, _ = model
-    inputs = [(c, types.FloatTensorType([None, 1])) for c in NUM]
-    inputs += [(c, types.StringTensorType([None, 1])) for c in CAT]
-    onnx = convert.convert_sklearn(
-        theirs,
-        initial_types=inputs,
-        target_opset=17,
-        options={id(theirs.named_steps["model"]): {"zipmap": False}},
-    )
-    options = rt.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = rt.InferenceSession(onnx.SerializeToString(), options)
-
-    def feed(r: dict) -> dict:
-        return {
-            **{c: np.array([[r[c]]], dtype=np.float32) for c in NUM},
-            **{c: np.array([[r[c]]], dtype=object) for c in CAT},
-        }
-
-    probabilities = session.run(None, feed(record))[1][0]
+    options = {id(theirs.named_steps["model"]): {"zipmap": False}}
+    session, feed = onnx_serving_session(theirs, options)
+    probabilities = session.run(None, feed([record]))[1][0]
     np.testing.assert_allclose(probabilities, model[0].predict_proba_one(record), rtol=1e-4)
     return session, feed
 
@@ -105,7 +66,7 @@ def bench_predict_proba_one(benchmark, model, onnx_session, impl):
         run(benchmark, impl, lambda r: theirs.predict_proba(pd.DataFrame([r]))[0], record)
     elif impl == "onnxruntime":
         session, feed = onnx_session
-        run(benchmark, impl, lambda r: session.run(None, feed(r))[1][0], record)
+        run(benchmark, impl, lambda r: session.run(None, feed([r]))[1][0], record)
     else:
         run(benchmark, impl, ours.predict_proba_one, record)
 

@@ -15,18 +15,20 @@ import numpy as np
 import pytest
 
 import fastprep as fp
-from fastprep.datasets import load_adult
 
-from .conftest import ROWS, run
+from .conftest import (
+    ROWS,
+    SERVING_CAT,
+    SERVING_NUM,
+    onnx_serving_session,
+    run,
+    serving_frame,
+    sklearn_serving_preprocessing,
+)
 
+NUM, CAT = SERVING_NUM, SERVING_CAT
 pd = pytest.importorskip("pandas")
-skc = pytest.importorskip("sklearn.compose")
-ski = pytest.importorskip("sklearn.impute")
-skp = pytest.importorskip("sklearn.pipeline")
-skpp = pytest.importorskip("sklearn.preprocessing")
-
-NUM = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
-CAT = ["workclass", "education", "marital_status"]
+pytest.importorskip("sklearn")
 
 
 def _hand_written(ct):
@@ -59,10 +61,7 @@ def _hand_written(ct):
 
 @pytest.fixture(scope="module")
 def serving():
-    table = load_adult()
-    frame = pd.DataFrame({c: table[c] for c in NUM + CAT})
-    for c in NUM:
-        frame[c] = frame[c].astype(np.float64)
+    frame, _ = serving_frame()
     ours = fp.ColumnTransformer(
         [
             (
@@ -78,21 +77,7 @@ def serving():
             ("cat", fp.OneHotEncoder(handle_unknown="ignore", sparse_output=False), CAT),
         ]
     ).fit(frame)
-    theirs = skc.ColumnTransformer(
-        [
-            (
-                "num",
-                skp.Pipeline(
-                    [
-                        ("impute", ski.SimpleImputer(strategy="median")),
-                        ("scale", skpp.StandardScaler()),
-                    ]
-                ),
-                NUM,
-            ),
-            ("cat", skpp.OneHotEncoder(handle_unknown="ignore", sparse_output=False), CAT),
-        ]
-    ).fit(frame)
+    theirs = sklearn_serving_preprocessing().fit(frame)
     complete = frame.dropna().reset_index(drop=True)
     records = [
         {c: (float(v) if c in NUM else v) for c, v in row.items()}
@@ -108,23 +93,8 @@ def serving():
 
 @pytest.fixture(scope="module")
 def onnx_session(serving):
-    rt = pytest.importorskip("onnxruntime")
-    convert = pytest.importorskip("skl2onnx")
-    types = pytest.importorskip("skl2onnx.common.data_types")
     _, theirs, _, records, _ = serving
-    inputs = [(c, types.FloatTensorType([None, 1])) for c in NUM]
-    inputs += [(c, types.StringTensorType([None, 1])) for c in CAT]
-    model = convert.convert_sklearn(theirs, initial_types=inputs, target_opset=17)
-    options = rt.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = rt.InferenceSession(model.SerializeToString(), options)
-
-    def feed(rows: list[dict]) -> dict:
-        return {
-            **{c: np.array([[r[c]] for r in rows], dtype=np.float32) for c in NUM},
-            **{c: np.array([[r[c]] for r in rows], dtype=object) for c in CAT},
-        }
-
+    session, feed = onnx_serving_session(theirs)
     ran = session.run(None, feed(records[:1]))[0]
     np.testing.assert_allclose(ran[0], serving[0].transform_one(records[0]), rtol=1e-5)
     return session, feed

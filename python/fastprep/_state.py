@@ -47,8 +47,9 @@ class Part:
 @dataclass(frozen=True)
 class Built:
     """A part given as an object already built: a step ``fastprep.convert`` keeps as the
-    scikit-learn object it is. Never read from an artifact: ``build`` hands it back as it
-    is, and saving refuses it as any object that is not fastprep's."""
+    scikit-learn object it is, or one it built from its state to check it. Never read from
+    an artifact: ``build`` hands it back as it is (saving writes a fastprep object's state
+    and refuses any other object)."""
 
     obj: Any
 

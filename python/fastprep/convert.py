@@ -47,7 +47,7 @@ def from_sklearn(obj: Any, *, strict: bool = True) -> Any:
     With ``strict`` (the default), any step fastprep cannot take over is an error listing
     every one of them by path and class. Without it, such steps stay scikit-learn's objects
     inside the converted composition."""
-    converter = _Converter(strict)
+    converter = _Converter()
     converted = converter.convert(obj, "", None, top=True)
     if strict and converter.unsupported:
         steps = "; ".join(f"{path}: {why}" for path, why in converter.unsupported)
@@ -59,7 +59,7 @@ def from_sklearn(obj: Any, *, strict: bool = True) -> Any:
         )
     if isinstance(converted, _Foreign):
         return converted.obj
-    result = build(converted.state)
+    result = converted.obj if converted.obj is not None else build(converted.state)
     # scikit-learn keeps no profile of its training data: an artifact of the result says so
     # (no rows, no columns) rather than describing the counts the conversion made up.
     result._loaded_profile = {"rows": None, "columns": {}}
@@ -71,13 +71,16 @@ def from_sklearn(obj: Any, *, strict: bool = True) -> Any:
 
 @dataclass(frozen=True)
 class _Converted:
-    """A step as a fastprep state; ``tables``: whether a composition hands it its columns as
-    they are (named) rather than as a float matrix; ``kinds``: per input column,
-    ``"numeric"`` or ``"other"`` (what the fit saw)."""
+    """A step as a fastprep state, and (``obj``) the object built from it where the
+    conversion built it to check it (a composition is built once, with its parts);
+    ``tables``: whether a composition hands it its columns as they are (named) rather than
+    as a float matrix; ``kinds``: per input column, ``"numeric"`` or ``"other"`` (what the
+    fit saw)."""
 
     state: State
     tables: bool
     kinds: list[str]
+    obj: Any = None
 
 
 @dataclass(frozen=True)
@@ -181,10 +184,6 @@ def _imputer_kinds(est) -> list[str]:
     return ["other" if _imputer_strings(est) else "numeric"] * est.n_features_in_
 
 
-def _missing_is_nan(v) -> bool:
-    return _is_nan(v)
-
-
 _LEAVES: dict[str, _Leaf] = {
     "StandardScaler": _Leaf(_standard_values),
     "MinMaxScaler": _Leaf(
@@ -196,7 +195,7 @@ _LEAVES: dict[str, _Leaf] = {
     "Binarizer": _Leaf(_attrs()),
     "SimpleImputer": _Leaf(
         _imputer_values,
-        refused=(("missing_values", _missing_is_nan, "missing values other than NaN"),),
+        refused=(("missing_values", _is_nan, "missing values other than NaN"),),
         tables=_imputer_strings,
         kinds=_imputer_kinds,
     ),
@@ -219,7 +218,7 @@ _LEAVES: dict[str, _Leaf] = {
 _ENCODERS = ("OneHotEncoder", "OrdinalEncoder")
 
 
-def _category_kind(categories: np.ndarray, where: str) -> str:
+def _category_kind(categories: np.ndarray) -> str:
     """The kind of column a fitted encoder's categories come from."""
     if categories.dtype == bool:
         return "bool"
@@ -230,7 +229,7 @@ def _category_kind(categories: np.ndarray, where: str) -> str:
     values = [v for v in categories.tolist() if not (v is None or _is_nan(v))]
     if categories.dtype == object and all(isinstance(v, str) for v in values):
         return "str"
-    raise _Unsupported(f"{where}categories of mixed or unsupported types")
+    raise _Unsupported("categories of mixed or unsupported types")
 
 
 def _split_missing(categories: np.ndarray) -> tuple[list, bool]:
@@ -294,8 +293,8 @@ def _encoder_counts(est, kinds: list[str]) -> dict:
     return {"n_rows": max(totals, default=0), "kinds": kinds, "columns": columns}
 
 
-def _encoder(est, where: str) -> tuple[dict[str, Any], list[str]]:
-    kinds = [_category_kind(np.asarray(c), where) for c in est.categories_]
+def _encoder(est) -> tuple[dict[str, Any], list[str]]:
+    kinds = [_category_kind(np.asarray(c)) for c in est.categories_]
     counts = _encoder_counts(est, kinds)
     CategoryCounts.from_state(counts, check_values=True)
     column_kinds = ["other" if k == "str" else "numeric" for k in kinds]
@@ -338,8 +337,7 @@ class _Unsupported(Exception):
 
 
 class _Converter:
-    def __init__(self, strict: bool) -> None:
-        self.strict = strict
+    def __init__(self) -> None:
         self.unsupported: list[tuple[str, str]] = []
 
     def convert(self, est: Any, path: str, names: list[str] | None, top: bool = False):
@@ -380,15 +378,17 @@ class _Converter:
             for p in inspect.signature(type(est).__init__).parameters.values()
             if p.default is not inspect.Parameter.empty
         }
-        fit_only = leaf.fit_only if leaf is not None else ("copy",)
-        for pname, check, what in leaf.refused if leaf is not None else ():
+        refused = leaf.refused if leaf is not None else ()
+        for pname, check, what in refused:
             if pname in theirs and not check(theirs[pname]):
                 raise _Unsupported(f"{what} ({pname}={theirs[pname]!r})")
+        # Parameters that only shaped the fit, and those checked above.
+        skipped = set(leaf.fit_only if leaf is not None else ("copy",)) | {r[0] for r in refused}
         params = {}
         for pname, value in theirs.items():
             if pname in ours:
                 params[pname] = value
-            elif pname in fit_only or any(pname == r[0] for r in (leaf.refused if leaf else ())):
+            elif pname in skipped:
                 continue
             elif not _same_value(value, defaults.get(pname, inspect.Parameter.empty)):
                 raise _Unsupported(f"the parameter {pname}={value!r} (fastprep has no {pname})")
@@ -402,7 +402,7 @@ class _Converter:
         leaf = _LEAVES.get(name)
         params = self._params(est, name, leaf)
         if name in _ENCODERS:
-            values, kinds = _encoder(est, "")
+            values, kinds = _encoder(est)
             tables = True
         else:
             values = leaf.values(est)
@@ -417,7 +417,7 @@ class _Converter:
         built = self._check(state)
         if name in _ENCODERS and not _same_categories(built, est):
             raise _Unsupported("categories or an infrequent grouping fastprep does not reproduce")
-        return _Converted(state, tables, kinds)
+        return _Converted(state, tables, kinds, built)
 
     def _model(self, est, name: str, top: bool) -> _Converted:
         """A linear model: its coefficients; its parameters only shaped its training."""
@@ -429,8 +429,7 @@ class _Converter:
         if given is not None:
             record["feature_names_in_"] = np.asarray(given, dtype=object)
         state = State(kind, params, {**record, **values})
-        self._check(state)
-        return _Converted(state, False, ["numeric"] * est.n_features_in_)
+        return _Converted(state, False, ["numeric"] * est.n_features_in_, self._check(state))
 
     @staticmethod
     def _check(state: State):
@@ -555,7 +554,9 @@ def _identity(est) -> bool:
 
 
 def _part(name: str, converted, columns: list[str] | None = None) -> Part:
-    if isinstance(converted, _Foreign):
+    """A composition's part: the step's object where it is built (a scikit-learn object
+    kept, or a step the conversion built to check it), else its state."""
+    if converted.obj is not None:
         return Part(name, Built(converted.obj), columns)
     return Part(name, converted.state, columns)
 

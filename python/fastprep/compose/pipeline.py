@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fastprep import _plan
+from fastprep import _backend, _plan
 from fastprep._base import Fitted, _in_output_container
 from fastprep._input import Frame, positional_names, width_mismatch
 from fastprep._output import as_dtype, into
@@ -28,6 +28,7 @@ from fastprep.compose._composite import (
 )
 from fastprep.compose.plan import CompiledPlan, compile_spec
 from fastprep.exceptions import ArtifactError, FastprepError, ParameterError, SchemaError
+from fastprep.linear import LinearClassifier, _LinearModel
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
@@ -320,8 +321,6 @@ class Pipeline(Composite):
         """A final linear model's scores (``link`` None) or probabilities, computed by the
         plan in the pass that computes the features (no feature matrix is made), or None
         where the features take the usual path."""
-        from fastprep.linear import _LinearModel
-
         model = self._model()
         if (
             model is None
@@ -421,11 +420,8 @@ class Pipeline(Composite):
         the plan's row path, then the linear model's kernel), when the model is fastprep's
         and the plan has a row path; it hands any record it does not take to
         ``_record_answer_slow``."""
-        from fastprep import _backend
-        from fastprep.linear import LinearClassifier, LinearRegressor
-
         model = self._model()[1]
-        if method in self.__dict__ or not isinstance(model, (LinearClassifier, LinearRegressor)):
+        if method in self.__dict__ or not isinstance(model, _LinearModel):
             return
         runners = self._cached("native_rows", self._row_runners)
         if runners[0] is None or _backend._core is None:

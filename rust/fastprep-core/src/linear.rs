@@ -109,6 +109,15 @@ pub fn n_proba(k: usize) -> usize {
     }
 }
 
+/// The answers per row of a model of `k` outputs: its probabilities with `link`, else its
+/// scores.
+pub fn answer_width(k: usize, link: Option<Link>) -> usize {
+    match link {
+        Some(_) => n_proba(k),
+        None => k,
+    }
+}
+
 /// SciPy's `expit`, as it computes it.
 #[inline]
 fn expit(x: f64) -> f64 {
@@ -197,10 +206,7 @@ pub fn answers(
     out: &mut [f64],
 ) {
     let (n, k) = (coef.cols(), coef.rows());
-    let width = match link {
-        Some(_) => n_proba(k),
-        None => k,
-    };
+    let width = answer_width(k, link);
     let mut held = [0.0f64; 16];
     let mut owned = Vec::new();
     let scores = if k <= held.len() {

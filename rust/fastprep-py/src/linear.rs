@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat};
 
 use crate::errors::to_py;
-use crate::plan::{rust_in_effect, Plan};
+use crate::plan::{by_owner, rust_in_effect, Plan};
 use crate::util::{numpy_output, slice, view, Matrix};
 
 /// A linear model's scores of a float64 or float32 matrix: `x · coefᵀ + intercept`, float64.
@@ -86,7 +86,6 @@ impl ModelRowCall {
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (plan, owner, coef, intercept, link, answer, classes, backend, module, slow))]
     fn new(
-        py: Python<'_>,
         plan: Py<Plan>,
         owner: String,
         coef: PyReadonlyArray2<'_, f64>,
@@ -100,7 +99,7 @@ impl ModelRowCall {
     ) -> PyResult<Self> {
         let c = view(&coef)?;
         let b = slice(&intercept)?;
-        core::check(c, b, plan.get().width_of()).map_err(to_py)?;
+        core::check(c, b, plan.get().width()).map_err(to_py)?;
         let answer = match answer {
             "predict" => Answer::Predict,
             "predict_proba" => Answer::Proba,
@@ -122,7 +121,6 @@ impl ModelRowCall {
                 "labels need the classes".into(),
             )));
         }
-        let _ = py;
         Ok(Self {
             plan,
             owner,
@@ -146,14 +144,8 @@ impl ModelRowCall {
     ) -> PyResult<Bound<'py, PyAny>> {
         if let Ok(row) = record.cast_exact::<PyDict>() {
             if rust_in_effect(py, &self.backend, &self.module)? {
-                match self.native(py, row) {
-                    Ok(Some(out)) => return Ok(out),
-                    Ok(None) => {}
-                    Err(e) if e.is_instance_of::<crate::errors::SchemaError>(py) => {
-                        let message = format!("{}: {}", self.owner, e.value(py));
-                        return Err(crate::errors::SchemaError::new_err(message));
-                    }
-                    Err(e) => return Err(e),
+                if let Some(out) = by_owner(py, &self.owner, self.native(py, row))? {
+                    return Ok(out);
                 }
             }
         }
@@ -177,7 +169,7 @@ impl ModelRowCall {
         row: &Bound<'py, PyDict>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let plan = self.plan.get();
-        let width = plan.width_of();
+        let width = plan.width();
         let k = self.intercept.len();
         let coef = MatRef::new(&self.coef, k, width).map_err(to_py)?;
         let mut own = (Vec::new(), Vec::new());

@@ -164,7 +164,7 @@ impl Plan {
     }
 
     #[getter]
-    fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         self.inner.width()
     }
 
@@ -205,10 +205,7 @@ impl Plan {
         let b = crate::util::slice(&intercept)?;
         linear::check(c, b, self.inner.width()).map_err(to_py)?;
         let link = link.map(Link::parse).transpose().map_err(to_py)?;
-        let width = match link {
-            Some(_) => linear::n_proba(c.rows()),
-            None => c.rows(),
-        };
+        let width = linear::answer_width(c.rows(), link);
         let held = hold(&inputs)?;
         let views = views(&held)?;
         let mut found = Vec::new();
@@ -335,11 +332,6 @@ impl Plan {
 const INLINE: usize = 16;
 
 impl Plan {
-    /// The number of columns a row of the plan gives.
-    pub(crate) fn width_of(&self) -> usize {
-        self.inner.width()
-    }
-
     /// The row's values by the inputs' names, each read for its input's kind, handed to `f`;
     /// None if one is of a type the row path does not read. A missing key is an error naming
     /// every one.
@@ -567,14 +559,8 @@ impl RowCall {
                         .get()
                         .run_row(py, row.cast_exact::<PyDict>()?, float32)
                 };
-                match ran {
-                    Ok(Some(out)) => return Ok(out),
-                    Ok(None) => {}
-                    Err(e) if e.is_instance_of::<crate::errors::SchemaError>(py) => {
-                        let message = format!("{}: {}", self.owner, e.value(py));
-                        return Err(crate::errors::SchemaError::new_err(message));
-                    }
-                    Err(e) => return Err(e),
+                if let Some(out) = by_owner(py, &self.owner, ran)? {
+                    return Ok(out);
                 }
             }
         }
@@ -589,6 +575,21 @@ impl RowCall {
 impl RowCall {
     fn rust_in_effect(&self, py: Python<'_>) -> PyResult<bool> {
         rust_in_effect(py, &self.backend, &self.module)
+    }
+}
+
+/// A native entry's answer from the row path (None: the method answers), with a
+/// `SchemaError` prefixed by the name of the object it belongs to, as its methods' are.
+pub(crate) fn by_owner<'py>(
+    py: Python<'py>,
+    owner: &str,
+    ran: PyResult<Option<Bound<'py, PyAny>>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match ran {
+        Err(e) if e.is_instance_of::<crate::errors::SchemaError>(py) => Err(
+            crate::errors::SchemaError::new_err(format!("{owner}: {}", e.value(py))),
+        ),
+        other => other,
     }
 }
 
