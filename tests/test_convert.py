@@ -98,8 +98,10 @@ def test_every_transform_converts_with_scikit_learns_numbers(case):
         return  # scikit-learn keeps no record of the columns with missing values
     if cls is fp.PowerTransformer:  # lambdas: each library's optimiser
         assert_state_close(fitted_state(ours), fitted_state(own), rtol=1e-6)
-    elif ours.fingerprint != own.fingerprint:  # a statistic through ndtri: its last bits
-        assert cls is fp.RobustScaler and params["unit_variance"]
+    elif ours.fingerprint != own.fingerprint:
+        # A statistic through ndtri, or moments: fastprep rounds means and variances once from
+        # exact sums, scikit-learn sums in floating point. Their last bits.
+        assert (cls is fp.RobustScaler and params["unit_variance"]) or cls is fp.StandardScaler
         assert_state_close(fitted_state(ours), fitted_state(own))
 
 

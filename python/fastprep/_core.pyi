@@ -11,9 +11,12 @@ _F = TypeVar("_F", np.float32, np.float64)
 _Matrix = np.ndarray[tuple[int, int], np.dtype[_F]]
 _Vector = npt.NDArray[np.float64]
 
-# (count or weight, nan_count, mean, m2, min, max) per column.
-_Stats = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], _Vector, _Vector, _Vector, _Vector]
-_WeightedStats = tuple[_Vector, npt.NDArray[np.uint64], _Vector, _Vector, _Vector, _Vector]
+# (count, nan_count, Σx, Σx², min, max), the sums exact: ints in units of 2^-3264.
+_Stats = tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint64], list[int], list[int], _Vector, _Vector
+]
+# (Σw, nan_count, Σwx, Σwx², min, max), likewise.
+_WeightedStats = tuple[list[int], npt.NDArray[np.uint64], list[int], list[int], _Vector, _Vector]
 
 __version__: str
 DEBUG_BUILD: bool

@@ -12,13 +12,16 @@ reduce with ``merge``)::
 
 Accumulators are immutable values: ``update`` and ``merge`` return a new one, so a failed
 update leaves the fitted state untouched and a merge never changes its operands. Merging is
-deterministic: the same parts merged in the same order give the same bits.
+deterministic: the same parts merged in the same order give the same bits (and, for
+``Moments`` and ``CategoryCounts``, in any order).
 
 Guarantees against fitting all rows at once:
 
 - counts, NaN counts, min and max: exact, in any order;
-- mean and variance: Chan et al.'s pairwise update of (count, mean, M2) per batch, within
-  1e-12 relative (no sum of squares, so no catastrophic cancellation);
+- mean and variance: exact sums of the values and of their squares (integers in units of
+  2^-3264, enough for any product of three doubles), so merging is exact and the mean and
+  variance, rounded once at the end, are correctly rounded and the same bits for any split of
+  the rows;
 - quantiles, medians and modes (``ValueBuffer``): exact while the values held fit the budget
   (``EXACT_VALUE_BUDGET`` per column); beyond it, a deterministic mergeable quantile sketch
   (``fastprep.sketch``) whose rank error ``ValueBuffer.rank_error()`` bounds.
@@ -26,6 +29,8 @@ Guarantees against fitting all rows at once:
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +38,7 @@ import pyarrow as pa
 
 from fastprep._backend import kernels
 from fastprep.exceptions import FastprepError, SchemaError
+from fastprep.reference.stats import SUM_SCALE
 from fastprep.sketch import QuantileSketch
 
 __all__ = [
@@ -51,26 +57,46 @@ def _check_same_width(a: int, b: int) -> None:
         raise SchemaError(f"cannot merge accumulators over {a} and {b} columns")
 
 
+def _units(x: float) -> int:
+    """The finite double ``x`` as an exact sum: an int in units of 2^-SUM_SCALE."""
+    num, den = float(x).as_integer_ratio()
+    return num << (SUM_SCALE - den.bit_length() + 1)
+
+
+def _divide(num: int, den: int) -> float:
+    """``num / den`` correctly rounded (Python's int division is); inf when it overflows."""
+    try:
+        return num / den
+    except OverflowError:
+        return math.inf if (num < 0) == (den < 0) else -math.inf
+
+
 @dataclass(frozen=True, eq=False)
 class Moments:
-    """Per column: count of values, count of NaN, mean, M2 (sum of squared deviations),
-    min and max. NaN is disregarded; empty columns have NaN mean, min and max. With sample
-    weights, ``weight`` is the sum of the weights of each column's values, and the mean and
-    M2 are weighted; ``count`` still counts values."""
+    """Per column: count of values, count of NaN, the exact sums of the finite values and of
+    their squares (ints in units of 2^-SUM_SCALE), min and max. NaN is disregarded; an
+    infinity counts as a value and shows in min or max. With sample weights, ``weight`` is the
+    exact sum of the weights of each column's values, and the sums are of ``w x`` and
+    ``w x²``; ``count`` still counts values.
+
+    The sums are exact, so merging is exact and associative: the moments of any split of the
+    rows, merged in any order, are the moments of all of them. ``mean`` and ``var`` are
+    rounded once from the sums (correctly rounded)."""
 
     count: np.ndarray
     nan_count: np.ndarray
-    mean: np.ndarray
-    m2: np.ndarray
+    sum: tuple[int, ...]
+    sum_sq: tuple[int, ...]
     min: np.ndarray
     max: np.ndarray
-    weight: np.ndarray | None = None
+    weight: tuple[int, ...] | None = None
 
     @classmethod
     def empty(cls, n_features: int) -> Moments:
         zeros = np.zeros(n_features, dtype=np.int64)
         nans = np.full(n_features, np.nan)
-        return cls(zeros, zeros.copy(), nans, np.zeros(n_features), nans.copy(), nans.copy())
+        none = (0,) * n_features
+        return cls(zeros, zeros.copy(), none, none, nans, nans.copy())
 
     @classmethod
     def of_batch(cls, x: np.ndarray) -> Moments:
@@ -95,20 +121,47 @@ class Moments:
         return cls._of(*stats, rows=len(index[0]) - 1)
 
     @classmethod
-    def _of(cls, first, nan_count, mean, m2, lo, hi, *, rows: int | None = None) -> Moments:
-        """From a statistics kernel's arrays: ``first`` is the count of values, or (given
-        ``rows``, for the weighted kernels) their weight."""
+    def of_mean_var(cls, count: np.ndarray, nan_count, mean, var) -> Moments:
+        """The moments whose ``mean`` and ``var`` are the given ones (floats computed
+        elsewhere, for example from held values), with no bounds."""
+        count = np.asarray(count, dtype=np.int64)
+        sums, squares = [0] * count.shape[0], [0] * count.shape[0]
+        lo, hi = np.full(count.shape[0], np.nan), np.full(count.shape[0], np.nan)
+        for j, (n, mu, v) in enumerate(zip(count.tolist(), mean, var, strict=True)):
+            if n == 0:
+                continue
+            if not (math.isfinite(mu) and math.isfinite(v)):
+                # Bounds that make the mean what it was (or NaN) and the variance NaN.
+                lo[j], hi[j] = (mu, mu) if math.isinf(mu) else (-math.inf, math.inf)
+                continue
+            m = _units(mu)
+            sums[j] = n * m
+            squares[j] = n * (_units(v) + ((m * m) >> SUM_SCALE))
         nan_count = np.asarray(nan_count, dtype=np.int64)
-        floats = [np.asarray(a, dtype=np.float64) for a in (mean, m2, lo, hi)]
+        return cls(count, nan_count, tuple(sums), tuple(squares), lo, hi)
+
+    @classmethod
+    def _of(cls, first, nan_count, sums, squares, lo, hi, *, rows: int | None = None):
+        """From a statistics kernel's output: ``first`` is the count of values, or (given
+        ``rows``, for the weighted kernels) the exact sums of their weights."""
+        nan_count = np.asarray(nan_count, dtype=np.int64)
+        lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        sums, squares = tuple(sums), tuple(squares)
         if rows is None:
-            return cls(np.asarray(first, dtype=np.int64), nan_count, *floats)
-        weight = np.asarray(first, dtype=np.float64)
-        return cls(rows - nan_count, nan_count, *floats, weight)
+            return cls(np.asarray(first, dtype=np.int64), nan_count, sums, squares, lo, hi)
+        return cls(rows - nan_count, nan_count, sums, squares, lo, hi, tuple(first))
+
+    def _exact_weights(self) -> tuple[int, ...]:
+        if self.weight is not None:
+            return self.weight
+        return tuple(n << SUM_SCALE for n in self.count.tolist())
 
     @property
     def weights(self) -> np.ndarray:
         """The weight of each column's values: their count when unweighted."""
-        return self.count.astype(np.float64) if self.weight is None else self.weight
+        if self.weight is None:
+            return self.count.astype(np.float64)
+        return np.array([_divide(w, 1 << SUM_SCALE) for w in self.weight], dtype=np.float64)
 
     @property
     def n_features(self) -> int:
@@ -119,35 +172,54 @@ class Moments:
         """Rows seen (values plus NaN of any one column)."""
         return int(self.count[0] + self.nan_count[0]) if self.n_features else 0
 
+    @functools.cached_property
+    def _mean_var(self) -> tuple[np.ndarray, np.ndarray]:
+        means, variances = [], []
+        rows = zip(self._exact_weights(), self.sum, self.sum_sq, self.min, self.max, strict=True)
+        for w, s, s2, lo, hi in rows:
+            if w <= 0:
+                means.append(math.nan)
+                variances.append(math.nan)
+            elif math.isinf(lo) or math.isinf(hi):
+                means.append(-math.inf if lo == -math.inf else math.inf)
+                if lo == -math.inf and hi == math.inf:
+                    means[-1] = math.nan
+                variances.append(math.nan)
+            else:
+                means.append(_divide(s, w))
+                variances.append(_divide(s2 * w - s * s, w * w))
+        return np.array(means, dtype=np.float64), np.array(variances, dtype=np.float64)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The (weighted) mean of each column, correctly rounded; NaN for an empty column,
+        ±inf or NaN with infinite values."""
+        return self._mean_var[0].copy()
+
     @property
     def var(self) -> np.ndarray:
-        """Population variance (ddof=0), NaN for empty columns."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.weights > 0, self.m2 / self.weights, np.nan)
+        """Population variance (ddof=0), correctly rounded; NaN for an empty column or one
+        with an infinite value."""
+        return self._mean_var[1].copy()
 
     def update(self, x: np.ndarray) -> Moments:
         return self.merge(Moments.of_batch(x))
 
     def merge(self, other: Moments) -> Moments:
-        """The accumulator of both operands' rows (Chan, Golub & LeVeque's pairwise update)."""
+        """The accumulator of both operands' rows, exactly."""
         _check_same_width(self.n_features, other.n_features)
-        na, nb = self.weights, other.weights
-        n = na + nb
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            delta = other.mean - self.mean
-            mean = self.mean + delta * (nb / n)
-            m2 = self.m2 + other.m2 + delta * delta * (na * nb / n)
-        # An empty side contributes nothing, exactly: merging with it is the identity.
-        mean = np.where(nb == 0, self.mean, np.where(na == 0, other.mean, mean))
-        m2 = np.where(nb == 0, self.m2, np.where(na == 0, other.m2, m2))
+        weight = None
+        if self.weight is not None or other.weight is not None:
+            pairs = zip(self._exact_weights(), other._exact_weights(), strict=True)
+            weight = tuple(a + b for a, b in pairs)
         return Moments(
             self.count + other.count,
             self.nan_count + other.nan_count,
-            mean,
-            m2,
+            tuple(a + b for a, b in zip(self.sum, other.sum, strict=True)),
+            tuple(a + b for a, b in zip(self.sum_sq, other.sum_sq, strict=True)),
             np.fmin(self.min, other.min),
             np.fmax(self.max, other.max),
-            None if self.weight is None and other.weight is None else n,
+            weight,
         )
 
 

@@ -156,7 +156,7 @@ class PowerTransformer(InvertibleTransform):
         for optimised columns, by transforming the others (empty or constant)."""
         n = values.shape[1]
         count = np.zeros(n, dtype=np.int64)
-        mean, m2 = np.full(n, np.nan), np.zeros(n)
+        mean, var = np.full(n, np.nan), np.full(n, np.nan)
         rest = [j for j in range(n) if j not in stats]
         if rest:
             fixed = Moments.of_batch(
@@ -169,11 +169,10 @@ class PowerTransformer(InvertibleTransform):
                     False,
                 )
             )
-            count[rest], mean[rest], m2[rest] = fixed.count, fixed.mean, fixed.m2
-        for j, (size, mu, var) in stats.items():
-            count[j], mean[j], m2[j] = size, mu, var * size
-        nans = np.full(n, np.nan)
-        return Moments(count, values.shape[0] - count, mean, m2, nans, nans.copy())
+            count[rest], mean[rest], var[rest] = fixed.count, fixed.mean, fixed.var
+        for j, (size, mu, v) in stats.items():
+            count[j], mean[j], var[j] = size, mu, v
+        return Moments.of_mean_var(count, values.shape[0] - count, mean, var)
 
     def _plan_step(self) -> dict | None:
         """Yeo-Johnson compiles into a plan; Box-Cox (which refuses values <= 0) does not."""

@@ -45,7 +45,7 @@ def _n_samples_seen(accumulator: FitAccumulator):
     """scikit-learn's ``n_samples_seen_``: an int, or per-column counts when NaN made them
     differ; with sample weights, the sums of the weights (floats), likewise."""
     moments = accumulator.moments
-    count = moments.count if moments.weight is None else moments.weight
+    count = moments.count if moments.weight is None else moments.weights
     if count.size and np.all(count == count[0]):
         return count[0].item()
     return count.copy()

@@ -55,6 +55,7 @@ def _step_profile(step, names) -> tuple[int, dict] | None:
     labels = [str(n) for n in names] if names is not None else positional_names(width)
     if isinstance(acc, FitAccumulator):
         m = acc.moments
+        mean, var = m.mean, m.var
         out = {}
         for j, name in enumerate(labels[: len(m.count)]):
             out[name] = {
@@ -63,8 +64,8 @@ def _step_profile(step, names) -> tuple[int, dict] | None:
                 "missing": int(m.nan_count[j]),
                 "min": _plain(m.min[j]),
                 "max": _plain(m.max[j]),
-                "mean": _plain(m.mean[j]),
-                "std": _plain(math.sqrt(m.m2[j] / m.count[j]) if m.count[j] else math.nan),
+                "mean": _plain(mean[j]),
+                "std": _plain(math.sqrt(var[j])),
             }
         rows = int(m.count[0] + m.nan_count[0]) if len(m.count) else 0
         return rows, out

@@ -11,6 +11,7 @@ pub mod discretize;
 pub mod drift;
 pub mod encode;
 pub mod error;
+pub mod exact;
 pub mod hashing;
 pub mod impute;
 pub mod linear;

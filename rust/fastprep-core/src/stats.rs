@@ -1,15 +1,15 @@
 //! Per-column statistics of one batch: the input of every moment-based fit accumulator.
 //!
 //! Policy: NaN is disregarded (counted in `nan_count`, excluded from every other statistic).
-//! Infinities are included as values, so `min`/`max` show them and the caller can refuse them.
-//! Within a block of rows, the sum of squared deviations (`m2`) uses the corrected two-pass
-//! algorithm (Chan, Golub & LeVeque): `Σd² - (Σd)²/n` with `d = x - mean` cancels the rounding
-//! error of the mean, so a constant column gets exactly 0, as in scikit-learn; blocks merge
-//! with Chan's pairwise update.
+//! Infinities count as values and show in `min`/`max`, so that the caller can refuse them; they
+//! are left out of the sums. The sums of the values and of their squares (weighted: of the
+//! weights, `w x` and `w x²`) are exact (`crate::exact`): statistics of parts of a batch merge
+//! into the statistics of the whole, bit for bit, in any order.
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::exact::{add_block_moments, ExactSum, MAX_BLOCK};
 use crate::matrix::{Element, MatRef};
 use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
 use crate::sparse::{CsrIndex, CsrRef};
@@ -21,444 +21,408 @@ pub struct ColumnStats {
     pub count: Vec<u64>,
     /// NaN values seen.
     pub nan_count: Vec<u64>,
-    /// Mean of the non-NaN values; NaN when `count` is 0.
-    pub mean: Vec<f64>,
-    /// Sum of squared deviations from `mean`; 0 when `count` is 0.
-    pub m2: Vec<f64>,
+    /// Σx over the finite values (weighted: Σ w x).
+    pub sum: Vec<ExactSum>,
+    /// Σx² over the finite values (weighted: Σ w x²).
+    pub sum_sq: Vec<ExactSum>,
     /// Smallest non-NaN value; NaN when `count` is 0.
     pub min: Vec<f64>,
     /// Largest non-NaN value; NaN when `count` is 0.
     pub max: Vec<f64>,
 }
 
-/// Rows per block: a block of a few hundred KB stays in cache between the two passes, so the
-/// data is read from memory once. Fixed, so that the result does not depend on the thread count.
-const BLOCK_ROWS: usize = 2048;
+/// `weighted_column_stats`' result: Σw over each column's non-NaN values, and the statistics
+/// (`count` is still the number of non-NaN values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedStats {
+    pub weight: Vec<ExactSum>,
+    pub stats: ColumnStats,
+}
 
-/// Count, NaN count, mean, m2, min and max of every column, skipping NaN. A zero extreme is
-/// always `0.0`, never `-0.0`. Blocks of rows are summarised (in parallel for large inputs) and
-/// merged in order with Chan's formula.
+/// Cells a block of rows aims at, so that reading it one column at a time stays in cache.
+const BLOCK_CELLS: usize = 1 << 15;
+const MIN_BLOCK_ROWS: usize = 256;
+
+/// Count, NaN count, exact Σx and Σx², min and max of every column, skipping NaN. A zero
+/// extreme is always `0.0`, never `-0.0`. Blocks of rows run in parallel for large inputs.
 pub fn column_stats<T: Element>(x: MatRef<'_, T>) -> ColumnStats {
     let m = x.cols();
-    let empty = ColumnStats::empty(m);
     if m == 0 || x.rows() == 0 {
-        return empty;
+        return ColumnStats::empty(m);
     }
-    let block = BLOCK_ROWS * m;
-    let merge_all = |blocks: Vec<ColumnStats>| blocks.iter().fold(empty.clone(), |a, b| a.merge(b));
+    let rows = (BLOCK_CELLS / m).clamp(MIN_BLOCK_ROWS, MAX_BLOCK);
+    let block = rows * m;
     let mut stats = if x.data().len() >= PARALLEL_MIN_CELLS && max_threads() != 1 {
-        merge_all(
-            x.data()
-                .par_chunks(block)
-                .map(|b| block_stats(b, m))
-                .collect(),
-        )
+        x.data()
+            .par_chunks(block)
+            .fold(
+                || (ColumnStats::empty(m), Scratch::new(rows)),
+                |(mut acc, mut scratch), b| {
+                    add_block(b, m, &mut acc, &mut scratch);
+                    (acc, scratch)
+                },
+            )
+            .map(|(acc, _)| acc)
+            .reduce(|| ColumnStats::empty(m), |a, b| a.merge(&b))
     } else {
-        merge_all(x.data().chunks(block).map(|b| block_stats(b, m)).collect())
+        let (mut acc, mut scratch) = (ColumnStats::empty(m), Scratch::new(rows));
+        for b in x.data().chunks(block) {
+            add_block(b, m, &mut acc, &mut scratch);
+        }
+        acc
     };
-    // -0.0 and 0.0 compare equal, so which one a scan keeps depends on the order;
-    // `+ 0.0` makes the extremes' zero always 0.0.
-    for v in stats.min.iter_mut().chain(stats.max.iter_mut()) {
-        *v += 0.0;
-    }
+    stats.settle_zeros();
     stats
 }
 
-/// The statistics of one block of whole rows (two passes over cached data).
-///
-/// Columns are taken in groups (8, then 4, then 1 at a time), each group's accumulators held in
-/// registers for a walk down the block, so no accumulator goes through memory per row. The
-/// AVX2 build and the portable one do the same operations in the same order, column by column
-/// and row by row, so they give the same bits.
-fn block_stats<T: Element>(data: &[T], m: usize) -> ColumnStats {
-    let rows = data.len() / m;
-    let mut s = ColumnStats::empty(m);
-    let mut j = 0;
+/// A column of a block, and the two halves of its squares.
+struct Scratch {
+    values: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(rows: usize) -> Self {
+        Scratch {
+            values: vec![0.0; rows],
+            high: vec![0.0; rows],
+            low: vec![0.0; rows],
+        }
+    }
+}
+
+const LANES: usize = 8;
+
+/// Adds a block of whole rows to `acc`, a column at a time: copied out (four at a time),
+/// scanned and summed.
+/// The AVX2 build where the CPU has it (the sums are exact, so every build gives the same
+/// bits).
+fn add_block<T: Element>(data: &[T], m: usize, acc: &mut ColumnStats, scratch: &mut Scratch) {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
-        while m - j >= 4 {
-            // SAFETY: the CPU has AVX2 (checked above); the group's columns are in bounds.
-            j += unsafe {
-                if m - j >= 8 {
-                    avx2::group_stats::<T, 2>(data, m, j, &mut s)
-                } else {
-                    avx2::group_stats::<T, 1>(data, m, j, &mut s)
-                }
-            };
-        }
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { add_block_avx2(data, m, acc, scratch) };
     }
-    while j < m {
-        j += match m - j {
-            8.. => group_stats::<T, 8>(data, m, j, &mut s),
-            4.. => group_stats::<T, 4>(data, m, j, &mut s),
-            _ => group_stats::<T, 1>(data, m, j, &mut s),
-        };
-    }
-    for j in 0..m {
-        s.nan_count[j] = rows as u64 - s.count[j];
-    }
-    s
+    add_block_portable(data, m, acc, scratch)
 }
 
-/// The portable build of one group: columns `j0..j0 + N` of `out`; returns `N`.
-///
-/// Each pass first runs without NaN masks (most columns have no NaN), and runs again masked
-/// only if a lane came out NaN; on NaN-free data both versions do the same arithmetic, so the
-/// result is the same. All accumulators are f64 (a block's count is exact in f64) and every
-/// select is between two f64 values, as in the AVX2 build.
-fn group_stats<T: Element, const N: usize>(
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn add_block_avx2<T: Element>(
     data: &[T],
     m: usize,
-    j0: usize,
-    out: &mut ColumnStats,
-) -> usize {
-    let mut p1 = pass1::<T, N, false>(data, m, j0);
-    let clean = !p1.1.iter().any(|v| v.is_nan());
-    if !clean {
-        p1 = pass1::<T, N, true>(data, m, j0);
-    }
-    let (count, sum, min, max) = p1;
-    let mean: [f64; N] = std::array::from_fn(|l| sum[l] / count[l]);
-    let fast = clean.then(|| pass2::<T, N, false>(data, m, j0, &mean));
-    let (sum_d, m2) = match fast {
-        Some(p2) if !p2.1.iter().any(|v| v.is_nan()) => p2,
-        _ => pass2::<T, N, true>(data, m, j0, &mean),
-    };
-    finish_group(j0, &count, &mean, &sum_d, &m2, &min, &max, out);
-    N
-}
-
-type Pass1<const N: usize> = ([f64; N], [f64; N], [f64; N], [f64; N]);
-
-/// Count, sum, min and max of the group; unmasked, NaN makes its sum NaN.
-#[inline(always)]
-fn pass1<T: Element, const N: usize, const MASKED: bool>(
-    data: &[T],
-    m: usize,
-    j0: usize,
-) -> Pass1<N> {
-    let rows = data.len() / m;
-    let mut count = [if MASKED { 0.0 } else { rows as f64 }; N];
-    let mut sum = [0.0f64; N];
-    let mut min = [f64::INFINITY; N];
-    let mut max = [f64::NEG_INFINITY; N];
-    for row in data.chunks_exact(m) {
-        let g = group::<T, N>(row, j0);
-        for l in 0..N {
-            let v = g[l].to_f64();
-            if MASKED {
-                let ok = !v.is_nan();
-                count[l] += if ok { 1.0 } else { 0.0 };
-                sum[l] += if ok { v } else { 0.0 };
-            } else {
-                sum[l] += v;
-            }
-            // Comparisons with NaN are false, so NaN never replaces a bound.
-            min[l] = if v < min[l] { v } else { min[l] };
-            max[l] = if v > max[l] { v } else { max[l] };
-        }
-    }
-    (count, sum, min, max)
-}
-
-/// Sum of deviations from `mean` and of their squares; unmasked, a NaN deviation makes them
-/// NaN.
-#[inline(always)]
-fn pass2<T: Element, const N: usize, const MASKED: bool>(
-    data: &[T],
-    m: usize,
-    j0: usize,
-    mean: &[f64; N],
-) -> ([f64; N], [f64; N]) {
-    let mut sum_d = [0.0f64; N];
-    let mut m2 = [0.0f64; N];
-    for row in data.chunks_exact(m) {
-        let g = group::<T, N>(row, j0);
-        for l in 0..N {
-            let d = g[l].to_f64() - mean[l];
-            let d = if !MASKED || !d.is_nan() { d } else { 0.0 };
-            sum_d[l] += d;
-            m2[l] += d * d;
-        }
-    }
-    (sum_d, m2)
-}
-
-#[inline(always)]
-fn group<T: Element, const N: usize>(row: &[T], j0: usize) -> [T; N] {
-    *<&[T; N]>::try_from(&row[j0..j0 + N]).expect("N columns")
-}
-
-/// Writes one group's statistics into columns `j0..` of `out`.
-fn finish_group(
-    j0: usize,
-    count: &[f64],
-    mean: &[f64],
-    sum_d: &[f64],
-    m2: &[f64],
-    min: &[f64],
-    max: &[f64],
-    out: &mut ColumnStats,
+    acc: &mut ColumnStats,
+    scratch: &mut Scratch,
 ) {
-    for l in 0..count.len() {
-        let j = j0 + l;
-        out.count[j] = count[l] as u64;
-        if count[l] > 0.0 {
-            out.mean[j] = mean[l];
-            // Mathematically non-negative; rounding must not make a variance negative.
-            out.m2[j] = (m2[l] - sum_d[l] * sum_d[l] / count[l]).max(0.0);
-            out.min[j] = min[l];
-            out.max[j] = max[l];
-        }
+    let groups = m / 4;
+    for g in 0..groups {
+        let rest = avx2::group4(data, m, 4 * g, acc);
+        let lanes = (0..4).filter(|l| rest & (1 << l) != 0).map(|l| 4 * g + l);
+        add_columns(data, m, lanes, false, acc, scratch);
     }
+    add_columns(data, m, 4 * groups..m, true, acc, scratch);
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{finish_group, ColumnStats};
+    use super::ColumnStats;
+    use crate::exact::avx2::extract;
+    use crate::exact::{cuts, square_cuts, ROUNDS, SQUARE_MAX, SQUARE_MIN};
     use crate::matrix::Element;
 
-    type V<const G: usize> = [__m256d; G];
-
-    /// `group_stats` over `4 * G` columns, `G` vectors of four `f64` lanes per accumulator,
-    /// with the same fast and masked passes.
+    /// Adds columns `j0..j0 + 4` of a block of rows (`m` columns) to `acc`, four lanes walking
+    /// down the rows: one pass for the counts and bounds, one for the sums, one for the squares
+    /// (`exact::fused_sum` and `exact::fused_squares`, a column per lane). Returns the lanes
+    /// whose sums are left to the column path (bits below the last cut, or out of range).
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA, and `j0 + 4 * G <= m`.
+    /// The CPU has AVX2 and FMA, and `j0 + 4 <= m`.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn group_stats<T: Element, const G: usize>(
-        data: &[T],
-        m: usize,
-        j0: usize,
-        out: &mut ColumnStats,
-    ) -> usize {
+    pub unsafe fn group4<T: Element>(data: &[T], m: usize, j0: usize, acc: &mut ColumnStats) -> u8 {
         let rows = data.len() / m;
         let base = data.as_ptr().add(j0);
-        let mut p1 = pass1::<T, G, false>(base, rows, m);
-        let clean = !any_nan(&p1.1);
-        if !clean {
-            p1 = pass1::<T, G, true>(base, rows, m);
+        let zero = _mm256_setzero_pd();
+        let inf = _mm256_set1_pd(f64::INFINITY);
+        let abs = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
+        // The finite values, NaN and infinities as 0 (which adds nothing).
+        let finite = |v: __m256d| {
+            let a = _mm256_and_pd(v, abs);
+            _mm256_and_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(a, inf), v)
+        };
+        let (mut count, mut min, mut max) = (zero, inf, _mm256_set1_pd(f64::NEG_INFINITY));
+        let (mut largest, mut smallest) = (zero, inf);
+        let one = _mm256_set1_pd(1.0);
+        for i in 0..rows {
+            let v = T::load4(base.add(i * m));
+            count = _mm256_add_pd(count, _mm256_and_pd(_mm256_cmp_pd::<_CMP_ORD_Q>(v, v), one));
+            // (v < min) ? v : min: NaN never replaces a bound.
+            min = _mm256_min_pd(v, min);
+            max = _mm256_max_pd(v, max);
+            let a = _mm256_and_pd(finite(v), abs);
+            largest = _mm256_max_pd(a, largest);
+            let nonzero = _mm256_cmp_pd::<_CMP_NEQ_OQ>(a, zero);
+            smallest = _mm256_min_pd(_mm256_blendv_pd(inf, a, nonzero), smallest);
         }
-        let (count, sum, min, max) = p1;
-        let mean: V<G> = std::array::from_fn(|g| _mm256_div_pd(sum[g], count[g]));
-        let fast = if clean {
-            Some(pass2::<T, G, false>(base, rows, m, &mean))
-        } else {
-            None
-        };
-        let (sum_d, m2) = match fast {
-            Some(p2) if !any_nan(&p2.1) => p2,
-            _ => pass2::<T, G, true>(base, rows, m, &mean),
-        };
-        let lanes = |v: &V<G>| -> Vec<f64> {
-            let mut o = vec![0.0; 4 * G];
-            for g in 0..G {
-                _mm256_storeu_pd(o.as_mut_ptr().add(4 * g), v[g]);
-            }
+        let lanes = |v: __m256d| {
+            let mut o = [0.0f64; 4];
+            _mm256_storeu_pd(o.as_mut_ptr(), v);
             o
         };
-        finish_group(
-            j0,
-            &lanes(&count),
-            &lanes(&mean),
-            &lanes(&sum_d),
-            &lanes(&m2),
-            &lanes(&min),
-            &lanes(&max),
-            out,
+        let (count, min, max) = (lanes(count), lanes(min), lanes(max));
+        let (largest, smallest) = (lanes(largest), lanes(smallest));
+        let mut rest = 0u8;
+        let (mut cx, mut ch, mut cl) = (
+            [[1.0f64; 4]; ROUNDS],
+            [[1.0; 4]; ROUNDS],
+            [[1.0; 4]; ROUNDS],
         );
-        4 * G
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn any_nan<const G: usize>(v: &V<G>) -> bool {
-        v.iter()
-            .any(|&x| _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(x, x)) != 0)
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn pass1<T: Element, const G: usize, const MASKED: bool>(
-        base: *const T,
-        rows: usize,
-        m: usize,
-    ) -> (V<G>, V<G>, V<G>, V<G>) {
-        let zero = _mm256_setzero_pd();
-        let one = _mm256_set1_pd(1.0);
-        let mut count = [if MASKED {
-            zero
-        } else {
-            _mm256_set1_pd(rows as f64)
-        }; G];
-        let mut sum = [zero; G];
-        let mut min = [_mm256_set1_pd(f64::INFINITY); G];
-        let mut max = [_mm256_set1_pd(f64::NEG_INFINITY); G];
-        for i in 0..rows {
-            let p = base.add(i * m);
-            for g in 0..G {
-                let v = T::load4(p.add(4 * g));
-                if MASKED {
-                    let ok = _mm256_cmp_pd::<_CMP_ORD_Q>(v, v);
-                    count[g] = _mm256_add_pd(count[g], _mm256_and_pd(ok, one));
-                    sum[g] = _mm256_add_pd(sum[g], _mm256_and_pd(ok, v));
-                } else {
-                    sum[g] = _mm256_add_pd(sum[g], v);
+        for l in 0..4 {
+            let j = j0 + l;
+            acc.count[j] += count[l] as u64;
+            acc.nan_count[j] += rows as u64 - count[l] as u64;
+            acc.min[j] = acc.min[j].min(min[l]);
+            acc.max[j] = acc.max[j].max(max[l]);
+            let in_range = smallest[l] >= SQUARE_MIN && largest[l] < SQUARE_MAX;
+            match (largest[l] == 0.0, cuts(largest[l]), square_cuts(largest[l])) {
+                (true, _, _) => {}
+                (false, Some(x), Some((h, lo))) if in_range => {
+                    for i in 0..ROUNDS {
+                        (cx[i][l], ch[i][l], cl[i][l]) = (x[i], h[i], lo[i]);
+                    }
                 }
-                // (v < min) ? v : min, as the portable build: NaN never replaces a bound.
-                min[g] = _mm256_min_pd(v, min[g]);
-                max[g] = _mm256_max_pd(v, max[g]);
+                _ => rest |= 1 << l,
             }
         }
-        (count, sum, min, max)
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn pass2<T: Element, const G: usize, const MASKED: bool>(
-        base: *const T,
-        rows: usize,
-        m: usize,
-        mean: &V<G>,
-    ) -> (V<G>, V<G>) {
-        let zero = _mm256_setzero_pd();
-        let mut sum_d = [zero; G];
-        let mut m2 = [zero; G];
+        let vec = |c: &[[f64; 4]; ROUNDS]| -> [__m256d; ROUNDS] {
+            std::array::from_fn(|i| _mm256_loadu_pd(c[i].as_ptr()))
+        };
+        let (cx, ch, cl) = (vec(&cx), vec(&ch), vec(&cl));
+        let mut sums = [zero; ROUNDS];
+        let mut left = zero;
         for i in 0..rows {
-            let p = base.add(i * m);
-            for g in 0..G {
-                let mut d = _mm256_sub_pd(T::load4(p.add(4 * g)), mean[g]);
-                if MASKED {
-                    d = _mm256_and_pd(_mm256_cmp_pd::<_CMP_ORD_Q>(d, d), d);
-                }
-                sum_d[g] = _mm256_add_pd(sum_d[g], d);
-                m2[g] = _mm256_add_pd(m2[g], _mm256_mul_pd(d, d));
+            let r = extract(finite(T::load4(base.add(i * m))), &cx, &mut sums);
+            left = _mm256_max_pd(left, _mm256_and_pd(r, abs));
+        }
+        let (mut high, mut low) = ([zero; ROUNDS], [zero; ROUNDS]);
+        for i in 0..rows {
+            let v = finite(T::load4(base.add(i * m)));
+            let p = _mm256_mul_pd(v, v);
+            let e = _mm256_fmsub_pd(v, v, p);
+            let rh = extract(p, &ch, &mut high);
+            let rl = extract(e, &cl, &mut low);
+            left = _mm256_max_pd(left, _mm256_and_pd(_mm256_or_pd(rh, rl), abs));
+        }
+        let left = lanes(left);
+        let (sums, high, low) = (sums.map(lanes), high.map(lanes), low.map(lanes));
+        for l in 0..4 {
+            if left[l] != 0.0 {
+                rest |= 1 << l;
+            }
+            if rest & (1 << l) != 0 {
+                continue;
+            }
+            let j = j0 + l;
+            for i in 0..ROUNDS {
+                acc.sum[j].add_f64(sums[i][l]);
+                acc.sum_sq[j].add_f64(high[i][l]);
+                acc.sum_sq[j].add_f64(low[i][l]);
             }
         }
-        (sum_d, m2)
+        rest
     }
 }
 
-/// `column_stats` of a CSR matrix: its implicit zeros count as values. Two passes over the
-/// stored values: the sum of each column (zeros add nothing), then `m2` as the squared
-/// deviations of the stored values plus those of the implicit zeros, `(rows - stored) mean²`.
-/// It is `weighted_csr_column_stats` with every weight 1, the same bits (`1 * v` is `v`).
+#[inline(always)]
+fn add_block_portable<T: Element>(
+    data: &[T],
+    m: usize,
+    acc: &mut ColumnStats,
+    scratch: &mut Scratch,
+) {
+    add_columns(data, m, 0..m, true, acc, scratch);
+}
+
+/// Adds columns `which` of a block to `acc` (their counts and bounds too if `bounds`), a
+/// column at a time: copied out (four at a time), scanned and summed.
+#[inline(always)]
+fn add_columns<T: Element>(
+    data: &[T],
+    m: usize,
+    which: impl Iterator<Item = usize>,
+    bounds: bool,
+    acc: &mut ColumnStats,
+    scratch: &mut Scratch,
+) {
+    let rows = data.len() / m;
+    for j in which {
+        let values = &mut scratch.values[..rows];
+        for (v, row) in values.iter_mut().zip(data.chunks_exact(m)) {
+            *v = row[j].to_f64();
+        }
+        let (count, min, max, largest, smallest) = scan(values);
+        if bounds {
+            acc.count[j] += count;
+            acc.nan_count[j] += rows as u64 - count;
+            acc.min[j] = acc.min[j].min(min); // f64::min ignores NaN, as np.fmin
+            acc.max[j] = acc.max[j].max(max);
+        }
+        add_block_moments(
+            values,
+            largest,
+            smallest,
+            &mut scratch.high,
+            &mut scratch.low,
+            &mut acc.sum[j],
+            &mut acc.sum_sq[j],
+        );
+    }
+}
+
+/// Count of non-NaN values, min, max (NaN never replaces a bound: comparisons with NaN are
+/// false) and the largest and smallest non-zero magnitudes of the finite values, which stay; NaN and infinities
+/// become 0, which adds nothing to the sums.
+#[inline(always)]
+fn scan(values: &mut [f64]) -> (u64, f64, f64, f64, f64) {
+    let mut count = [0.0f64; LANES];
+    let mut min = [f64::INFINITY; LANES];
+    let mut max = [f64::NEG_INFINITY; LANES];
+    let mut largest = [0.0f64; LANES];
+    let mut smallest = [f64::INFINITY; LANES];
+    let mut chunks = values.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for l in 0..LANES {
+            let x = c[l];
+            count[l] += if x.is_nan() { 0.0 } else { 1.0 };
+            min[l] = if x < min[l] { x } else { min[l] };
+            max[l] = if x > max[l] { x } else { max[l] };
+            let a = x.abs();
+            let kept = if a < f64::INFINITY { x } else { 0.0 };
+            c[l] = kept;
+            let a = kept.abs();
+            largest[l] = if a > largest[l] { a } else { largest[l] };
+            let a = if a != 0.0 { a } else { f64::INFINITY };
+            smallest[l] = if a < smallest[l] { a } else { smallest[l] };
+        }
+    }
+    for v in chunks.into_remainder() {
+        let x = *v;
+        count[0] += if x.is_nan() { 0.0 } else { 1.0 };
+        min[0] = if x < min[0] { x } else { min[0] };
+        max[0] = if x > max[0] { x } else { max[0] };
+        *v = if x.abs() < f64::INFINITY { x } else { 0.0 };
+        largest[0] = largest[0].max(v.abs());
+        if *v != 0.0 {
+            smallest[0] = smallest[0].min(v.abs());
+        }
+    }
+    let fold = |a: &[f64], f: fn(f64, f64) -> f64| a.iter().copied().reduce(f).unwrap_or(0.0);
+    (
+        count.iter().sum::<f64>() as u64,
+        fold(&min, f64::min),
+        fold(&max, f64::max),
+        fold(&largest, f64::max),
+        fold(&smallest, f64::min),
+    )
+}
+
+/// `column_stats` of a CSR matrix: its implicit zeros count as values (adding nothing to the
+/// sums).
 pub fn csr_column_stats<T: Element, I: CsrIndex>(x: CsrRef<'_, T, I>) -> ColumnStats {
-    csr_stats(x, |_| 1.0).stats
+    let (m, rows) = (x.cols(), x.rows());
+    let mut s = ColumnStats::empty(m);
+    let mut stored = vec![0u64; m];
+    for (&v, j) in x.data().iter().zip(x.columns()) {
+        let v = v.to_f64();
+        stored[j] += 1;
+        if v.is_nan() {
+            s.nan_count[j] += 1;
+            continue;
+        }
+        s.min[j] = s.min[j].min(v);
+        s.max[j] = s.max[j].max(v);
+        if v.is_finite() {
+            s.sum[j].add_f64(v);
+            s.sum_sq[j].add_product(v, v);
+        }
+    }
+    for j in 0..m {
+        s.count[j] = rows as u64 - s.nan_count[j];
+        if stored[j] < rows as u64 {
+            s.min[j] = s.min[j].min(0.0);
+            s.max[j] = s.max[j].max(0.0);
+        }
+    }
+    s.settle_zeros();
+    s
 }
 
 /// `csr_column_stats` with a weight per row (`w[r]` for row `r`, finite and >= 0): the
-/// implicit zeros of row `r` weigh `w[r]`. `m2` as there, weighted.
+/// implicit zeros of row `r` weigh `w[r]`.
 pub fn weighted_csr_column_stats<T: Element, I: CsrIndex>(
     x: CsrRef<'_, T, I>,
     w: &[f64],
 ) -> Result<WeightedStats> {
-    if w.len() != x.rows() {
-        let message = format!("{} weights for {} rows", w.len(), x.rows());
-        return Err(Error::Shape(message));
-    }
-    Ok(csr_stats(x, |r| w[r]))
-}
-
-/// `csr_column_stats` with row `r` weighing `weight_of(r)`.
-fn csr_stats<T: Element, I: CsrIndex>(
-    x: CsrRef<'_, T, I>,
-    weight_of: impl Fn(usize) -> f64,
-) -> WeightedStats {
     let (m, rows) = (x.cols(), x.rows());
+    check_weights(w, rows)?;
     let mut s = ColumnStats::empty(m);
-    let (mut stored, mut sum) = (vec![0u64; m], vec![0.0f64; m]);
-    let (mut nan_weight, mut stored_weight) = (vec![0.0f64; m], vec![0.0f64; m]);
+    let mut stored = vec![0u64; m];
+    let mut total = ExactSum::new();
+    let mut nan_weight = vec![ExactSum::new(); m];
     let data = x.data();
     let columns: Vec<usize> = x.columns().collect();
-    let mut total = 0.0f64;
-    for r in 0..rows {
-        let wr = weight_of(r);
-        total += wr;
+    for (r, &wr) in w.iter().enumerate() {
+        total.add_f64(wr);
         for k in x.row_range(r) {
             let (v, j) = (data[k].to_f64(), columns[k]);
             stored[j] += 1;
             if v.is_nan() {
                 s.nan_count[j] += 1;
-                nan_weight[j] += wr;
+                nan_weight[j].add_f64(wr);
                 continue;
             }
-            stored_weight[j] += wr;
-            sum[j] += wr * v;
-            s.min[j] = if s.min[j].is_nan() {
-                v
-            } else {
-                s.min[j].min(v)
-            };
-            s.max[j] = if s.max[j].is_nan() {
-                v
-            } else {
-                s.max[j].max(v)
-            };
+            s.min[j] = s.min[j].min(v);
+            s.max[j] = s.max[j].max(v);
+            if v.is_finite() {
+                s.sum[j].add_product(wr, v);
+                s.sum_sq[j].add_product3(wr, v, v);
+            }
         }
     }
-    let weight: Vec<f64> = nan_weight.iter().map(|nw| total - nw).collect();
+    let mut weight = vec![total; m];
     for j in 0..m {
+        weight[j].add_sum(&nan_weight[j], true);
         s.count[j] = rows as u64 - s.nan_count[j];
-        if s.count[j] == 0 {
-            continue;
-        }
-        s.mean[j] = if weight[j] > 0.0 {
-            sum[j] / weight[j]
-        } else {
-            f64::NAN
-        };
         if stored[j] < rows as u64 {
-            s.min[j] = if s.min[j].is_nan() {
-                0.0
-            } else {
-                s.min[j].min(0.0)
-            };
-            s.max[j] = if s.max[j].is_nan() {
-                0.0
-            } else {
-                s.max[j].max(0.0)
-            };
+            s.min[j] = s.min[j].min(0.0);
+            s.max[j] = s.max[j].max(0.0);
         }
     }
-    let mut m2 = vec![0.0f64; m];
-    for r in 0..rows {
-        let wr = weight_of(r);
-        for k in x.row_range(r) {
-            let j = columns[k];
-            let d = data[k].to_f64() - s.mean[j];
-            if !d.is_nan() {
-                m2[j] += wr * d * d;
-            }
-        }
+    s.settle_zeros();
+    Ok(WeightedStats { weight, stats: s })
+}
+
+fn check_weights(w: &[f64], rows: usize) -> Result<()> {
+    if w.len() != rows {
+        return Err(Error::Shape(format!(
+            "{} weights for {} rows",
+            w.len(),
+            rows
+        )));
     }
-    for j in 0..m {
-        if s.count[j] > 0 {
-            let implicit = (weight[j] - stored_weight[j]).max(0.0);
-            if weight[j] > 0.0 {
-                s.m2[j] = m2[j] + implicit * s.mean[j] * s.mean[j];
-            }
-            s.min[j] += 0.0;
-            s.max[j] += 0.0;
-        }
-    }
-    WeightedStats { weight, stats: s }
+    Ok(())
 }
 
 /// `column_stats` with a weight per row (`w[i]` for row `i`, finite and >= 0, checked by the
-/// caller): `weight` is the sum of the weights of a column's non-NaN values, `mean` the
-/// weighted mean and `m2` the weighted sum of squared deviations, by the corrected two-pass
-/// algorithm (`Σ w d² - (Σ w d)² / W`); NaN and the extremes as `column_stats`, over every
-/// non-NaN value whatever its weight.
+/// caller): exact Σw, Σ w x and Σ w x² over each column's finite values (Σw over all its
+/// non-NaN values); NaN and the extremes as `column_stats`, over every non-NaN value whatever
+/// its weight.
 pub fn weighted_column_stats<T: Element>(x: MatRef<'_, T>, w: &[f64]) -> Result<WeightedStats> {
     let (n, m) = (x.rows(), x.cols());
-    if w.len() != n {
-        return Err(Error::Shape(format!("{} weights for {} rows", w.len(), n)));
-    }
-    let mut weight = vec![0.0f64; m];
-    let mut sum = vec![0.0f64; m];
+    check_weights(w, n)?;
+    let mut weight = vec![ExactSum::new(); m];
     let mut stats = ColumnStats::empty(m);
     for (row, &wi) in x.data().chunks_exact(m.max(1)).zip(w) {
         for (j, v) in row.iter().enumerate() {
@@ -468,55 +432,17 @@ pub fn weighted_column_stats<T: Element>(x: MatRef<'_, T>, w: &[f64]) -> Result<
                 continue;
             }
             stats.count[j] += 1;
-            weight[j] += wi;
-            sum[j] += wi * v;
-            stats.min[j] = if stats.min[j].is_nan() {
-                v
-            } else {
-                stats.min[j].min(v)
-            };
-            stats.max[j] = if stats.max[j].is_nan() {
-                v
-            } else {
-                stats.max[j].max(v)
-            };
-        }
-    }
-    for j in 0..m {
-        stats.mean[j] = if weight[j] > 0.0 {
-            sum[j] / weight[j]
-        } else {
-            f64::NAN
-        };
-    }
-    let (mut sum_d, mut sum_d2) = (vec![0.0f64; m], vec![0.0f64; m]);
-    for (row, &wi) in x.data().chunks_exact(m.max(1)).zip(w) {
-        for (j, v) in row.iter().enumerate() {
-            let d = v.to_f64() - stats.mean[j];
-            if !d.is_nan() {
-                sum_d[j] += wi * d;
-                sum_d2[j] += wi * d * d;
+            weight[j].add_f64(wi);
+            stats.min[j] = stats.min[j].min(v);
+            stats.max[j] = stats.max[j].max(v);
+            if v.is_finite() {
+                stats.sum[j].add_product(wi, v);
+                stats.sum_sq[j].add_product3(wi, v, v);
             }
         }
     }
-    for j in 0..m {
-        if weight[j] > 0.0 {
-            stats.m2[j] = (sum_d2[j] - sum_d[j] * sum_d[j] / weight[j]).max(0.0);
-        }
-        if stats.count[j] > 0 {
-            stats.min[j] += 0.0;
-            stats.max[j] += 0.0;
-        }
-    }
+    stats.settle_zeros();
     Ok(WeightedStats { weight, stats })
-}
-
-/// `weighted_column_stats`' result: the weight of each column's values, and the statistics
-/// (`count` is still the number of non-NaN values).
-#[derive(Debug, Clone, PartialEq)]
-pub struct WeightedStats {
-    pub weight: Vec<f64>,
-    pub stats: ColumnStats,
 }
 
 impl ColumnStats {
@@ -525,41 +451,49 @@ impl ColumnStats {
         ColumnStats {
             count: vec![0; m],
             nan_count: vec![0; m],
-            mean: vec![f64::NAN; m],
-            m2: vec![0.0; m],
+            sum: vec![ExactSum::new(); m],
+            sum_sq: vec![ExactSum::new(); m],
             min: vec![f64::NAN; m],
             max: vec![f64::NAN; m],
         }
     }
 
-    /// The statistics of both operands' rows: Chan, Golub & LeVeque's pairwise update for the
-    /// moments (the same formula as `fastprep.accumulators.Moments.merge`), exact for the rest.
-    /// An empty side is the identity.
-    pub fn merge(&self, other: &ColumnStats) -> ColumnStats {
-        let mut out = self.clone();
+    /// The statistics of both operands' rows (exact, so in any order).
+    pub fn merge(mut self, other: &ColumnStats) -> ColumnStats {
         for j in 0..self.count.len() {
-            let (na, nb) = (self.count[j] as f64, other.count[j] as f64);
-            if nb > 0.0 && na == 0.0 {
-                out.mean[j] = other.mean[j];
-                out.m2[j] = other.m2[j];
-            } else if nb > 0.0 {
-                let n = na + nb;
-                let delta = other.mean[j] - self.mean[j];
-                out.mean[j] = self.mean[j] + delta * (nb / n);
-                out.m2[j] = self.m2[j] + other.m2[j] + delta * delta * (na * nb / n);
-            }
-            out.count[j] += other.count[j];
-            out.nan_count[j] += other.nan_count[j];
-            out.min[j] = self.min[j].min(other.min[j]); // f64::min ignores NaN, as np.fmin
-            out.max[j] = self.max[j].max(other.max[j]);
+            self.count[j] += other.count[j];
+            self.nan_count[j] += other.nan_count[j];
+            self.sum[j].add_sum(&other.sum[j], false);
+            self.sum_sq[j].add_sum(&other.sum_sq[j], false);
+            self.min[j] = self.min[j].min(other.min[j]); // f64::min ignores NaN, as np.fmin
+            self.max[j] = self.max[j].max(other.max[j]);
         }
-        out
+        self
+    }
+
+    /// Empty columns get NaN bounds; a zero extreme is always 0.0 (-0.0 == 0.0, so either
+    /// could win a scan).
+    fn settle_zeros(&mut self) {
+        for j in 0..self.count.len() {
+            if self.count[j] == 0 {
+                (self.min[j], self.max[j]) = (f64::NAN, f64::NAN);
+            } else {
+                self.min[j] += 0.0;
+                self.max[j] += 0.0;
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sum_of(values: &[f64]) -> ExactSum {
+        let mut s = ExactSum::new();
+        values.iter().for_each(|&v| s.add_f64(v));
+        s
+    }
 
     #[test]
     fn integer_weights_are_repeated_rows() {
@@ -569,11 +503,9 @@ mod tests {
             weighted_column_stats(MatRef::new(&data, 3, 2).expect("shape"), &w).expect("weights");
         let repeated = [1.0, 4.0, 1.0, 4.0, 7.0, 5.0, 7.0, 5.0, 7.0, 5.0];
         let plain = column_stats(MatRef::new(&repeated, 5, 2).expect("shape"));
-        assert_eq!(weighted.weight, vec![5.0, 5.0]);
-        for j in 0..2 {
-            assert!((weighted.stats.mean[j] - plain.mean[j]).abs() < 1e-12);
-            assert!((weighted.stats.m2[j] - plain.m2[j]).abs() < 1e-9);
-        }
+        assert_eq!(weighted.weight, vec![sum_of(&[5.0]), sum_of(&[5.0])]);
+        assert_eq!(weighted.stats.sum, plain.sum);
+        assert_eq!(weighted.stats.sum_sq, plain.sum_sq);
         // The same through the CSR form, whose implicit zeros weigh their row's weight.
         let (indptr, indices, values) = (
             [0i32, 2, 3, 5],
@@ -582,62 +514,37 @@ mod tests {
         );
         let csr = CsrRef::new(&indptr, &indices, &values, 2).expect("csr");
         let sparse = weighted_csr_column_stats(csr, &w).expect("weights");
-        assert_eq!(sparse.weight, vec![5.0, 5.0]);
-        assert!((sparse.stats.mean[0] - weighted.stats.mean[0]).abs() < 1e-12);
+        assert_eq!(sparse.weight, weighted.weight);
+        assert_eq!(sparse.stats.sum[0], weighted.stats.sum[0]);
         assert!(weighted_column_stats(MatRef::new(&data, 3, 2).expect("shape"), &[1.0]).is_err());
     }
 
     #[test]
-    fn skips_nan_and_computes_moments() {
+    fn skips_nan_and_sums_exactly() {
         let data = [1.0, f64::NAN, 3.0, 2.0, 5.0, f64::NAN];
         let s = column_stats(MatRef::new(&data, 3, 2).expect("shape"));
         assert_eq!(s.count, vec![3, 1]);
         assert_eq!(s.nan_count, vec![0, 2]);
-        assert_eq!(s.mean, vec![3.0, 2.0]);
-        assert_eq!(s.m2, vec![8.0, 0.0]);
+        assert_eq!(s.sum, vec![sum_of(&[9.0]), sum_of(&[2.0])]);
+        assert_eq!(s.sum_sq, vec![sum_of(&[35.0]), sum_of(&[4.0])]);
         assert_eq!(s.min, vec![1.0, 2.0]);
         assert_eq!(s.max, vec![5.0, 2.0]);
     }
 
-    #[test]
-    fn blocks_merge_to_the_same_statistics() {
-        let data: Vec<f64> = (0..20_000)
-            .map(|i| ((i * 7919) % 1000) as f64 / 7.0)
-            .collect();
-        let whole = column_stats(MatRef::new(&data, 10_000, 2).expect("shape"));
-        let half = 10_000;
-        let a = column_stats(MatRef::new(&data[..half], 5_000, 2).expect("shape"));
-        let b = column_stats(MatRef::new(&data[half..], 5_000, 2).expect("shape"));
-        let merged = a.merge(&b);
-        assert_eq!(merged.count, whole.count);
-        assert_eq!(merged.min, whole.min);
-        for j in 0..2 {
-            assert!((merged.mean[j] - whole.mean[j]).abs() < 1e-12 * whole.mean[j].abs());
-            assert!((merged.m2[j] - whole.m2[j]).abs() < 1e-9 * whole.m2[j].abs());
-        }
-    }
-
     /// Every value class a fit meets: NaN, ±inf, -0.0, subnormals, large and small values.
     fn awkward(rows: usize, cols: usize) -> Vec<f64> {
-        with_specials(
-            rows,
-            cols,
-            &[
-                f64::NAN,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                -0.0,
-                5e-324,
-                1e300,
-            ],
-        )
-    }
-
-    fn with_specials(rows: usize, cols: usize, specials: &[f64]) -> Vec<f64> {
+        let specials = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            5e-324,
+            1e300,
+        ];
         (0..rows * cols)
             .map(|i| {
                 let h = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-                if h % 11 == 0 && !specials.is_empty() {
+                if h % 11 == 0 {
                     specials[(h / 11) as usize % specials.len()]
                 } else {
                     (h as f64 / 7.0) - 1e5 * (i % cols) as f64
@@ -646,93 +553,30 @@ mod tests {
             .collect()
     }
 
-    fn same_bits(a: &ColumnStats, b: &ColumnStats) -> bool {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        a.count == b.count
-            && a.nan_count == b.nan_count
-            && [
-                (&a.mean, &b.mean),
-                (&a.m2, &b.m2),
-                (&a.min, &b.min),
-                (&a.max, &b.max),
-            ]
-            .iter()
-            .all(|(x, y)| bits(x) == bits(y))
-    }
-
     #[test]
-    fn avx2_and_portable_builds_give_the_same_bits() {
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::has_avx2_fma() {
-            for rows in [0, 1, 7, 3000] {
-                let m = 8;
-                let data = awkward(rows, m);
-                let single: Vec<f32> = data.iter().map(|&v| v as f32).collect();
-                let mut wide = ColumnStats::empty(m);
-                let mut portable = ColumnStats::empty(m);
-                // SAFETY: the CPU has AVX2; 8 columns.
-                unsafe { avx2::group_stats::<f64, 2>(&data, m, 0, &mut wide) };
-                group_stats::<f64, 8>(&data, m, 0, &mut portable);
-                assert!(same_bits(&wide, &portable), "float64, {rows} rows");
-                let mut wide = ColumnStats::empty(m);
-                let mut portable = ColumnStats::empty(m);
-                unsafe { avx2::group_stats::<f32, 1>(&single, m, 4, &mut wide) };
-                group_stats::<f32, 4>(&single, m, 4, &mut portable);
-                assert!(same_bits(&wide, &portable), "float32, {rows} rows");
+    fn any_split_of_the_rows_gives_the_same_statistics() {
+        for m in [1, 3, 8, 13] {
+            let rows = 5000;
+            let data = awkward(rows, m);
+            let whole = column_stats(MatRef::new(&data, rows, m).expect("shape"));
+            for cut in [1, 999, 2048, 4999] {
+                let (a, b) = data.split_at(cut * m);
+                let a = column_stats(MatRef::new(a, cut, m).expect("shape"));
+                let b = column_stats(MatRef::new(b, rows - cut, m).expect("shape"));
+                assert_eq!(b.merge(&a), whole, "{m} columns cut at {cut}");
             }
-        }
-    }
-
-    /// What `group_stats` gives with the masked passes only.
-    fn masked_only(data: &[f64], m: usize) -> ColumnStats {
-        let (count, sum, min, max) = pass1::<f64, 4, true>(data, m, 0);
-        let mean: [f64; 4] = std::array::from_fn(|l| sum[l] / count[l]);
-        let (sum_d, m2) = pass2::<f64, 4, true>(data, m, 0, &mean);
-        let mut out = ColumnStats::empty(m);
-        finish_group(0, &count, &mean, &sum_d, &m2, &min, &max, &mut out);
-        out
-    }
-
-    #[test]
-    fn the_unmasked_fast_passes_change_nothing() {
-        let kinds: [&[f64]; 4] = [
-            &[],
-            &[f64::INFINITY],
-            &[f64::INFINITY, f64::NEG_INFINITY],
-            &[f64::NAN, -0.0],
-        ];
-        for specials in kinds {
-            let data = with_specials(3000, 4, specials);
-            let mut fast = ColumnStats::empty(4);
-            group_stats::<f64, 4>(&data, 4, 0, &mut fast);
-            assert!(same_bits(&fast, &masked_only(&data, 4)), "{specials:?}");
-            #[cfg(target_arch = "x86_64")]
-            if crate::simd::has_avx2_fma() {
-                let mut wide = ColumnStats::empty(4);
-                // SAFETY: the CPU has AVX2; 4 columns.
-                unsafe { avx2::group_stats::<f64, 1>(&data, 4, 0, &mut wide) };
-                assert!(same_bits(&wide, &fast), "{specials:?}");
+            let mut one_by_one = ColumnStats::empty(m);
+            for row in data.chunks(m) {
+                one_by_one = one_by_one.merge(&column_stats(MatRef::new(row, 1, m).expect("row")));
             }
-        }
-    }
-
-    #[test]
-    fn every_column_grouping_agrees_with_one_column_at_a_time() {
-        for m in [1, 3, 4, 5, 8, 13, 16, 17] {
-            let data = awkward(2500, m);
-            let whole = column_stats(MatRef::new(&data, 2500, m).expect("shape"));
+            assert_eq!(one_by_one, whole, "{m} columns row by row");
             for j in 0..m {
                 let col: Vec<f64> = data.iter().skip(j).step_by(m).copied().collect();
-                let one = column_stats(MatRef::new(&col, 2500, 1).expect("shape"));
-                let pick = |s: &ColumnStats, k: usize| ColumnStats {
-                    count: vec![s.count[k]],
-                    nan_count: vec![s.nan_count[k]],
-                    mean: vec![s.mean[k]],
-                    m2: vec![s.m2[k]],
-                    min: vec![s.min[k]],
-                    max: vec![s.max[k]],
-                };
-                assert!(same_bits(&pick(&whole, j), &one), "{m} columns, column {j}");
+                let finite: Vec<f64> = col.iter().copied().filter(|v| v.is_finite()).collect();
+                assert_eq!(whole.sum[j], sum_of(&finite));
+                let mut squares = ExactSum::new();
+                finite.iter().for_each(|&v| squares.add_product(v, v));
+                assert_eq!(whole.sum_sq[j], squares);
             }
         }
     }
@@ -742,11 +586,7 @@ mod tests {
         let data: [f32; 0] = [];
         let s = column_stats(MatRef::new(&data, 0, 2).expect("shape"));
         assert_eq!(s.count, vec![0, 0]);
-        assert!(s
-            .mean
-            .iter()
-            .chain(&s.min)
-            .chain(&s.max)
-            .all(|v| v.is_nan()));
+        assert!(s.min.iter().chain(&s.max).all(|v| v.is_nan()));
+        assert!(s.sum.iter().all(|v| v.is_zero()));
     }
 }

@@ -1,42 +1,56 @@
+use fastprep_core::exact::ExactSum;
 use fastprep_core::stats;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyBytes, PyInt};
 
 use crate::util::{detached, map_matrix, reduce_matrix, with_csr, CsrData, CsrIndices, Matrix};
 
 type Arr<'py, T> = Bound<'py, PyArray1<T>>;
 
-/// `(first, nan_count, mean, m2, min, max)`: what the statistics kernels return to Python,
-/// `first` the values' count, or their weight for the weighted kernels.
+/// An exact sum: a Python int, the sum in units of `2^-SCALE` (`fastprep.accumulators`).
+type Exact<'py> = Bound<'py, PyAny>;
+
+/// `(first, nan_count, sum, sum_sq, min, max)`: what the statistics kernels return to Python,
+/// `first` the values' count, or their weights' exact sums for the weighted kernels.
 type Stats<'py, C> = (
-    Arr<'py, C>,
+    C,
     Arr<'py, u64>,
-    Arr<'py, f64>,
-    Arr<'py, f64>,
+    Vec<Exact<'py>>,
+    Vec<Exact<'py>>,
     Arr<'py, f64>,
     Arr<'py, f64>,
 );
 
-fn to_python<'py, C: numpy::Element>(
-    py: Python<'py>,
-    first: Vec<C>,
-    s: stats::ColumnStats,
-) -> Stats<'py, C> {
-    (
-        first.into_pyarray(py),
-        s.nan_count.into_pyarray(py),
-        s.mean.into_pyarray(py),
-        s.m2.into_pyarray(py),
-        s.min.into_pyarray(py),
-        s.max.into_pyarray(py),
-    )
+fn exact<'py>(py: Python<'py>, sums: &[ExactSum]) -> PyResult<Vec<Exact<'py>>> {
+    let from_bytes = py.get_type::<PyInt>().getattr("from_bytes")?;
+    let signed = [("signed", true)].into_py_dict(py)?;
+    sums.iter()
+        .map(|s| {
+            let (lo, limbs) = s.normalized();
+            let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
+            let value = from_bytes.call((PyBytes::new(py, &bytes), "little"), Some(&signed))?;
+            value.call_method1("__lshift__", (64 * lo,))
+        })
+        .collect()
 }
 
-/// (count, nan_count, mean, m2, min, max) of every column, NaN skipped.
+fn to_python<'py, C>(py: Python<'py>, first: C, s: stats::ColumnStats) -> PyResult<Stats<'py, C>> {
+    Ok((
+        first,
+        s.nan_count.into_pyarray(py),
+        exact(py, &s.sum)?,
+        exact(py, &s.sum_sq)?,
+        s.min.into_pyarray(py),
+        s.max.into_pyarray(py),
+    ))
+}
+
+/// (count, nan_count, Σx, Σx², min, max) of every column, NaN skipped, the sums exact.
 #[pyfunction]
-pub fn column_stats<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Stats<'py, u64>> {
+pub fn column_stats<'py>(py: Python<'py>, x: Matrix<'py>) -> PyResult<Stats<'py, Arr<'py, u64>>> {
     let mut s = reduce_matrix!(py, x, |m| Ok(stats::column_stats(m)));
-    Ok(to_python(py, std::mem::take(&mut s.count), s))
+    to_python(py, std::mem::take(&mut s.count).into_pyarray(py), s)
 }
 
 /// A private copy of `x` (same dtype), made on every core for a large matrix.
@@ -55,23 +69,23 @@ pub fn csr_column_stats<'py>(
     data: CsrData<'py>,
     index: CsrIndices<'py>,
     cols: usize,
-) -> PyResult<Stats<'py, u64>> {
+) -> PyResult<Stats<'py, Arr<'py, u64>>> {
     let mut s = with_csr!(data, index, cols, |csr| detached(py, || Ok(
         stats::csr_column_stats(csr)
     ))?);
-    Ok(to_python(py, std::mem::take(&mut s.count), s))
+    to_python(py, std::mem::take(&mut s.count).into_pyarray(py), s)
 }
 
-/// (weight, nan_count, mean, m2, min, max) of every column with a weight per row.
+/// (Σw, nan_count, Σwx, Σwx², min, max) of every column with a weight per row.
 #[pyfunction]
 pub fn weighted_column_stats<'py>(
     py: Python<'py>,
     x: Matrix<'py>,
     w: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Stats<'py, f64>> {
+) -> PyResult<Stats<'py, Vec<Exact<'py>>>> {
     let w = w.as_slice()?;
     let s = reduce_matrix!(py, x, |m| stats::weighted_column_stats(m, w));
-    Ok(to_python(py, s.weight, s.stats))
+    to_python(py, exact(py, &s.weight)?, s.stats)
 }
 
 /// `weighted_column_stats` of a CSR matrix, its implicit zeros weighing their row's weight.
@@ -82,10 +96,10 @@ pub fn weighted_csr_column_stats<'py>(
     index: CsrIndices<'py>,
     cols: usize,
     w: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Stats<'py, f64>> {
+) -> PyResult<Stats<'py, Vec<Exact<'py>>>> {
     let w = w.as_slice()?;
     let s = with_csr!(data, index, cols, |csr| detached(py, || {
         stats::weighted_csr_column_stats(csr, w)
     })?);
-    Ok(to_python(py, s.weight, s.stats))
+    to_python(py, exact(py, &s.weight)?, s.stats)
 }
