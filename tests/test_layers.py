@@ -31,7 +31,8 @@ LAYERS = [
     # composition, drift, and conversion from scikit-learn (which builds compositions)
     ["fastprep.drift", "fastprep.compose", "fastprep.convert"],
     # the top: may import anything below
-    ["fastprep.datasets", "fastprep.demo", "fastprep.cli", "fastprep.__main__"],
+    ["fastprep.datasets", "fastprep.demo", "fastprep.cli", "fastprep.__main__",
+     "fastprep._answers", "fastprep.mlflow", "fastprep.dask"],
 ]  # fmt: skip
 TOP = {"fastprep", "fastprep.cli", "fastprep.demo", "fastprep.__main__"}
 

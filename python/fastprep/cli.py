@@ -9,11 +9,11 @@ import sys
 import time
 import unicodedata
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from fastprep._answers import answers
 from fastprep._state import CANONICAL_VERSION
 from fastprep._version import __version__
 from fastprep.artifact import inspect, load
@@ -275,40 +275,6 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def _answers(fitted):
-    """``(schema, batch -> its columns)`` of what ``transform`` writes: the features, named; or
-    for a pipeline that ends in a model, its ``prediction`` and, where it has them, the
-    probability of each class (``proba_<class>``)."""
-    model = getattr(fitted, "_model", lambda: None)()
-    if model is None:
-        names = [str(n) for n in fitted.get_feature_names_out()]
-
-        def features(batch):
-            out = fitted.transform(batch)
-            out = out.toarray() if hasattr(out, "toarray") else np.asarray(out, dtype=np.float64)
-            return [pa.array(out[:, j]) for j in range(out.shape[1])]
-
-        return pa.schema([(n, pa.float64()) for n in names]), features
-    classes = getattr(model[1], "classes_", None)
-    labels = pa.float64() if classes is None else pa.array(np.asarray(classes)).type
-    columns = [("prediction", labels)]
-    proba = classes is not None and hasattr(fitted, "predict_proba")
-    if proba:
-        columns += [(f"proba_{c}", pa.float64()) for c in np.asarray(classes).tolist()]
-
-    def predictions(batch):
-        predicted = np.asarray(fitted.predict(batch))
-        if predicted.ndim != 1:
-            raise ValueError("the model predicts several targets: one column each is not offered")
-        arrays = [pa.array(predicted, type=labels)]
-        if proba:
-            p = fitted.predict_proba(batch)
-            arrays += [pa.array(p[:, j]) for j in range(p.shape[1])]
-        return arrays
-
-    return pa.schema(columns), predictions
-
-
 def _transform(artifact: str, source: str, target: str, batch_rows: int) -> int:
     """Exit 0: written; 2: the artifact, the input or the output is unusable."""
     if not target.lower().endswith((".parquet", ".csv")):
@@ -318,7 +284,7 @@ def _transform(artifact: str, source: str, target: str, batch_rows: int) -> int:
     progress = None
     try:
         fitted = load(artifact)
-        schema, answer = _answers(fitted)
+        schema, answer = answers(fitted)
         batches, total = _batches(source, max(1, batch_rows))
         progress = _Progress(total)
         for batch in batches:
