@@ -173,3 +173,21 @@ def test_one_labeller_names_columns_by_name_or_position():
         categorical_column(np.array(["a", 1], dtype=object), "owner: column 1")
     with pytest.raises(fp.DataError, match="OrdinalEncoder: column 1: mixed types"):
         fp.OrdinalEncoder().fit(np.array([["a", "a"], ["b", 1]], dtype=object))
+
+
+def test_unaligned_data_is_copied_before_the_kernels_read_it(backend):
+    """A zero-copy view that does not start on an item boundary (as an Arrow buffer can after
+    a network hop, in a Dask partition) is read as its values, not refused."""
+    values = np.arange(40.0) * 1.5 - 7.0
+    raw = b"\0" + values.tobytes()
+    flat = np.frombuffer(raw, dtype=np.float64, offset=1)
+    assert not flat.flags.aligned
+    matrix = flat.reshape(20, 2)
+    expected = fp.StandardScaler().fit_transform(values.reshape(20, 2))
+    np.testing.assert_array_equal(fp.StandardScaler().fit_transform(matrix), expected)
+    column = pa.Array.from_buffers(pa.float64(), 40, [None, pa.py_buffer(raw).slice(1)])
+    ct = fp.ColumnTransformer([("s", fp.StandardScaler(), ["a"])])
+    np.testing.assert_array_equal(
+        ct.fit_transform(pa.table({"a": column})),
+        fp.StandardScaler().fit_transform(values.reshape(-1, 1)),
+    )

@@ -360,6 +360,13 @@ def _is_arrow_numeric(t: pa.DataType) -> bool:
     )
 
 
+def _aligned(a: np.ndarray) -> np.ndarray:
+    """``a``, copied if its data is not aligned to its item size: a zero-copy view of an Arrow
+    buffer that was sent over a network (Dask) may start anywhere, and the kernels read whole
+    items."""
+    return a if a.flags.aligned else a.copy()
+
+
 def float_column(col, name: str, owner: str) -> np.ndarray:
     """A column as float64 values (nulls and None become NaN), or a SchemaError naming it."""
     if isinstance(col, (pa.Array, pa.ChunkedArray)):
@@ -374,7 +381,7 @@ def float_column(col, name: str, owner: str) -> np.ndarray:
         as_float = pc.cast(col, pa.float64())
         if as_float.null_count:
             as_float = pc.fill_null(as_float, np.nan)
-        return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return _aligned(np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64))
     if isinstance(col, list) and is_numeric(col):
         try:
             return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
@@ -385,7 +392,7 @@ def float_column(col, name: str, owner: str) -> np.ndarray:
             ) from None
     a = np.asarray(col, dtype=object) if isinstance(col, list) else np.asarray(col)
     if a.dtype.kind in "fiub":
-        return a.astype(np.float64, copy=False)
+        return _aligned(a.astype(np.float64, copy=False))
     try:
         arrow = pa.array(a, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, TypeError, OverflowError):
@@ -488,7 +495,7 @@ def as_float_matrix(X, *, owner: str = "fastprep") -> np.ndarray:
             f"{owner}: {column_label(0)} holds {what} ({x.dtype}); a numeric transform needs "
             "numbers"
         )
-    return np.ascontiguousarray(x, dtype=dtype)
+    return _aligned(np.ascontiguousarray(x, dtype=dtype))
 
 
 def is_table(X) -> bool:

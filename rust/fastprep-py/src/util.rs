@@ -32,7 +32,7 @@ pub fn view<'a, T: Element + numpy::Element>(
     }
     let data = a
         .as_slice()
-        .map_err(|_| SchemaError::new_err("expected a C-contiguous array"))?;
+        .map_err(|_| SchemaError::new_err("expected a C-contiguous, aligned array"))?;
     MatRef::new(data, rows, cols).map_err(to_py)
 }
 
