@@ -261,6 +261,31 @@ class Fitted:
         except NotFittedError:  # a stateless transform used without fit
             return positional_names(width)
 
+    # -- a fit in stages, over partitions (fastprep.dask) --------------------------------------
+
+    def _stages(self) -> int:
+        """The passes over the data a fit in parts takes: one for a fitted object that is not a
+        composition; a composition's steps that read other steps' output add theirs."""
+        return 1
+
+    def _stage_begin(self, X, stage: int) -> None:
+        """Before ``stage``, with a few rows ``X`` of this object's input: what a composition
+        decides from its input's columns at that stage (its parts, its input record)."""
+
+    def _stage_parts(self, X, stage: int, path: str) -> list[tuple[str, Any, Any]]:
+        """``(path, object, input)`` of what ``stage`` fits on the batch ``X``: each part is
+        fitted on its input, the fits of all batches merged, and the result put back at its
+        path (``_stage_put``). An object that is not a composition is fitted whole at stage
+        0."""
+        return [(path, self, X)] if stage == 0 else []
+
+    def _stage_put(self, path: str, fitted) -> None:
+        """Put the merged fit of the part at ``path`` in place (compositions)."""
+        raise ParameterError(f"{self._name} has no part {path!r}")
+
+    def _stage_end(self) -> None:
+        """After the last stage: what a composition derives from its fitted parts."""
+
     # -- pickle, copy.deepcopy, joblib ----------------------------------------------------------
 
     def __reduce_ex__(self, protocol):
@@ -271,8 +296,8 @@ class Fitted:
         if self.is_fitted:
             try:
                 data = artifact.dumps(self)
-            except ArtifactError:
-                pass  # a part that is not fastprep's: its attributes, below
+            except (ArtifactError, NotFittedError):
+                pass  # a part that is not fastprep's, or one a fit in stages has yet to fit
             else:
                 output = self.__dict__.get("_sklearn_output_config")
                 return (_loaded, (data, output)) if output else (artifact.loads, (data,))

@@ -155,13 +155,20 @@ class DriftReference:
                     continue  # a column drift does not read (it is not a category column)
                 counts = CategoryCounts.of_columns([column])
                 batch = ("categorical", counts, counts.n_rows, int(counts.columns[0][4]))
-            before = acc.get(name)
-            if before is None or before[0] != batch[0]:
-                acc[name] = batch
-            else:
-                acc[name] = (batch[0], before[1].merge(batch[1]), before[2] + batch[2],
-                             before[3] + batch[3])  # fmt: skip
+            acc[name] = cls._merged(acc.get(name), batch)
         return acc
+
+    @classmethod
+    def _merge_accumulated(cls, a: dict, b: dict) -> dict:
+        """Two ``_accumulate`` results over other rows of the same columns, merged."""
+        return {name: cls._merged(a.get(name), b.get(name)) for name in {**a, **b}}
+
+    @staticmethod
+    def _merged(before, batch):
+        if before is None or batch is None or before[0] != batch[0]:
+            return batch if batch is not None else before
+        return (batch[0], before[1].merge(batch[1]), before[2] + batch[2],
+                before[3] + batch[3])  # fmt: skip
 
     def _spec(self) -> list[dict]:
         """The reference as data, per column: named fields with arrays (what an artifact

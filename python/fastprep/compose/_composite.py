@@ -128,6 +128,27 @@ def foreign_steps(obj, path: str = "") -> list[str]:
     return found
 
 
+def stage_path(path: str, name: str) -> str:
+    """The path of part ``name`` of the part at ``path`` (``num__scale``)."""
+    return f"{path}__{name}" if path else name
+
+
+class DriftPart:
+    """The training profile of a composition's input, as a part fitted in stages: the drift
+    accumulators of a batch (``DriftReference._accumulate``), merged across batches."""
+
+    def __init__(self):
+        self.accumulated: dict = {}
+
+    def fit(self, frame: Frame, y=None) -> DriftPart:
+        self.accumulated = DriftReference._accumulate(frame, None)
+        return self
+
+    def merge(self, other: DriftPart) -> DriftPart:
+        self.accumulated = DriftReference._merge_accumulated(self.accumulated, other.accumulated)
+        return self
+
+
 class Composite(Fitted, abstract=True):
     """The input record, drift reference and request-row entry points of a composition."""
 
@@ -225,6 +246,12 @@ class Composite(Fitted, abstract=True):
         tallies, when it ran)."""
         for monitor in self.__dict__.get("_drift_monitors", ()):
             monitor._add(monitor._count(frame, tallies))
+
+    def _put_drift(self, part: DriftPart) -> None:
+        """The drift accumulators a fit in stages merged (as ``_capture_drift`` makes them)."""
+        self._drift_acc = part.accumulated
+        self.__dict__.pop("_drift_reference", None)
+        self.__dict__.pop("_drift_source", None)
 
     def _capture_drift(self, frame: Frame, partial: bool) -> None:
         """Add the batch to the input columns' training profile (``drift_reference_``, see

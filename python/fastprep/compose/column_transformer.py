@@ -16,9 +16,11 @@ from fastprep._output import as_dtype, dense, into, scipy_sparse
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
+    DriftPart,
     in_step,
     may_be_sparse,
     part_state,
+    stage_path,
     step_input,
 )
 from fastprep.compose.plan import CompiledPlan, compile_spec
@@ -149,20 +151,10 @@ class ColumnTransformer(Composite):
         if frame.rows == 0:
             raise DataError("ColumnTransformer: cannot fit on 0 rows")
         previous = dict(getattr(self, "_parts", {})) if partial else {}
-        parts = []
-        used: set[str] = set()
-        for name, step, spec in self.transformers:
-            columns = self._columns_of(spec, frame, name)
-            used.update(columns)
-            if step in ("drop", "passthrough"):
-                parts.append((name, step, columns))
+        parts = self._resolved(frame, previous)
+        for name, fitted, columns in parts:
+            if isinstance(fitted, str):
                 continue
-            if not columns:  # nothing to fit on: it outputs nothing, as "drop" does
-                parts.append((name, "drop", columns))
-                continue
-            fitted = previous.get(name)
-            if fitted is None:
-                fitted = copy.deepcopy(step)  # the given transform stays unfitted
             data = step_input(fitted, frame, columns, "ColumnTransformer")
             if partial:
                 if not hasattr(fitted, "partial_fit"):
@@ -172,10 +164,6 @@ class ColumnTransformer(Composite):
                 fitted.partial_fit(data)
             else:
                 fitted.fit(data)
-            parts.append((name, fitted, columns))
-        if self.remainder == "passthrough":
-            rest = [n for n in frame.names if n not in used]
-            parts.append(("remainder", "passthrough", rest))
         # scikit-learn's rule, decided once at fit so that every call returns the same type:
         # sparse when some part is sparse and the fit data's density (dense parts counting as
         # all non-zero) is below sparse_threshold. Only worth a pass over the fit data when a
@@ -198,6 +186,94 @@ class ColumnTransformer(Composite):
         self._capture_drift(frame.only([n for n in frame.names if n in used]), partial)
         self._plan = self._compile()
         return self
+
+    def _resolved(self, frame: Frame, previous: dict) -> list:
+        """``(name, step, columns)`` of each transformer over ``frame``'s columns, the
+        remainder last: a transform to fit is the one of ``previous`` of its name, else a copy
+        of the given one (which stays unfitted); one given no columns stands as "drop"."""
+        parts = []
+        used: set[str] = set()
+        for name, step, spec in self.transformers:
+            columns = self._columns_of(spec, frame, name)
+            used.update(columns)
+            if step in ("drop", "passthrough"):
+                parts.append((name, step, columns))
+            elif not columns:  # nothing to fit on: it outputs nothing, as "drop" does
+                parts.append((name, "drop", columns))
+            else:
+                fitted = previous.get(name)
+                if fitted is None:
+                    fitted = copy.deepcopy(step)
+                parts.append((name, fitted, columns))
+        if self.remainder == "passthrough":
+            rest = [n for n in frame.names if n not in used]
+            parts.append(("remainder", "passthrough", rest))
+        return parts
+
+    # -- a fit in stages (fastprep.dask) ---------------------------------------------------
+
+    def _stages(self) -> int:
+        self._validate()
+        steps = [step for _, step, _ in self.transformers if not isinstance(step, str)]
+        # One more pass when the output may be sparse: its density over all rows decides.
+        density = any(may_be_sparse(step) for step in steps)
+        return max([1, *(step._stages() for step in steps)]) + density
+
+    def _stage_fitted(self, stage: int):
+        """``(name, step, columns)`` of the transformers ``stage`` fits."""
+        for name, step, columns in self.transformers_:
+            if not isinstance(step, str) and stage < step._stages():
+                yield name, step, columns
+
+    def _stage_begin(self, X, stage: int) -> None:
+        frame = Frame.of(X, "ColumnTransformer")
+        if stage == 0:
+            self._validate()
+            parts = self._resolved(frame, {})
+            self.transformers_ = parts
+            self._parts = {n: s for n, s, _ in parts if not isinstance(s, str)}
+            self.sparse_output_ = False
+            self._set_input(frame)
+        for _, step, columns in self._stage_fitted(stage):
+            step._stage_begin(step_input(step, frame, columns, "ColumnTransformer"), stage)
+
+    def _stage_parts(self, X, stage: int, path: str) -> list:
+        frame = Frame.of(X, "ColumnTransformer")
+        parts = []
+        for name, step, columns in self._stage_fitted(stage):
+            data = step_input(step, frame, columns, "ColumnTransformer")
+            parts += step._stage_parts(data, stage, stage_path(path, name))
+        if stage == 0:
+            used = {c for _, step, cols in self.transformers_ if step != "drop" for c in cols}
+            inputs = frame.only([n for n in frame.names if n in used])
+            parts.append((stage_path(path, "#drift"), DriftPart(), inputs))
+        if stage == self._stages() - 1 and any(
+            may_be_sparse(step) for _, step, _ in self.transformers_
+        ):
+            parts.append((stage_path(path, "#density"), DensityPart(self), frame))
+        return parts
+
+    def _stage_put(self, path: str, fitted) -> None:
+        head, _, rest = path.partition("__")
+        if head == "#drift":
+            return self._put_drift(fitted)
+        if head == "#density":
+            self.sparse_output_ = (
+                fitted.sparse
+                and bool(fitted.total)
+                and fitted.stored / fitted.total < self.sparse_threshold
+            )
+            return None
+        if rest:
+            return self._parts[head]._stage_put(rest, fitted)
+        self._parts[head] = fitted
+        self.transformers_ = [(n, fitted if n == head else s, c) for n, s, c in self.transformers_]
+        return None
+
+    def _stage_end(self) -> None:
+        for step in self._parts.values():
+            step._stage_end()
+        self._plan = self._compile()
 
     # -- the state ----------------------------------------------------------------------------
 
@@ -409,3 +485,28 @@ class ColumnTransformer(Composite):
             at += width
         out.setdefault("remainder", slice(0, 0))
         return out
+
+
+class DensityPart:
+    """The stored and total cells of a ColumnTransformer's outputs on a batch, summed across
+    batches: scikit-learn's density rule over all rows, for a fit in stages."""
+
+    def __init__(self, ct: ColumnTransformer):
+        self.ct: ColumnTransformer | None = ct
+        self.stored = self.total = 0
+        self.sparse = False
+
+    def fit(self, frame: Frame, y=None) -> DensityPart:
+        assert self.ct is not None
+        for o in self.ct._outputs(frame):
+            self.stored += o.nnz if hasattr(o, "nnz") else o.size
+            self.total += o.shape[0] * o.shape[1]
+            self.sparse |= hasattr(o, "toarray")
+        self.ct = None  # only the counts travel back
+        return self
+
+    def merge(self, other: DensityPart) -> DensityPart:
+        self.stored += other.stored
+        self.total += other.total
+        self.sparse |= other.sparse
+        return self

@@ -18,11 +18,13 @@ from fastprep._output import as_dtype, into
 from fastprep._state import Part, State, build
 from fastprep.compose._composite import (
     Composite,
+    DriftPart,
     check_steps,
     in_step,
     is_fastprep,
     may_be_sparse,
     part_state,
+    stage_path,
     step_input,
     takes_tables,
 )
@@ -310,6 +312,58 @@ class Pipeline(Composite):
                 data = step.transform(data)
         self._record_input(frame, partial=True)
         return self
+
+    # -- a fit in stages (fastprep.dask) ---------------------------------------------------
+
+    def _stages(self) -> int:
+        check_steps(self.steps, "Pipeline", model_last=True)
+        model = self._model()
+        if model is not None:
+            raise ParameterError(
+                f"Pipeline: the final model {model[0]!r} ({type(model[1]).__name__}) is not "
+                "fitted in parts: fit the preprocessing, then the model on its output"
+            )
+        return sum(step._stages() for _, step in self._active())
+
+    def _stage_step(self, X, stage: int):
+        """``(name, step, its input, the step's own stage, the pipeline's input frame)`` of
+        the step ``stage`` fits: the steps before it, fitted by earlier stages, transform."""
+        data, frame = self._first_input(X)
+        for name, step in self._active():
+            n = step._stages()
+            if stage < n:
+                return name, step, data, stage, frame
+            with in_step("Pipeline", name):
+                data = step.transform(data)
+            stage -= n
+        raise ParameterError(f"Pipeline: no stage {stage}")
+
+    def _stage_begin(self, X, stage: int) -> None:
+        _, step, data, own, frame = self._stage_step(X, stage)
+        if stage == 0:
+            self._set_input(frame)
+        step._stage_begin(data, own)
+
+    def _stage_parts(self, X, stage: int, path: str) -> list:
+        name, step, data, own, frame = self._stage_step(X, stage)
+        parts = step._stage_parts(data, own, stage_path(path, name))
+        if stage == 0:
+            parts.append((stage_path(path, "#drift"), DriftPart(), frame))
+        return parts
+
+    def _stage_put(self, path: str, fitted) -> None:
+        head, _, rest = path.partition("__")
+        if head == "#drift":
+            return self._put_drift(fitted)
+        step = dict(self.steps)[head]
+        if rest:
+            return step._stage_put(rest, fitted)
+        self.steps = [(n, fitted if n == head else s) for n, s in self.steps]
+
+    def _stage_end(self) -> None:
+        for _, step in self._active():
+            step._stage_end()
+        self._plan = self._compile()
 
     # -- a final model ---------------------------------------------------------------------
 
