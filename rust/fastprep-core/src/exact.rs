@@ -6,11 +6,13 @@
 //! fixed-point number whose bit 0 weighs 2^-SCALE, the least bit of a product of three doubles
 //! being 2^-3222; it grows towards its top as needed.
 //!
-//! The bulk of the values goes through `add_values`: Rump, Ogita and Oishi's error-free
-//! extraction (their AccSum) cuts every value of a block at a power of two chosen from the
-//! block's largest one, so that the high parts add exactly in floating point, many lanes at a
-//! time; what is left is cut again, 41 bits lower, until nothing is left (two or three rounds on
-//! typical data). Each round adds one double to the fixed-point number.
+//! The bulk of the values goes through Rump, Ogita and Oishi's error-free extraction (their
+//! AccSum): every value of a block is cut at a power of two chosen from the block's largest one,
+//! so that the parts above the cut add exactly in floating point, many lanes at a time, and
+//! what is left is cut again 41 bits lower. `fused_sum` and `fused_squares` make three cuts in
+//! one pass, which takes every bit of values within 2^-26 of the largest; a block with bits
+//! left below goes through `add_values`, round after round until nothing is left. Each cut's
+//! sum adds one double to the fixed-point number.
 
 /// Bit 0 of an `ExactSum` weighs `2^-SCALE`.
 pub const SCALE: i32 = 3264;
@@ -551,48 +553,12 @@ fn add_squares(values: &[f64], high: &mut [f64], low: &mut [f64], sum_sq: &mut E
     add_values(low, low_largest, sum_sq);
 }
 
-/// `Σ v` and `Σ v²` of a block of finite values into `sum` and `sum_sq` (`largest` and
-/// `smallest` the largest and the smallest non-zero magnitude): the FMA build where the CPU has it (the sums are exact, so every build
-/// gives the same bits).
-pub fn block_moments(
-    values: &mut [f64],
-    largest: f64,
-    smallest: f64,
-    high: &mut [f64],
-    low: &mut [f64],
-    sum: &mut ExactSum,
-    sum_sq: &mut ExactSum,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { block_moments_avx2(values, largest, smallest, high, low, sum, sum_sq) };
-    }
-    add_block_moments(values, largest, smallest, high, low, sum, sum_sq)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn block_moments_avx2(
-    values: &mut [f64],
-    largest: f64,
-    smallest: f64,
-    high: &mut [f64],
-    low: &mut [f64],
-    sum: &mut ExactSum,
-    sum_sq: &mut ExactSum,
-) {
-    add_block_moments(values, largest, smallest, high, low, sum, sum_sq)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The exact value of a sum as a sorted list of its set bits' exponents with sign, via the
-    /// normalized limbs (enough to compare two sums).
     fn same(a: &ExactSum, b: &ExactSum) -> bool {
-        a == b
+        a == b // equal normalized limbs: the same exact value
     }
 
     fn slow(values: &[f64]) -> ExactSum {
@@ -682,7 +648,7 @@ mod tests {
                 .iter()
                 .filter(|v| **v != 0.0)
                 .fold(f64::INFINITY, |a, &b| a.min(b.abs()));
-            block_moments(
+            add_block_moments(
                 &mut scratch,
                 largest,
                 smallest,
@@ -693,19 +659,6 @@ mod tests {
             );
             assert!(same(&sum_sq, &expected), "{values:?}");
             assert!(same(&sum, &slow(&values)), "{values:?}");
-            // The portable build gives the same sums.
-            let (mut sum2, mut sum_sq2) = (ExactSum::new(), ExactSum::new());
-            let mut scratch = values.clone();
-            add_block_moments(
-                &mut scratch,
-                largest,
-                smallest,
-                &mut high,
-                &mut low,
-                &mut sum2,
-                &mut sum_sq2,
-            );
-            assert!(same(&sum2, &sum) && same(&sum_sq2, &sum_sq));
             // The fused passes: the portable build and the dispatched one agree bit for bit.
             if let Some(c) = cuts(largest) {
                 assert_eq!(fused_sum_portable(&values, &c), fused_sum(&values, &c));
