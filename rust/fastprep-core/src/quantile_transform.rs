@@ -543,7 +543,7 @@ pub fn quantile_transform<T: Element>(
         }
         let tile = TILE.min(input.len() / m);
         let mut stride = tile + 8;
-        if stride * 8 % 4096 == 0 {
+        if (stride * 8).is_multiple_of(4096) {
             stride += 8;
         }
         let mut values = vec![0.0; stride * m];

@@ -6,6 +6,13 @@
 //! as the portable code (Rust never fuses `a * b + c` into an FMA on its own, nor reorders
 //! floating-point sums), four `f64` lanes at a time.
 
+/// True when the CPU has AVX-512F as well as AVX2 and FMA (`std` caches the detection).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn has_avx512() -> bool {
+    has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f")
+}
+
 /// True when the CPU has AVX2 and FMA (`std` caches the detection).
 #[cfg(target_arch = "x86_64")]
 #[inline]

@@ -115,13 +115,150 @@ unsafe fn add_block_avx2<T: Element>(
     acc: &mut ColumnStats,
     scratch: &mut Scratch,
 ) {
-    let groups = m / 4;
-    for g in 0..groups {
-        let rest = avx2::group4(data, m, 4 * g, acc);
-        let lanes = (0..4).filter(|l| rest & (1 << l) != 0).map(|l| 4 * g + l);
-        add_columns(data, m, lanes, false, acc, scratch);
+    let mut j = 0;
+    if crate::simd::has_avx512() {
+        while m - j >= 8 {
+            // SAFETY: the CPU has AVX-512F; columns j..j + 8 exist.
+            let rest = avx512::group8(data, m, j, acc);
+            let lanes = (0..8).filter(|l| rest & (1 << l) != 0).map(|l| j + l);
+            add_columns(data, m, lanes, false, acc, scratch);
+            j += 8;
+        }
     }
-    add_columns(data, m, 4 * groups..m, true, acc, scratch);
+    while m - j >= 4 {
+        let rest = avx2::group4(data, m, j, acc);
+        let lanes = (0..4).filter(|l| rest & (1 << l) != 0).map(|l| j + l);
+        add_columns(data, m, lanes, false, acc, scratch);
+        j += 4;
+    }
+    add_columns(data, m, j..m, true, acc, scratch);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::ColumnStats;
+    use crate::exact::{cuts, square_cuts, ROUNDS, SQUARE_MAX, SQUARE_MIN};
+    use crate::matrix::Element;
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn load8<T: Element>(p: *const T) -> __m512d {
+        _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(T::load4(p)), T::load4(p.add(4)))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn extract(
+        mut r: __m512d,
+        c: &[__m512d; ROUNDS],
+        acc: &mut [__m512d; ROUNDS],
+    ) -> __m512d {
+        for i in 0..ROUNDS {
+            let q = _mm512_sub_pd(_mm512_add_pd(c[i], r), c[i]);
+            r = _mm512_sub_pd(r, q);
+            acc[i] = _mm512_add_pd(acc[i], q);
+        }
+        r
+    }
+
+    /// `avx2::group4` over eight columns, one `f64` lane each.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, AVX2 and FMA, and `j0 + 8 <= m`.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn group8<T: Element>(data: &[T], m: usize, j0: usize, acc: &mut ColumnStats) -> u8 {
+        let rows = data.len() / m;
+        let base = data.as_ptr().add(j0);
+        let zero = _mm512_setzero_pd();
+        let inf = _mm512_set1_pd(f64::INFINITY);
+        // The finite values, NaN and infinities as 0 (which adds nothing).
+        let finite = |v: __m512d| {
+            let ok = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_abs_pd(v), inf);
+            _mm512_maskz_mov_pd(ok, v)
+        };
+        let (mut count, mut min, mut max) = (zero, inf, _mm512_set1_pd(f64::NEG_INFINITY));
+        let (mut largest, mut smallest) = (zero, inf);
+        let one = _mm512_set1_pd(1.0);
+        for i in 0..rows {
+            let v = load8(base.add(i * m));
+            count = _mm512_mask_add_pd(count, _mm512_cmp_pd_mask::<_CMP_ORD_Q>(v, v), count, one);
+            // (v < min) ? v : min: NaN never replaces a bound.
+            min = _mm512_min_pd(v, min);
+            max = _mm512_max_pd(v, max);
+            let a = _mm512_abs_pd(finite(v));
+            largest = _mm512_max_pd(a, largest);
+            let nonzero = _mm512_cmp_pd_mask::<_CMP_NEQ_OQ>(a, zero);
+            smallest = _mm512_mask_min_pd(smallest, nonzero, a, smallest);
+        }
+        let lanes = |v: __m512d| {
+            let mut o = [0.0f64; 8];
+            _mm512_storeu_pd(o.as_mut_ptr(), v);
+            o
+        };
+        let (count, min, max) = (lanes(count), lanes(min), lanes(max));
+        let (largest, smallest) = (lanes(largest), lanes(smallest));
+        let mut rest = 0u8;
+        let (mut cx, mut ch, mut cl) = (
+            [[1.0f64; 8]; ROUNDS],
+            [[1.0; 8]; ROUNDS],
+            [[1.0; 8]; ROUNDS],
+        );
+        for l in 0..8 {
+            let j = j0 + l;
+            acc.count[j] += count[l] as u64;
+            acc.nan_count[j] += rows as u64 - count[l] as u64;
+            acc.min[j] = acc.min[j].min(min[l]);
+            acc.max[j] = acc.max[j].max(max[l]);
+            let in_range = smallest[l] >= SQUARE_MIN && largest[l] < SQUARE_MAX;
+            match (largest[l] == 0.0, cuts(largest[l]), square_cuts(largest[l])) {
+                (true, _, _) => {}
+                (false, Some(x), Some((h, lo))) if in_range => {
+                    for i in 0..ROUNDS {
+                        (cx[i][l], ch[i][l], cl[i][l]) = (x[i], h[i], lo[i]);
+                    }
+                }
+                _ => rest |= 1 << l,
+            }
+        }
+        let vec = |c: &[[f64; 8]; ROUNDS]| -> [__m512d; ROUNDS] {
+            std::array::from_fn(|i| _mm512_loadu_pd(c[i].as_ptr()))
+        };
+        let (cx, ch, cl) = (vec(&cx), vec(&ch), vec(&cl));
+        let mut sums = [zero; ROUNDS];
+        let mut left = zero;
+        for i in 0..rows {
+            let r = extract(finite(load8(base.add(i * m))), &cx, &mut sums);
+            left = _mm512_max_pd(left, _mm512_abs_pd(r));
+        }
+        let (mut high, mut low) = ([zero; ROUNDS], [zero; ROUNDS]);
+        for i in 0..rows {
+            let v = finite(load8(base.add(i * m)));
+            let p = _mm512_mul_pd(v, v);
+            let e = _mm512_fmsub_pd(v, v, p);
+            let rh = extract(p, &ch, &mut high);
+            let rl = extract(e, &cl, &mut low);
+            left = _mm512_max_pd(left, _mm512_max_pd(_mm512_abs_pd(rh), _mm512_abs_pd(rl)));
+        }
+        let left = lanes(left);
+        let (sums, high, low) = (sums.map(lanes), high.map(lanes), low.map(lanes));
+        for l in 0..8 {
+            if left[l] != 0.0 {
+                rest |= 1 << l;
+            }
+            if rest & (1 << l) != 0 {
+                continue;
+            }
+            let j = j0 + l;
+            for i in 0..ROUNDS {
+                acc.sum[j].add_f64(sums[i][l]);
+                acc.sum_sq[j].add_f64(high[i][l]);
+                acc.sum_sq[j].add_f64(low[i][l]);
+            }
+        }
+        rest
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -544,7 +681,7 @@ mod tests {
         (0..rows * cols)
             .map(|i| {
                 let h = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-                if h % 11 == 0 {
+                if h.is_multiple_of(11) {
                     specials[(h / 11) as usize % specials.len()]
                 } else {
                     (h as f64 / 7.0) - 1e5 * (i % cols) as f64

@@ -145,7 +145,7 @@ impl<'a> StrArray<'a> {
         buffers: Vec<&'a [u8]>,
         validity: Option<Validity<'a>>,
     ) -> Result<Self> {
-        if views.len() % VIEW_BYTES != 0 {
+        if !views.len().is_multiple_of(VIEW_BYTES) {
             return Err(Error::Shape(
                 "string_view buffer is not a whole number of views".into(),
             ));
@@ -411,7 +411,7 @@ impl Nulls {
         let bits = self.0.get_or_insert_with(|| {
             // Every value before the first null is valid.
             let mut bits = vec![0xff; i / 8];
-            if i % 8 != 0 {
+            if !i.is_multiple_of(8) {
                 bits.push((1u8 << (i % 8)) - 1);
             }
             bits

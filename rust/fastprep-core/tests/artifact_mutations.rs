@@ -73,7 +73,7 @@ fn sealed(like: &[u8], manifest: &str, data: &[u8]) -> Vec<u8> {
         header.insert(e.name.clone(), info);
     }
     let mut text = serde_json::to_vec(&Value::Object(header)).expect("JSON");
-    while (8 + text.len()) % 8 != 0 {
+    while !(8 + text.len()).is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = (text.len() as u64).to_le_bytes().to_vec();

@@ -189,7 +189,7 @@ pub(super) mod avx2 {
         for g in 0..m / 4 {
             add_group::<T, S, POINTS, EXTREMES>(tally, rows, bounds, slots, g);
         }
-        if m % 4 != 0 {
+        if !m.is_multiple_of(4) {
             tally.add_columns(rows, bounds, slots, m - m % 4);
         }
     }
