@@ -48,18 +48,13 @@ class _Shipped:
     def __reduce__(self):
         part = self.part
         if isinstance(part, Fitted):
-            return (_Shipped, (_Rebuilt(type(part), part._picklable_attributes()),))
+            return (_arrived, (type(part), part._picklable_attributes()))
         return (_Shipped, (part,))
 
 
-class _Rebuilt:
-    """The attributes of a fastprep object, rebuilt into it on arrival."""
-
-    def __init__(self, cls, attributes):
-        self.cls, self.attributes = cls, attributes
-
-    def __reduce__(self):
-        return (_rebuilt, (self.cls, self.attributes))
+def _arrived(cls, attributes) -> _Shipped:
+    """A fastprep object rebuilt from its attributes (``_Shipped``'s other half)."""
+    return _Shipped(_rebuilt(cls, attributes))
 
 
 def _fit_partition(template: _Shipped, X, y, stage: int) -> dict[str, _Shipped]:

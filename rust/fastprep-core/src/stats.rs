@@ -10,6 +10,8 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::exact::{add_block_moments, ExactSum, MAX_BLOCK};
+#[cfg(target_arch = "x86_64")]
+use crate::exact::{cuts, square_cuts, ROUNDS, SQUARE_MAX, SQUARE_MIN};
 use crate::matrix::{Element, MatRef};
 use crate::parallel::{max_threads, PARALLEL_MIN_CELLS};
 use crate::sparse::{CsrIndex, CsrRef};
@@ -134,12 +136,80 @@ unsafe fn add_block_avx2<T: Element>(
     add_columns(data, m, j..m, true, acc, scratch);
 }
 
+/// What a group of `N` columns' first walk found, per lane: count, min, max, largest and
+/// smallest non-zero magnitude. Adds the counts and bounds to `acc`, and returns the cuts of
+/// each lane's sums and squares (1 where unused) and the lanes left to the column path (out of
+/// range for the fused passes).
+#[cfg(target_arch = "x86_64")]
+fn begin_lanes<const N: usize>(
+    j0: usize,
+    rows: usize,
+    [count, min, max, largest, smallest]: [[f64; N]; 5],
+    acc: &mut ColumnStats,
+) -> (Cuts<N>, Cuts<N>, Cuts<N>, u8) {
+    let mut rest = 0u8;
+    let (mut cx, mut ch, mut cl) = (
+        [[1.0f64; N]; ROUNDS],
+        [[1.0; N]; ROUNDS],
+        [[1.0; N]; ROUNDS],
+    );
+    for l in 0..N {
+        let j = j0 + l;
+        acc.count[j] += count[l] as u64;
+        acc.nan_count[j] += rows as u64 - count[l] as u64;
+        acc.min[j] = acc.min[j].min(min[l]);
+        acc.max[j] = acc.max[j].max(max[l]);
+        let in_range = smallest[l] >= SQUARE_MIN && largest[l] < SQUARE_MAX;
+        match (largest[l] == 0.0, cuts(largest[l]), square_cuts(largest[l])) {
+            (true, _, _) => {}
+            (false, Some(x), Some((h, lo))) if in_range => {
+                for i in 0..ROUNDS {
+                    (cx[i][l], ch[i][l], cl[i][l]) = (x[i], h[i], lo[i]);
+                }
+            }
+            _ => rest |= 1 << l,
+        }
+    }
+    (cx, ch, cl, rest)
+}
+
+/// Per round, per lane: the cuts, or the sums, of a group of `N` columns.
+#[cfg(target_arch = "x86_64")]
+type Cuts<const N: usize> = [[f64; N]; ROUNDS];
+
+/// Adds each lane's round sums (values, high and low halves of the squares) to `acc`, but for
+/// the lanes in `rest` and those with bits `left` below the last cut, which it returns.
+#[cfg(target_arch = "x86_64")]
+fn end_lanes<const N: usize>(
+    j0: usize,
+    mut rest: u8,
+    left: [f64; N],
+    [sums, high, low]: [Cuts<N>; 3],
+    acc: &mut ColumnStats,
+) -> u8 {
+    for l in 0..N {
+        if left[l] != 0.0 {
+            rest |= 1 << l;
+        }
+        if rest & (1 << l) != 0 {
+            continue;
+        }
+        let j = j0 + l;
+        for i in 0..ROUNDS {
+            acc.sum[j].add_f64(sums[i][l]);
+            acc.sum_sq[j].add_f64(high[i][l]);
+            acc.sum_sq[j].add_f64(low[i][l]);
+        }
+    }
+    rest
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
     use super::ColumnStats;
-    use crate::exact::{cuts, square_cuts, ROUNDS, SQUARE_MAX, SQUARE_MIN};
+    use crate::exact::ROUNDS;
     use crate::matrix::Element;
 
     #[inline]
@@ -197,31 +267,18 @@ mod avx512 {
             _mm512_storeu_pd(o.as_mut_ptr(), v);
             o
         };
-        let (count, min, max) = (lanes(count), lanes(min), lanes(max));
-        let (largest, smallest) = (lanes(largest), lanes(smallest));
-        let mut rest = 0u8;
-        let (mut cx, mut ch, mut cl) = (
-            [[1.0f64; 8]; ROUNDS],
-            [[1.0; 8]; ROUNDS],
-            [[1.0; 8]; ROUNDS],
+        let (cx, ch, cl, rest) = super::begin_lanes::<8>(
+            j0,
+            rows,
+            [
+                lanes(count),
+                lanes(min),
+                lanes(max),
+                lanes(largest),
+                lanes(smallest),
+            ],
+            acc,
         );
-        for l in 0..8 {
-            let j = j0 + l;
-            acc.count[j] += count[l] as u64;
-            acc.nan_count[j] += rows as u64 - count[l] as u64;
-            acc.min[j] = acc.min[j].min(min[l]);
-            acc.max[j] = acc.max[j].max(max[l]);
-            let in_range = smallest[l] >= SQUARE_MIN && largest[l] < SQUARE_MAX;
-            match (largest[l] == 0.0, cuts(largest[l]), square_cuts(largest[l])) {
-                (true, _, _) => {}
-                (false, Some(x), Some((h, lo))) if in_range => {
-                    for i in 0..ROUNDS {
-                        (cx[i][l], ch[i][l], cl[i][l]) = (x[i], h[i], lo[i]);
-                    }
-                }
-                _ => rest |= 1 << l,
-            }
-        }
         let vec = |c: &[[f64; 8]; ROUNDS]| -> [__m512d; ROUNDS] {
             std::array::from_fn(|i| _mm512_loadu_pd(c[i].as_ptr()))
         };
@@ -241,23 +298,8 @@ mod avx512 {
             let rl = extract(e, &cl, &mut low);
             left = _mm512_max_pd(left, _mm512_max_pd(_mm512_abs_pd(rh), _mm512_abs_pd(rl)));
         }
-        let left = lanes(left);
         let (sums, high, low) = (sums.map(lanes), high.map(lanes), low.map(lanes));
-        for l in 0..8 {
-            if left[l] != 0.0 {
-                rest |= 1 << l;
-            }
-            if rest & (1 << l) != 0 {
-                continue;
-            }
-            let j = j0 + l;
-            for i in 0..ROUNDS {
-                acc.sum[j].add_f64(sums[i][l]);
-                acc.sum_sq[j].add_f64(high[i][l]);
-                acc.sum_sq[j].add_f64(low[i][l]);
-            }
-        }
-        rest
+        super::end_lanes::<8>(j0, rest, lanes(left), [sums, high, low], acc)
     }
 }
 
@@ -267,7 +309,7 @@ mod avx2 {
 
     use super::ColumnStats;
     use crate::exact::avx2::extract;
-    use crate::exact::{cuts, square_cuts, ROUNDS, SQUARE_MAX, SQUARE_MIN};
+    use crate::exact::ROUNDS;
     use crate::matrix::Element;
 
     /// Adds columns `j0..j0 + 4` of a block of rows (`m` columns) to `acc`, four lanes walking
@@ -308,31 +350,18 @@ mod avx2 {
             _mm256_storeu_pd(o.as_mut_ptr(), v);
             o
         };
-        let (count, min, max) = (lanes(count), lanes(min), lanes(max));
-        let (largest, smallest) = (lanes(largest), lanes(smallest));
-        let mut rest = 0u8;
-        let (mut cx, mut ch, mut cl) = (
-            [[1.0f64; 4]; ROUNDS],
-            [[1.0; 4]; ROUNDS],
-            [[1.0; 4]; ROUNDS],
+        let (cx, ch, cl, rest) = super::begin_lanes::<4>(
+            j0,
+            rows,
+            [
+                lanes(count),
+                lanes(min),
+                lanes(max),
+                lanes(largest),
+                lanes(smallest),
+            ],
+            acc,
         );
-        for l in 0..4 {
-            let j = j0 + l;
-            acc.count[j] += count[l] as u64;
-            acc.nan_count[j] += rows as u64 - count[l] as u64;
-            acc.min[j] = acc.min[j].min(min[l]);
-            acc.max[j] = acc.max[j].max(max[l]);
-            let in_range = smallest[l] >= SQUARE_MIN && largest[l] < SQUARE_MAX;
-            match (largest[l] == 0.0, cuts(largest[l]), square_cuts(largest[l])) {
-                (true, _, _) => {}
-                (false, Some(x), Some((h, lo))) if in_range => {
-                    for i in 0..ROUNDS {
-                        (cx[i][l], ch[i][l], cl[i][l]) = (x[i], h[i], lo[i]);
-                    }
-                }
-                _ => rest |= 1 << l,
-            }
-        }
         let vec = |c: &[[f64; 4]; ROUNDS]| -> [__m256d; ROUNDS] {
             std::array::from_fn(|i| _mm256_loadu_pd(c[i].as_ptr()))
         };
@@ -352,23 +381,8 @@ mod avx2 {
             let rl = extract(e, &cl, &mut low);
             left = _mm256_max_pd(left, _mm256_and_pd(_mm256_or_pd(rh, rl), abs));
         }
-        let left = lanes(left);
         let (sums, high, low) = (sums.map(lanes), high.map(lanes), low.map(lanes));
-        for l in 0..4 {
-            if left[l] != 0.0 {
-                rest |= 1 << l;
-            }
-            if rest & (1 << l) != 0 {
-                continue;
-            }
-            let j = j0 + l;
-            for i in 0..ROUNDS {
-                acc.sum[j].add_f64(sums[i][l]);
-                acc.sum_sq[j].add_f64(high[i][l]);
-                acc.sum_sq[j].add_f64(low[i][l]);
-            }
-        }
-        rest
+        super::end_lanes::<4>(j0, rest, lanes(left), [sums, high, low], acc)
     }
 }
 
