@@ -31,7 +31,7 @@ skpp = pytest.importorskip("sklearn.preprocessing")
 # Transforms with a transcendental function, or a sum over a row, computed in another order
 # than scikit-learn's: within the parity contract's 1e-10 relative of its outputs; every other
 # one gives its numbers bit for bit.
-NOT_BITWISE = ("PowerTransformer", "QuantileTransformer", "Normalizer")
+NOT_BITWISE = ("PowerTransformer", "QuantileTransformer", "Normalizer", "FunctionTransformer")
 
 
 def _numbers(rows: int = 300, seed: int = 0) -> np.ndarray:
@@ -265,7 +265,7 @@ def test_unsupported_steps_are_listed_by_path_and_class():
     theirs = skc.ColumnTransformer(
         [
             ("num", skp.make_pipeline(skpp.StandardScaler(), skd.PCA(1)), ["a", "b"]),
-            ("fn", skpp.FunctionTransformer(np.log1p), ["e"]),
+            ("fn", skpp.FunctionTransformer(np.tanh), ["e"]),  # not a named function
             ("cat", skpp.OneHotEncoder(feature_name_combiner=lambda f, c: f"{f}={c}"), ["c"]),
         ]
     ).fit(frame)
@@ -320,7 +320,7 @@ def test_without_strict_unsupported_steps_stay_scikit_learns():
     two = skc.ColumnTransformer(
         [
             ("num", skp.make_pipeline(skpp.StandardScaler(), skd.PCA(1)), ["a", "b"]),
-            ("fn", skpp.FunctionTransformer(np.log1p), ["e"]),
+            ("fn", skpp.FunctionTransformer(np.tanh), ["e"]),  # not a named function
         ]
     ).fit(frame)
     with pytest.raises(fp.ArtifactError, match=r"num__pca \(PCA\), fn \(FunctionTransformer\)"):
@@ -364,9 +364,11 @@ def _pipelines(draw):
     def exact() -> bool:
         return not any(type(s).__name__ in NOT_BITWISE for s in steps)
 
+    # A power transform of a column made nearly constant by an earlier inexact step amplifies
+    # that step's last-bit differences past the contract's bound: it too follows exact steps.
     for make in draw(st.lists(st.sampled_from(TOLERANT), min_size=1, max_size=3)):
         step = make()
-        if exact() or not isinstance(step, skpp.QuantileTransformer):
+        if exact() or not isinstance(step, (skpp.QuantileTransformer, skpp.PowerTransformer)):
             steps.append(step)
     if imputed and draw(st.booleans()):
         finisher = draw(st.sampled_from(FINISHERS))()
