@@ -54,10 +54,18 @@ PARAM_GRID: dict[type, list[dict]] = {
         )
     ]
     + [dict(strategy="constant", fill_value=-7.5)],
+    fp.FunctionTransformer: [
+        dict(func=np.log1p, inverse_func=np.expm1, feature_names_out="one-to-one"),
+        dict(func=np.sqrt, feature_names_out="one-to-one"),
+        dict(func=np.clip, kw_args={"a_min": 0.0, "a_max": 4.0}, feature_names_out="one-to-one"),
+        dict(feature_names_out="one-to-one"),
+    ],
 }
 
 ALL_CASES = [(cls, params) for cls, grid in PARAM_GRID.items() for params in grid]
-DEFAULT_CASES = [(cls, {}) for cls in PARAM_GRID]
+# A FunctionTransformer has feature names only when asked to (as scikit-learn's).
+_DEFAULTS: dict[type, dict] = {fp.FunctionTransformer: dict(feature_names_out="one-to-one")}
+DEFAULT_CASES = [(cls, _DEFAULTS.get(cls, {})) for cls in PARAM_GRID]
 
 
 def case_id(case) -> str:

@@ -54,6 +54,10 @@ NUMERIC = [
     lambda: fp.RobustScaler(quantile_range=(10.0, 90.0), unit_variance=True),
     lambda: fp.Normalizer(norm="max"),
     lambda: fp.Binarizer(threshold=3.0),
+    lambda: fp.FunctionTransformer(
+        np.clip, kw_args={"a_min": 20.0, "a_max": None}, feature_names_out="one-to-one"
+    ),
+    lambda: fp.FunctionTransformer(np.log1p, np.expm1, feature_names_out="one-to-one"),
     lambda: fp.SimpleImputer(strategy="median", add_indicator=True),
     lambda: fp.SimpleImputer(strategy="constant", fill_value=-1.0),
     lambda: fp.KBinsDiscretizer(n_bins=[3, 4, 5, 2, 2, 6], strategy="quantile"),

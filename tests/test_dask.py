@@ -64,6 +64,7 @@ TRANSFORMS = [
     fp.PowerTransformer(),
     fp.Normalizer(),
     fp.Binarizer(threshold=40.0),
+    fp.FunctionTransformer(np.sqrt, feature_names_out="one-to-one"),
 ]
 
 

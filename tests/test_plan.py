@@ -107,6 +107,11 @@ PLANNED = {
                 ["hours_per_week"],
             ),
             ("bin", fp.Binarizer(threshold=100.0), ["capital_gain", "capital_loss"]),
+            (
+                "log",
+                fp.FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+                ["capital_gain", "fnlwgt"],
+            ),
             ("norm", fp.Normalizer(norm="l1"), ["education_num", "hours_per_week", "age"]),
             ("max", fp.Normalizer(norm="max"), ["capital_gain", "age"]),
             (
@@ -284,6 +289,8 @@ ARITHMETIC = [
     lambda: fp.RobustScaler(),
     lambda: fp.MaxAbsScaler(),
     lambda: fp.Binarizer(threshold=0.5),
+    lambda: fp.FunctionTransformer(np.clip, kw_args={"a_min": -1.0, "a_max": 2.0}),
+    lambda: fp.FunctionTransformer(np.sqrt),
     lambda: fp.Normalizer(norm="l2"),
     lambda: fp.KBinsDiscretizer(n_bins=3, strategy="uniform"),
 ]

@@ -92,6 +92,7 @@ TRANSFORMS = [
     fp.RobustScaler(),
     fp.Normalizer(),
     fp.Binarizer(),
+    fp.FunctionTransformer(np.log1p),
     fp.SimpleImputer(add_indicator=True),
     fp.KBinsDiscretizer(n_bins=3),
     fp.QuantileTransformer(n_quantiles=20),

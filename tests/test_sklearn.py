@@ -276,7 +276,7 @@ def test_output_container_is_not_state_and_survives_pickle(adult):
 def test_set_output_refusals(adult):
     with pytest.raises(fp.ParameterError, match="transform output must be one of"):
         fp.StandardScaler().set_output(transform="xarray")
-    with pytest.raises(fp.ParameterError, match="not named features"):
+    with pytest.raises(fp.ParameterError, match="not named"):
         fp.Threshold().set_output(transform="pandas")
     sparse = fp.OneHotEncoder().set_output(transform="pandas")
     with pytest.raises(fp.ParameterError, match="does not support sparse data"):

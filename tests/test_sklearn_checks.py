@@ -9,6 +9,7 @@ reason, and the README lists it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
@@ -30,6 +31,8 @@ ESTIMATORS = [
     fp.Normalizer(),
     fp.Normalizer(norm="max"),
     fp.Binarizer(threshold=0.5),
+    fp.FunctionTransformer(np.abs, feature_names_out="one-to-one"),
+    fp.FunctionTransformer(np.clip, kw_args={"a_min": -1.0, "a_max": 1.0}),
     fp.SimpleImputer(),
     fp.SimpleImputer(strategy="most_frequent", add_indicator=True),
     fp.SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),

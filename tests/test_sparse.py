@@ -30,6 +30,8 @@ KEEPERS = [
     fp.Normalizer(norm="l1"),
     fp.Normalizer(norm="max"),
     fp.Binarizer(threshold=0.25),
+    fp.FunctionTransformer(np.log1p),
+    fp.FunctionTransformer(np.abs),
     fp.RobustScaler(with_centering=False),
     fp.RobustScaler(with_centering=False, quantile_range=(10.0, 90.0), unit_variance=True),
 ]

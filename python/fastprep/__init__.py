@@ -35,6 +35,7 @@ from fastprep.exceptions import (
     SchemaError,
     UnknownCategoryError,
 )
+from fastprep.function import FunctionTransformer
 from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
 from fastprep.linear import LinearClassifier, LinearRegressor
@@ -61,6 +62,7 @@ __all__ = [
     "FeatureHasher",
     "FitAccumulator",
     "Fitted",
+    "FunctionTransformer",
     "KBinsDiscretizer",
     "LabelDecoder",
     "LinearClassifier",

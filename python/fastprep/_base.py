@@ -233,10 +233,10 @@ class Fitted:
         ColumnTransformer set it on fastprep steps. Not part of the fitted state."""
         if transform is None:
             return self
-        if not hasattr(self, "get_feature_names_out"):
+        if transform != "default" and not hasattr(self, "get_feature_names_out"):
             raise ParameterError(
-                f"{self._name} outputs scores or labels, not named features: set_output does "
-                "not apply"
+                f"{self._name} has no get_feature_names_out (its outputs are not named "
+                "features, or it was not asked to name them): set_output does not apply"
             )
         check_container(transform, self._name)
         self._sklearn_output_config = {"transform": transform}

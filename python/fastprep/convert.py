@@ -193,6 +193,7 @@ _LEAVES: dict[str, _Leaf] = {
     "RobustScaler": _Leaf(_attrs("center_", "scale_")),
     "Normalizer": _Leaf(_attrs()),
     "Binarizer": _Leaf(_attrs()),
+    "FunctionTransformer": _Leaf(_attrs()),
     "SimpleImputer": _Leaf(
         _imputer_values,
         refused=(("missing_values", _is_nan, "missing values other than NaN"),),

@@ -19,6 +19,7 @@ from fastprep.reference.encode import (
     lookup_codes,
     merge_category_counts,
 )
+from fastprep.reference.function import apply_function
 from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import fill_csr, impute
 from fastprep.reference.linear import linear_decision, linear_proba
@@ -47,6 +48,7 @@ from fastprep.reference.stats import (
 
 __all__ = [
     "CategoryIndex",
+    "apply_function",
     "argmax",
     "bin_counts",
     "binarize",

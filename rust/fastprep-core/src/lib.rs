@@ -12,6 +12,7 @@ pub mod drift;
 pub mod encode;
 pub mod error;
 pub mod exact;
+pub mod function;
 pub mod hashing;
 pub mod impute;
 pub mod linear;

@@ -7,6 +7,7 @@ mod discretize;
 mod drift;
 mod encode;
 mod errors;
+mod function;
 mod hashing;
 mod impute;
 mod linear;
@@ -60,6 +61,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize::normalize, m)?)?;
     m.add_function(wrap_pyfunction!(normalize::normalize_csr, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
+    m.add_function(wrap_pyfunction!(function::apply_function, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
     m.add_function(wrap_pyfunction!(impute::fill_csr, m)?)?;
     m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;

@@ -19,6 +19,7 @@ pub use row::{RowScratch, RowValue};
 use crate::binarize::binarize_value;
 use crate::discretize::{bin_of, BinEdges};
 use crate::encode::{missing_code, unknown_code, CategoryIndex, Found, OneValue, Prepared};
+use crate::function::Function;
 use crate::normalize::{row_norm, Norm};
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::power::yeo_johnson;
@@ -57,6 +58,8 @@ pub enum Step {
     },
     /// 1 above the threshold, else 0; NaN kept.
     Binarize { threshold: f64 },
+    /// A named function of every value.
+    Function(Function),
     /// The row divided by its norm.
     Normalize { norm: Norm },
     /// The quantile transform (uniform or normal output), its columns indexed once.
@@ -107,7 +110,7 @@ impl Step {
                 }
                 Ok(before)
             }
-            Step::Binarize { .. } | Step::Normalize { .. } => Ok(before),
+            Step::Binarize { .. } | Step::Function(_) | Step::Normalize { .. } => Ok(before),
             Step::Quantile(q) => {
                 if q.n_columns() != before {
                     return Err(bad("quantile", q.n_columns()));
@@ -167,6 +170,9 @@ impl Step {
             }
             Step::Binarize { threshold } => {
                 output.extend(input.iter().map(|&v| binarize_value(v, *threshold)));
+            }
+            Step::Function(f) => {
+                output.extend(input.iter().map(|&v| f.apply(v)));
             }
             Step::Normalize { norm } => {
                 let n = row_norm(input, *norm);

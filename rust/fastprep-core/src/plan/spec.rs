@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::encode::{CategoryIndex, Vocab};
 use crate::error::{Error, Result};
+use crate::function::Function;
 use crate::matrix::MatRef;
 use crate::memory::Buffer;
 use crate::normalize::Norm;
@@ -194,6 +195,22 @@ fn step<S: Spec>(v: &S) -> Result<Step> {
         "binarize" => Step::Binarize {
             threshold: field(v, "threshold", Spec::number)?,
         },
+        "function" => {
+            let bound = |key: &str| {
+                field(v, key, |b| {
+                    if b.is_null() {
+                        Ok(f64::NAN)
+                    } else {
+                        b.number()
+                    }
+                })
+            };
+            Step::Function(Function::parse(
+                &field(v, "function", Spec::text)?,
+                bound("lo")?,
+                bound("hi")?,
+            )?)
+        }
         "normalize" => Step::Normalize {
             norm: Norm::parse(&field(v, "norm", Spec::text)?)?,
         },
