@@ -54,6 +54,10 @@ PARAM_GRID: dict[type, list[dict]] = {
         )
     ]
     + [dict(strategy="constant", fill_value=-7.5)],
+    fp.PolynomialFeatures: [
+        dict(degree=d, interaction_only=i, include_bias=b)
+        for d, i, b in itertools.product([2, (2, 3)], [False, True], [True, False])
+    ],
     fp.FunctionTransformer: [
         dict(func=np.log1p, inverse_func=np.expm1, feature_names_out="one-to-one"),
         dict(func=np.sqrt, feature_names_out="one-to-one"),

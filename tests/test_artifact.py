@@ -58,6 +58,7 @@ NUMERIC = [
         np.clip, kw_args={"a_min": 20.0, "a_max": None}, feature_names_out="one-to-one"
     ),
     lambda: fp.FunctionTransformer(np.log1p, np.expm1, feature_names_out="one-to-one"),
+    lambda: fp.PolynomialFeatures((2, 3), include_bias=False),
     lambda: fp.SimpleImputer(strategy="median", add_indicator=True),
     lambda: fp.SimpleImputer(strategy="constant", fill_value=-1.0),
     lambda: fp.KBinsDiscretizer(n_bins=[3, 4, 5, 2, 2, 6], strategy="quantile"),

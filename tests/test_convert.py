@@ -72,7 +72,7 @@ def _assert_outputs(ours, theirs, x, kind: str = "") -> None:
 
 def _data_for(cls, params):
     x = _numbers()
-    if cls in (fp.KBinsDiscretizer, fp.Normalizer, fp.Binarizer):
+    if cls in (fp.KBinsDiscretizer, fp.Normalizer, fp.Binarizer, fp.PolynomialFeatures):
         return np.nan_to_num(x)  # scikit-learn's refuse NaN
     return x
 

@@ -65,6 +65,7 @@ TRANSFORMS = [
     fp.Normalizer(),
     fp.Binarizer(threshold=40.0),
     fp.FunctionTransformer(np.sqrt, feature_names_out="one-to-one"),
+    fp.PolynomialFeatures(interaction_only=True),
 ]
 
 

@@ -291,6 +291,7 @@ ARITHMETIC = [
     lambda: fp.Binarizer(threshold=0.5),
     lambda: fp.FunctionTransformer(np.clip, kw_args={"a_min": -1.0, "a_max": 2.0}),
     lambda: fp.FunctionTransformer(np.sqrt),
+    lambda: fp.PolynomialFeatures((1, 3)),
     lambda: fp.Normalizer(norm="l2"),
     lambda: fp.KBinsDiscretizer(n_bins=3, strategy="uniform"),
 ]

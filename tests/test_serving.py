@@ -93,6 +93,7 @@ TRANSFORMS = [
     fp.Normalizer(),
     fp.Binarizer(),
     fp.FunctionTransformer(np.log1p),
+    fp.PolynomialFeatures(),
     fp.SimpleImputer(add_indicator=True),
     fp.KBinsDiscretizer(n_bins=3),
     fp.QuantileTransformer(n_quantiles=20),

@@ -32,6 +32,8 @@ ESTIMATORS = [
     fp.Normalizer(norm="max"),
     fp.Binarizer(threshold=0.5),
     fp.FunctionTransformer(np.abs, feature_names_out="one-to-one"),
+    fp.PolynomialFeatures(),
+    fp.PolynomialFeatures((2, 3), interaction_only=True, include_bias=False),
     fp.FunctionTransformer(np.clip, kw_args={"a_min": -1.0, "a_max": 1.0}),
     fp.SimpleImputer(),
     fp.SimpleImputer(strategy="most_frequent", add_indicator=True),

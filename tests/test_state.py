@@ -30,6 +30,7 @@ MAKERS = [
     lambda: fp.Normalizer(),
     lambda: fp.Binarizer(),
     lambda: fp.FunctionTransformer(np.log1p),
+    lambda: fp.PolynomialFeatures(3, interaction_only=True),
     lambda: fp.SimpleImputer(strategy="median", add_indicator=True),
     lambda: fp.KBinsDiscretizer(n_bins=3),
     lambda: fp.QuantileTransformer(n_quantiles=50),
@@ -45,7 +46,8 @@ def test_equal_fits_equal_fingerprints_different_fits_differ(adult, make, backen
     assert a.fingerprint == b.fingerprint
     assert len(a.fingerprint) == 64
     other = make().fit(x[: len(x) // 2] * 1.5 + 1)
-    stateless = (fp.Normalizer, fp.Binarizer, fp.FunctionTransformer)  # only parameters
+    # stateless, or fitted to the number of columns only: only parameters
+    stateless = (fp.Normalizer, fp.Binarizer, fp.FunctionTransformer, fp.PolynomialFeatures)
     if type(a) not in stateless:
         assert other.fingerprint != a.fingerprint
 

@@ -40,6 +40,7 @@ from fastprep.hashing import FeatureHasher
 from fastprep.impute import SimpleImputer
 from fastprep.linear import LinearClassifier, LinearRegressor
 from fastprep.normalize import Normalizer
+from fastprep.polynomial import PolynomialFeatures
 from fastprep.post import Calibrator, LabelDecoder, PostPipeline, TargetInverse, Threshold
 from fastprep.power import PowerTransformer
 from fastprep.quantile_transform import QuantileTransformer
@@ -76,6 +77,7 @@ __all__ = [
     "OrdinalEncoder",
     "ParameterError",
     "Pipeline",
+    "PolynomialFeatures",
     "PostPipeline",
     "PowerTransformer",
     "QuantileTransformer",

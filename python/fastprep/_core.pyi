@@ -10,6 +10,7 @@ import numpy.typing as npt
 _F = TypeVar("_F", np.float32, np.float64)
 _Matrix = np.ndarray[tuple[int, int], np.dtype[_F]]
 _Vector = npt.NDArray[np.float64]
+_Int64s = npt.NDArray[np.int64]
 
 # (count, nan_count, Σx, Σx², min, max), the sums exact: ints in units of 2^-3264.
 _Stats = tuple[
@@ -57,6 +58,9 @@ def mul_add(
 def normalize(x: _Matrix[_F], norm: str) -> _Matrix[_F]: ...
 def binarize(x: _Matrix[_F], threshold: float) -> _Matrix[_F]: ...
 def apply_function(x: _Matrix[_F], name: str, lo: float, hi: float) -> _Matrix[_F]: ...
+def polynomial(
+    x: _Matrix[_F], parents: _Int64s, factors: _Int64s, keep: _Int64s
+) -> _Matrix[_F]: ...
 def impute(
     x: _Matrix[_F], columns: list[int], fill: _Vector, indicator: list[int]
 ) -> _Matrix[_F]: ...

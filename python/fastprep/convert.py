@@ -194,6 +194,7 @@ _LEAVES: dict[str, _Leaf] = {
     "Normalizer": _Leaf(_attrs()),
     "Binarizer": _Leaf(_attrs()),
     "FunctionTransformer": _Leaf(_attrs()),
+    "PolynomialFeatures": _Leaf(_attrs()),
     "SimpleImputer": _Leaf(
         _imputer_values,
         refused=(("missing_values", _is_nan, "missing values other than NaN"),),

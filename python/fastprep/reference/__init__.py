@@ -24,6 +24,7 @@ from fastprep.reference.hashing import hash_columns, hash_features
 from fastprep.reference.impute import fill_csr, impute
 from fastprep.reference.linear import linear_decision, linear_proba
 from fastprep.reference.normalize import normalize, normalize_csr
+from fastprep.reference.polynomial import polynomial
 from fastprep.reference.post import argmax, log_softmax, nms, sigmoid, softmax, top_k
 from fastprep.reference.power import fit_power_lambdas, power_log_likelihood, power_transform
 from fastprep.reference.quantile import (
@@ -83,6 +84,7 @@ __all__ = [
     "nms",
     "normalize",
     "normalize_csr",
+    "polynomial",
     "power_log_likelihood",
     "power_transform",
     "quantile_transform",

@@ -21,6 +21,7 @@ pub mod memory;
 pub mod normalize;
 pub mod parallel;
 pub mod plan;
+pub mod polynomial;
 pub mod post;
 pub mod power;
 pub mod quantile;

@@ -13,6 +13,7 @@ mod impute;
 mod linear;
 mod normalize;
 mod plan;
+mod polynomial;
 mod post;
 mod power;
 mod quantile;
@@ -62,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize::normalize_csr, m)?)?;
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
     m.add_function(wrap_pyfunction!(function::apply_function, m)?)?;
+    m.add_function(wrap_pyfunction!(polynomial::polynomial, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
     m.add_function(wrap_pyfunction!(impute::fill_csr, m)?)?;
     m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;

@@ -22,6 +22,7 @@ use crate::encode::{missing_code, unknown_code, CategoryIndex, Found, OneValue, 
 use crate::function::Function;
 use crate::normalize::{row_norm, Norm};
 use crate::parallel::{fold_blocks, map_blocks, max_threads};
+use crate::polynomial::Recipe;
 use crate::power::yeo_johnson;
 use crate::quantile_transform::Indexed;
 use crate::strings::Column;
@@ -60,6 +61,8 @@ pub enum Step {
     Binarize { threshold: f64 },
     /// A named function of every value.
     Function(Function),
+    /// Polynomial features: products of the row's values.
+    Polynomial(Box<Recipe>),
     /// The row divided by its norm.
     Normalize { norm: Norm },
     /// The quantile transform (uniform or normal output), its columns indexed once.
@@ -111,6 +114,12 @@ impl Step {
                 Ok(before)
             }
             Step::Binarize { .. } | Step::Function(_) | Step::Normalize { .. } => Ok(before),
+            Step::Polynomial(r) => {
+                if r.inputs() > before {
+                    return Err(bad("polynomial", r.inputs()));
+                }
+                Ok(r.width())
+            }
             Step::Quantile(q) => {
                 if q.n_columns() != before {
                     return Err(bad("quantile", q.n_columns()));
@@ -174,6 +183,7 @@ impl Step {
             Step::Function(f) => {
                 output.extend(input.iter().map(|&v| f.apply(v)));
             }
+            Step::Polynomial(r) => r.row(|j| input[j], output),
             Step::Normalize { norm } => {
                 let n = row_norm(input, *norm);
                 output.extend(input.iter().map(|&v| v / n));

@@ -25,6 +25,7 @@ use crate::function::Function;
 use crate::matrix::MatRef;
 use crate::memory::Buffer;
 use crate::normalize::Norm;
+use crate::polynomial::Recipe;
 use crate::quantile_transform::Indexed;
 
 use super::{Block, InputKind, InputSpec, Plan, Step, Transformer};
@@ -211,6 +212,12 @@ fn step<S: Spec>(v: &S) -> Result<Step> {
                 bound("hi")?,
             )?)
         }
+        "polynomial" => Step::Polynomial(Box::new(Recipe::new(
+            field(v, "parents", Spec::i64s)?,
+            field(v, "factors", Spec::i64s)?,
+            naturals(v, "keep")?,
+            usize::MAX,
+        )?)),
         "normalize" => Step::Normalize {
             norm: Norm::parse(&field(v, "norm", Spec::text)?)?,
         },
