@@ -58,6 +58,16 @@ PARAM_GRID: dict[type, list[dict]] = {
         dict(degree=d, interaction_only=i, include_bias=b)
         for d, i, b in itertools.product([2, (2, 3)], [False, True], [True, False])
     ],
+    fp.SplineTransformer: [
+        dict(n_knots=4, degree=d, extrapolation=e, include_bias=b)
+        for d, e, b in [
+            (3, "constant", True),
+            (2, "linear", False),
+            (3, "periodic", True),
+            (1, "continue", False),
+        ]
+    ]
+    + [dict(knots="quantile", handle_missing="zeros")],
     fp.FunctionTransformer: [
         dict(func=np.log1p, inverse_func=np.expm1, feature_names_out="one-to-one"),
         dict(func=np.sqrt, feature_names_out="one-to-one"),

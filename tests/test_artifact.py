@@ -59,6 +59,8 @@ NUMERIC = [
     ),
     lambda: fp.FunctionTransformer(np.log1p, np.expm1, feature_names_out="one-to-one"),
     lambda: fp.PolynomialFeatures((2, 3), include_bias=False),
+    lambda: fp.SplineTransformer(extrapolation="linear", handle_missing="zeros"),
+    lambda: fp.SplineTransformer(n_knots=7, degree=2, extrapolation="periodic"),
     lambda: fp.SimpleImputer(strategy="median", add_indicator=True),
     lambda: fp.SimpleImputer(strategy="constant", fill_value=-1.0),
     lambda: fp.KBinsDiscretizer(n_bins=[3, 4, 5, 2, 2, 6], strategy="quantile"),

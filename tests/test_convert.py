@@ -72,7 +72,9 @@ def _assert_outputs(ours, theirs, x, kind: str = "") -> None:
 
 def _data_for(cls, params):
     x = _numbers()
-    if cls in (fp.KBinsDiscretizer, fp.Normalizer, fp.Binarizer, fp.PolynomialFeatures):
+    if cls in (fp.KBinsDiscretizer, fp.Normalizer, fp.Binarizer, fp.PolynomialFeatures) or (
+        cls is fp.SplineTransformer and params.get("handle_missing", "error") == "error"
+    ):
         return np.nan_to_num(x)  # scikit-learn's refuse NaN
     return x
 

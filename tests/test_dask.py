@@ -66,6 +66,7 @@ TRANSFORMS = [
     fp.Binarizer(threshold=40.0),
     fp.FunctionTransformer(np.sqrt, feature_names_out="one-to-one"),
     fp.PolynomialFeatures(interaction_only=True),
+    fp.SplineTransformer(knots="quantile", handle_missing="zeros"),
 ]
 
 

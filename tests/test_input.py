@@ -101,7 +101,8 @@ def test_zero_rows_of_every_input_kind_give_zero_rows(backend):
 MAKERS = [
     fp.StandardScaler, fp.MinMaxScaler, fp.MaxAbsScaler, fp.RobustScaler, fp.SimpleImputer,
     fp.KBinsDiscretizer, fp.QuantileTransformer, fp.PowerTransformer, fp.Normalizer,
-    fp.Binarizer, fp.FunctionTransformer, fp.PolynomialFeatures, fp.OneHotEncoder,
+    fp.Binarizer, fp.FunctionTransformer, fp.PolynomialFeatures, fp.SplineTransformer,
+    fp.OneHotEncoder,
     fp.OrdinalEncoder, fp.CountEncoder,
     lambda: fp.Pipeline([("s", fp.StandardScaler())]),
     lambda: fp.ColumnTransformer([("s", fp.StandardScaler(), [])]),

@@ -28,7 +28,7 @@ LAYERS = [
     ["fastprep.scale", "fastprep.impute", "fastprep.discretize", "fastprep.binarize",
      "fastprep.normalize", "fastprep.quantile_transform", "fastprep.power", "fastprep.encode",
      "fastprep.hashing", "fastprep.post", "fastprep.linear", "fastprep.function",
-     "fastprep.polynomial"],
+     "fastprep.polynomial", "fastprep.spline"],
     # composition, drift, and conversion from scikit-learn (which builds compositions)
     ["fastprep.drift", "fastprep.compose", "fastprep.convert"],
     # the top: may import anything below

@@ -292,6 +292,8 @@ ARITHMETIC = [
     lambda: fp.FunctionTransformer(np.clip, kw_args={"a_min": -1.0, "a_max": 2.0}),
     lambda: fp.FunctionTransformer(np.sqrt),
     lambda: fp.PolynomialFeatures((1, 3)),
+    lambda: fp.SplineTransformer(n_knots=4, extrapolation="linear", handle_missing="zeros"),
+    lambda: fp.SplineTransformer(degree=2, extrapolation="periodic"),
     lambda: fp.Normalizer(norm="l2"),
     lambda: fp.KBinsDiscretizer(n_bins=3, strategy="uniform"),
 ]

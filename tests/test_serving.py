@@ -94,6 +94,7 @@ TRANSFORMS = [
     fp.Binarizer(),
     fp.FunctionTransformer(np.log1p),
     fp.PolynomialFeatures(),
+    fp.SplineTransformer(),
     fp.SimpleImputer(add_indicator=True),
     fp.KBinsDiscretizer(n_bins=3),
     fp.QuantileTransformer(n_quantiles=20),

@@ -31,6 +31,7 @@ MAKERS = [
     lambda: fp.Binarizer(),
     lambda: fp.FunctionTransformer(np.log1p),
     lambda: fp.PolynomialFeatures(3, interaction_only=True),
+    lambda: fp.SplineTransformer(knots="quantile"),
     lambda: fp.SimpleImputer(strategy="median", add_indicator=True),
     lambda: fp.KBinsDiscretizer(n_bins=3),
     lambda: fp.QuantileTransformer(n_quantiles=50),

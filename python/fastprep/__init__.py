@@ -45,6 +45,7 @@ from fastprep.post import Calibrator, LabelDecoder, PostPipeline, TargetInverse,
 from fastprep.power import PowerTransformer
 from fastprep.quantile_transform import QuantileTransformer
 from fastprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from fastprep.spline import SplineTransformer
 
 __all__ = [
     "ArtifactError",
@@ -84,6 +85,7 @@ __all__ = [
     "RobustScaler",
     "SchemaError",
     "SimpleImputer",
+    "SplineTransformer",
     "StandardScaler",
     "TargetInverse",
     "Threshold",

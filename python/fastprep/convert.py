@@ -195,6 +195,10 @@ _LEAVES: dict[str, _Leaf] = {
     "Binarizer": _Leaf(_attrs()),
     "FunctionTransformer": _Leaf(_attrs()),
     "PolynomialFeatures": _Leaf(_attrs()),
+    "SplineTransformer": _Leaf(
+        lambda est: {"knots_": np.stack([b.t for b in est.bsplines_])},
+        refused=(("sparse_output", lambda v: not v, "sparse output"),),
+    ),
     "SimpleImputer": _Leaf(
         _imputer_values,
         refused=(("missing_values", _is_nan, "missing values other than NaN"),),

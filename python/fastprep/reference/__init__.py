@@ -39,6 +39,7 @@ from fastprep.reference.quantile import (
 from fastprep.reference.quantile_transform import quantile_transform, quantile_transform_csr
 from fastprep.reference.scale import mul_add, sub_div, sub_div_csr
 from fastprep.reference.special import ndtr, ndtri
+from fastprep.reference.spline import spline
 from fastprep.reference.stats import (
     column_stats,
     copy_matrix,
@@ -92,6 +93,7 @@ __all__ = [
     "read_artifact",
     "sigmoid",
     "softmax",
+    "spline",
     "sub_div",
     "sub_div_csr",
     "top_k",

@@ -30,6 +30,7 @@ pub mod scale;
 pub mod simd;
 pub mod sparse;
 pub mod special;
+pub mod spline;
 pub mod stats;
 pub mod strings;
 pub mod strtable;

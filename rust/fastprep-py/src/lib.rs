@@ -20,6 +20,7 @@ mod quantile;
 mod quantile_transform;
 mod scale;
 mod special;
+mod spline;
 mod stats;
 mod strings;
 mod util;
@@ -64,6 +65,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(binarize::binarize, m)?)?;
     m.add_function(wrap_pyfunction!(function::apply_function, m)?)?;
     m.add_function(wrap_pyfunction!(polynomial::polynomial, m)?)?;
+    m.add_function(wrap_pyfunction!(spline::spline, m)?)?;
     m.add_function(wrap_pyfunction!(impute::impute, m)?)?;
     m.add_function(wrap_pyfunction!(impute::fill_csr, m)?)?;
     m.add_function(wrap_pyfunction!(discretize::digitize, m)?)?;

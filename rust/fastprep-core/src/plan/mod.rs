@@ -25,6 +25,7 @@ use crate::parallel::{fold_blocks, map_blocks, max_threads};
 use crate::polynomial::Recipe;
 use crate::power::yeo_johnson;
 use crate::quantile_transform::Indexed;
+use crate::spline::Splines;
 use crate::strings::Column;
 use crate::{Element, Error, Result};
 
@@ -63,6 +64,8 @@ pub enum Step {
     Function(Function),
     /// Polynomial features: products of the row's values.
     Polynomial(Box<Recipe>),
+    /// B-spline features of each value.
+    Spline(Box<Splines>),
     /// The row divided by its norm.
     Normalize { norm: Norm },
     /// The quantile transform (uniform or normal output), its columns indexed once.
@@ -119,6 +122,12 @@ impl Step {
                     return Err(bad("polynomial", r.inputs()));
                 }
                 Ok(r.width())
+            }
+            Step::Spline(s) => {
+                if s.columns() != before {
+                    return Err(bad("spline", s.columns()));
+                }
+                Ok(s.width())
             }
             Step::Quantile(q) => {
                 if q.n_columns() != before {
@@ -184,6 +193,7 @@ impl Step {
                 output.extend(input.iter().map(|&v| f.apply(v)));
             }
             Step::Polynomial(r) => r.row(|j| input[j], output),
+            Step::Spline(s) => s.row(|j| input[j], &mut Vec::new(), output),
             Step::Normalize { norm } => {
                 let n = row_norm(input, *norm);
                 output.extend(input.iter().map(|&v| v / n));

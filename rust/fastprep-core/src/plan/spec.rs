@@ -27,6 +27,7 @@ use crate::memory::Buffer;
 use crate::normalize::Norm;
 use crate::polynomial::Recipe;
 use crate::quantile_transform::Indexed;
+use crate::spline::{Extrapolation, Splines};
 
 use super::{Block, InputKind, InputSpec, Plan, Step, Transformer};
 
@@ -218,6 +219,18 @@ fn step<S: Spec>(v: &S) -> Result<Step> {
             naturals(v, "keep")?,
             usize::MAX,
         )?)),
+        "spline" => {
+            let (knots, columns, _) = field(v, "knots", Spec::matrix)?;
+            Step::Spline(Box::new(Splines::new(
+                knots,
+                columns,
+                field(v, "degree", Spec::natural)?,
+                Extrapolation::parse(&field(v, "extrapolation", Spec::text)?)?,
+                field(v, "include_bias", Spec::flag)?,
+                field(v, "zeros_for_missing", Spec::flag)?,
+                f64s("bounds")?,
+            )?))
+        }
         "normalize" => Step::Normalize {
             norm: Norm::parse(&field(v, "norm", Spec::text)?)?,
         },
