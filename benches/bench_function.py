@@ -12,9 +12,11 @@ from .conftest import IMPLS, run
 
 sk = pytest.importorskip("sklearn.preprocessing")
 
-#: Each function on data in its domain (log1p and sqrt of the table's absolute values).
+#: Each function on data in its domain (log1p and sqrt of the table's absolute values, exp of
+#: the table clipped to [-20, 20]).
 FUNCTIONS = {
     "log1p": (np.log1p, None),
+    "exp": (np.exp, None),
     "sqrt": (np.sqrt, None),
     "clip": (np.clip, {"a_min": -1.0, "a_max": 1.0}),
 }
@@ -24,7 +26,10 @@ FUNCTIONS = {
 @pytest.mark.parametrize("impl", (*IMPLS, "copy"))
 def bench_transform(benchmark, table, impl, name):
     func, kw = FUNCTIONS[name]
-    table = table if name == "clip" else np.abs(table)
+    if name == "exp":  # exp of values in [-20, 20]: neither over- nor underflowing
+        table = np.clip(table, -20, 20)
+    elif name != "clip":
+        table = np.abs(table)
     benchmark.group = f"transform FunctionTransformer({name}) {table.dtype}"
     if impl in ("rust", "python"):
         run(benchmark, impl, fp.FunctionTransformer(func, kw_args=kw).fit(table).transform, table)
