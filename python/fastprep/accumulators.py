@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -447,6 +447,13 @@ class FitAccumulator:
     @property
     def n_features(self) -> int:
         return self.moments.n_features
+
+    def spanning_positive_weights(self, x: np.ndarray, w: np.ndarray) -> FitAccumulator:
+        """This accumulator of the weighted batch ``x``, with each column's minimum and
+        maximum taken over its rows of positive weight only: what scikit-learn's uniform bins
+        and spline knots span."""
+        counted = Moments.of_batch(np.ascontiguousarray(x[w > 0]))
+        return FitAccumulator(replace(self.moments, min=counted.min, max=counted.max), self.values)
 
     def merge(self, other: FitAccumulator) -> FitAccumulator:
         if (self.values is None) != (other.values is None):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +14,6 @@ from fastprep._checks import check_choice
 from fastprep._input import is_sparse
 from fastprep._output import csr, scipy_sparse
 from fastprep._plan import floats
-from fastprep.accumulators import FitAccumulator, Moments
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 
 if TYPE_CHECKING:
@@ -116,9 +114,7 @@ class KBinsDiscretizer(InvertibleTransform):
             or np.isinf(moments.max).any()
         ):
             return batch  # (an infinity is refused by the caller)
-        # Uniform edges span the values of positive weight, as scikit-learn's.
-        counted = Moments.of_batch(np.ascontiguousarray(x[w > 0]))
-        return FitAccumulator(replace(moments, min=counted.min, max=counted.max), batch.values)
+        return batch.spanning_positive_weights(x, w)  # uniform edges, as scikit-learn's
 
     def _validate_params(self) -> None:
         check_choice(self._name, "encode", self.encode, ("onehot", "onehot-dense", "ordinal"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from fastprep._backend import kernels
 from fastprep._base import Transform
 from fastprep._checks import check_bool, check_choice
 from fastprep._input import column_label
-from fastprep.accumulators import FitAccumulator, Moments
+from fastprep.accumulators import FitAccumulator
 from fastprep.exceptions import DataError, ParameterError, SchemaError
 from fastprep.reference.spline import EXTRAPOLATIONS, boundary_values, n_splines
 
@@ -117,8 +116,7 @@ class SplineTransformer(Transform):
         moments = batch.moments
         if self._keep_values or np.isinf(moments.min).any() or np.isinf(moments.max).any():
             return batch  # (an infinity is refused by the caller)
-        counted = Moments.of_batch(np.ascontiguousarray(x[w > 0]))
-        return FitAccumulator(replace(moments, min=counted.min, max=counted.max), batch.values)
+        return batch.spanning_positive_weights(x, w)  # uniform knots, as scikit-learn's
 
     def _base_knots(self, accumulator: FitAccumulator) -> np.ndarray:
         """``(n_knots, n_features)``: the knots of each column's base interval."""
