@@ -168,3 +168,20 @@ def test_in_a_column_transformer_plan_artifact_and_one_record(tmp_path, rust):
     assert loaded.fingerprint == ct.fingerprint
     np.testing.assert_array_equal(loaded.transform(adult), batch)
     assert "age" in fp.inspect(path)["profile"]["columns"]
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("params", PARAMS[::3], ids=str)
+def test_sparse_input_as_sklearns(fmt, params, backend):
+    sparse = pytest.importorskip("scipy.sparse")
+    x = sparse.random(40, 5, density=0.3, format=fmt, random_state=3, dtype=np.float64)
+    ours = fp.PolynomialFeatures(**params).fit(x)
+    theirs = sklearn_preprocessing.PolynomialFeatures(**params).fit(x)
+    out = ours.transform(x)
+    assert sparse.issparse(out) and out.format == fmt
+    np.testing.assert_allclose(out.toarray(), theirs.transform(x).toarray(), rtol=1e-15)
+    np.testing.assert_array_equal(out.toarray(), ours.transform(x.toarray()))  # as dense
+    matrix = ours.transform(sparse.csr_matrix(x))
+    assert isinstance(matrix, sparse.spmatrix) and matrix.shape == out.shape
+    f32 = ours.transform(x.astype(np.float32))
+    assert f32.dtype == np.float32

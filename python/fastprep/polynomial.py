@@ -97,7 +97,9 @@ class PolynomialFeatures(Transform):
     Columns in scikit-learn's order and with its names (``x0 x1``, ``x0^2``, ``1``). Each
     product is computed as scikit-learn computes it (a lower-degree term times one input, in
     float64), so float64 outputs equal scikit-learn's bit for bit; float32 input is computed in
-    float64 and rounded once (scikit-learn rounds after each product). NaN propagates.
+    float64 and rounded once (scikit-learn rounds after each product). NaN propagates. Sparse
+    input (CSR or CSC) gives sparse output of the same format, computed with SciPy's sparse
+    products.
 
     Example
     -------
@@ -204,6 +206,37 @@ class PolynomialFeatures(Transform):
 
     def _n_features_out(self) -> int:
         return self.n_output_features_
+
+    # Sparse input: each product column of a CSC copy, by SciPy's elementwise products of
+    # sparse columns (a row's product is stored where all of its factors are).
+
+    def _accepts_sparse(self) -> bool:
+        return True
+
+    def _transform_csr(self, x, like):
+        from scipy import sparse
+
+        self._validate_params()
+        parents, factors, keep = self._recipe()
+        dtype = np.float32 if x.dtype == np.float32 else np.float64
+        csc = sparse.csc_array(x, dtype=np.float64)
+        ones = sparse.csc_array(np.ones((x.shape[0], 1)))
+        full: list = []
+        for p, f in zip(parents.tolist(), factors.tolist(), strict=True):
+            if f == -1:
+                full.append(ones if p == -1 else full[p])
+            elif p == -1:
+                full.append(csc[:, [f]])
+            else:
+                full.append(full[p].multiply(csc[:, [f]]).tocsc())
+        kept = [full[k] for k in keep.tolist()]
+        fmt = "csc" if getattr(like, "format", "csr") == "csc" else "csr"
+        if not kept:
+            out = sparse.csr_array((x.shape[0], 0), dtype=dtype)
+        else:
+            out = sparse.hstack(kept, format=fmt, dtype=np.float64).astype(dtype)
+        out = out.asformat(fmt)
+        return out if isinstance(like, sparse.sparray) else sparse.csr_matrix(out).asformat(fmt)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """scikit-learn's names: the inputs of each product, with their powers (``a^2 b``)."""
