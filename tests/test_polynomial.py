@@ -185,3 +185,12 @@ def test_sparse_input_as_sklearns(fmt, params, backend):
     assert isinstance(matrix, sparse.spmatrix) and matrix.shape == out.shape
     f32 = ours.transform(x.astype(np.float32))
     assert f32.dtype == np.float32
+
+
+def test_a_state_too_wide_to_build_is_refused():
+    from fastprep._state import State, build
+
+    good = fp.PolynomialFeatures().fit(np.ones((2, 3)))._state()
+    wide = {**good.values, "n_features_in_": 100_000}
+    with pytest.raises(fp.ArtifactError, match="wider than"):
+        build(State(good.kind, {**good.params, "degree": 40}, wide))

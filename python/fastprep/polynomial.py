@@ -12,7 +12,7 @@ from fastprep._backend import kernels
 from fastprep._base import Transform
 from fastprep._checks import check_bool, check_choice
 from fastprep.accumulators import FitAccumulator
-from fastprep.exceptions import ParameterError
+from fastprep.exceptions import ParameterError, SchemaError
 
 __all__ = ["PolynomialFeatures"]
 
@@ -157,6 +157,11 @@ class PolynomialFeatures(Transform):
                 f"{self._degrees()[1]} make {width} output columns, more than {MAX_OUTPUT}"
             )
         return {}
+
+    def _check_state(self) -> None:
+        """A loaded state's expansion is one a fit could make (not wider than ``MAX_OUTPUT``)."""
+        if self._width(int(self.n_features_in_)) > MAX_OUTPUT:
+            raise SchemaError(f"{self._name}: the expansion is wider than {MAX_OUTPUT} columns")
 
     def _width(self, n: int) -> int:
         lo, hi = self._degrees()
