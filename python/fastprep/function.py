@@ -185,11 +185,6 @@ class FunctionTransformer(InvertibleTransform):
     def _backward(self) -> _Named | None:
         return _named(self._name, "inv_kw_args", self.inverse_func, self.inv_kw_args)
 
-    @property
-    def _native(self) -> bool:
-        """Whether both directions run natively (and the object can be saved)."""
-        return self._forward() is not None and self._backward() is not None
-
     # -- fitting: the columns, and scikit-learn's check of the inverse ---------------------------
 
     def fit(self, X, y=None):

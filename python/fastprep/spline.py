@@ -190,11 +190,15 @@ class SplineTransformer(Transform):
     def _splines(self) -> int:
         return n_splines(self.knots_.shape[1], int(self.degree), self.extrapolation == "periodic")
 
+    def _outputs_per_column(self) -> int:
+        """Output columns per input column (the last spline goes without the bias)."""
+        return self._splines() - (not self.include_bias)
+
     @property
     def n_features_out_(self) -> int:
         """The number of output columns."""
         self._check_fitted()
-        return int(self.n_features_in_) * (self._splines() - (not self.include_bias))
+        return int(self.n_features_in_) * self._outputs_per_column()
 
     @property
     def bsplines_(self) -> list:
@@ -229,7 +233,7 @@ class SplineTransformer(Transform):
 
     def _refuse_beyond(self, x: np.ndarray, out: np.ndarray) -> None:
         """scikit-learn's error for a value beyond the base interval (its columns are NaN)."""
-        per = self.n_features_out_ // max(1, x.shape[1])
+        per = self._outputs_per_column()
         if not per:
             return
         beyond = np.isnan(out[:, ::per]) & ~np.isnan(x)
@@ -249,7 +253,7 @@ class SplineTransformer(Transform):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``<input>_sp_<j>``, scikit-learn's names."""
         names = self._input_names(input_features)
-        per = self._splines() - (not self.include_bias)
+        per = self._outputs_per_column()
         return np.asarray([f"{n}_sp_{j}" for n in names for j in range(per)], dtype=object)
 
     def _plan_step(self) -> dict | None:

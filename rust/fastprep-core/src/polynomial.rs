@@ -65,6 +65,11 @@ impl Recipe {
         self.keep.len()
     }
 
+    /// The values `row` holds in `full` while it works: every full column.
+    pub fn buffer(&self) -> usize {
+        self.parents.len()
+    }
+
     /// The number of input columns the recipe reads (its largest factor, plus one).
     pub fn inputs(&self) -> usize {
         self.factors
@@ -108,7 +113,7 @@ pub fn polynomial<T: Element>(x: MatRef<'_, T>, recipe: &Recipe, out: &mut [T]) 
         };
     }
     x.map_rows_into(out, width, |input, output| {
-        let mut full = Vec::with_capacity(recipe.parents.len());
+        let mut full = Vec::with_capacity(recipe.buffer());
         for (row, o) in input
             .chunks_exact(cols.max(1))
             .zip(output.chunks_exact_mut(width))

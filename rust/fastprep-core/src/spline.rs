@@ -128,21 +128,25 @@ impl Splines {
         self.columns() * self.width_per_column()
     }
 
-    /// Scratch values a row needs (`row`'s `work`).
-    fn work_len(&self) -> usize {
-        2 * self.degree + 2 + self.splines
+    /// The values `row` holds in `out` while it works: the row, then one column's basis
+    /// values and de Boor's scratch.
+    pub fn buffer(&self) -> usize {
+        self.width() + self.splines + 2 * self.degree + 2
     }
 
-    /// One row (`input(j)`: column `j`'s value) into `out` (cleared first).
+    /// One row (`input(j)`: column `j`'s value) into `out`, which it resizes (to `buffer()`
+    /// while it works, so a buffer kept across rows allocates nothing).
     #[inline]
-    pub fn row(&self, input: impl Fn(usize) -> f64, work: &mut Vec<f64>, out: &mut Vec<f64>) {
-        out.clear();
-        work.resize(self.work_len(), 0.0);
-        let (basis, values) = work.split_at_mut(2 * self.degree + 2);
+    pub fn row(&self, input: impl Fn(usize) -> f64, out: &mut Vec<f64>) {
+        let (width, per) = (self.width(), self.width_per_column());
+        out.resize(self.buffer(), 0.0);
+        let (row, work) = out.split_at_mut(width);
+        let (values, basis) = work.split_at_mut(self.splines);
         for j in 0..self.columns() {
             self.column(j, input(j), basis, values);
-            out.extend_from_slice(&values[..self.width_per_column()]);
+            row[j * per..(j + 1) * per].copy_from_slice(&values[..per]);
         }
+        out.truncate(width);
     }
 
     /// Column `j`'s basis at `x` into `values` (`splines` of them).
@@ -286,9 +290,9 @@ pub fn spline<T: Element>(x: MatRef<'_, T>, splines: &Splines, out: &mut [T]) ->
     }
     let (cols, width) = (x.cols(), splines.width());
     x.map_rows_into(out, width, |input, output| {
-        let (mut work, mut row) = (Vec::new(), Vec::with_capacity(width));
+        let mut row = Vec::with_capacity(splines.buffer());
         for (r, o) in input.chunks_exact(cols).zip(output.chunks_exact_mut(width)) {
-            splines.row(|j| r[j].to_f64(), &mut work, &mut row);
+            splines.row(|j| r[j].to_f64(), &mut row);
             for (o, &v) in o.iter_mut().zip(&row) {
                 *o = T::from_f64(v);
             }
@@ -315,8 +319,8 @@ mod tests {
     }
 
     fn at(s: &Splines, x: f64) -> Vec<f64> {
-        let (mut work, mut out) = (Vec::new(), Vec::new());
-        s.row(|_| x, &mut work, &mut out);
+        let mut out = Vec::new();
+        s.row(|_| x, &mut out);
         out
     }
 

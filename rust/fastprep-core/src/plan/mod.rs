@@ -86,6 +86,16 @@ pub enum Step {
 }
 
 impl Step {
+    /// The values a step's output buffer holds while it works (its width `after`, or more for
+    /// the steps that compute in it): what a row's scratch reserves, so a row allocates nothing.
+    fn buffer(&self, after: usize) -> usize {
+        match self {
+            Step::Polynomial(r) => r.buffer(),
+            Step::Spline(s) => s.buffer(),
+            _ => after,
+        }
+    }
+
     /// Width after the step, given the width before it.
     fn width(&self, before: usize) -> Result<usize> {
         let bad = |what: &str, n: usize| {
@@ -193,7 +203,7 @@ impl Step {
                 output.extend(input.iter().map(|&v| f.apply(v)));
             }
             Step::Polynomial(r) => r.row(|j| input[j], output),
-            Step::Spline(s) => s.row(|j| input[j], &mut Vec::new(), output),
+            Step::Spline(s) => s.row(|j| input[j], output),
             Step::Normalize { norm } => {
                 let n = row_norm(input, *norm);
                 output.extend(input.iter().map(|&v| v / n));
@@ -296,7 +306,7 @@ impl Plan {
                     scratch = scratch.max(w);
                     for step in steps {
                         w = step.width(w)?;
-                        scratch = scratch.max(w);
+                        scratch = scratch.max(step.buffer(w));
                     }
                     w
                 }
